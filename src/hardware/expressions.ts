@@ -1,0 +1,165 @@
+import { createRequire } from 'node:module';
+import type { MathNode } from 'mathjs';
+import type { Issue } from '../errors.js';
+
+/*
+ * Configuration values may be derived from other values: a string starting
+ * with "=" is a mathjs expression over absolute dotted paths of the same file,
+ * e.g. `channelWidthBytes: "= buffers.a.bankWidthBytes * 16"`. Expressions may
+ * refer to other expressions; cycles and unknown keys are reported as issues.
+ */
+
+const EXPRESSION_PREFIX = '=';
+
+type MathJs = typeof import('mathjs');
+let mathjs: MathJs | undefined;
+
+/** mathjs takes a quarter of a second to import, so it is loaded only when a file uses expressions. */
+function math(): MathJs {
+  mathjs ??= createRequire(import.meta.url)('mathjs') as MathJs;
+  return mathjs;
+}
+
+/** True if any string value in the tree is an expression. */
+export function hasExpressions(tree: unknown): boolean {
+  if (typeof tree === 'string') return tree.trimStart().startsWith(EXPRESSION_PREFIX);
+  if (Array.isArray(tree)) return tree.some(hasExpressions);
+  if (isMapping(tree)) return Object.values(tree).some(hasExpressions);
+  return false;
+}
+
+/**
+ * Returns a copy of the tree with every expression replaced by its value, and
+ * the problems met on the way. The input is not modified.
+ */
+export function resolveExpressions(tree: unknown): { value: unknown; issues: Issue[] } {
+  const expressions = new Map<string, string>();
+  collectExpressions(tree, [], expressions);
+  if (expressions.size === 0) return { value: tree, issues: [] };
+  const resolver = new Resolver(structuredClone(tree), expressions);
+  for (const path of expressions.keys()) resolver.resolve(path, []);
+  return { value: resolver.tree, issues: resolver.issues };
+}
+
+class Resolver {
+  readonly issues: Issue[] = [];
+  private readonly state = new Map<string, 'resolving' | 'done'>();
+
+  constructor(
+    readonly tree: unknown,
+    private readonly expressions: ReadonlyMap<string, string>,
+  ) {}
+
+  resolve(path: string, chain: readonly string[]): void {
+    const state = this.state.get(path);
+    if (state === 'done') return;
+    if (state === 'resolving') {
+      this.fail(path, `expression refers to itself through ${[...chain, path].join(' -> ')}`);
+      return;
+    }
+    this.state.set(path, 'resolving');
+    const source = this.expressions.get(path) ?? '';
+    const value = this.evaluate(path, source.trimStart().slice(EXPRESSION_PREFIX.length), [...chain, path]);
+    setPath(this.tree, path.split('.'), value);
+    this.state.set(path, 'done');
+  }
+
+  private evaluate(path: string, source: string, chain: readonly string[]): number | string {
+    let node: MathNode;
+    try {
+      node = math().parse(source);
+    } catch (error) {
+      return this.fail(path, `cannot parse expression ${JSON.stringify(source)}: ${(error as Error).message}`);
+    }
+    for (const reference of referencedPaths(node)) {
+      if (!this.resolveReference(path, reference, chain) && !isMathConstant(reference)) {
+        return this.fail(path, `expression refers to unknown key ${reference}`);
+      }
+    }
+    if (this.issues.some((issue) => chain.includes(issue.path))) return Number.NaN;
+    let result: unknown;
+    try {
+      result = node.evaluate(this.tree as object);
+    } catch (error) {
+      return this.fail(path, `cannot evaluate expression ${JSON.stringify(source)}: ${(error as Error).message}`);
+    }
+    if (typeof result !== 'number' || !Number.isFinite(result)) {
+      return this.fail(path, `expression ${JSON.stringify(source)} must give a finite number, got ${String(result)}`);
+    }
+    return result;
+  }
+
+  /** Resolves every expression the reference depends on; false if the key does not exist. */
+  private resolveReference(path: string, reference: string, chain: readonly string[]): boolean {
+    for (const other of this.expressions.keys()) {
+      if (other === reference || other.startsWith(`${reference}.`)) this.resolve(other, chain);
+    }
+    if (reference === path) return true;
+    return getPath(this.tree, reference.split('.')) !== undefined;
+  }
+
+  private fail(path: string, message: string): number {
+    if (!this.issues.some((issue) => issue.path === path)) this.issues.push({ path, message });
+    return Number.NaN;
+  }
+}
+
+/** `pi`, `e` and other names mathjs defines itself. */
+function isMathConstant(name: string): boolean {
+  return !name.includes('.') && typeof (math() as unknown as Record<string, unknown>)[name] === 'number';
+}
+
+/** Dotted paths an expression reads, e.g. `buffers.a.depthWords`. Function names are not paths. */
+function referencedPaths(node: MathNode): string[] {
+  const paths = new Set<string>();
+  node.traverse((child, _path, parent) => {
+    if (child.type === 'SymbolNode' && !(parent?.type === 'FunctionNode' && (parent as unknown as { fn: MathNode }).fn === child)) {
+      if (parent?.type === 'AccessorNode') return;
+      paths.add((child as unknown as { name: string }).name);
+    }
+    if (child.type === 'AccessorNode' && parent?.type !== 'AccessorNode') {
+      const dotted = accessorPath(child);
+      if (dotted !== undefined) paths.add(dotted);
+    }
+  });
+  return [...paths];
+}
+
+function accessorPath(node: MathNode): string | undefined {
+  const parts: string[] = [];
+  let current: MathNode = node;
+  while (current.type === 'AccessorNode') {
+    const accessor = current as unknown as { object: MathNode; index: { dimensions: Array<{ value?: unknown }> } };
+    const key = accessor.index.dimensions[0]?.value;
+    if (typeof key !== 'string' && typeof key !== 'number') return undefined;
+    parts.unshift(String(key));
+    current = accessor.object;
+  }
+  if (current.type !== 'SymbolNode') return undefined;
+  parts.unshift((current as unknown as { name: string }).name);
+  return parts.join('.');
+}
+
+function collectExpressions(tree: unknown, path: readonly string[], out: Map<string, string>): void {
+  if (typeof tree === 'string' && tree.trimStart().startsWith(EXPRESSION_PREFIX)) out.set(path.join('.'), tree);
+  else if (isMapping(tree)) for (const [key, value] of Object.entries(tree)) collectExpressions(value, [...path, key], out);
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function getPath(tree: unknown, keys: readonly string[]): unknown {
+  let current = tree;
+  for (const key of keys) {
+    if (!isMapping(current)) return undefined;
+    current = current[key];
+  }
+  return current;
+}
+
+function setPath(tree: unknown, keys: readonly string[], value: unknown): void {
+  let current = tree;
+  for (const key of keys.slice(0, -1)) current = (current as Record<string, unknown>)[key];
+  (current as Record<string, unknown>)[keys[keys.length - 1] ?? ''] = value;
+}

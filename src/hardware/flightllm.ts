@@ -1,0 +1,160 @@
+import { z } from 'zod';
+
+/*
+ * FlightLLM's own flat configuration file (profile/config.yaml): upper-case
+ * keys, one per value. It is mapped onto our hardware model so both formats
+ * describe the same machine.
+ */
+
+const num = z.number();
+
+/** Every key FlightLLM's profiler reads. Other keys (OUTPUT_DIR, DEBUG) are ignored. */
+export const FlightLlmConfigSchema = z.object({
+  MAX_LEN: num,
+  FSB_BLOCK_SIZE: num,
+  MASK_LAYOUT_BLOCK_SIZE: num,
+  CLOCK_FREQ_MHZ: num,
+  SLR_NUM: num,
+  MM_PARALLEL_N: num,
+  MM_PARALLEL_K: num,
+  MM_PARALLEL_M: num,
+  MV_PARALLEL_N: num,
+  MV_PARALLEL_K: num,
+  MV_PARALLEL_M: num,
+  MM_START_N_NUM: num,
+  MM_START_M_NUM: num,
+  MV_START_N_NUM: num,
+  MV_START_M_NUM: num,
+  SOFTMAX_PARALLEL_K: num,
+  LAYERNORM_PARALLEL_K: num,
+  ELTWISE_PARALLEL_K: num,
+  SILU_PARALLEL_K: num,
+  A_BUFFER_DEPTH: num,
+  A_BUFFER_PER_BANK_WIDTH_B: num,
+  A_BUFFER_MM_PER_CHANNEL_BANK_NUM: num,
+  A_BUFFER_MV_PER_CHANNEL_BANK_NUM: num,
+  A_BUFFER_MM_PER_CHANNEL_WIDTH_B: num,
+  A_BUFFER_MV_PER_CHANNEL_WIDTH_B: num,
+  A_BUFFER_HBM_CHANNEL_NUM: num,
+  A_BUFFER_HBM_CHANNEL_START_ID: num,
+  B_BUFFER_DEPTH: num,
+  B_BUFFER_MM_BANK_WIDTH_B: num,
+  B_BUFFER_MV_BANK_WIDTH_B: num,
+  B_BUFFER_HBM_CHANNEL_NUM: num,
+  B_BUFFER_HBM_CHANNEL_ID: num,
+  GLOBAL_BUFFER_DEPTH: num,
+  GLOBAL_BUFFER_PER_BANK_WIDTH_B: num,
+  GLOBAL_BUFFER_MM_PER_CHANNEL_BANK_NUM: num,
+  GLOBAL_BUFFER_MM_PER_CHANNEL_WIDTH_B: num,
+  GLOBAL_BUFFER_MV_PER_CHANNEL_BANK_NUM: num,
+  GLOBAL_BUFFER_MV_PER_CHANNEL_WIDTH_B: num,
+  GLOBAL_BUFFER_MISC_PER_CHANNEL_BANK_NUM: num,
+  GLOBAL_BUFFER_MISC_PER_CHANNEL_WIDTH_B: num,
+  GLOBAL_BUFFER_HBM_CHANNEL_NUM: num,
+  GLOBAL_BUFFER_HBM_CHANNEL_START_ID: num,
+  META_BUFFER_DEPTH: num,
+  META_BUFFER_BANK_WIDTH_B: num,
+  META_BUFFER_HBM_CHANNEL_NUM: num,
+  META_BUFFER_HBM_CHANNEL_ID: num,
+  FSB_BUFFER_DEPTH: num,
+  FSB_BUFFER_BANK_WIDTH_B: num,
+  FSB_BUFFER_HBM_CHANNEL_NUM: num,
+  FSB_BUFFER_HBM_CHANNEL_ID: num,
+  BIAS_BUFFER_DEPTH: num,
+  BIAS_BUFFER_BANK_WIDTH_B: num,
+  BIAS_BUFFER_HBM_CHANNEL_NUM: num,
+  BIAS_BUFFER_HBM_CHANNEL_ID: num,
+  INST_HBM_CHANNEL_NUM: num,
+  INST_HBM_CHANNEL_ID: num,
+  HBM_CHANNEL_SIZE_MB: num,
+  HBM_TOTAL_SIZE_GB: num,
+  HBM_CHANNEL_NUM: num,
+  HBM_BW_GB_PER_SEC: num,
+  HBM_BW_SAME_CHANNEL_EFFICIENCY: num,
+  HBM_BW_CROSS_CHANNEL_EFFICIENCY: num,
+});
+
+export type FlightLlmConfig = z.infer<typeof FlightLlmConfigSchema>;
+
+/** True when a parsed YAML document looks like FlightLLM's flat config rather than ours. */
+export function isFlightLlmConfig(raw: unknown): boolean {
+  return typeof raw === 'object' && raw !== null && 'CLOCK_FREQ_MHZ' in raw;
+}
+
+/**
+ * Maps the flat keys onto our nested model. `profilerDefaults` supplies what
+ * the reference hard-codes in its profiler (hardware/flightllm-profiler.yaml).
+ */
+export function fromFlightLlmConfig(c: FlightLlmConfig, name: string, profilerDefaults: Record<string, unknown>): Record<string, unknown> {
+  const channels = (first: number, count: number) => ({ first, count });
+  const parallelK = (key: 'softmax' | 'layernorm' | 'eltwise' | 'silu', value: number) => ({
+    ...(profilerDefaults['vpe'] as Record<string, object>)[key],
+    parallelK: value,
+  });
+  return {
+    name,
+    description: 'FlightLLM configuration file, mapped onto the fpga-llm-sim hardware model',
+    clock: { frequencyMHz: c.CLOCK_FREQ_MHZ },
+    slrCount: c.SLR_NUM,
+    sparsity: { blockSize: c.FSB_BLOCK_SIZE, maskBlockTokens: c.MASK_LAYOUT_BLOCK_SIZE, maxTokens: c.MAX_LEN },
+    mpe: {
+      matrixMatrix: {
+        parallelism: { n: c.MM_PARALLEL_N, k: c.MM_PARALLEL_K, m: c.MM_PARALLEL_M },
+        tile: { n: c.MM_START_N_NUM, m: c.MM_START_M_NUM },
+      },
+      matrixVector: {
+        parallelism: { n: c.MV_PARALLEL_N, k: c.MV_PARALLEL_K, m: c.MV_PARALLEL_M },
+        tile: { n: c.MV_START_N_NUM, m: c.MV_START_M_NUM },
+      },
+    },
+    vpe: {
+      softmax: parallelK('softmax', c.SOFTMAX_PARALLEL_K),
+      layernorm: parallelK('layernorm', c.LAYERNORM_PARALLEL_K),
+      eltwise: parallelK('eltwise', c.ELTWISE_PARALLEL_K),
+      silu: parallelK('silu', c.SILU_PARALLEL_K),
+    },
+    buffers: {
+      a: {
+        depthWords: c.A_BUFFER_DEPTH,
+        bankWidthBytes: c.A_BUFFER_PER_BANK_WIDTH_B,
+        banksPerChannel: { matrixMatrix: c.A_BUFFER_MM_PER_CHANNEL_BANK_NUM, matrixVector: c.A_BUFFER_MV_PER_CHANNEL_BANK_NUM },
+        channelWidthBytes: { matrixMatrix: c.A_BUFFER_MM_PER_CHANNEL_WIDTH_B, matrixVector: c.A_BUFFER_MV_PER_CHANNEL_WIDTH_B },
+        hbmChannels: channels(c.A_BUFFER_HBM_CHANNEL_START_ID, c.A_BUFFER_HBM_CHANNEL_NUM),
+      },
+      b: {
+        depthWords: c.B_BUFFER_DEPTH,
+        widthBytes: { matrixMatrix: c.B_BUFFER_MM_BANK_WIDTH_B, matrixVector: c.B_BUFFER_MV_BANK_WIDTH_B },
+        hbmChannels: channels(c.B_BUFFER_HBM_CHANNEL_ID, c.B_BUFFER_HBM_CHANNEL_NUM),
+      },
+      global: {
+        depthWords: c.GLOBAL_BUFFER_DEPTH,
+        bankWidthBytes: c.GLOBAL_BUFFER_PER_BANK_WIDTH_B,
+        banksPerChannel: {
+          matrixMatrix: c.GLOBAL_BUFFER_MM_PER_CHANNEL_BANK_NUM,
+          matrixVector: c.GLOBAL_BUFFER_MV_PER_CHANNEL_BANK_NUM,
+          misc: c.GLOBAL_BUFFER_MISC_PER_CHANNEL_BANK_NUM,
+        },
+        channelWidthBytes: {
+          matrixMatrix: c.GLOBAL_BUFFER_MM_PER_CHANNEL_WIDTH_B,
+          matrixVector: c.GLOBAL_BUFFER_MV_PER_CHANNEL_WIDTH_B,
+          misc: c.GLOBAL_BUFFER_MISC_PER_CHANNEL_WIDTH_B,
+        },
+        hbmChannels: channels(c.GLOBAL_BUFFER_HBM_CHANNEL_START_ID, c.GLOBAL_BUFFER_HBM_CHANNEL_NUM),
+      },
+      meta: { depthWords: c.META_BUFFER_DEPTH, widthBytes: c.META_BUFFER_BANK_WIDTH_B, hbmChannels: channels(c.META_BUFFER_HBM_CHANNEL_ID, c.META_BUFFER_HBM_CHANNEL_NUM) },
+      fsb: { depthWords: c.FSB_BUFFER_DEPTH, widthBytes: c.FSB_BUFFER_BANK_WIDTH_B, hbmChannels: channels(c.FSB_BUFFER_HBM_CHANNEL_ID, c.FSB_BUFFER_HBM_CHANNEL_NUM) },
+      bias: { depthWords: c.BIAS_BUFFER_DEPTH, widthBytes: c.BIAS_BUFFER_BANK_WIDTH_B, hbmChannels: channels(c.BIAS_BUFFER_HBM_CHANNEL_ID, c.BIAS_BUFFER_HBM_CHANNEL_NUM) },
+      instruction: { hbmChannels: channels(c.INST_HBM_CHANNEL_ID, c.INST_HBM_CHANNEL_NUM) },
+    },
+    hbm: {
+      channels: c.HBM_CHANNEL_NUM,
+      channelSizeMiB: c.HBM_CHANNEL_SIZE_MB,
+      totalSizeGiB: c.HBM_TOTAL_SIZE_GB,
+      // FlightLLM labels this GB/s but its profiler multiplies by 1024^3.
+      bandwidthGiBps: c.HBM_BW_GB_PER_SEC,
+      efficiency: { sameChannel: c.HBM_BW_SAME_CHANNEL_EFFICIENCY, crossChannel: c.HBM_BW_CROSS_CHANNEL_EFFICIENCY },
+    },
+    calibration: profilerDefaults['calibration'],
+    compiler: profilerDefaults['compiler'],
+  };
+}

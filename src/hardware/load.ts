@@ -1,0 +1,78 @@
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, type Issue } from '../errors.js';
+import { ContentCache } from '../util/cache.js';
+import { deepFreeze } from '../util/freeze.js';
+import { contentHash } from '../util/hash.js';
+import { parseYaml, readTextFile } from '../util/yaml.js';
+import { zodIssues } from '../util/zod-issues.js';
+import { PACKAGE_ROOT, TOOL_VERSION } from '../version.js';
+import { checkHardware } from './checks.js';
+import { hasExpressions, resolveExpressions } from './expressions.js';
+import { FlightLlmConfigSchema, fromFlightLlmConfig, isFlightLlmConfig } from './flightllm.js';
+import { HardwareSchema, type Hardware } from './schema.js';
+
+/** Bump when the shape `loadHardware` returns changes, so cached results are not reused. */
+const CACHE_REVISION = 1;
+
+export interface LoadHardwareOptions {
+  /** Reuse the validated result of an identical file; keyed by the file's content. */
+  readonly cache?: ContentCache;
+}
+
+/**
+ * Reads a hardware description: our own schema (hardware/*.yaml) or
+ * FlightLLM's flat config.yaml. Expressions are evaluated and every
+ * consistency rule checked; all problems are reported in one ConfigError.
+ */
+export function loadHardware(path: string, options: LoadHardwareOptions = {}): Hardware {
+  const text = readTextFile(path, ConfigError, 'hardware configuration');
+  const key = contentHash(TOOL_VERSION, String(CACHE_REVISION), path.endsWith('.yaml') || path.endsWith('.yml') ? 'yaml' : 'other', text);
+  const cached = options.cache?.get<Hardware>('hardware', key);
+  if (cached !== undefined) return deepFreeze(cached);
+  const raw = parseYaml(text, path, ConfigError, 'hardware configuration');
+  const hardware = parseHardware(raw, { file: path, name: basename(path).replace(/\.ya?ml$/, '') });
+  options.cache?.set('hardware', key, hardware);
+  return hardware;
+}
+
+/**
+ * Validates an in-memory hardware description (for instance one built in a
+ * notebook). Accepts the same two formats as `loadHardware`.
+ */
+export function parseHardware(raw: unknown, options: { file?: string; name?: string } = {}): Hardware {
+  const tree = isFlightLlmConfig(raw) ? mapFlightLlm(raw, options) : raw;
+  let resolved = tree;
+  if (hasExpressions(tree)) {
+    const result = resolveExpressions(tree);
+    throwIfAny(result.issues, options.file, 'invalid expression in hardware configuration');
+    resolved = result.value;
+  }
+  const parsed = HardwareSchema.safeParse(resolved, { reportInput: true });
+  if (!parsed.success) throwIfAny(zodIssues(parsed.error), options.file, 'invalid hardware configuration');
+  const hardware = parsed.data as Hardware;
+  throwIfAny(checkHardware(hardware), options.file, 'inconsistent hardware configuration');
+  return deepFreeze(hardware);
+}
+
+function mapFlightLlm(raw: unknown, options: { file?: string; name?: string }): unknown {
+  const parsed = FlightLlmConfigSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throwIfAny(zodIssues(parsed.error), options.file, 'invalid FlightLLM configuration');
+  const defaults = flightLlmProfilerDefaults();
+  return fromFlightLlmConfig(parsed.data!, `flightllm-${options.name ?? 'config'}`, defaults);
+}
+
+let profilerDefaults: Record<string, unknown> | undefined;
+
+/** hardware/flightllm-profiler.yaml: what FlightLLM's profiler hard-codes. */
+function flightLlmProfilerDefaults(): Record<string, unknown> {
+  if (profilerDefaults === undefined) {
+    const path = fileURLToPath(new URL('hardware/flightllm-profiler.yaml', PACKAGE_ROOT));
+    profilerDefaults = parseYaml(readTextFile(path, ConfigError, 'FlightLLM profiler defaults'), path, ConfigError, 'FlightLLM profiler defaults') as Record<string, unknown>;
+  }
+  return profilerDefaults;
+}
+
+function throwIfAny(issues: readonly Issue[], file: string | undefined, what: string): void {
+  if (issues.length > 0) throw new ConfigError({ what, file, issues });
+}

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+/*
+ * The hardware description of an accelerator in FlightLLM's architecture,
+ * grouped by module. Keys carry their units. This is the shape after
+ * expressions (strings starting with "=") have been evaluated.
+ */
+
+const positive = z.number().positive();
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+const fraction = z.number().positive().max(1);
+
+/** A contiguous range of HBM channels a buffer is striped over. */
+const HbmChannels = z.strictObject({ first: nonNegativeInt, count: positiveInt });
+
+/** Parallelism of one matrix engine mode: multipliers along N, K and M per cycle. */
+const Parallelism = z.strictObject({ n: positiveInt, k: positiveInt, m: positiveInt });
+
+/** One matrix engine mode: its parallelism and the output tile one instruction covers per K block. */
+const MatrixEngine = z.strictObject({
+  parallelism: Parallelism,
+  /** Output elements one instruction produces along N and M (FlightLLM's `*_START_*_NUM`). */
+  tile: z.strictObject({ n: positiveInt, m: positiveInt }),
+});
+
+/** One vector-engine operation: elements per cycle and passes over the data. */
+const VectorOp = z.strictObject({ parallelK: positiveInt, passes: positiveInt });
+
+const PerMode = z.strictObject({ matrixMatrix: positiveInt, matrixVector: positiveInt });
+const PerModeWithMisc = z.strictObject({ matrixMatrix: positiveInt, matrixVector: positiveInt, misc: positiveInt });
+
+/** A buffer built from banks; its width per HBM channel differs by engine mode. */
+const BankedBuffer = z.strictObject({
+  depthWords: positiveInt,
+  bankWidthBytes: positiveInt,
+  banksPerChannel: PerMode,
+  channelWidthBytes: PerMode,
+  hbmChannels: HbmChannels,
+});
+
+const GlobalBuffer = z.strictObject({
+  depthWords: positiveInt,
+  bankWidthBytes: positiveInt,
+  banksPerChannel: PerModeWithMisc,
+  channelWidthBytes: PerModeWithMisc,
+  hbmChannels: HbmChannels,
+});
+
+/** A single-bank buffer. */
+const SimpleBuffer = z.strictObject({ depthWords: positiveInt, widthBytes: positiveInt, hbmChannels: HbmChannels });
+
+export const HardwareSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  clock: z.strictObject({ frequencyMHz: positive }),
+  slrCount: positiveInt,
+  sparsity: z.strictObject({
+    /** Edge of a structured-sparsity (FSB) block, in elements; also the tiling unit of every matrix. */
+    blockSize: positiveInt,
+    /** Edge of an attention-mask block, in tokens. */
+    maskBlockTokens: positiveInt,
+    /** Longest sequence the masks and buffers are laid out for, in tokens. */
+    maxTokens: positiveInt,
+  }),
+  mpe: z.strictObject({ matrixMatrix: MatrixEngine, matrixVector: MatrixEngine }),
+  vpe: z.strictObject({ softmax: VectorOp, layernorm: VectorOp, eltwise: VectorOp, silu: VectorOp }),
+  buffers: z.strictObject({
+    a: BankedBuffer,
+    b: z.strictObject({ depthWords: positiveInt, widthBytes: PerMode, hbmChannels: HbmChannels }),
+    global: GlobalBuffer,
+    meta: SimpleBuffer,
+    fsb: SimpleBuffer,
+    bias: SimpleBuffer,
+    instruction: z.strictObject({ hbmChannels: HbmChannels }),
+  }),
+  hbm: z.strictObject({
+    channels: positiveInt,
+    channelSizeMiB: positive,
+    totalSizeGiB: positive,
+    bandwidthGiBps: positive,
+    efficiency: z.strictObject({ sameChannel: fraction, crossChannel: fraction }),
+  }),
+  calibration: z.strictObject({
+    /** Every instruction latency is divided by this factor. */
+    timeDivisor: positive,
+    /** Bits per weight element streamed from HBM, whatever the IR's weight dtype says. */
+    weightStreamBits: positiveInt.max(64),
+  }),
+  compiler: z.strictObject({
+    /** Token counts the IR is generated at: lengths are rounded up to these multiples. */
+    padTokens: z.strictObject({ prefill: positiveInt, decode: positiveInt }),
+  }),
+});
+
+/** A validated, frozen hardware description. */
+export type Hardware = z.infer<typeof HardwareSchema>;

@@ -1,0 +1,14 @@
+export { planProgram, emitProgram, generateInstructions, type GenerateOptions, type Program } from './generate.js';
+export { planSteps, stepName, type Step, type ComputeLayer, type ComputeType } from './plan.js';
+export type {
+  InstructionSink,
+  StreamSink,
+  StepInfo,
+  LoadInstruction,
+  StoreInstruction,
+  MatrixInstruction,
+  MatrixModule,
+  MiscInstruction,
+  SysInstruction,
+  Tokens,
+} from './instructions.js';

@@ -1,0 +1,337 @@
+import type { Hardware } from '../../hardware/index.js';
+import type { AttentionMask, LayerOf } from '../../ir/index.js';
+import { Module } from '../../isa/index.js';
+import type { InstructionSink } from '../instructions.js';
+import type { Step } from '../plan.js';
+import { load, matrix, misc, store } from './builders.js';
+import { ceilDiv, formatShape, LayerIssues, shape3, type GenerationContext, type StepPlanner } from './common.js';
+import { T, when } from './tokens.js';
+
+/*
+ * Attention products in matrix-matrix form (prefill), per head:
+ *   QKᵀ  (mask_mode qkt):  Q [M, K] × Kᵀ [K, N], N = M tokens
+ *   S·V  (mask_mode qktv): S [M, K] × V [K, N], K = M tokens
+ * The block-sparse mask decides which blocks are computed: QKᵀ skips empty
+ * rows and columns; S·V loads only the kept runs of each softmax row and
+ * zero-fills the rest of the A buffer.
+ *
+ *   for each head, for each group of rows (one MPE row tile):
+ *     load the group's rows of Q (or of S) into the A buffer
+ *     for each column of Kᵀ (or V) that the group needs: load it into B; MM
+ *     per row: [fused softmax: one MISC per token row]; store
+ */
+
+interface Plan {
+  readonly hw: Hardware;
+  readonly mode: 'qkt' | 'qktv';
+  readonly heads: number;
+  readonly m: number;
+  readonly k: number;
+  readonly n: number;
+  readonly mBlocks: number;
+  readonly kBlocks: number;
+  readonly nBlocks: number;
+  readonly mask: BlockMask;
+  readonly fused: boolean;
+  /** B-buffer words one column of the B operand occupies. */
+  readonly bColumnWords: number;
+  /** Columns the B buffer holds before a load must wait for the engine. */
+  readonly inputDepth: number;
+  /** Row groups the global buffer holds before the engine must wait for stores. */
+  readonly outputDepth: number;
+  readonly address: { readonly a: number; readonly b: number; readonly output: number };
+}
+
+export const planAttentionMatrixMatrix: StepPlanner = (step, context) => {
+  const issues = new LayerIssues(step);
+  const { hw } = context;
+  const dims = attentionDims(step, hw, issues);
+  if (dims === undefined) return issues.list;
+  const mask = blockMask(step, context, dims, issues);
+  const blockBytes = hw.sparsity.blockSize ** 2;
+  const aWords = ceilDiv(blockBytes, hw.buffers.a.channelWidthBytes.matrixMatrix) * dims.kBlocks;
+  issues.require(aWords <= hw.buffers.a.depthWords, 'input[0].shape', `K = ${dims.k} needs ${aWords} A-buffer words per row block, but buffers.a.depthWords is ${hw.buffers.a.depthWords}`);
+  const bColumnWords = (blockBytes / hw.buffers.b.widthBytes.matrixMatrix) * dims.kBlocks;
+  const bDepth = Math.floor(hw.buffers.b.depthWords / bColumnWords);
+  issues.require(Number.isInteger(bColumnWords) && bDepth >= 2, 'input[1].shape', `a column of ${dims.kBlocks} blocks (${bColumnWords} words) does not fit twice in the B buffer (${hw.buffers.b.depthWords} words)`);
+  const outputDepth = Math.floor(hw.buffers.global.depthWords / dims.nBlocks);
+  issues.require(outputDepth >= 2, 'output[0].shape', `a row group of N = ${dims.n} outputs (${dims.nBlocks} words) does not fit twice in the global buffer (${hw.buffers.global.depthWords} words)`);
+  if (issues.list.length > 0 || mask === undefined) return issues.list;
+  const layer = step.layer as LayerOf<'attention_mm'>;
+  const plan: Plan = {
+    hw,
+    ...dims,
+    mask,
+    fused: step.fused.length > 0,
+    bColumnWords,
+    inputDepth: bDepth * hw.buffers.b.hbmChannels.count,
+    outputDepth,
+    address: { a: layer.input[0]!.addr, b: layer.input[1]!.addr, output: layer.output[0]!.addr },
+  };
+  return { emit: (sink) => emit(sink, plan) };
+};
+
+interface AttentionDims {
+  readonly mode: 'qkt' | 'qktv';
+  readonly heads: number;
+  readonly m: number;
+  readonly k: number;
+  readonly n: number;
+  readonly mBlocks: number;
+  readonly kBlocks: number;
+  readonly nBlocks: number;
+}
+
+/** Shapes of the two operands and the product, checked against each other. */
+export function attentionOperands(step: Step, issues: LayerIssues): { heads: number; m: number; k: number; n: number } | undefined {
+  const layer = step.layer as LayerOf<'attention_mm'> | LayerOf<'attention_mv'>;
+  const a = shape3(layer.input[0]);
+  const b = shape3(layer.input[1]);
+  const out = shape3(layer.output[0]);
+  if (!issues.require(layer.input.length === 2 && a !== undefined && b !== undefined, 'input', `expected two inputs of shapes [heads, M, K] and [heads, K, N], got ${layer.input.map((t) => formatShape(t.shape)).join(' and ')}`)) return undefined;
+  if (!issues.require(layer.output.length === 1 && out !== undefined, 'output', `expected one output of shape [heads, M, N], got ${formatShape(layer.output[0]?.shape)}`)) return undefined;
+  const [heads, m, k] = a!;
+  issues.require(b![0] === heads && b![1] === k, 'input[1].shape', `expected [${heads}, ${k}, N] to match the first input, got ${formatShape(b)}`);
+  issues.require(out![0] === heads && out![1] === m && out![2] === b![2], 'output[0].shape', `expected [${heads}, ${m}, ${b![2]}], got ${formatShape(out)}`);
+  issues.require(layer.param.length === 1, 'param', `expected one parameter (the attention mask), got ${layer.param.length}`);
+  issues.require(!layer.structure.bias_flag && !layer.structure.relu_flag, 'structure', 'attention products take no bias and no ReLU');
+  const fusedSoftmax = step.fused[0];
+  if (fusedSoftmax !== undefined) {
+    const softmax = fusedSoftmax as LayerOf<'softmax'>;
+    const fusedIssues = new LayerIssues(step, step.irIndex + 1, softmax);
+    fusedIssues.require(formatShape(softmax.input[0]?.shape) === formatShape(out), 'input[0].shape', `a softmax fused after the attention product must have its shape ${formatShape(out)}, got ${formatShape(softmax.input[0]?.shape)}`);
+    fusedIssues.require(softmax.structure.dim === 2, 'structure.dim', `softmax runs along the last axis (dim 2), got ${softmax.structure.dim}`);
+    issues.list.push(...fusedIssues.list);
+  }
+  return { heads, m, k, n: b![2] };
+}
+
+function attentionDims(step: Step, hw: Hardware, issues: LayerIssues): AttentionDims | undefined {
+  const layer = step.layer as LayerOf<'attention_mm'>;
+  const operands = attentionOperands(step, issues);
+  if (operands === undefined) return undefined;
+  const { heads, m, k, n } = operands;
+  const block = hw.sparsity.blockSize;
+  const mode = layer.structure.mask_mode;
+  if (!issues.require(mode === 'qkt' || mode === 'qktv', 'structure.mask_mode', `a matrix-matrix attention product is either qkt or qktv, got ${mode}`)) return undefined;
+  issues.require(m > 1, 'input[0].shape', `a matrix-matrix attention product needs M > 1, got ${m}`);
+  issues.require(mode === 'qkt' ? n === m : k === m, 'input[1].shape', mode === 'qkt' ? `QKᵀ must be square in tokens: N = ${n}, M = ${m}` : `S·V needs K = M tokens: K = ${k}, M = ${m}`);
+  issues.require(k % block === 0 && n % block === 0, 'input[1].shape', `K = ${k} and N = ${n} must be multiples of the block size ${block}`);
+  if (issues.list.length > 0) return undefined;
+  return { mode: mode as 'qkt' | 'qktv', heads, m, k, n, mBlocks: ceilDiv(m, block), kBlocks: k / block, nBlocks: n / block };
+}
+
+/** The layer's mask at the granularity of sparsity blocks. */
+class BlockMask {
+  constructor(
+    private readonly mask: AttentionMask,
+    /** Sparsity blocks per mask cell, along each axis. */
+    private readonly ratio: number,
+  ) {}
+
+  has(head: number, row: number, column: number): boolean {
+    const { rows, cols, cells } = this.mask;
+    return cells[(head * rows + Math.floor(row / this.ratio)) * cols + Math.floor(column / this.ratio)] === 1;
+  }
+
+  /** Kept blocks of a row among the first `columns`. */
+  rowCount(head: number, row: number, columns: number): number {
+    let count = 0;
+    for (let column = 0; column < columns; column++) if (this.has(head, row, column)) count++;
+    return count;
+  }
+
+  /** True if any row in [first, end) keeps the block in `column`. */
+  columnUsed(head: number, first: number, end: number, column: number): boolean {
+    for (let row = first; row < end; row++) if (this.has(head, row, column)) return true;
+    return false;
+  }
+}
+
+function blockMask(step: Step, context: GenerationContext, dims: AttentionDims, issues: LayerIssues): BlockMask | undefined {
+  const layer = step.layer as LayerOf<'attention_mm'>;
+  const parameter = layer.param[0];
+  if (parameter === undefined) return undefined;
+  if (!issues.require(context.masks !== undefined, 'param[0]', `needs the attention mask "${parameter.name}"; give the mask directory (--masks)`)) return undefined;
+  const mask = context.masks!(parameter.name, layer.name);
+  const { blockSize, maskBlockTokens } = context.hw.sparsity;
+  const ratio = maskBlockTokens / blockSize;
+  const columns = dims.mode === 'qkt' ? dims.nBlocks : dims.kBlocks;
+  const fits = mask.heads >= dims.heads && mask.rows * ratio >= dims.mBlocks && mask.cols * ratio >= columns;
+  issues.require(fits, 'param[0]', `mask "${parameter.name}" has shape (${mask.heads}, ${mask.rows}, ${mask.cols}), too small for ${dims.heads} heads and ${dims.m} tokens in cells of ${maskBlockTokens}`);
+  return fits ? new BlockMask(mask, ratio) : undefined;
+}
+
+/** One row group of a head, with the rows and columns the mask keeps. */
+interface RowGroup {
+  readonly head: number;
+  readonly first: number;
+  readonly end: number;
+  /** Kept blocks per row of the group (QKᵀ: of the N columns; S·V: of the K columns). */
+  readonly rowCounts: readonly number[];
+  /** Block columns of the B operand the group multiplies. */
+  readonly columns: readonly number[];
+  /** 1-based position among the head's groups that have work, and their number. */
+  readonly ordinal: number;
+  readonly count: number;
+}
+
+function emit(sink: InstructionSink, plan: Plan): void {
+  for (let head = 0; head < plan.heads; head++) {
+    const groups = rowGroups(plan, head);
+    for (const group of groups) {
+      emitRowLoads(sink, plan, group);
+      const lastColumn = emitProducts(sink, plan, group);
+      emitRowResults(sink, plan, group, lastColumn);
+    }
+  }
+}
+
+/**
+ * The head's row groups that have any work. Every group of a causal mask
+ * has; a group whose rows the mask empties entirely is skipped, with its
+ * neighbours chained directly (FlightLLM's generator cannot run such a mask).
+ */
+function rowGroups(plan: Plan, head: number): RowGroup[] {
+  const rowsPerGroup = plan.hw.mpe.matrixMatrix.parallelism.m / plan.hw.sparsity.blockSize;
+  const countColumns = plan.mode === 'qkt' ? plan.nBlocks : plan.kBlocks;
+  const found: Array<Omit<RowGroup, 'ordinal' | 'count'>> = [];
+  for (let first = 0; first < plan.mBlocks; first += rowsPerGroup) {
+    const end = Math.min(first + rowsPerGroup, plan.mBlocks);
+    const rowCounts: number[] = [];
+    for (let row = first; row < end; row++) rowCounts.push(plan.mask.rowCount(head, row, countColumns));
+    const columns: number[] = [];
+    for (let column = 0; column < plan.nBlocks; column++) {
+      if (plan.mode === 'qktv' || plan.mask.columnUsed(head, first, end, column)) columns.push(column);
+    }
+    if (plan.mode === 'qktv' || columns.length > 0) found.push({ head, first, end, rowCounts, columns });
+  }
+  return found.map((group, index) => ({ ...group, ordinal: index + 1, count: found.length }));
+}
+
+/** Rows of the group that produce output: QKᵀ skips rows the mask empties. */
+function outputRows(plan: Plan, group: RowGroup): number[] {
+  const rows: number[] = [];
+  for (let row = group.first; row < group.end; row++) if (plan.mode === 'qktv' || (group.rowCounts[row - group.first] ?? 0) > 0) rows.push(row);
+  return rows;
+}
+
+/** A-buffer loads of the group: Q rows, or the kept runs of each softmax row plus a zero fill. */
+function emitRowLoads(sink: InstructionSink, plan: Plan, group: RowGroup): void {
+  const { hw } = plan;
+  const blockBytes = hw.sparsity.blockSize ** 2;
+  const channels = hw.buffers.a.hbmChannels.count;
+  const headBase = plan.address.a + group.head * plan.m * plan.k;
+  let pendingWait = when(group.ordinal > 1, T.MM);
+  const emitLoad = (fields: Omit<Parameters<typeof load>[0], 'target' | 'parallelChannels'>) => {
+    sink.load(load({ target: 'a', parallelChannels: channels, ...fields, wait: pendingWait }));
+    pendingWait = 0;
+  };
+  for (const row of outputRows(plan, group)) {
+    if (plan.mode === 'qkt') {
+      emitLoad({ lengthBytes: blockBytes * plan.kBlocks, hbmAddress: headBase + row * plan.kBlocks * blockBytes, hbmChannel: row % channels });
+      continue;
+    }
+    const kept = group.rowCounts[row - group.first] ?? 0;
+    if (kept < plan.kBlocks) emitLoad({ lengthBytes: blockBytes * (plan.kBlocks - kept), hbmChannel: row % channels, zeroFill: true });
+    for (const [first, end] of keptRuns(plan, group.head, row)) {
+      emitLoad({ lengthBytes: blockBytes * (end - first), hbmAddress: headBase + (row * plan.kBlocks + first) * blockBytes, bankAddress: first, hbmChannel: row % channels });
+    }
+  }
+}
+
+/** Maximal runs [first, end) of kept blocks in a row of the softmax, over its K columns. */
+function keptRuns(plan: Plan, head: number, row: number): Array<readonly [number, number]> {
+  const runs: Array<readonly [number, number]> = [];
+  let start = -1;
+  for (let column = 0; column <= plan.kBlocks; column++) {
+    const kept = column < plan.kBlocks && plan.mask.has(head, row, column);
+    if (kept && start < 0) start = column;
+    if (!kept && start >= 0) {
+      runs.push([start, column]);
+      start = -1;
+    }
+  }
+  return runs;
+}
+
+/** One B-operand load and one MM per column; returns the last column. */
+function emitProducts(sink: InstructionSink, plan: Plan, group: RowGroup): number {
+  const { hw } = plan;
+  const blockBytes = hw.sparsity.blockSize ** 2;
+  const total = group.columns.length;
+  const outputBlocked = group.ordinal > plan.outputDepth;
+  const hasNextGroup = group.ordinal < group.count;
+  let index = 0;
+  for (const column of group.columns) {
+    index++;
+    const bank = (column * plan.bColumnWords) % hw.buffers.b.depthWords;
+    sink.load(
+      load({
+        target: 'b',
+        wait: when(index > plan.inputDepth, T.MM),
+        release: T.MM,
+        lengthBytes: blockBytes * plan.kBlocks,
+        hbmAddress: plan.address.b + group.head * plan.k * plan.n + column * plan.kBlocks * blockBytes,
+        bankAddress: bank,
+        // Kᵀ and V live on the A buffer's channels, so this load crosses channels.
+        hbmChannel: column % hw.buffers.a.hbmChannels.count,
+        crossChannel: true,
+        parallelChannels: 1,
+      }),
+    );
+    const last = index === total;
+    sink.matrix(
+      Module.MM,
+      matrix({
+        wait: T.LD | when(outputBlocked && index === 1, plan.fused ? T.MISC : T.ST),
+        release: when(index + plan.inputDepth <= total || (last && hasNextGroup), T.LD) | when(last, plan.fused ? T.MISC : T.ST),
+        kBlocks: plan.kBlocks,
+        bAddress: bank,
+        outAddress: (column * plan.nBlocks) % hw.buffers.global.depthWords,
+      }),
+    );
+  }
+  return group.columns[total - 1] ?? 0;
+}
+
+/** Per output row: the fused softmax (one MISC per token row) and the store. */
+function emitRowResults(sink: InstructionSink, plan: Plan, group: RowGroup, lastColumn: number): void {
+  const { hw } = plan;
+  const blockBytes = hw.sparsity.blockSize ** 2;
+  const channels = hw.buffers.global.hbmChannels.count;
+  const releasesEngine = group.ordinal + plan.outputDepth <= group.count;
+  // Bank and HBM addresses follow FlightLLM's generator, which takes them from the group's last column.
+  const bank = (lastColumn * plan.nBlocks) % hw.buffers.global.depthWords;
+  const rows = outputRows(plan, group);
+  rows.forEach((row, position) => {
+    const isFirst = position === 0;
+    const isLast = position === rows.length - 1;
+    const kept = plan.mode === 'qkt' ? (group.rowCounts[row - group.first] ?? 0) : plan.nBlocks;
+    if (plan.fused) {
+      for (let tokenRow = 0; tokenRow < hw.sparsity.blockSize; tokenRow++) {
+        const lastOfRow = tokenRow === hw.sparsity.blockSize - 1;
+        sink.misc(
+          misc('softmax', {
+            wait: when(tokenRow === 0 && isFirst, T.MM),
+            release: when(lastOfRow, T.ST) | when(lastOfRow && isLast && releasesEngine, T.MM),
+            kBlocks: kept,
+            inAAddress: bank,
+            outAddress: bank,
+          }),
+        );
+      }
+    }
+    sink.store(
+      store({
+        wait: plan.fused ? T.MISC : when(isFirst, T.MM),
+        release: when(!plan.fused && isLast && releasesEngine, T.MM),
+        lengthBytes: kept * blockBytes,
+        hbmAddress: plan.address.output + group.head * plan.n * plan.m + (row * plan.nBlocks + lastColumn) * blockBytes,
+        bankAddress: bank,
+        hbmChannel: row % channels,
+        parallelChannels: channels,
+      }),
+    );
+  });
+}

@@ -1,0 +1,64 @@
+import type { Issue } from '../../errors.js';
+import type { Hardware } from '../../hardware/index.js';
+import type { Layer, MaskLookup, Tensor } from '../../ir/index.js';
+import type { InstructionSink } from '../instructions.js';
+import { layerLabel, type Step } from '../plan.js';
+
+/** What a layer generator may consult besides its own step. */
+export interface GenerationContext {
+  readonly hw: Hardware;
+  /** Attention masks by parameter name; needed only by prefill attention. */
+  readonly masks: MaskLookup | undefined;
+}
+
+/** A step whose tiling and dependencies are worked out and that can now emit its instructions. */
+export interface PlannedStep {
+  emit(sink: InstructionSink): void;
+}
+
+/** Plans one step: either a ready-to-emit step or the reasons it cannot run. */
+export type StepPlanner = (step: Step, context: GenerationContext) => PlannedStep | Issue[];
+
+/** ⌈a / b⌉ for non-negative integers. */
+export function ceilDiv(a: number, b: number): number {
+  return Math.floor((a + b - 1) / b);
+}
+
+/**
+ * Half-open ranges covering [start, end) in steps of `unit`; the last range
+ * may be shorter. tiles(0, 10, 4) = [[0,4], [4,8], [8,10]].
+ */
+export function tiles(start: number, end: number, unit: number): Array<readonly [number, number]> {
+  const out: Array<readonly [number, number]> = [];
+  for (let from = start; from < end; from += unit) out.push([from, Math.min(from + unit, end)]);
+  return out;
+}
+
+/** Collects issues about one layer, each prefixed with the layer's label. */
+export class LayerIssues {
+  readonly list: Issue[] = [];
+  private readonly label: string;
+
+  constructor(step: Step, layerIndex: number = step.irIndex, layer: Layer = step.layer) {
+    this.label = layerLabel(layerIndex, layer);
+  }
+
+  add(field: string, message: string): void {
+    this.list.push({ path: field === '' ? this.label : `${this.label}.${field}`, message });
+  }
+
+  /** Records an issue unless `holds`; returns `holds`. */
+  require(holds: boolean, field: string, message: string): boolean {
+    if (!holds) this.add(field, message);
+    return holds;
+  }
+}
+
+/** The shape of a tensor as [batch, rows, cols], or undefined when it is not 3-D. */
+export function shape3(tensor: Tensor | undefined): readonly [number, number, number] | undefined {
+  return tensor !== undefined && tensor.shape.length === 3 ? (tensor.shape as unknown as readonly [number, number, number]) : undefined;
+}
+
+export function formatShape(shape: readonly number[] | undefined): string {
+  return shape === undefined ? 'none' : `[${shape.join(', ')}]`;
+}

@@ -1,0 +1,29 @@
+import type { LayerOf } from '../../ir/index.js';
+import type { InstructionSink } from '../instructions.js';
+import { load, store } from './builders.js';
+import { ceilDiv, formatShape, LayerIssues, type StepPlanner } from './common.js';
+
+/*
+ * KV-cache append (decode). FlightLLM models it as reading the whole past
+ * cache once, spread over the A channels, followed by an empty store.
+ */
+
+export const planConcat: StepPlanner = (step, { hw }) => {
+  const layer = step.layer as LayerOf<'concat'>;
+  const issues = new LayerIssues(step);
+  const [past, fresh] = layer.input;
+  issues.require(layer.input.length === 2 && layer.output.length === 1, 'input', `expected two inputs (the cache, the new entry) and one output, got ${layer.input.length} and ${layer.output.length}`);
+  issues.require(layer.structure.dim === 1, 'structure.dim', `the cache grows along the token axis (dim 1), got ${layer.structure.dim}`);
+  issues.require(fresh !== undefined && fresh.shape[1] === 1, 'input[1].shape', `the new entry holds one token, got ${formatShape(fresh?.shape)}`);
+  if (issues.list.length > 0 || past === undefined) return issues.list;
+  const channels = hw.buffers.a.hbmChannels.count;
+  const bytesPerChannel = ceilDiv(past.shape.reduce((product, size) => product * size, 1), channels);
+  return {
+    emit(sink: InstructionSink) {
+      for (let channel = 0; channel < channels; channel++) {
+        sink.load(load({ target: 'global', lengthBytes: bytesPerChannel, hbmChannel: channel, parallelChannels: channels }));
+      }
+      sink.store(store({ lengthBytes: 0, parallelChannels: 1 }));
+    },
+  };
+};

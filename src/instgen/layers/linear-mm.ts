@@ -1,0 +1,237 @@
+import type { Hardware } from '../../hardware/index.js';
+import { Module } from '../../isa/index.js';
+import type { InstructionSink } from '../instructions.js';
+import { load, matrix, misc, store } from './builders.js';
+import { ceilDiv, LayerIssues, tiles, type StepPlanner } from './common.js';
+import { splitKMatrixMatrix, type KSplit } from './k-split.js';
+import { linearShape, type LinearShape } from './linear-shape.js';
+import { T, when } from './tokens.js';
+
+/*
+ * Linear layer, matrix-matrix (prefill): activations stay in the A buffer
+ * while weights stream through the B buffer.
+ *
+ *   load the bias
+ *   for each group of rows (one MPE row tile):
+ *     load the group's activation blocks, one per A channel
+ *     for each block column of the output:
+ *       for each K split: load FSB, metadata (sparse only) and weights; MM
+ *       [fused: element-wise or SiLU on the column]
+ *       store the column, one block per A channel
+ */
+
+interface Plan {
+  readonly hw: Hardware;
+  readonly shape: LinearShape;
+  readonly split: KSplit;
+  /** Output columns the global buffer holds before the engine must wait for stores. */
+  readonly outputDepth: number;
+  /** Global-buffer words one output column occupies. */
+  readonly outputWordsPerColumn: number;
+}
+
+export const planLinearMatrixMatrix: StepPlanner = (step, { hw }) => {
+  const shape = linearShape(step, hw, 'mm');
+  if (shape instanceof LayerIssues) return shape.list;
+  const issues = new LayerIssues(step);
+  const block = hw.sparsity.blockSize;
+  const rows = hw.mpe.matrixMatrix.parallelism.m;
+  const activationWords = ceilDiv(block * block, hw.buffers.a.channelWidthBytes.matrixMatrix) * shape.kBlocks;
+  issues.require(activationWords <= hw.buffers.a.depthWords, 'input[0].shape', `K = ${shape.k} needs ${activationWords} A-buffer words per row block, but buffers.a.depthWords is ${hw.buffers.a.depthWords}`);
+  issues.require(!shape.bias || shape.n * 4 <= hw.buffers.bias.depthWords * hw.buffers.bias.widthBytes, 'param[1].shape', `N = ${shape.n} int32 biases do not fit in the bias buffer (${hw.buffers.bias.depthWords * hw.buffers.bias.widthBytes} bytes)`);
+  const split = splitKMatrixMatrix(hw, shape.kBlocks);
+  if (typeof split === 'string') issues.add('param[0].shape', `K = ${shape.k}: ${split}`);
+  const outputWordsPerColumn = ceilDiv(rows * block, hw.buffers.global.channelWidthBytes.matrixMatrix * hw.buffers.global.hbmChannels.count);
+  const outputDepth = Math.floor(hw.buffers.global.depthWords / outputWordsPerColumn);
+  issues.require(outputDepth >= 2, 'output[0].shape', `the global buffer cannot double-buffer an output column (${outputWordsPerColumn} words of ${hw.buffers.global.depthWords})`);
+  if (issues.list.length > 0 || typeof split === 'string') return issues.list;
+  const plan: Plan = { hw, shape, split, outputDepth, outputWordsPerColumn };
+  return { emit: (sink) => emit(sink, plan) };
+};
+
+function emit(sink: InstructionSink, plan: Plan): void {
+  const { hw, shape } = plan;
+  if (shape.bias) sink.load(load({ target: 'bias', lengthBytes: shape.n * 4, hbmAddress: shape.address.bias, parallelChannels: 1 }));
+  const groups = tiles(0, shape.mBlocks, hw.mpe.matrixMatrix.parallelism.m / hw.sparsity.blockSize);
+  groups.forEach(([first, end], index) => emitRowGroup(sink, plan, { first, end, isFirst: index === 0, isLast: index === groups.length - 1 }));
+}
+
+interface RowGroup {
+  readonly first: number;
+  readonly end: number;
+  readonly isFirst: boolean;
+  readonly isLast: boolean;
+}
+
+/** Where the next weight, metadata and FSB loads go; restarts with every row group. */
+interface StreamCursor {
+  weightHbm: number;
+  weightBank: number;
+  metaHbm: number;
+  metaBank: number;
+  fsbHbm: number;
+  fsbBank: number;
+}
+
+function emitRowGroup(sink: InstructionSink, plan: Plan, group: RowGroup): void {
+  const { hw, shape, split } = plan;
+  const blockBytes = hw.sparsity.blockSize ** 2;
+  const channels = hw.buffers.a.hbmChannels.count;
+  for (let row = group.first; row < group.end; row++) {
+    sink.load(
+      load({
+        target: 'a',
+        wait: when(row === group.first && !group.isFirst, T.MM),
+        lengthBytes: blockBytes * shape.kBlocks,
+        hbmAddress: shape.address.input + row * shape.kBlocks * blockBytes,
+        hbmChannel: row % channels,
+        parallelChannels: channels,
+      }),
+    );
+  }
+  const cursor: StreamCursor = { weightHbm: shape.address.weight, weightBank: 0, metaHbm: shape.address.meta, metaBank: 0, fsbHbm: shape.address.fsb, fsbBank: 0 };
+  const streams = shape.nBlocks * split.ranges.length;
+  let streamIndex = 0;
+  for (let column = 0; column < shape.nBlocks; column++) {
+    for (const [kFirst, kEnd] of split.ranges) {
+      streamIndex++;
+      emitWeightsAndProduct(sink, plan, { column, kFirst, kEnd, streamIndex, streams, group, cursor });
+    }
+    const releasesEngine = column + 1 + plan.outputDepth <= shape.nBlocks;
+    if (shape.fusion.kind !== 'none') emitFusedMisc(sink, plan, group, releasesEngine);
+    emitColumnStores(sink, plan, { group, column, releasesEngine });
+  }
+}
+
+interface WeightStep {
+  readonly column: number;
+  readonly kFirst: number;
+  readonly kEnd: number;
+  /** 1-based index of this weight stream in the row group, and how many there are. */
+  readonly streamIndex: number;
+  readonly streams: number;
+  readonly group: RowGroup;
+  readonly cursor: StreamCursor;
+}
+
+function emitWeightsAndProduct(sink: InstructionSink, plan: Plan, w: WeightStep): void {
+  const { hw, shape, split } = plan;
+  const kBlocks = w.kEnd - w.kFirst;
+  const lastSplit = w.kEnd === shape.kBlocks;
+  const fused = shape.fusion.kind !== 'none';
+  const weightBytes = Math.floor((kBlocks * hw.sparsity.blockSize) / 2) * hw.sparsity.blockSize * 2;
+  const metaBytes = weightBytes / 2;
+  const fsbBytes = kBlocks;
+  const c = w.cursor;
+  const weightBank = c.weightBank % hw.buffers.b.depthWords;
+  const metaBank = c.metaBank % hw.buffers.meta.depthWords;
+  const fsbBank = c.fsbBank % hw.buffers.fsb.depthWords;
+  let pendingWait = when(w.streamIndex > split.depth, T.MM);
+  if (shape.sparseStreams) {
+    const fsbChannel = w.column % hw.buffers.fsb.hbmChannels.count;
+    const metaChannel = w.column % hw.buffers.meta.hbmChannels.count;
+    sink.load(load({ target: 'fsb', wait: pendingWait, lengthBytes: fsbBytes, hbmAddress: c.fsbHbm, bankAddress: fsbBank, hbmChannel: fsbChannel, parallelChannels: 1 }));
+    sink.load(load({ target: 'meta', lengthBytes: metaBytes, hbmAddress: c.metaHbm, bankAddress: metaBank, hbmChannel: metaChannel, crossChannel: true, parallelChannels: 1 }));
+    pendingWait = 0;
+  }
+  sink.load(
+    load({
+      target: 'b',
+      wait: pendingWait,
+      release: T.MM,
+      lengthBytes: weightBytes,
+      hbmAddress: c.weightHbm,
+      bankAddress: weightBank,
+      hbmChannel: w.column % hw.buffers.b.hbmChannels.count,
+      crossChannel: true,
+      parallelChannels: 1,
+      bandwidthRatio: shape.weightBandwidthRatio,
+    }),
+  );
+  const outputBlocked = w.column + 1 > plan.outputDepth && lastSplit;
+  const releasesLoads = w.streamIndex + split.depth <= w.streams || (w.streamIndex === w.streams && !w.group.isLast && lastSplit);
+  sink.matrix(
+    Module.MM,
+    matrix({
+      wait: T.LD | when(outputBlocked && !fused, T.ST) | when(outputBlocked && fused, T.MISC),
+      release: when(lastSplit, fused ? T.MISC : T.ST) | when(releasesLoads, T.LD),
+      kBlocks,
+      bAddress: weightBank,
+      outAddress: (w.column * plan.outputWordsPerColumn) % hw.buffers.global.depthWords,
+      metaAddress: shape.sparseStreams ? metaBank : 0,
+      fsbAddress: shape.sparseStreams ? fsbBank : 0,
+      bias: shape.bias,
+      relu: shape.relu,
+      sparse: shape.sparseCompute,
+      output: lastSplit,
+      sparseRatio: shape.sparseRatio,
+    }),
+  );
+  if (shape.sparseStreams) {
+    c.fsbHbm += fsbBytes;
+    c.fsbBank += fsbBytes / hw.buffers.fsb.widthBytes;
+    c.metaHbm += metaBytes;
+    c.metaBank += metaBytes / hw.buffers.meta.widthBytes;
+  }
+  c.weightHbm += weightBytes;
+  c.weightBank += weightBytes / hw.buffers.b.widthBytes.matrixMatrix;
+}
+
+/** Vector work fused on each output column: SiLU, or an element-wise op (or the RoPE chain) with its second operand. */
+function emitFusedMisc(sink: InstructionSink, plan: Plan, group: RowGroup, releasesEngine: boolean): void {
+  const { hw, shape } = plan;
+  const fusion = shape.fusion;
+  const kBlocks = group.end - group.first;
+  const done = T.ST | when(releasesEngine, T.MM);
+  if (fusion.kind === 'silu') {
+    sink.misc(misc('silu', { wait: T.MM, release: done, kBlocks }));
+    return;
+  }
+  if (fusion.kind !== 'eltwise') return;
+  const channels = hw.buffers.global.hbmChannels.count;
+  // The RoPE chain loads its second operands (sine and cosine tables) twice.
+  for (let copy = 0; copy < (fusion.chain === 3 ? 2 : 1); copy++) {
+    for (let row = group.first; row < group.end; row++) {
+      sink.load(
+        load({
+          target: 'global',
+          release: when(row === group.end - 1, T.MISC),
+          lengthBytes: hw.sparsity.blockSize ** 2,
+          hbmAddress: fusion.otherInputAddress,
+          hbmChannel: row % channels,
+          parallelChannels: channels,
+        }),
+      );
+    }
+  }
+  if (fusion.chain === 1) {
+    sink.misc(misc(fusion.operation, { wait: T.LD | T.MM, release: done, kBlocks }));
+    return;
+  }
+  sink.misc(misc(fusion.operation, { wait: T.LD | T.MM, kBlocks }));
+  sink.misc(misc(fusion.operation, { wait: T.LD, kBlocks }));
+  sink.misc(misc(fusion.operation, { release: done, kBlocks }));
+}
+
+function emitColumnStores(sink: InstructionSink, plan: Plan, s: { group: RowGroup; column: number; releasesEngine: boolean }): void {
+  const { hw, shape } = plan;
+  const blockBytes = hw.sparsity.blockSize ** 2;
+  const channels = hw.buffers.global.hbmChannels.count;
+  const fused = shape.fusion.kind !== 'none';
+  // Quirk kept from FlightLLM: the last block row stores (rows left) bytes,
+  // not (rows left) × block bytes, e.g. 16 bytes instead of 256.
+  const lastRowBytes = shape.m - (shape.mBlocks - 1) * hw.sparsity.blockSize;
+  for (let row = s.group.first; row < s.group.end; row++) {
+    sink.store(
+      store({
+        wait: when(row === s.group.first, fused ? T.MISC : T.MM),
+        release: when(row === s.group.end - 1 && s.releasesEngine && !fused, T.MM),
+        lengthBytes: row < shape.mBlocks - 1 ? blockBytes : lastRowBytes,
+        hbmAddress: shape.address.output + (row * shape.nBlocks + s.column) * blockBytes,
+        bankAddress: (s.column * plan.outputWordsPerColumn) % hw.buffers.global.depthWords,
+        hbmChannel: row % channels,
+        parallelChannels: channels,
+      }),
+    );
+  }
+}

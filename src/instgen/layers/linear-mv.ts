@@ -1,0 +1,212 @@
+import type { Hardware } from '../../hardware/index.js';
+import { Module } from '../../isa/index.js';
+import type { InstructionSink } from '../instructions.js';
+import { load, matrix, misc, store } from './builders.js';
+import { ceilDiv, LayerIssues, type StepPlanner } from './common.js';
+import { splitKMatrixVector, type KSplit } from './k-split.js';
+import { linearShape, type LinearShape } from './linear-shape.js';
+import { T, when } from './tokens.js';
+
+/*
+ * Linear layer, matrix-vector (decode): the input vector sits in the B buffer
+ * and weights stream through the A buffer, one MV tile of output columns at
+ * a time, spread over the A channels in `channelLoops` passes.
+ *
+ *   load the input vector; load the bias
+ *   for each tile of output columns:
+ *     for each K split: load FSB, metadata (sparse only) and weights per A channel; MV
+ *     [fused: element-wise or SiLU on the tile]
+ *   store the output vector
+ */
+
+interface Plan {
+  readonly hw: Hardware;
+  readonly shape: LinearShape;
+  readonly split: KSplit;
+  /** Output block columns per MV instruction. */
+  readonly tileBlocks: number;
+  readonly channelLoops: number;
+  readonly tiles: number;
+  /** Global-buffer words between consecutive output tiles. */
+  readonly outputStride: number;
+}
+
+export const planLinearMatrixVector: StepPlanner = (step, { hw }) => {
+  const shape = linearShape(step, hw, 'mv');
+  if (shape instanceof LayerIssues) return shape.list;
+  const issues = new LayerIssues(step);
+  const block = hw.sparsity.blockSize;
+  const tileBlocks = hw.mpe.matrixVector.tile.n / block;
+  const channelLoops = ceilDiv(tileBlocks, hw.buffers.a.hbmChannels.count);
+  const split = splitKMatrixVector(hw, shape.kBlocks, channelLoops);
+  if (typeof split === 'string') issues.add('param[0].shape', `K = ${shape.k}: ${split}`);
+  issues.require(!shape.bias || shape.n * 4 <= hw.buffers.bias.depthWords * hw.buffers.bias.widthBytes, 'param[1].shape', `N = ${shape.n} int32 biases do not fit in the bias buffer (${hw.buffers.bias.depthWords * hw.buffers.bias.widthBytes} bytes)`);
+  const vectorWords = ceilDiv(ceilDiv(shape.k, hw.buffers.b.hbmChannels.count), hw.buffers.b.widthBytes.matrixVector);
+  issues.require(
+    vectorWords * hw.buffers.b.widthBytes.matrixVector * hw.buffers.b.hbmChannels.count === shape.k && vectorWords <= hw.buffers.b.depthWords,
+    'input[0].shape',
+    `the input vector of K = ${shape.k} must fill whole B-buffer words and fit in its ${hw.buffers.b.depthWords} words`,
+  );
+  const tileBytes = hw.mpe.matrixVector.tile.m * hw.mpe.matrixVector.tile.n;
+  const tileWords = ceilDiv(ceilDiv(tileBytes, hw.buffers.global.hbmChannels.count), hw.buffers.global.channelWidthBytes.matrixVector);
+  issues.require(tileWords * hw.buffers.global.channelWidthBytes.matrixVector * hw.buffers.global.hbmChannels.count === tileBytes, 'output[0].shape', `an MV output tile of ${tileBytes} bytes must fill whole global-buffer words`);
+  if (issues.list.length > 0 || typeof split === 'string') return issues.list;
+  const plan: Plan = {
+    hw,
+    shape,
+    split,
+    tileBlocks,
+    channelLoops,
+    tiles: ceilDiv(shape.nBlocks, tileBlocks),
+    outputStride: ceilDiv(tileBlocks * block, hw.buffers.global.channelWidthBytes.matrixVector),
+  };
+  return { emit: (sink) => emit(sink, plan) };
+};
+
+/** Where the next weight, metadata and FSB loads go. */
+interface StreamCursor {
+  weightHbm: number;
+  weightBank: number;
+  metaHbm: number;
+  metaBank: number;
+  fsbHbm: number;
+  fsbBank: number;
+}
+
+function emit(sink: InstructionSink, plan: Plan): void {
+  const { hw, shape } = plan;
+  const fused = shape.fusion.kind !== 'none';
+  sink.load(load({ target: 'b', lengthBytes: shape.k, hbmAddress: shape.address.input, crossChannel: true, parallelChannels: 1 }));
+  if (shape.bias) sink.load(load({ target: 'bias', lengthBytes: shape.n * 4, hbmAddress: shape.address.bias, parallelChannels: 1 }));
+  const cursor: StreamCursor = { weightHbm: shape.address.weight, weightBank: 0, metaHbm: shape.address.meta, metaBank: 0, fsbHbm: shape.address.fsb, fsbBank: 0 };
+  const products = plan.tiles * plan.split.ranges.length;
+  let productIndex = 0;
+  for (let tile = 0; tile < plan.tiles; tile++) {
+    const outputBank = (tile * plan.outputStride) % hw.buffers.global.depthWords;
+    for (const [kFirst, kEnd] of plan.split.ranges) {
+      productIndex++;
+      const lastSplit = kEnd === shape.kBlocks;
+      const start = { weight: cursor.weightBank, meta: cursor.metaBank, fsb: cursor.fsbBank };
+      emitWeightLoads(sink, plan, { tile, kBlocks: kEnd - kFirst, cursor, waitForEngine: productIndex > plan.split.depth });
+      sink.matrix(
+        Module.MV,
+        matrix({
+          wait: T.LD,
+          release: when(productIndex + plan.split.depth <= products, T.LD) | when(productIndex === products && lastSplit && !fused, T.ST) | when(lastSplit && fused, T.MISC),
+          kBlocks: kEnd - kFirst,
+          aAddress: start.weight % hw.buffers.a.depthWords,
+          outAddress: outputBank,
+          metaAddress: shape.sparseStreams ? start.meta % hw.buffers.meta.depthWords : 0,
+          fsbAddress: shape.sparseStreams ? start.fsb % hw.buffers.fsb.depthWords : 0,
+          bias: shape.bias,
+          relu: shape.relu,
+          sparse: shape.sparseCompute,
+          output: lastSplit,
+          sparseRatio: shape.sparseRatio,
+        }),
+      );
+    }
+    if (fused) emitFusedMisc(sink, plan, { outputBank, releasesStore: tile === plan.tiles - 1 });
+  }
+  sink.store(store({ wait: fused ? T.MISC : T.MV, lengthBytes: shape.m * shape.n, hbmAddress: shape.address.output, parallelChannels: 1 }));
+}
+
+/**
+ * One K split of one output tile: per A channel, the blocks of the tile that
+ * channel holds. The group's first load waits for the engine once the
+ * buffers are full; its last releases the MV.
+ */
+function emitWeightLoads(sink: InstructionSink, plan: Plan, s: { tile: number; kBlocks: number; cursor: StreamCursor; waitForEngine: boolean }): void {
+  const { hw, shape } = plan;
+  const block = hw.sparsity.blockSize;
+  const channels = hw.buffers.a.hbmChannels.count;
+  const c = s.cursor;
+  let pendingWait = when(s.waitForEngine, T.MV);
+  for (let channel = 0; channel < channels; channel++) {
+    const dataLoops = dataLoopsOf(plan, channel);
+    const weightBytes = Math.floor((dataLoops * Math.floor((s.kBlocks * block) / 2) * block * 2 * plan.channelLoops) / plan.channelLoops);
+    const metaBytes = weightBytes / 2;
+    const fsbBytes = s.kBlocks * plan.channelLoops;
+    if (shape.sparseStreams) {
+      sink.load(load({ target: 'fsb', wait: pendingWait, lengthBytes: fsbBytes, hbmAddress: c.fsbHbm, bankAddress: c.fsbBank % hw.buffers.fsb.depthWords, hbmChannel: channel % hw.buffers.fsb.hbmChannels.count, parallelChannels: 1 }));
+      sink.load(load({ target: 'meta', lengthBytes: metaBytes, hbmAddress: c.metaHbm, bankAddress: c.metaBank % hw.buffers.meta.depthWords, hbmChannel: channel % hw.buffers.meta.hbmChannels.count, parallelChannels: 1 }));
+      pendingWait = 0;
+    }
+    if (dataLoops > 0) {
+      // The blocks of this channel that lie beyond N are zero-filled, not
+      // loaded: only the loops holding data are read. (FlightLLM subtracts
+      // the zero-filled bytes a second time, which matters only when N is
+      // narrower than one MV tile; we do not.)
+      const lastColumn = s.tile * plan.tileBlocks + (dataLoops - 1) * channels + channel;
+      sink.load(
+        load({
+          target: 'a',
+          wait: pendingWait,
+          lengthBytes: weightBytes,
+          hbmAddress: c.weightHbm,
+          bankAddress: c.weightBank % hw.buffers.a.depthWords,
+          hbmChannel: lastColumn % channels,
+          parallelChannels: channels,
+          bandwidthRatio: shape.weightBandwidthRatio,
+        }),
+      );
+      pendingWait = 0;
+    }
+    if (shape.sparseStreams) {
+      c.fsbHbm += fsbBytes;
+      c.fsbBank += fsbBytes / hw.buffers.fsb.widthBytes;
+      c.metaHbm += metaBytes;
+      c.metaBank += metaBytes / hw.buffers.meta.widthBytes;
+    }
+    c.weightHbm += weightBytes;
+    c.weightBank += weightBytes / hw.buffers.a.channelWidthBytes.matrixVector;
+  }
+  sink.addRelease(Module.LD, T.MV);
+}
+
+/**
+ * Channel loops of a tile that hold weight columns. Quirk kept from FlightLLM:
+ * the test compares against the layer's block count, not the tile's, so the
+ * padding columns of a partial last tile are loaded as if they held weights.
+ */
+function dataLoopsOf(plan: Plan, channel: number): number {
+  const channels = plan.hw.buffers.a.hbmChannels.count;
+  let loops = 0;
+  for (let loop = 0; loop < plan.channelLoops; loop++) if (loop * channels + channel < plan.shape.nBlocks) loops++;
+  return loops;
+}
+
+function emitFusedMisc(sink: InstructionSink, plan: Plan, s: { outputBank: number; releasesStore: boolean }): void {
+  const { hw, shape } = plan;
+  const fusion = shape.fusion;
+  const fields = { kBlocks: plan.tileBlocks, inAAddress: s.outputBank, outAddress: s.outputBank };
+  const done = when(s.releasesStore, T.ST);
+  if (fusion.kind === 'silu') {
+    sink.misc(misc('silu', { ...fields, wait: T.MV, release: done }));
+    return;
+  }
+  if (fusion.kind !== 'eltwise') return;
+  const channels = hw.buffers.global.hbmChannels.count;
+  // The RoPE chain loads its second operands (sine and cosine tables) twice.
+  for (let copy = 0; copy < (fusion.chain === 3 ? 2 : 1); copy++) {
+    for (let channel = 0; channel < channels; channel++) {
+      sink.load(
+        load({
+          target: 'global',
+          release: when(channel === channels - 1, T.MISC),
+          lengthBytes: plan.tileBlocks * hw.sparsity.blockSize,
+          hbmAddress: fusion.otherInputAddress,
+          hbmChannel: channel,
+          parallelChannels: channels,
+        }),
+      );
+    }
+  }
+  if (fusion.chain === 1) {
+    sink.misc(misc(fusion.operation, { ...fields, wait: T.LD | T.MV, release: done }));
+    return;
+  }
+  sink.misc(misc(fusion.operation, { ...fields, wait: T.LD | T.MV }));
+  sink.misc(misc(fusion.operation, { ...fields, wait: T.LD }));
+  sink.misc(misc(fusion.operation, { ...fields, release: done }));
+}

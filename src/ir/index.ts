@@ -1,0 +1,17 @@
+export {
+  IrSchema,
+  LayerSchema,
+  TensorSchema,
+  ParamSchema,
+  DTYPES,
+  LAYER_TYPES,
+  type Ir,
+  type Layer,
+  type LayerType,
+  type LayerOf,
+  type Tensor,
+  type Param,
+  type Dtype,
+} from './schema.js';
+export { loadIr, parseIr, type LoadIrOptions } from './load.js';
+export { loadMask, maskDirectory, defaultMaskDirectory, type AttentionMask, type MaskLookup } from './masks.js';

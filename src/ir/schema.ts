@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+/*
+ * FlightLLM's IR format: a YAML list of layers, each with input and output
+ * tensors, optional parameters and a `structure` mapping whose keys depend on
+ * the layer type. Key names follow the format (snake_case) so files
+ * round-trip unchanged.
+ */
+
+export const DTYPES = ['bool', 'int4', 'int8', 'int16', 'int32', 'fp8', 'fp16', 'bf16', 'fp32'] as const;
+export type Dtype = (typeof DTYPES)[number];
+
+export const TensorSchema = z.strictObject({
+  name: z.string().min(1),
+  shape: z.array(z.number().int().positive()).min(1),
+  dtype: z.enum(DTYPES),
+  /** HBM byte address; FlightLLM's pre-generated IR leaves every address 0. */
+  addr: z.number().int().nonnegative(),
+});
+export type Tensor = z.infer<typeof TensorSchema>;
+
+export const ParamSchema = TensorSchema.extend({
+  sparse_flag: z.boolean().optional(),
+  /** Fraction of weights kept (1 = dense). */
+  sparse_ratio: z.number().positive().max(1).optional(),
+});
+export type Param = z.infer<typeof ParamSchema>;
+
+const tensors = z.array(TensorSchema);
+const params = z.array(ParamSchema);
+
+const linearStructure = z.strictObject({ bias_flag: z.boolean(), mask_mode: z.enum(['fsb', 'none']), relu_flag: z.boolean() });
+const attentionStructure = z.strictObject({ bias_flag: z.boolean(), mask_mode: z.enum(['qkt', 'qktv', 'none']), relu_flag: z.boolean() });
+
+const base = { name: z.string().min(1), input: tensors, output: tensors };
+const empty = z.strictObject({});
+
+export const LayerSchema = z.discriminatedUnion('type', [
+  z.strictObject({ ...base, type: z.literal('input'), structure: empty }),
+  z.strictObject({ ...base, type: z.literal('output'), structure: empty }),
+  z.strictObject({ ...base, type: z.literal('linear_mm'), param: params, structure: linearStructure }),
+  z.strictObject({ ...base, type: z.literal('linear_mv'), param: params, structure: linearStructure }),
+  z.strictObject({ ...base, type: z.literal('attention_mm'), param: params, structure: attentionStructure }),
+  z.strictObject({ ...base, type: z.literal('attention_mv'), param: params, structure: attentionStructure }),
+  z.strictObject({ ...base, type: z.literal('softmax'), structure: z.strictObject({ dim: z.number().int() }) }),
+  z.strictObject({ ...base, type: z.literal('layernorm'), param: params, structure: z.strictObject({ bias_flag: z.boolean(), RMS_flag: z.boolean() }) }),
+  z.strictObject({ ...base, type: z.literal('eltwise'), structure: z.strictObject({ eltwise_type: z.enum(['eltwise_add', 'eltwise_mul']) }) }),
+  z.strictObject({ ...base, type: z.literal('silu'), structure: empty }),
+  z.strictObject({ ...base, type: z.literal('concat'), structure: z.strictObject({ dim: z.number().int() }) }),
+]);
+
+export const LAYER_TYPES = ['input', 'output', 'linear_mm', 'linear_mv', 'attention_mm', 'attention_mv', 'softmax', 'layernorm', 'eltwise', 'silu', 'concat'] as const;
+
+export const IrSchema = z.array(LayerSchema).min(1);
+
+/** One IR layer. */
+export type Layer = z.infer<typeof LayerSchema>;
+export type LayerType = Layer['type'];
+/** A whole IR: the layers in execution order. */
+export type Ir = readonly Layer[];
+export type LayerOf<T extends LayerType> = Extract<Layer, { type: T }>;

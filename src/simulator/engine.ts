@@ -1,0 +1,263 @@
+import { SimulationError } from '../errors.js';
+import { MODULE_COUNT, MODULES, maskToNames } from '../isa/index.js';
+
+/*
+ * The event-driven core. Each module executes its own instructions in
+ * program order; an instruction starts when its module is free and every
+ * token it waits for has been released, and it releases its tokens when it
+ * ends. Tokens between a pair of modules form a FIFO: the k-th wait of B on A
+ * consumes the k-th release of A to B.
+ *
+ * Because of that FIFO pairing, every start and end time is fixed by the
+ * program alone; the order in which a simulator picks ready instructions
+ * cannot change any of them (FlightLLM's profiler picks the earliest start,
+ * LD first on ties, and gets the same times). So each module simply runs as
+ * far as its tokens allow, in turns, until no module can move.
+ *
+ * Instructions live in per-module typed arrays, appended a step at a time
+ * and run at the end of the step, so memory follows the largest step, not
+ * the whole program.
+ */
+
+/** Called for every executed instruction when tracing. */
+export type TraceCallback = (module: number, step: number, startMs: number, endMs: number) => void;
+
+/** Results of a finished run. */
+export interface EngineResult {
+  /** End of the last instruction, ms. */
+  readonly totalMs: number;
+  /** Per module: instructions executed and busy time (sum of latencies), ms. */
+  readonly counts: readonly number[];
+  readonly busyMs: readonly number[];
+  /** Per step and module (index step × MODULE_COUNT + module). */
+  readonly stepCounts: Float64Array;
+  readonly stepBusyMs: Float64Array;
+  /** Per step: first start and last end, ms. */
+  readonly stepStartMs: Float64Array;
+  readonly stepEndMs: Float64Array;
+}
+
+/** A module's program: instructions waiting to run, oldest at `head`. */
+class InstructionQueue {
+  latency = new Float64Array(1024);
+  wait = new Uint8Array(1024);
+  release = new Uint8Array(1024);
+  step = new Int32Array(1024);
+  /** Index of the instruction within its step, for error messages. */
+  position = new Int32Array(1024);
+  head = 0;
+  tail = 0;
+
+  push(latency: number, wait: number, release: number, step: number, position: number): void {
+    if (this.tail === this.latency.length) this.makeRoom();
+    const at = this.tail++;
+    this.latency[at] = latency;
+    this.wait[at] = wait;
+    this.release[at] = release;
+    this.step[at] = step;
+    this.position[at] = position;
+  }
+
+  /** Moves pending instructions to the front, doubling the arrays if they are more than half full. */
+  private makeRoom(): void {
+    const pending = this.tail - this.head;
+    const capacity = pending * 2 > this.latency.length ? this.latency.length * 2 : this.latency.length;
+    const move = <T extends Float64Array | Uint8Array | Int32Array>(array: T, fresh: T): T => {
+      fresh.set(array.subarray(this.head, this.tail));
+      return fresh;
+    };
+    this.latency = move(this.latency, new Float64Array(capacity));
+    this.wait = move(this.wait, new Uint8Array(capacity));
+    this.release = move(this.release, new Uint8Array(capacity));
+    this.step = move(this.step, new Int32Array(capacity));
+    this.position = move(this.position, new Int32Array(capacity));
+    this.head = 0;
+    this.tail = pending;
+  }
+
+  /** Forgets executed instructions once all have run. */
+  compact(): void {
+    if (this.head === this.tail) this.head = this.tail = 0;
+  }
+}
+
+/** Release times of the tokens one module has sent another and the other has not yet consumed. */
+class TokenQueue {
+  times = new Float64Array(64);
+  head = 0;
+  tail = 0;
+
+  push(time: number): void {
+    if (this.tail === this.times.length) {
+      const pending = this.tail - this.head;
+      const fresh = new Float64Array(pending * 2 > this.times.length ? this.times.length * 2 : this.times.length);
+      fresh.set(this.times.subarray(this.head, this.tail));
+      this.times = fresh;
+      this.head = 0;
+      this.tail = pending;
+    }
+    this.times[this.tail++] = time;
+  }
+
+  pop(): number {
+    const time = this.times[this.head++]!;
+    if (this.head === this.tail) this.head = this.tail = 0;
+    return time;
+  }
+}
+
+export class Engine {
+  private readonly queues = Array.from({ length: MODULE_COUNT }, () => new InstructionQueue());
+  /** tokens[from * MODULE_COUNT + to] */
+  private readonly tokens = Array.from({ length: MODULE_COUNT * MODULE_COUNT }, () => new TokenQueue());
+  /** Per module, bit `from` set when a token from `from` is waiting to be consumed. */
+  private readonly available = new Uint8Array(MODULE_COUNT);
+  private readonly freeAt = new Float64Array(MODULE_COUNT);
+  private readonly counts = new Float64Array(MODULE_COUNT);
+  private readonly busy = new Float64Array(MODULE_COUNT);
+  private readonly stepCounts: Float64Array;
+  private readonly stepBusy: Float64Array;
+  private readonly stepStart: Float64Array;
+  private readonly stepEnd: Float64Array;
+  private readonly stepNames: string[] = [];
+
+  constructor(
+    stepCount: number,
+    private readonly trace?: TraceCallback,
+  ) {
+    this.stepCounts = new Float64Array(stepCount * MODULE_COUNT);
+    this.stepBusy = new Float64Array(stepCount * MODULE_COUNT);
+    this.stepStart = new Float64Array(stepCount).fill(Infinity);
+    this.stepEnd = new Float64Array(stepCount);
+  }
+
+  /** Names a step for error messages. */
+  nameStep(step: number, name: string): void {
+    this.stepNames[step] = name;
+  }
+
+  push(module: number, latency: number, wait: number, release: number, step: number, position: number): void {
+    this.queues[module]!.push(latency, wait, release, step, position);
+  }
+
+  /** Adds release tokens to the newest instruction of a module. */
+  addRelease(module: number, mask: number): void {
+    const queue = this.queues[module]!;
+    if (queue.tail === queue.head) throw new Error(`internal: no ${MODULES[module]} instruction to add a release to`);
+    queue.release[queue.tail - 1]! |= mask;
+  }
+
+  /** Executes every instruction whose tokens are available, until no module can move. */
+  run(): void {
+    let moved = true;
+    while (moved) {
+      moved = false;
+      for (let module = 0; module < MODULE_COUNT; module++) {
+        if (this.runModule(module)) moved = true;
+      }
+    }
+    for (const queue of this.queues) queue.compact();
+  }
+
+  /** Runs one module as far as it can go; true if it executed anything. */
+  private runModule(module: number): boolean {
+    const queue = this.queues[module]!;
+    const { latency, wait, release, step } = queue;
+    const tokens = this.tokens;
+    let head = queue.head;
+    const tail = queue.tail;
+    if (head === tail) return false;
+    const start0 = head;
+    let time = this.freeAt[module]!;
+    let available = this.available[module]!;
+    while (head < tail) {
+      const waits = wait[head]!;
+      if ((waits & available) !== waits) break;
+      let start = time;
+      for (let from = 0, bits = waits; bits !== 0; from++, bits >>= 1) {
+        if ((bits & 1) === 0) continue;
+        const queueOf = tokens[from * MODULE_COUNT + module]!;
+        const ready = queueOf.pop();
+        if (ready > start) start = ready;
+        if (queueOf.head === queueOf.tail) available &= ~(1 << from);
+      }
+      const duration = latency[head]!;
+      const end = start + duration;
+      const releases = release[head]!;
+      for (let to = 0, bits = releases; bits !== 0; to++, bits >>= 1) {
+        if ((bits & 1) === 0) continue;
+        tokens[module * MODULE_COUNT + to]!.push(end);
+        this.available[to]! |= 1 << module;
+      }
+      this.account(module, step[head]!, start, duration, end);
+      time = end;
+      head++;
+      // A module may release tokens to itself only through another module, so
+      // `available` for this module changes only through the pops above.
+    }
+    this.available[module] = available;
+    queue.head = head;
+    this.freeAt[module] = time;
+    return head !== start0;
+  }
+
+  private account(module: number, step: number, start: number, duration: number, end: number): void {
+    this.counts[module]!++;
+    this.busy[module]! += duration;
+    const cell = step * MODULE_COUNT + module;
+    this.stepCounts[cell]!++;
+    this.stepBusy[cell]! += duration;
+    if (start < this.stepStart[step]!) this.stepStart[step] = start;
+    if (end > this.stepEnd[step]!) this.stepEnd[step] = end;
+    this.trace?.(module, step, start, end);
+  }
+
+  /** Checks that everything ran and every token was consumed, and returns the totals. */
+  finish(): EngineResult {
+    this.run();
+    const stuck = this.firstStuck();
+    if (stuck !== undefined) throw stuck;
+    const leftover = this.leftoverTokens();
+    if (leftover !== undefined) throw leftover;
+    return {
+      totalMs: Math.max(...this.freeAt),
+      counts: Array.from(this.counts),
+      busyMs: Array.from(this.busy),
+      stepCounts: this.stepCounts,
+      stepBusyMs: this.stepBusy,
+      stepStartMs: this.stepStart,
+      stepEndMs: this.stepEnd,
+    };
+  }
+
+  /** The deadlock, if any module still has instructions it cannot run. */
+  private firstStuck(): SimulationError | undefined {
+    for (let module = 0; module < MODULE_COUNT; module++) {
+      const queue = this.queues[module]!;
+      if (queue.head === queue.tail) continue;
+      const missing = queue.wait[queue.head]! & ~this.available[module]!;
+      const step = queue.step[queue.head]!;
+      return new SimulationError({
+        what: 'deadlock',
+        detail: `${MODULES[module]} instruction ${queue.position[queue.head]} of step ${step} "${this.stepNames[step] ?? '?'}" waits for a token from ${maskToNames(missing).join(' and ')} that is never released (${queue.tail - queue.head} ${MODULES[module]} instructions left unexecuted).`,
+      });
+    }
+    return undefined;
+  }
+
+  private leftoverTokens(): SimulationError | undefined {
+    for (let from = 0; from < MODULE_COUNT; from++) {
+      for (let to = 0; to < MODULE_COUNT; to++) {
+        const queue = this.tokens[from * MODULE_COUNT + to]!;
+        const count = queue.tail - queue.head;
+        if (count > 0) {
+          return new SimulationError({
+            what: 'token mismatch',
+            detail: `${MODULES[from]} released ${count} token${count > 1 ? 's' : ''} to ${MODULES[to]} that no instruction waits for.`,
+          });
+        }
+      }
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,84 @@
+import type { Hardware } from '../hardware/index.js';
+import type { LoadInstruction, MatrixInstruction, MatrixModule, MiscInstruction, StoreInstruction } from '../instgen/index.js';
+import { Module, type MiscOperation } from '../isa/index.js';
+
+/*
+ * Latency of each instruction, in milliseconds, from the hardware description
+ * alone. The arithmetic is written in the same order as FlightLLM's profiler
+ * (inst_profiler.py) so that results agree to the last bit, not just closely:
+ * floating-point products and quotients are not associative.
+ */
+
+export interface LatencyModel {
+  load(instruction: LoadInstruction): number;
+  store(instruction: StoreInstruction): number;
+  matrix(module: MatrixModule, instruction: MatrixInstruction): number;
+  misc(instruction: MiscInstruction): number;
+  sys(): number;
+}
+
+const BYTES_PER_GIB = 1024 * 1024 * 1024;
+const MS_PER_SECOND = 1e3;
+/** Cycles a SYS instruction takes. */
+const SYS_CYCLES = 1;
+
+export function latencyModel(hw: Hardware): LatencyModel {
+  const clockPeriodMs = (1 / hw.clock.frequencyMHz) * 1e-3;
+  const channelBytesPerSecond = (hw.hbm.bandwidthGiBps * BYTES_PER_GIB) / hw.hbm.channels;
+  const { sameChannel, crossChannel } = hw.hbm.efficiency;
+  const divisor = hw.calibration.timeDivisor;
+  const block = hw.sparsity.blockSize;
+  const zeroFillBytesPerCycle = hw.buffers.a.channelWidthBytes.matrixMatrix;
+  const engine = (module: MatrixModule) => (module === Module.MM ? hw.mpe.matrixMatrix : hw.mpe.matrixVector);
+  const mm = { tile: engine(Module.MM).tile, macs: macsPerCycle(engine(Module.MM).parallelism) };
+  const mv = { tile: engine(Module.MV).tile, macs: macsPerCycle(engine(Module.MV).parallelism) };
+  const vector = vectorOps(hw);
+
+  return {
+    load(i) {
+      let bytesPerSecond: number;
+      if (i.zeroFill) {
+        // Zeros are written at the full A-buffer width per cycle, no HBM read.
+        bytesPerSecond = ((zeroFillBytesPerCycle * i.parallelChannels) / clockPeriodMs) * MS_PER_SECOND;
+      } else {
+        const efficiency = (i.crossChannel ? crossChannel : sameChannel) * i.bandwidthRatio;
+        bytesPerSecond = channelBytesPerSecond * i.parallelChannels * efficiency;
+      }
+      return ((i.lengthBytes / bytesPerSecond) * MS_PER_SECOND) / divisor;
+    },
+    store(i) {
+      const bytesPerSecond = i.crossChannel ? channelBytesPerSecond * crossChannel : channelBytesPerSecond * sameChannel * i.parallelChannels;
+      return ((i.lengthBytes / bytesPerSecond) * MS_PER_SECOND) / divisor;
+    },
+    matrix(module, i) {
+      const { tile, macs } = module === Module.MM ? mm : mv;
+      let work = tile.m * i.kBlocks * block * tile.n;
+      if (i.sparse) work *= i.sparseRatio;
+      return ((work / macs) * clockPeriodMs) / divisor;
+    },
+    misc(i) {
+      const op = vector[i.operation];
+      const cycles = ((i.kBlocks * block) / op.parallelK) * op.passes;
+      return (cycles * clockPeriodMs) / divisor;
+    },
+    sys() {
+      return (SYS_CYCLES * clockPeriodMs) / divisor;
+    },
+  };
+}
+
+function macsPerCycle(p: { n: number; k: number; m: number }): number {
+  return p.n * p.k * p.m;
+}
+
+/** The vector-engine settings each MISC operation runs with. */
+function vectorOps(hw: Hardware): Record<MiscOperation, { parallelK: number; passes: number }> {
+  return {
+    eltwise_add: hw.vpe.eltwise,
+    eltwise_mul: hw.vpe.eltwise,
+    softmax: hw.vpe.softmax,
+    layernorm: hw.vpe.layernorm,
+    rms_norm: hw.vpe.layernorm,
+    silu: hw.vpe.silu,
+  };
+}

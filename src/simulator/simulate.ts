@@ -1,0 +1,112 @@
+import type { Hardware } from '../hardware/index.js';
+import { emitProgram, planProgram, type GenerateOptions, type Program } from '../instgen/index.js';
+import type { LoadInstruction, MatrixInstruction, MatrixModule, MiscInstruction, StepInfo, StoreInstruction, StreamSink, SysInstruction } from '../instgen/index.js';
+import type { Ir } from '../ir/index.js';
+import { Module, MODULE_COUNT, MODULES, type ModuleId, type ModuleName } from '../isa/index.js';
+import { Engine, type TraceCallback } from './engine.js';
+import { latencyModel, type LatencyModel } from './latency.js';
+
+/** Instructions and busy time of one module. */
+export interface ModuleFigures {
+  readonly count: number;
+  readonly busyMs: number;
+}
+
+/** Figures of one step (a layer with the layers fused into it). */
+export interface StepProfile {
+  readonly index: number;
+  readonly name: string;
+  readonly type: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly modules: Readonly<Record<ModuleName, ModuleFigures>>;
+}
+
+/** What a simulation reports: per-module totals, the end-to-end latency and per-step figures. */
+export interface Profile {
+  readonly totalMs: number;
+  readonly instructionCount: number;
+  readonly modules: Readonly<Record<ModuleName, ModuleFigures>>;
+  readonly steps: readonly StepProfile[];
+}
+
+export interface SimulateOptions extends GenerateOptions {
+  /** Called for every executed instruction with its module, step and times. */
+  readonly trace?: TraceCallback;
+}
+
+/**
+ * Simulates an IR on the hardware: plans the program, then generates and
+ * runs it one step at a time so that no more than a step's instructions are
+ * ever held in memory.
+ */
+export function simulateIr(ir: Ir, hw: Hardware, options: SimulateOptions = {}): Profile {
+  return simulateProgram(planProgram(ir, hw, options), hw, options);
+}
+
+/** Simulates an already planned program. */
+export function simulateProgram(program: Program, hw: Hardware, options: { trace?: TraceCallback } = {}): Profile {
+  const engine = new Engine(program.steps.length, options.trace);
+  const sink = new SimulationSink(engine, latencyModel(hw));
+  emitProgram(program, sink);
+  const result = engine.finish();
+  const steps = program.steps.map(({ info }, index): StepProfile => {
+    const modules = figures((module) => ({
+      count: result.stepCounts[index * MODULE_COUNT + module]!,
+      busyMs: result.stepBusyMs[index * MODULE_COUNT + module]!,
+    }));
+    return { index: info.index, name: info.name, type: info.type, startMs: result.stepStartMs[index]!, endMs: result.stepEndMs[index]!, modules };
+  });
+  const modules = figures((module) => ({ count: result.counts[module]!, busyMs: result.busyMs[module]! }));
+  const instructionCount = result.counts.reduce((sum, count) => sum + count, 0);
+  return { totalMs: result.totalMs, instructionCount, modules, steps };
+}
+
+function figures(of: (module: ModuleId) => ModuleFigures): Record<ModuleName, ModuleFigures> {
+  return Object.fromEntries(MODULES.map((name) => [name, of(Module[name])])) as Record<ModuleName, ModuleFigures>;
+}
+
+/** Feeds generated instructions to the engine with their latencies, running the engine after each step. */
+class SimulationSink implements StreamSink {
+  private step = 0;
+  private position = 0;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly latency: LatencyModel,
+  ) {}
+
+  beginStep(info: StepInfo): void {
+    this.step = info.index;
+    this.position = 0;
+    this.engine.nameStep(info.index, info.name);
+  }
+
+  endStep(): void {
+    this.engine.run();
+  }
+
+  load(i: LoadInstruction): void {
+    this.engine.push(Module.LD, this.latency.load(i), i.wait, i.release, this.step, this.position++);
+  }
+
+  store(i: StoreInstruction): void {
+    this.engine.push(Module.ST, this.latency.store(i), i.wait, i.release, this.step, this.position++);
+  }
+
+  matrix(module: MatrixModule, i: MatrixInstruction): void {
+    this.engine.push(module, this.latency.matrix(module, i), i.wait, i.release, this.step, this.position++);
+  }
+
+  misc(i: MiscInstruction): void {
+    this.engine.push(Module.MISC, this.latency.misc(i), i.wait, i.release, this.step, this.position++);
+  }
+
+  sys(i: SysInstruction): void {
+    this.engine.push(Module.SYS, this.latency.sys(), i.wait, i.release, this.step, this.position++);
+  }
+
+  addRelease(module: ModuleId, mask: number): void {
+    this.engine.addRelease(module, mask);
+  }
+}
