@@ -61,6 +61,8 @@ export function loadMask(path: string, layerName?: string): AttentionMask {
     });
   }
   const [heads, rows, cols] = array.shape as [number, number, number];
-  const cells = Uint8Array.from(array.data as unknown as ArrayLike<number | boolean>, (value) => (value ? 1 : 0));
+  const values = array.data as unknown as ArrayLike<number | boolean>;
+  const cells = new Uint8Array(values.length);
+  for (let index = 0; index < values.length; index++) cells[index] = values[index] ? 1 : 0;
   return { heads, rows, cols, cells };
 }

@@ -38,13 +38,16 @@ export interface EngineResult {
 }
 
 /** A module's program: instructions waiting to run, oldest at `head`. */
+/** Starting capacity of a module's queue; it doubles when a step needs more. */
+const INITIAL_QUEUE_CAPACITY = 1 << 14;
+
 class InstructionQueue {
-  latency = new Float64Array(1024);
-  wait = new Uint8Array(1024);
-  release = new Uint8Array(1024);
-  step = new Int32Array(1024);
+  latency = new Float64Array(INITIAL_QUEUE_CAPACITY);
+  wait = new Uint8Array(INITIAL_QUEUE_CAPACITY);
+  release = new Uint8Array(INITIAL_QUEUE_CAPACITY);
+  step = new Int32Array(INITIAL_QUEUE_CAPACITY);
   /** Index of the instruction within its step, for error messages. */
-  position = new Int32Array(1024);
+  position = new Int32Array(INITIAL_QUEUE_CAPACITY);
   head = 0;
   tail = 0;
 
@@ -138,6 +141,7 @@ export class Engine {
 
   push(module: number, latency: number, wait: number, release: number, step: number, position: number): void {
     this.queues[module]!.push(latency, wait, release, step, position);
+    this.stepCounts[step * MODULE_COUNT + module]!++;
   }
 
   /** Adds release tokens to the newest instruction of a module. */
@@ -164,12 +168,17 @@ export class Engine {
     const queue = this.queues[module]!;
     const { latency, wait, release, step } = queue;
     const tokens = this.tokens;
+    const trace = this.trace;
     let head = queue.head;
     const tail = queue.tail;
     if (head === tail) return false;
-    const start0 = head;
+    const first = head;
     let time = this.freeAt[module]!;
     let available = this.available[module]!;
+    // Busy time is summed instruction by instruction, in program order, as
+    // FlightLLM does; the per-step figures are flushed when the step changes.
+    let busy = this.busy[module]!;
+    const tally = { step: step[head]!, executed: 0, busy: 0, start: Infinity, end: 0 };
     while (head < tail) {
       const waits = wait[head]!;
       if ((waits & available) !== waits) break;
@@ -183,33 +192,43 @@ export class Engine {
       }
       const duration = latency[head]!;
       const end = start + duration;
-      const releases = release[head]!;
-      for (let to = 0, bits = releases; bits !== 0; to++, bits >>= 1) {
+      for (let to = 0, bits = release[head]!; bits !== 0; to++, bits >>= 1) {
         if ((bits & 1) === 0) continue;
         tokens[module * MODULE_COUNT + to]!.push(end);
         this.available[to]! |= 1 << module;
       }
-      this.account(module, step[head]!, start, duration, end);
+      busy += duration;
+      const instructionStep = step[head]!;
+      if (instructionStep !== tally.step) {
+        this.flushStep(module, tally);
+        tally.step = instructionStep;
+      }
+      tally.executed++;
+      tally.busy += duration;
+      if (start < tally.start) tally.start = start;
+      tally.end = end;
+      if (trace !== undefined) trace(module, instructionStep, start, end);
       time = end;
       head++;
-      // A module may release tokens to itself only through another module, so
-      // `available` for this module changes only through the pops above.
     }
+    this.flushStep(module, tally);
     this.available[module] = available;
+    this.busy[module] = busy;
+    this.counts[module]! += head - first;
     queue.head = head;
     this.freeAt[module] = time;
-    return head !== start0;
+    return head !== first;
   }
 
-  private account(module: number, step: number, start: number, duration: number, end: number): void {
-    this.counts[module]!++;
-    this.busy[module]! += duration;
-    const cell = step * MODULE_COUNT + module;
-    this.stepCounts[cell]!++;
-    this.stepBusy[cell]! += duration;
-    if (start < this.stepStart[step]!) this.stepStart[step] = start;
-    if (end > this.stepEnd[step]!) this.stepEnd[step] = end;
-    this.trace?.(module, step, start, end);
+  private flushStep(module: number, tally: { step: number; executed: number; busy: number; start: number; end: number }): void {
+    if (tally.executed === 0) return;
+    this.stepBusy[tally.step * MODULE_COUNT + module]! += tally.busy;
+    if (tally.start < this.stepStart[tally.step]!) this.stepStart[tally.step] = tally.start;
+    if (tally.end > this.stepEnd[tally.step]!) this.stepEnd[tally.step] = tally.end;
+    tally.executed = 0;
+    tally.busy = 0;
+    tally.start = Infinity;
+    tally.end = 0;
   }
 
   /** Checks that everything ran and every token was consumed, and returns the totals. */

@@ -223,19 +223,20 @@ function emitRowLoads(sink: InstructionSink, plan: Plan, group: RowGroup): void 
   const channels = hw.buffers.a.hbmChannels.count;
   const headBase = plan.address.a + group.head * plan.m * plan.k;
   let pendingWait = when(group.ordinal > 1, T.MM);
-  const emitLoad = (fields: Omit<Parameters<typeof load>[0], 'target' | 'parallelChannels'>) => {
-    sink.load(load({ target: 'a', parallelChannels: channels, ...fields, wait: pendingWait }));
+  const emitLoad = (f: { lengthBytes: number; hbmAddress: number; bankAddress: number; hbmChannel: number; zeroFill: boolean }) => {
+    sink.load(load({ target: 'a', wait: pendingWait, lengthBytes: f.lengthBytes, hbmAddress: f.hbmAddress, bankAddress: f.bankAddress, hbmChannel: f.hbmChannel, zeroFill: f.zeroFill, parallelChannels: channels }));
     pendingWait = 0;
   };
   for (const row of outputRows(plan, group)) {
+    const hbmChannel = row % channels;
     if (plan.mode === 'qkt') {
-      emitLoad({ lengthBytes: blockBytes * plan.kBlocks, hbmAddress: headBase + row * plan.kBlocks * blockBytes, hbmChannel: row % channels });
+      emitLoad({ lengthBytes: blockBytes * plan.kBlocks, hbmAddress: headBase + row * plan.kBlocks * blockBytes, bankAddress: 0, hbmChannel, zeroFill: false });
       continue;
     }
     const kept = group.rowCounts[row - group.first] ?? 0;
-    if (kept < plan.kBlocks) emitLoad({ lengthBytes: blockBytes * (plan.kBlocks - kept), hbmChannel: row % channels, zeroFill: true });
+    if (kept < plan.kBlocks) emitLoad({ lengthBytes: blockBytes * (plan.kBlocks - kept), hbmAddress: 0, bankAddress: 0, hbmChannel, zeroFill: true });
     for (const [first, end] of keptRuns(plan, group.head, row)) {
-      emitLoad({ lengthBytes: blockBytes * (end - first), hbmAddress: headBase + (row * plan.kBlocks + first) * blockBytes, bankAddress: first, hbmChannel: row % channels });
+      emitLoad({ lengthBytes: blockBytes * (end - first), hbmAddress: headBase + (row * plan.kBlocks + first) * blockBytes, bankAddress: first, hbmChannel, zeroFill: false });
     }
   }
 }

@@ -179,10 +179,11 @@ function dataLoopsOf(plan: Plan, channel: number): number {
 function emitFusedMisc(sink: InstructionSink, plan: Plan, s: { outputBank: number; releasesStore: boolean }): void {
   const { hw, shape } = plan;
   const fusion = shape.fusion;
-  const fields = { kBlocks: plan.tileBlocks, inAAddress: s.outputBank, outAddress: s.outputBank };
+  const at = s.outputBank;
+  const kBlocks = plan.tileBlocks;
   const done = when(s.releasesStore, T.ST);
   if (fusion.kind === 'silu') {
-    sink.misc(misc('silu', { ...fields, wait: T.MV, release: done }));
+    sink.misc(misc('silu', { wait: T.MV, release: done, kBlocks, inAAddress: at, outAddress: at }));
     return;
   }
   if (fusion.kind !== 'eltwise') return;
@@ -203,10 +204,10 @@ function emitFusedMisc(sink: InstructionSink, plan: Plan, s: { outputBank: numbe
     }
   }
   if (fusion.chain === 1) {
-    sink.misc(misc(fusion.operation, { ...fields, wait: T.LD | T.MV, release: done }));
+    sink.misc(misc(fusion.operation, { wait: T.LD | T.MV, release: done, kBlocks, inAAddress: at, outAddress: at }));
     return;
   }
-  sink.misc(misc(fusion.operation, { ...fields, wait: T.LD | T.MV }));
-  sink.misc(misc(fusion.operation, { ...fields, wait: T.LD }));
-  sink.misc(misc(fusion.operation, { ...fields, release: done }));
+  sink.misc(misc(fusion.operation, { wait: T.LD | T.MV, kBlocks, inAAddress: at, outAddress: at }));
+  sink.misc(misc(fusion.operation, { wait: T.LD, kBlocks, inAAddress: at, outAddress: at }));
+  sink.misc(misc(fusion.operation, { release: done, kBlocks, inAAddress: at, outAddress: at }));
 }

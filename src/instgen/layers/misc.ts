@@ -109,12 +109,12 @@ function emit(sink: InstructionSink, plan: Plan): void {
       // FlightLLM picks the channel from the row's block index rounded up.
       const hbmChannel = ceilDiv(row, hw.sparsity.blockSize) % channels;
       const slot = bank % plan.span;
-      const common = { lengthBytes: plan.k, bankAddress: slot, hbmChannel, parallelChannels: 1 };
+      const hbmA = plan.address.a + offset;
       if (plan.twoOperands) {
-        sink.load(load({ ...common, target: 'global', wait: when(slotBusy, T.MISC), hbmAddress: plan.address.a + offset }));
-        sink.load(load({ ...common, target: 'global', release: T.MISC, hbmAddress: plan.address.b + offset, bankAddress: plan.span + slot }));
+        sink.load(load({ target: 'global', wait: when(slotBusy, T.MISC), lengthBytes: plan.k, hbmAddress: hbmA, bankAddress: slot, hbmChannel, parallelChannels: 1 }));
+        sink.load(load({ target: 'global', release: T.MISC, lengthBytes: plan.k, hbmAddress: plan.address.b + offset, bankAddress: plan.span + slot, hbmChannel, parallelChannels: 1 }));
       } else {
-        sink.load(load({ ...common, target: 'global', wait: when(slotBusy, T.MISC), release: T.MISC, hbmAddress: plan.address.a + offset }));
+        sink.load(load({ target: 'global', wait: when(slotBusy, T.MISC), release: T.MISC, lengthBytes: plan.k, hbmAddress: hbmA, bankAddress: slot, hbmChannel, parallelChannels: 1 }));
       }
       sink.misc(
         misc(plan.operation, {
@@ -126,7 +126,7 @@ function emit(sink: InstructionSink, plan: Plan): void {
           outAddress: slot,
         }),
       );
-      sink.store(store({ ...common, wait: T.MISC, release: when(freesSlot, T.MISC), hbmAddress: plan.address.output + offset }));
+      sink.store(store({ wait: T.MISC, release: when(freesSlot, T.MISC), lengthBytes: plan.k, hbmAddress: plan.address.output + offset, bankAddress: slot, hbmChannel, parallelChannels: 1 }));
       bank += plan.rowWords;
     }
   }
