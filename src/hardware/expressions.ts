@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { MathNode } from 'mathjs';
 import type { Issue } from '../errors.js';
+import { describeValue } from '../util/zod-issues.js';
 
 /*
  * Configuration values may be derived from other values: a string starting
@@ -74,6 +75,12 @@ class Resolver {
     for (const reference of referencedPaths(node)) {
       if (!this.resolveReference(path, reference, chain) && !isMathConstant(reference)) {
         return this.fail(path, `expression refers to unknown key ${reference}`);
+      }
+      const value = getPath(this.tree, reference.split('.'));
+      if (typeof value === 'string' || typeof value === 'boolean' || value === null) {
+        // The value is at fault, not the expression: report it where it is.
+        this.fail(reference, `expected a number, got ${describeValue(value)} (used by ${path})`);
+        return Number.NaN;
       }
     }
     if (this.issues.some((issue) => chain.includes(issue.path))) return Number.NaN;

@@ -46,19 +46,16 @@ class InstructionQueue {
   wait = new Uint8Array(INITIAL_QUEUE_CAPACITY);
   release = new Uint8Array(INITIAL_QUEUE_CAPACITY);
   step = new Int32Array(INITIAL_QUEUE_CAPACITY);
-  /** Index of the instruction within its step, for error messages. */
-  position = new Int32Array(INITIAL_QUEUE_CAPACITY);
   head = 0;
   tail = 0;
 
-  push(latency: number, wait: number, release: number, step: number, position: number): void {
+  push(latency: number, wait: number, release: number, step: number): void {
     if (this.tail === this.latency.length) this.makeRoom();
     const at = this.tail++;
     this.latency[at] = latency;
     this.wait[at] = wait;
     this.release[at] = release;
     this.step[at] = step;
-    this.position[at] = position;
   }
 
   /** Moves pending instructions to the front, doubling the arrays if they are more than half full. */
@@ -73,7 +70,6 @@ class InstructionQueue {
     this.wait = move(this.wait, new Uint8Array(capacity));
     this.release = move(this.release, new Uint8Array(capacity));
     this.step = move(this.step, new Int32Array(capacity));
-    this.position = move(this.position, new Int32Array(capacity));
     this.head = 0;
     this.tail = pending;
   }
@@ -139,9 +135,8 @@ export class Engine {
     this.stepNames[step] = name;
   }
 
-  push(module: number, latency: number, wait: number, release: number, step: number, position: number): void {
-    this.queues[module]!.push(latency, wait, release, step, position);
-    this.stepCounts[step * MODULE_COUNT + module]!++;
+  push(module: number, latency: number, wait: number, release: number, step: number): void {
+    this.queues[module]!.push(latency, wait, release, step);
   }
 
   /** Adds release tokens to the newest instruction of a module. */
@@ -222,6 +217,7 @@ export class Engine {
 
   private flushStep(module: number, tally: { step: number; executed: number; busy: number; start: number; end: number }): void {
     if (tally.executed === 0) return;
+    this.stepCounts[tally.step * MODULE_COUNT + module]! += tally.executed;
     this.stepBusy[tally.step * MODULE_COUNT + module]! += tally.busy;
     if (tally.start < this.stepStart[tally.step]!) this.stepStart[tally.step] = tally.start;
     if (tally.end > this.stepEnd[tally.step]!) this.stepEnd[tally.step] = tally.end;
@@ -256,9 +252,11 @@ export class Engine {
       if (queue.head === queue.tail) continue;
       const missing = queue.wait[queue.head]! & ~this.available[module]!;
       const step = queue.step[queue.head]!;
+      // Instructions of a step execute in order, so the stuck one comes right after those that ran.
+      const position = this.stepCounts[step * MODULE_COUNT + module]!;
       return new SimulationError({
         what: 'deadlock',
-        detail: `${MODULES[module]} instruction ${queue.position[queue.head]} of step ${step} "${this.stepNames[step] ?? '?'}" waits for a token from ${maskToNames(missing).join(' and ')} that is never released (${queue.tail - queue.head} ${MODULES[module]} instructions left unexecuted).`,
+        detail: `${MODULES[module]} instruction #${position + 1} of step ${step} "${this.stepNames[step] ?? '?'}" waits for a token from ${maskToNames(missing).join(' and ')} that is never released (${queue.tail - queue.head} ${MODULES[module]} instructions left unexecuted).`,
       });
     }
     return undefined;

@@ -29,9 +29,10 @@ export function latencyModel(hw: Hardware): LatencyModel {
   const divisor = hw.calibration.timeDivisor;
   const block = hw.sparsity.blockSize;
   const zeroFillBytesPerCycle = hw.buffers.a.channelWidthBytes.matrixMatrix;
-  const engine = (module: MatrixModule) => (module === Module.MM ? hw.mpe.matrixMatrix : hw.mpe.matrixVector);
-  const mm = { tile: engine(Module.MM).tile, macs: macsPerCycle(engine(Module.MM).parallelism) };
-  const mv = { tile: engine(Module.MV).tile, macs: macsPerCycle(engine(Module.MV).parallelism) };
+  // Multiply-accumulates per K block of one instruction's output tile (an
+  // integer, so grouping the product differently cannot change it), and per cycle.
+  const mm = { workPerKBlock: hw.mpe.matrixMatrix.tile.m * block * hw.mpe.matrixMatrix.tile.n, macs: macsPerCycle(hw.mpe.matrixMatrix.parallelism) };
+  const mv = { workPerKBlock: hw.mpe.matrixVector.tile.m * block * hw.mpe.matrixVector.tile.n, macs: macsPerCycle(hw.mpe.matrixVector.parallelism) };
   const vector = vectorOps(hw);
 
   return {
@@ -51,10 +52,10 @@ export function latencyModel(hw: Hardware): LatencyModel {
       return ((i.lengthBytes / bytesPerSecond) * MS_PER_SECOND) / divisor;
     },
     matrix(module, i) {
-      const { tile, macs } = module === Module.MM ? mm : mv;
-      let work = tile.m * i.kBlocks * block * tile.n;
+      const engine = module === Module.MM ? mm : mv;
+      let work = engine.workPerKBlock * i.kBlocks;
       if (i.sparse) work *= i.sparseRatio;
-      return ((work / macs) * clockPeriodMs) / divisor;
+      return ((work / engine.macs) * clockPeriodMs) / divisor;
     },
     misc(i) {
       const op = vector[i.operation];

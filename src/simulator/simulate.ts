@@ -69,7 +69,6 @@ function figures(of: (module: ModuleId) => ModuleFigures): Record<ModuleName, Mo
 /** Feeds generated instructions to the engine with their latencies, running the engine after each step. */
 class SimulationSink implements StreamSink {
   private step = 0;
-  private position = 0;
 
   constructor(
     private readonly engine: Engine,
@@ -78,7 +77,6 @@ class SimulationSink implements StreamSink {
 
   beginStep(info: StepInfo): void {
     this.step = info.index;
-    this.position = 0;
     this.engine.nameStep(info.index, info.name);
   }
 
@@ -87,23 +85,23 @@ class SimulationSink implements StreamSink {
   }
 
   load(i: LoadInstruction): void {
-    this.engine.push(Module.LD, this.latency.load(i), i.wait, i.release, this.step, this.position++);
+    this.engine.push(Module.LD, this.latency.load(i), i.wait, i.release, this.step);
   }
 
   store(i: StoreInstruction): void {
-    this.engine.push(Module.ST, this.latency.store(i), i.wait, i.release, this.step, this.position++);
+    this.engine.push(Module.ST, this.latency.store(i), i.wait, i.release, this.step);
   }
 
   matrix(module: MatrixModule, i: MatrixInstruction): void {
-    this.engine.push(module, this.latency.matrix(module, i), i.wait, i.release, this.step, this.position++);
+    this.engine.push(module, this.latency.matrix(module, i), i.wait, i.release, this.step);
   }
 
   misc(i: MiscInstruction): void {
-    this.engine.push(Module.MISC, this.latency.misc(i), i.wait, i.release, this.step, this.position++);
+    this.engine.push(Module.MISC, this.latency.misc(i), i.wait, i.release, this.step);
   }
 
   sys(i: SysInstruction): void {
-    this.engine.push(Module.SYS, this.latency.sys(), i.wait, i.release, this.step, this.position++);
+    this.engine.push(Module.SYS, this.latency.sys(), i.wait, i.release, this.step);
   }
 
   addRelease(module: ModuleId, mask: number): void {

@@ -121,30 +121,67 @@ function attentionDims(step: Step, hw: Hardware, issues: LayerIssues): Attention
   return { mode: mode as 'qkt' | 'qktv', heads, m, k, n, mBlocks: ceilDiv(m, block), kBlocks: k / block, nBlocks: n / block };
 }
 
-/** The layer's mask at the granularity of sparsity blocks. */
+/**
+ * The layer's mask read at the granularity of sparsity blocks. A mask cell
+ * covers `ratio` × `ratio` blocks, so every question is answered from the
+ * cells, with per-row prefix counts built once.
+ */
 class BlockMask {
+  /** prefix[(head × rows + cellRow) × (cols + 1) + c]: kept cells among the first c of that cell row. */
+  private readonly prefix: Uint16Array;
+
   constructor(
     private readonly mask: AttentionMask,
     /** Sparsity blocks per mask cell, along each axis. */
     private readonly ratio: number,
-  ) {}
-
-  has(head: number, row: number, column: number): boolean {
-    const { rows, cols, cells } = this.mask;
-    return cells[(head * rows + Math.floor(row / this.ratio)) * cols + Math.floor(column / this.ratio)] === 1;
+  ) {
+    const { heads, rows, cols, cells } = mask;
+    this.prefix = new Uint16Array(heads * rows * (cols + 1));
+    for (let line = 0; line < heads * rows; line++) {
+      for (let col = 0; col < cols; col++) this.prefix[line * (cols + 1) + col + 1] = this.prefix[line * (cols + 1) + col]! + cells[line * cols + col]!;
+    }
   }
 
-  /** Kept blocks of a row among the first `columns`. */
+  private cell(head: number, cellRow: number, cellCol: number): boolean {
+    return this.mask.cells[(head * this.mask.rows + cellRow) * this.mask.cols + cellCol] === 1;
+  }
+
+  /** Kept blocks of a block row among its first `columns`. */
   rowCount(head: number, row: number, columns: number): number {
-    let count = 0;
-    for (let column = 0; column < columns; column++) if (this.has(head, row, column)) count++;
-    return count;
+    const cellRow = Math.floor(row / this.ratio);
+    const full = Math.floor(columns / this.ratio);
+    const rest = columns - full * this.ratio;
+    const line = (head * this.mask.rows + cellRow) * (this.mask.cols + 1);
+    return this.prefix[line + full]! * this.ratio + (rest > 0 && this.cell(head, cellRow, full) ? rest : 0);
   }
 
-  /** True if any row in [first, end) keeps the block in `column`. */
-  columnUsed(head: number, first: number, end: number, column: number): boolean {
-    for (let row = first; row < end; row++) if (this.has(head, row, column)) return true;
-    return false;
+  /** Block columns among the first `columns` that any block row in [first, end) keeps. */
+  usedColumns(head: number, first: number, end: number, columns: number): number[] {
+    const used: number[] = [];
+    const [firstCellRow, lastCellRow] = [Math.floor(first / this.ratio), Math.floor((end - 1) / this.ratio)];
+    for (let cellCol = 0; cellCol * this.ratio < columns; cellCol++) {
+      let kept = false;
+      for (let cellRow = firstCellRow; cellRow <= lastCellRow && !kept; cellRow++) kept = this.cell(head, cellRow, cellCol);
+      if (!kept) continue;
+      for (let column = cellCol * this.ratio; column < Math.min((cellCol + 1) * this.ratio, columns); column++) used.push(column);
+    }
+    return used;
+  }
+
+  /** Maximal runs [first, end) of kept blocks in a block row, among its first `columns`. */
+  keptRuns(head: number, row: number, columns: number): Array<readonly [number, number]> {
+    const cellRow = Math.floor(row / this.ratio);
+    const runs: Array<readonly [number, number]> = [];
+    let start = -1;
+    for (let cellCol = 0; cellCol * this.ratio <= columns; cellCol++) {
+      const kept = cellCol * this.ratio < columns && this.cell(head, cellRow, cellCol);
+      if (kept && start < 0) start = cellCol * this.ratio;
+      if (!kept && start >= 0) {
+        runs.push([start, Math.min(cellCol * this.ratio, columns)]);
+        start = -1;
+      }
+    }
+    return runs;
   }
 }
 
@@ -196,14 +233,12 @@ function rowGroups(plan: Plan, head: number): RowGroup[] {
   const rowsPerGroup = plan.hw.mpe.matrixMatrix.parallelism.m / plan.hw.sparsity.blockSize;
   const countColumns = plan.mode === 'qkt' ? plan.nBlocks : plan.kBlocks;
   const found: Array<Omit<RowGroup, 'ordinal' | 'count'>> = [];
+  const allColumns = Array.from({ length: plan.nBlocks }, (_, column) => column);
   for (let first = 0; first < plan.mBlocks; first += rowsPerGroup) {
     const end = Math.min(first + rowsPerGroup, plan.mBlocks);
     const rowCounts: number[] = [];
     for (let row = first; row < end; row++) rowCounts.push(plan.mask.rowCount(head, row, countColumns));
-    const columns: number[] = [];
-    for (let column = 0; column < plan.nBlocks; column++) {
-      if (plan.mode === 'qktv' || plan.mask.columnUsed(head, first, end, column)) columns.push(column);
-    }
+    const columns = plan.mode === 'qktv' ? allColumns : plan.mask.usedColumns(head, first, end, plan.nBlocks);
     if (plan.mode === 'qktv' || columns.length > 0) found.push({ head, first, end, rowCounts, columns });
   }
   return found.map((group, index) => ({ ...group, ordinal: index + 1, count: found.length }));
@@ -235,25 +270,10 @@ function emitRowLoads(sink: InstructionSink, plan: Plan, group: RowGroup): void 
     }
     const kept = group.rowCounts[row - group.first] ?? 0;
     if (kept < plan.kBlocks) emitLoad({ lengthBytes: blockBytes * (plan.kBlocks - kept), hbmAddress: 0, bankAddress: 0, hbmChannel, zeroFill: true });
-    for (const [first, end] of keptRuns(plan, group.head, row)) {
+    for (const [first, end] of plan.mask.keptRuns(group.head, row, plan.kBlocks)) {
       emitLoad({ lengthBytes: blockBytes * (end - first), hbmAddress: headBase + (row * plan.kBlocks + first) * blockBytes, bankAddress: first, hbmChannel, zeroFill: false });
     }
   }
-}
-
-/** Maximal runs [first, end) of kept blocks in a row of the softmax, over its K columns. */
-function keptRuns(plan: Plan, head: number, row: number): Array<readonly [number, number]> {
-  const runs: Array<readonly [number, number]> = [];
-  let start = -1;
-  for (let column = 0; column <= plan.kBlocks; column++) {
-    const kept = column < plan.kBlocks && plan.mask.has(head, row, column);
-    if (kept && start < 0) start = column;
-    if (!kept && start >= 0) {
-      runs.push([start, column]);
-      start = -1;
-    }
-  }
-  return runs;
 }
 
 /** One B-operand load and one MM per column; returns the last column. */

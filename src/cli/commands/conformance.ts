@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Table from 'cli-table3';
+import type { Command } from 'commander';
+import { UsageError } from '../../errors.js';
+import { loadHardware } from '../../hardware/index.js';
+import { compareProfileCsv, findReferenceCases, runSimulationJobs, type CsvComparison } from '../../profiler/index.js';
+import { formatFixed } from '../../util/format.js';
+import { PACKAGE_ROOT } from '../../version.js';
+import { cliCache, positiveInteger } from '../options.js';
+import { Progress } from '../progress.js';
+
+interface ConformanceOptions {
+  reference: string;
+  hardware: string;
+  filter?: string;
+  tolerance: number;
+  jobs?: number;
+  cache: boolean;
+}
+
+const DEFAULT_HARDWARE = fileURLToPath(new URL('hardware/vhk158.yaml', PACKAGE_ROOT));
+
+export function registerConformance(program: Command): void {
+  program
+    .command('conformance')
+    .description("simulate every IR file that has a FlightLLM profiler CSV and compare the results")
+    .requiredOption('--reference <dir>', 'FlightLLM output directory holding ir_output/ and profiler_output/')
+    .option('--hardware <file>', 'hardware configuration', DEFAULT_HARDWARE)
+    .option('--filter <text>', 'only cases whose name contains this text')
+    .option('--tolerance <relative>', 'largest relative time difference accepted', Number, 1e-6)
+    .option('--jobs <n>', 'worker threads (default: one per core)', positiveInteger)
+    .option('--no-cache', 'parse every file afresh instead of reusing cached parses')
+    .action(async (options: ConformanceOptions) => {
+      const cases = findReferenceCases(options.reference).filter((c) => options.filter === undefined || c.name.includes(options.filter));
+      if (cases.length === 0) {
+        throw new UsageError({ what: `no reference cases in ${options.reference}`, detail: 'expected ir_output/<name>.yaml files with matching profiler_output/<name>.csv files.' });
+      }
+      const cache = cliCache(options.cache);
+      const hardware = loadHardware(options.hardware, cache === undefined ? {} : { cache });
+      const progress = new Progress('conformance');
+      const started = performance.now();
+      const outcomes = await runSimulationJobs(
+        cases.map((c) => ({ irPath: c.irPath, hardware, cacheDir: cache?.directory })),
+        { ...(options.jobs === undefined ? {} : { threads: options.jobs }), onDone: (outcome, done, total) => progress.update(done, total, outcome.irPath) },
+      );
+      const seconds = (performance.now() - started) / 1000;
+      const table = new Table({ head: ['case', 'instructions', 'ours (ms)', 'FlightLLM (ms)', 'max rel. error', 'result'], style: { head: [], border: [], compact: true } });
+      let matched = 0;
+      let identical = 0;
+      for (const [index, c] of cases.entries()) {
+        const outcome = outcomes[index]!;
+        if (!outcome.ok) {
+          table.push([c.name, '', '', '', '', `error: ${outcome.message}`]);
+          continue;
+        }
+        const comparison = compareProfileCsv(outcome.csv, readFileSync(c.csvPath, 'utf8'), options.tolerance);
+        if (comparison.match) matched++;
+        if (comparison.identical) identical++;
+        table.push(row(c.name, outcome.profile.instructionCount, comparison));
+      }
+      progress.finish(`${cases.length} cases simulated in ${seconds.toFixed(2)} s`);
+      process.stdout.write(`${table.toString()}\n`);
+      process.stdout.write(`${matched} of ${cases.length} cases match FlightLLM within ${options.tolerance} relative (${identical} byte-identical CSVs).\n`);
+      if (matched !== cases.length) process.exitCode = 1;
+    });
+}
+
+function row(name: string, instructions: number, comparison: CsvComparison): string[] {
+  const result = comparison.match ? (comparison.identical ? 'identical' : 'match') : `DIFFERS: ${comparison.mismatches.join('; ')}`;
+  return [name, String(instructions), formatFixed(comparison.totalMs), formatFixed(comparison.referenceTotalMs), comparison.worstRelativeError.toExponential(1), result];
+}

@@ -1,0 +1,87 @@
+import { basename, extname, join } from 'node:path';
+import type { Command } from 'commander';
+import { UsageError, UserError } from '../../errors.js';
+import { loadHardware } from '../../hardware/index.js';
+import { runSimulationJob, runSimulationJobs, type SimulationJob, type SimulationOutcome } from '../../profiler/index.js';
+import { writeFileAtomic } from '../../util/files.js';
+import { cliCache, positiveInteger } from '../options.js';
+import { Progress } from '../progress.js';
+
+interface SimulateOptions {
+  hardware: string;
+  ir: string[];
+  masks?: string;
+  outDir?: string;
+  csv?: string;
+  json?: boolean;
+  jobs?: number;
+  cache: boolean;
+}
+
+/** Where CSVs go when several IR files are simulated and no --out-dir is given (FlightLLM's layout). */
+const DEFAULT_OUT_DIR = join('compiler_output', 'profiler_output');
+
+export function registerSimulate(program: Command): void {
+  program
+    .command('simulate')
+    .description('simulate FlightLLM-format IR files and write FlightLLM profiler CSVs')
+    .requiredOption('--hardware <file>', 'hardware configuration: ours (hardware/*.yaml) or FlightLLM config.yaml')
+    .requiredOption('--ir <files...>', 'IR files in FlightLLM format')
+    .option('--masks <dir>', 'attention-mask directory (default: attention_mask/ beside each IR file)')
+    .option('--out-dir <dir>', `write <dir>/<IR name>.csv per IR file (default with several files: ${DEFAULT_OUT_DIR})`)
+    .option('--csv <file>', 'with one IR file: write its CSV here instead of to stdout')
+    .option('--json', 'with one IR file: print the profile, with per-step figures, as JSON')
+    .option('--jobs <n>', 'worker threads for several IR files (default: one per core)', positiveInteger)
+    .option('--no-cache', 'parse every file afresh instead of reusing cached parses')
+    .action(async (options: SimulateOptions) => {
+      checkCombination(options);
+      const cache = cliCache(options.cache);
+      const hardware = loadHardware(options.hardware, cache === undefined ? {} : { cache });
+      const jobs: SimulationJob[] = options.ir.map((irPath) => ({ irPath, hardware, masksDir: options.masks, cacheDir: cache?.directory }));
+      if (jobs.length === 1 && options.outDir === undefined) writeSingle(runSimulationJob(jobs[0]!), options);
+      else await writeMany(jobs, options);
+    });
+}
+
+function checkCombination(options: SimulateOptions): void {
+  const single = options.ir.length === 1;
+  if (options.csv !== undefined && !single) throw new UsageError({ what: '--csv takes one IR file; with several, use --out-dir' });
+  if (options.json === true && !single) throw new UsageError({ what: '--json takes one IR file' });
+  if (options.csv !== undefined && options.outDir !== undefined) throw new UsageError({ what: 'give either --csv or --out-dir, not both' });
+}
+
+function writeSingle(outcome: SimulationOutcome, options: SimulateOptions): void {
+  if (!outcome.ok) throw failure(outcome);
+  const text = options.json === true ? `${JSON.stringify(outcome.profile, null, 2)}\n` : outcome.csv;
+  if (options.csv !== undefined) {
+    writeFileAtomic(options.csv, text);
+    process.stderr.write(`fpga-llm-sim: wrote ${options.csv} (${outcome.profile.totalMs.toFixed(3)} ms simulated, ${outcome.profile.instructionCount} instructions)\n`);
+  } else {
+    process.stdout.write(text);
+  }
+}
+
+async function writeMany(jobs: readonly SimulationJob[], options: SimulateOptions): Promise<void> {
+  const outDir = options.outDir ?? DEFAULT_OUT_DIR;
+  const progress = new Progress('simulate');
+  const started = performance.now();
+  const outcomes = await runSimulationJobs(jobs, {
+    ...(options.jobs === undefined ? {} : { threads: options.jobs }),
+    onDone: (outcome, done, total) => {
+      if (outcome.ok) writeFileAtomic(join(outDir, csvName(outcome.irPath)), outcome.csv);
+      progress.update(done, total, basename(outcome.irPath));
+    },
+  });
+  const failed = outcomes.filter((outcome) => !outcome.ok);
+  progress.finish(`${outcomes.length - failed.length} of ${outcomes.length} IR files simulated into ${outDir} in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+  for (const outcome of failed) if (!outcome.ok) process.stderr.write(`fpga-llm-sim: error: ${outcome.message}\n`);
+  if (failed.length > 0) process.exitCode = failed.some((outcome) => !outcome.ok && !outcome.userError) ? 1 : 2;
+}
+
+function csvName(irPath: string): string {
+  return `${basename(irPath, extname(irPath))}.csv`;
+}
+
+function failure(outcome: Extract<SimulationOutcome, { ok: false }>): Error {
+  return outcome.userError ? new UserError({ what: outcome.message }) : new Error(outcome.message);
+}

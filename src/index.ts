@@ -1,0 +1,91 @@
+/*
+ * fpga-llm-sim: how fast would this LLM run on this FPGA accelerator, where
+ * does the time go, and how does that compare with a GPU?
+ *
+ * The public API, by pipeline stage.
+ */
+
+// Hardware descriptions
+export { loadHardware, parseHardware, checkHardware, resolveExpressions, HardwareSchema, type Hardware, type LoadHardwareOptions } from './hardware/index.js';
+
+// FlightLLM IR and attention masks
+export {
+  loadIr,
+  parseIr,
+  loadMask,
+  maskDirectory,
+  defaultMaskDirectory,
+  IrSchema,
+  LayerSchema,
+  type Ir,
+  type Layer,
+  type LayerType,
+  type Tensor,
+  type Param,
+  type AttentionMask,
+  type MaskLookup,
+  type LoadIrOptions,
+} from './ir/index.js';
+
+// Instruction set
+export {
+  MODULES,
+  Module,
+  LAYOUTS,
+  LOAD_TARGETS,
+  MISC_OPERATIONS,
+  encodeInstruction,
+  decodeInstruction,
+  toHex,
+  fromHex,
+  tokenMask,
+  maskToNames,
+  type ModuleName,
+  type FieldValues,
+  type DecodedInstruction,
+} from './isa/index.js';
+
+// Instruction generation
+export {
+  planProgram,
+  emitProgram,
+  generateInstructions,
+  planSteps,
+  stepName,
+  type Program,
+  type Step,
+  type StepInfo,
+  type InstructionSink,
+  type StreamSink,
+  type LoadInstruction,
+  type StoreInstruction,
+  type MatrixInstruction,
+  type MiscInstruction,
+  type SysInstruction,
+  type GenerateOptions,
+} from './instgen/index.js';
+
+// Simulation
+export {
+  simulateIr,
+  simulateProgram,
+  latencyModel,
+  profileToCsv,
+  parseProfileCsv,
+  type Profile,
+  type StepProfile,
+  type ModuleFigures,
+  type SimulateOptions,
+  type LatencyModel,
+  type TraceCallback,
+} from './simulator/index.js';
+
+// Running many simulations, and checking them against FlightLLM
+export { runSimulationJobs, runSimulationJob, findReferenceCases, compareProfileCsv, type SimulationJob, type SimulationOutcome, type ReferenceCase, type CsvComparison } from './profiler/index.js';
+
+// Errors
+export { UserError, ConfigError, IrError, MaskError, SimulationError, UsageError, type Issue } from './errors.js';
+
+// Caching and version
+export { ContentCache, defaultCacheDirectory } from './util/cache.js';
+export { TOOL_VERSION } from './version.js';

@@ -1,0 +1,4 @@
+import { runSimulationJob, type SimulationJob } from './jobs.js';
+
+/** Piscina worker entry: one simulation job per task. */
+export default (job: SimulationJob) => runSimulationJob(job);

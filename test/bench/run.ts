@@ -1,0 +1,164 @@
+/*
+ * Benchmarks (`npm run bench`): prints figures, asserts nothing. Everything
+ * measured here runs the built package (dist/), as users run it; each figure
+ * is compared with a baseline measured in the same run.
+ *
+ * Figures that need FlightLLM's IR files read them from ../shared (or
+ * $FLIGHTLLM_REFERENCE). To time FlightLLM's own profiler on the same files,
+ * set REFERENCE_PROFILER_CMD to a shell command with an `{ir}` placeholder
+ * for the IR file; it is run and timed as it is.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Table from 'cli-table3';
+import { NO_REFERENCE, REFERENCE_DIR, ROOT, VHK158 } from '../helpers.js';
+
+type Library = typeof import('../../src/index.js');
+
+const DIST = join(ROOT, 'dist');
+const CLI = join(DIST, 'cli', 'main.js');
+
+interface Figure {
+  readonly what: string;
+  readonly value: string;
+  readonly baseline: string;
+  readonly note: string;
+}
+
+const figures: Figure[] = [];
+const record = (figure: Figure) => {
+  figures.push(figure);
+  process.stderr.write(`  ${figure.what}: ${figure.value}${figure.baseline === '' ? '' : ` (baseline ${figure.baseline})`}\n`);
+};
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function timeMs(run: () => unknown, repeats: number): number {
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const started = performance.now();
+    run();
+    times.push(performance.now() - started);
+  }
+  return median(times);
+}
+
+const ms = (value: number) => `${value < 10 ? value.toFixed(2) : value.toFixed(0)} ms`;
+
+function irFile(name: string): string {
+  return join(REFERENCE_DIR, 'ir_output', `${name}.yaml`);
+}
+
+const FILES = ['llama2_decode_token_1024', 'llama2_prefill_token_128', 'llama2_prefill_token_2048'];
+
+function benchParsing(lib: Library): void {
+  process.stderr.write('IR loading\n');
+  const cache = new lib.ContentCache(mkdtempSync(join(tmpdir(), 'fpga-llm-sim-bench-')));
+  for (const name of FILES) {
+    const file = irFile(name);
+    const parse = timeMs(() => lib.loadIr(file), 5);
+    lib.loadIr(file, { cache });
+    const cached = timeMs(() => lib.loadIr(file, { cache }), 5);
+    record({ what: `load ${name}`, value: `${ms(cached)} from the parse cache`, baseline: `${ms(parse)} js-yaml + zod`, note: `${(parse / cached).toFixed(0)}× faster` });
+  }
+}
+
+function benchThroughput(lib: Library): void {
+  process.stderr.write('Simulation throughput (parse excluded)\n');
+  const hw = lib.loadHardware(VHK158);
+  const masks = lib.maskDirectory(join(REFERENCE_DIR, 'ir_output', 'attention_mask'));
+  for (const [name, repeats] of [['llama2_decode_token_1024', 31], ['llama2_prefill_token_128', 9], ['llama2_prefill_token_2048', 3]] as const) {
+    const ir = lib.loadIr(irFile(name));
+    let instructions = 0;
+    lib.simulateIr(ir, hw, { masks });
+    const elapsed = timeMs(() => (instructions = lib.simulateIr(ir, hw, { masks }).instructionCount), repeats);
+    record({ what: `simulate ${name}`, value: `${(instructions / elapsed / 1000).toFixed(1)} M instructions/s`, baseline: '', note: `${instructions} instructions in ${ms(elapsed)} (target ≥ 20 M/s per core)` });
+  }
+}
+
+/** Wall time of one CLI run, in ms. */
+function cliWallMs(args: readonly string[], env: NodeJS.ProcessEnv): number {
+  const started = performance.now();
+  execFileSync(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  return performance.now() - started;
+}
+
+function benchEndToEnd(): void {
+  process.stderr.write('End to end: fpga-llm-sim simulate, one process per run\n');
+  const env = { ...process.env, FPGA_LLM_SIM_CACHE: mkdtempSync(join(tmpdir(), 'fpga-llm-sim-bench-')) };
+  const reference = process.env['REFERENCE_PROFILER_CMD'];
+  for (const name of ['llama2_prefill_token_128', 'llama2_decode_token_1024']) {
+    const args = ['simulate', '--hardware', VHK158, '--ir', irFile(name)];
+    const cold = median([0, 1, 2].map(() => cliWallMs([...args, '--no-cache'], env)));
+    cliWallMs(args, env);
+    const warm = median([0, 1, 2].map(() => cliWallMs(args, env)));
+    let baseline = 'not timed: set REFERENCE_PROFILER_CMD';
+    let note = '';
+    if (reference !== undefined && reference !== '') {
+      const started = performance.now();
+      const run = spawnSync('sh', ['-c', reference.replaceAll('{ir}', irFile(name))], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const referenceMs = performance.now() - started;
+      baseline = run.status === 0 ? `FlightLLM profiler ${ms(referenceMs)}` : `FlightLLM profiler failed (exit ${run.status})`;
+      if (run.status === 0) note = `${(referenceMs / warm).toFixed(0)}× faster warm, ${(referenceMs / cold).toFixed(0)}× cold (aim ≥ 300×)`;
+    }
+    record({ what: `simulate ${name}`, value: `${ms(warm)} warm cache, ${ms(cold)} --no-cache`, baseline, note });
+  }
+}
+
+/**
+ * Peak memory of a fresh process that simulates one IR file: resident set
+ * from the OS, heap sampled every 2^16 instructions through the trace hook.
+ * The baseline is the same process stopping after loading the IR.
+ */
+function memoryOf(name: string, simulate: boolean): { rssMB: number; heapMB: number; instructions: number } {
+  const script = `
+    const lib = await import(${JSON.stringify(pathToFileURL(join(DIST, 'index.js')).href)});
+    const hw = lib.loadHardware(${JSON.stringify(VHK158)});
+    const ir = lib.loadIr(${JSON.stringify(irFile(name))});
+    let heap = process.memoryUsage().heapUsed, n = 0, count = 0;
+    if (${simulate}) {
+      const masks = lib.maskDirectory(${JSON.stringify(join(REFERENCE_DIR, 'ir_output', 'attention_mask'))});
+      count = lib.simulateIr(ir, hw, { masks, trace: () => { if ((++n & 0xffff) === 0) heap = Math.max(heap, process.memoryUsage().heapUsed); } }).instructionCount;
+    }
+    heap = Math.max(heap, process.memoryUsage().heapUsed);
+    console.log(JSON.stringify({ rssMB: process.resourceUsage().maxRSS / 1024, heapMB: heap / 2 ** 20, instructions: count }));`;
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
+}
+
+function benchMemory(): void {
+  process.stderr.write('Peak memory (fresh process per figure)\n');
+  for (const name of ['llama2_prefill_token_128', 'llama2_prefill_token_2048']) {
+    const base = memoryOf(name, false);
+    const run = memoryOf(name, true);
+    record({
+      what: `memory ${name}`,
+      value: `peak heap ${run.heapMB.toFixed(0)} MB, peak RSS ${run.rssMB.toFixed(0)} MB`,
+      baseline: `IR loaded only: heap ${base.heapMB.toFixed(0)} MB, RSS ${base.rssMB.toFixed(0)} MB`,
+      note: `${run.instructions} instructions (target < 1 GB, flat in instruction count)`,
+    });
+  }
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(join(DIST, 'index.js'))) throw new Error('dist/ is missing: run npm run build first');
+  if (NO_REFERENCE !== false) {
+    process.stderr.write(`bench: ${NO_REFERENCE}; the IR-file benchmarks need it.\n`);
+    return;
+  }
+  const lib = (await import(pathToFileURL(join(DIST, 'index.js')).href)) as Library;
+  benchParsing(lib);
+  benchThroughput(lib);
+  benchEndToEnd();
+  benchMemory();
+  const table = new Table({ head: ['figure', 'measured', 'baseline (same run)', 'note'], style: { head: [], border: [], compact: true }, wordWrap: true, colWidths: [34, 40, 40, 46] });
+  for (const figure of figures) table.push([figure.what, figure.value, figure.baseline, figure.note]);
+  process.stdout.write(`${table.toString()}\n`);
+}
+
+await main();

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { dump, load } from 'js-yaml';
+import { runCli, temporaryDirectory, tinyDecodeIr, VHK158, type CliResult } from '../helpers.js';
+
+/*
+ * Every mistake a user can make on the command line gets one clear paragraph
+ * on stderr naming the file and the field, exit code 2, no stack trace and no
+ * output file. Each case below runs the real CLI.
+ */
+
+const work = temporaryDirectory();
+const file = (name: string, text: string) => {
+  const path = join(work, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+const hardwareTree = () => load(readFileSync(VHK158, 'utf8')) as Record<string, any>;
+const hardwareWith = (name: string, edit: (tree: Record<string, any>) => void) => {
+  const tree = hardwareTree();
+  edit(tree);
+  return file(name, dump(tree));
+};
+
+const goodIr = file('good.yaml', dump(tinyDecodeIr()));
+const attentionIr = file(
+  'attention.yaml',
+  dump([
+    { name: 'in', type: 'input', input: [], output: [{ name: 'q', shape: [2, 128, 128], dtype: 'int8', addr: 0 }], structure: {} },
+    {
+      name: 'qkt',
+      type: 'attention_mm',
+      input: [
+        { name: 'q', shape: [2, 128, 128], dtype: 'int8', addr: 0 },
+        { name: 'k', shape: [2, 128, 128], dtype: 'int8', addr: 0 },
+      ],
+      output: [{ name: 's', shape: [2, 128, 128], dtype: 'int8', addr: 0 }],
+      param: [{ name: 'attention_mask_0.mask', shape: [2, 2, 2], dtype: 'bool', addr: 0 }],
+      structure: { bias_flag: false, mask_mode: 'qkt', relu_flag: false },
+    },
+    { name: 'out', type: 'output', input: [{ name: 's', shape: [2, 128, 128], dtype: 'int8', addr: 0 }], output: [], structure: {} },
+  ]),
+);
+
+interface Case {
+  readonly name: string;
+  readonly args: readonly string[];
+  /** The message must match this; it must also name this file when given. */
+  readonly message: RegExp;
+  readonly names?: string;
+  /** An output file that must not exist afterwards. */
+  readonly output?: string;
+}
+
+const CASES: readonly Case[] = [
+  { name: 'an unknown option', args: ['simulate', '--hardware', VHK158, '--ir', goodIr, '--frobnicate'], message: /unknown option '--frobnicate'/ },
+  { name: 'an unknown command', args: ['simulat'], message: /unknown command 'simulat'/ },
+  { name: 'a missing required option', args: ['simulate', '--ir', goodIr], message: /required option '--hardware <file>' not specified/ },
+  { name: 'a non-numeric --jobs', args: ['simulate', '--hardware', VHK158, '--ir', goodIr, goodIr, '--jobs', 'many'], message: /option '--jobs <n>' argument 'many' is invalid\. expected a positive integer, got "many"/ },
+  { name: 'a missing hardware file', args: ['simulate', '--hardware', join(work, 'none.yaml'), '--ir', goodIr], message: /cannot read hardware configuration: no such file/, names: 'none.yaml' },
+  { name: 'malformed hardware YAML', args: ['simulate', '--hardware', file('hw-broken.yaml', 'clock: {frequencyMHz: 225\n'), '--ir', goodIr], message: /malformed YAML in hardware configuration: .* at line \d+, column \d+/, names: 'hw-broken.yaml' },
+  {
+    name: 'a hardware field missing',
+    args: ['simulate', '--hardware', hardwareWith('hw-missing.yaml', (t) => delete t['hbm'].efficiency.crossChannel), '--ir', goodIr],
+    message: /invalid hardware configuration: hbm\.efficiency\.crossChannel: expected a number, got nothing \(the field is missing\)/,
+    names: 'hw-missing.yaml',
+  },
+  {
+    name: 'a negative hardware field',
+    args: ['simulate', '--hardware', hardwareWith('hw-negative.yaml', (t) => (t['buffers'].bias.depthWords = -4)), '--ir', goodIr],
+    message: /invalid hardware configuration: buffers\.bias\.depthWords: expected a value > 0, got -4/,
+    names: 'hw-negative.yaml',
+  },
+  {
+    name: 'a non-numeric hardware field',
+    args: ['simulate', '--hardware', hardwareWith('hw-text.yaml', (t) => (t['hbm'].channels = 'thirty-two')), '--ir', goodIr],
+    message: /hbm\.channels: expected a number, got "thirty-two" \(used by hbm\.totalSizeGiB\)/,
+    names: 'hw-text.yaml',
+  },
+  { name: 'a missing IR file', args: ['simulate', '--hardware', VHK158, '--ir', join(work, 'absent.yaml')], message: /cannot read IR file: no such file/, names: 'absent.yaml' },
+  { name: 'malformed IR YAML', args: ['simulate', '--hardware', VHK158, '--ir', file('ir-broken.yaml', '- name: a\n  type: [input\n')], message: /malformed YAML in IR file: .* at line \d+, column \d+/, names: 'ir-broken.yaml' },
+  {
+    name: 'an unknown layer type',
+    args: ['simulate', '--hardware', VHK158, '--ir', file('ir-type.yaml', dump(tinyDecodeIr()).replace('type: silu', 'type: gelu'))],
+    message: /invalid IR: layer 3 "act"\.type: unknown type "gelu", expected one of input, output, linear_mm/,
+    names: 'ir-type.yaml',
+  },
+  {
+    name: 'a shape that breaks a layer rule',
+    args: ['simulate', '--hardware', VHK158, '--ir', file('ir-shape.yaml', dump(tinyDecodeIr({ ffn: 2040 })))],
+    message: /the IR cannot run on this hardware: layer 2 "gate"\.param\[0\]\.shape: N = 2040 must be a multiple of the block size 16/,
+    names: 'ir-shape.yaml',
+  },
+  {
+    name: 'a missing mask file',
+    args: ['simulate', '--hardware', VHK158, '--ir', attentionIr, '--masks', join(work, 'masks'), '--csv', join(work, 'attention.csv')],
+    message: /attention_mask_0\.mask\.npy: cannot read attention mask for layer "qkt": no such file\. Point --masks at the directory holding the masks\./,
+    names: 'masks',
+    output: join(work, 'attention.csv'),
+  },
+  { name: '--csv with several IR files', args: ['simulate', '--hardware', VHK158, '--ir', goodIr, goodIr, '--csv', join(work, 'x.csv')], message: /--csv takes one IR file; with several, use --out-dir/, output: join(work, 'x.csv') },
+  { name: 'a conformance directory without reference data', args: ['conformance', '--reference', work], message: /no reference cases in .*: expected ir_output\/<name>\.yaml files with matching profiler_output\/<name>\.csv files\./ },
+];
+
+// Start every run at once: each is a separate process, and waiting for them one by one is slow.
+const runs = new Map(CASES.map((c) => [c.name, runCli(c.args, { env: { FPGA_LLM_SIM_CACHE: join(work, 'cache') } })]));
+
+describe('user errors', () => {
+  for (const c of CASES) {
+    test(`${c.name}: exit 2, one paragraph, no stack trace, nothing written`, async () => {
+      const result: CliResult = await runs.get(c.name)!;
+      assert.equal(result.code, 2, `exit code; stderr: ${result.stderr}`);
+      assert.match(result.stderr, c.message);
+      assert.match(result.stderr, /^fpga-llm-sim: error: /);
+      assert.doesNotMatch(result.stderr, /\n\s+at .*:\d+:\d+/, 'no stack trace');
+      assert.ok(!result.stderr.trimEnd().split('\n')[0]!.includes('internal error'));
+      if (c.names !== undefined) assert.ok(result.stderr.includes(c.names), `names ${c.names}`);
+      assert.equal(result.stdout, '');
+      if (c.output !== undefined) assert.equal(existsSync(c.output), false, `${c.output} must not be written`);
+    });
+  }
+
+  test('no temporary file is left behind by a failed run', async () => {
+    await Promise.all(runs.values());
+    assert.deepEqual(readdirSync(work).filter((name) => name.endsWith('.tmp')), []);
+  });
+});

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { dump, load as parseYamlText } from 'js-yaml';
+import { ConfigError } from '../../src/errors.js';
+import { loadHardware, parseHardware, resolveExpressions } from '../../src/hardware/index.js';
+import { ContentCache } from '../../src/util/cache.js';
+import { NO_REFERENCE, REFERENCE_DIR, temporaryDirectory, VHK158 } from '../helpers.js';
+
+/** The shipped VHK158 file as a plain object, to mutate in tests. */
+function vhk158Tree(): Record<string, any> {
+  return parseYamlText(readFileSync(VHK158, 'utf8')) as Record<string, any>;
+}
+
+function configError(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('loading hardware', () => {
+  test('the shipped VHK158 file evaluates its expressions into plain numbers', () => {
+    const hw = loadHardware(VHK158);
+    assert.equal(hw.buffers.a.channelWidthBytes.matrixMatrix, 16 * 16);
+    assert.equal(hw.buffers.b.widthBytes.matrixMatrix, 2 * 16);
+    assert.equal(hw.buffers.meta.widthBytes, 16);
+    assert.equal(hw.hbm.totalSizeGiB, (32 * 256) / 1024);
+    assert.ok(Object.isFrozen(hw.buffers.a));
+  });
+
+  test('FlightLLM config.yaml describes the same machine as hardware/vhk158.yaml', { skip: NO_REFERENCE }, () => {
+    const ours = loadHardware(VHK158);
+    const theirs = loadHardware(join(REFERENCE_DIR, 'config.yaml'));
+    assert.deepEqual({ ...theirs, name: '', description: '' }, { ...ours, name: '', description: '' });
+  });
+
+  test('a FlightLLM config without one of its keys is refused, naming the key', () => {
+    const error = configError(() => parseHardware({ CLOCK_FREQ_MHZ: 225 }, { file: 'config.yaml' }));
+    assert.match(error.message, /^config\.yaml: invalid FlightLLM configuration: MAX_LEN: expected a number, got nothing/);
+  });
+
+  test('a field that an expression needs is reported where the expression is', () => {
+    const tree = vhk158Tree();
+    delete tree['hbm'].channels;
+    const error = configError(() => parseHardware(tree, { file: 'x.yaml' }));
+    assert.deepEqual(error.issues, [{ path: 'hbm.totalSizeGiB', message: 'expression refers to unknown key hbm.channels' }]);
+  });
+
+  test('a missing field is named with its path', () => {
+    const tree = vhk158Tree();
+    delete tree['hbm'].efficiency.sameChannel;
+    const error = configError(() => parseHardware(tree, { file: 'x.yaml' }));
+    assert.deepEqual(error.issues, [{ path: 'hbm.efficiency.sameChannel', message: 'expected a number, got nothing (the field is missing)' }]);
+    assert.match(error.message, /^x\.yaml: invalid hardware configuration: hbm\.efficiency\.sameChannel: expected a number/);
+  });
+
+  test('a negative value is refused with the value found', () => {
+    const tree = vhk158Tree();
+    tree['buffers'].fsb.depthWords = -4;
+    const error = configError(() => parseHardware(tree, { file: 'x.yaml' }));
+    assert.deepEqual(error.issues, [{ path: 'buffers.fsb.depthWords', message: 'expected a value > 0, got -4' }]);
+  });
+
+  test('a non-numeric value is refused with the value found', () => {
+    const tree = vhk158Tree();
+    tree['clock'].frequencyMHz = 'fast';
+    const error = configError(() => parseHardware(tree, { file: 'x.yaml' }));
+    assert.deepEqual(error.issues, [{ path: 'clock.frequencyMHz', message: 'expected a number, got "fast"' }]);
+  });
+
+  test('an unknown key is refused, so typos do not pass silently', () => {
+    const tree = vhk158Tree();
+    tree['hbm'].bandwithGiBps = 1;
+    const error = configError(() => parseHardware(tree));
+    assert.deepEqual(error.issues, [{ path: 'hbm', message: 'unknown key "bandwithGiBps", got a mapping' }]);
+  });
+
+  test('values that contradict each other are reported by the consistency rules', () => {
+    const tree = vhk158Tree();
+    tree['buffers'].meta.widthBytes = 8;
+    tree['hbm'].totalSizeGiB = 16;
+    const error = configError(() => parseHardware(tree));
+    assert.deepEqual(
+      error.issues.map((issue) => issue.path),
+      ['buffers.meta.widthBytes', 'hbm.totalSizeGiB'],
+    );
+    assert.match(error.message, /hbm\.totalSizeGiB: must equal hbm\.channels × hbm\.channelSizeMiB \/ 1024 \(8\), got 16/);
+  });
+
+  test('malformed YAML is reported with its line', () => {
+    const file = join(temporaryDirectory(), 'bad.yaml');
+    writeFileSync(file, 'clock:\n  frequencyMHz: [225\nhbm: 1\n');
+    const error = configError(() => loadHardware(file));
+    assert.match(error.message, /bad\.yaml: malformed YAML in hardware configuration: .* at line \d+, column \d+/);
+  });
+
+  test('a missing file is reported as such', () => {
+    assert.match(configError(() => loadHardware('/nonexistent/hw.yaml')).message, /^\/nonexistent\/hw\.yaml: cannot read hardware configuration: no such file\.$/);
+  });
+
+  test('a cached load returns the same description, and an edited file is not served from the cache', () => {
+    const directory = temporaryDirectory();
+    const cache = new ContentCache(join(directory, 'cache'));
+    const file = join(directory, 'hw.yaml');
+    writeFileSync(file, readFileSync(VHK158, 'utf8'));
+    const first = loadHardware(file, { cache });
+    assert.deepEqual(loadHardware(file, { cache }), first);
+    const edited = vhk158Tree();
+    edited['clock'].frequencyMHz = 300;
+    writeFileSync(file, dump(edited));
+    assert.equal(loadHardware(file, { cache }).clock.frequencyMHz, 300);
+  });
+});
+
+describe('expressions', () => {
+  test('expressions may use other expressions and mathjs functions', () => {
+    const { value, issues } = resolveExpressions({ a: 3, b: '= a * 2', c: { d: '= ceil(b / 4) + a' } });
+    assert.deepEqual(issues, []);
+    assert.deepEqual(value, { a: 3, b: 6, c: { d: 5 } });
+  });
+
+  test('the input tree is not modified', () => {
+    const tree = { a: 1, b: '= a + 1' };
+    resolveExpressions(tree);
+    assert.deepEqual(tree, { a: 1, b: '= a + 1' });
+  });
+
+  test('a cycle is reported with the chain of keys', () => {
+    const { issues } = resolveExpressions({ a: '= b + 1', b: '= a + 1' });
+    assert.ok(issues.some((issue) => /refers to itself through a -> b -> a/.test(issue.message)));
+  });
+
+  test('a reference to a key that does not exist is reported', () => {
+    const { issues } = resolveExpressions({ a: '= nothing.here * 2' });
+    assert.deepEqual(issues, [{ path: 'a', message: 'expression refers to unknown key nothing.here' }]);
+  });
+
+  test('an expression that does not give a number is reported', () => {
+    const { issues } = resolveExpressions({ a: 1, b: '= [a, a]' });
+    assert.match(issues[0]?.message ?? '', /must give a finite number/);
+  });
+
+  test('an expression error in a hardware file becomes a ConfigError naming the field', () => {
+    const tree = vhk158Tree();
+    tree['buffers'].a.depthWords = '= buffers.a.depth * 2';
+    const error = configError(() => parseHardware(tree, { file: 'x.yaml' }));
+    assert.deepEqual(error.issues, [{ path: 'buffers.a.depthWords', message: 'expression refers to unknown key buffers.a.depth' }]);
+  });
+});
