@@ -3,13 +3,14 @@ import { Command, CommanderError } from 'commander';
 import { UserError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { registerConformance } from './commands/conformance.js';
+import { registerProfile } from './commands/profile.js';
 import { registerSimulate } from './commands/simulate.js';
 
 /** Exit codes: 2 for anything the user can fix, 1 for our own failures. */
 const EXIT_USER_ERROR = 2;
 const EXIT_INTERNAL_ERROR = 1;
 
-const COMMANDS: ReadonlyArray<(program: Command) => void> = [registerSimulate, registerConformance];
+const COMMANDS: ReadonlyArray<(program: Command) => void> = [registerProfile, registerSimulate, registerConformance];
 
 function buildProgram(): Command {
   const program = new Command('fpga-llm-sim')

@@ -1,0 +1,72 @@
+import { parse } from 'csv-parse/sync';
+import { z } from 'zod';
+import { UserError, type Issue } from '../errors.js';
+import { readTextFile } from '../util/yaml.js';
+import { zodIssues } from '../util/zod-issues.js';
+import type { Case, CaseFigures } from './cases.js';
+
+/*
+ * GPU profiles: measured latencies of the same cases on a GPU, one CSV per
+ * backend. Columns: device, backend, batch, prompt, generated, prefill_ms,
+ * decode_ms, total_ms, source (where the figures come from).
+ */
+
+export const GPU_CSV_COLUMNS = ['device', 'backend', 'batch', 'prompt', 'generated', 'prefill_ms', 'decode_ms', 'total_ms', 'source'] as const;
+
+const count = z.coerce.number().int().positive();
+const milliseconds = z.coerce.number().nonnegative();
+
+export const GpuRowSchema = z.strictObject({
+  device: z.string().min(1),
+  backend: z.string().min(1),
+  batch: count,
+  prompt: count,
+  generated: count,
+  prefill_ms: milliseconds,
+  decode_ms: milliseconds,
+  total_ms: milliseconds,
+  source: z.string(),
+});
+export type GpuRow = z.infer<typeof GpuRowSchema>;
+
+/** One backend's measurements. */
+export interface GpuProfile {
+  readonly label: string;
+  readonly device: string;
+  readonly file: string;
+  readonly rows: readonly GpuRow[];
+}
+
+/** Reads a GPU profile CSV; errors name the file, line and column. */
+export function loadGpuProfile(path: string): GpuProfile {
+  const text = readTextFile(path, UserError, 'GPU profile');
+  let records: Record<string, string>[];
+  try {
+    records = parse(text, { columns: true, skip_empty_lines: true, trim: true });
+  } catch (error) {
+    throw new UserError({ what: 'malformed GPU profile CSV', file: path, detail: `${(error as Error).message}.` });
+  }
+  const header = Object.keys(records[0] ?? {});
+  const missing = GPU_CSV_COLUMNS.filter((column) => !header.includes(column));
+  if (records.length === 0 || missing.length > 0) {
+    throw new UserError({ what: 'invalid GPU profile', file: path, detail: `line 1: expected the columns ${GPU_CSV_COLUMNS.join(', ')}${missing.length > 0 ? `; missing ${missing.join(', ')}` : ''}.` });
+  }
+  const issues: Issue[] = [];
+  const rows: GpuRow[] = [];
+  records.forEach((record, index) => {
+    const parsed = GpuRowSchema.safeParse(record, { reportInput: true });
+    if (parsed.success) rows.push(parsed.data);
+    else issues.push(...zodIssues(parsed.error).map((issue) => ({ path: `line ${index + 2}, ${issue.path}`, message: issue.message })));
+  });
+  if (issues.length > 0) throw new UserError({ what: 'invalid GPU profile', file: path, issues });
+  const labels = new Set(rows.map((row) => row.backend));
+  if (labels.size !== 1) throw new UserError({ what: 'invalid GPU profile', file: path, detail: `expected one backend per file, found ${[...labels].join(', ')}.` });
+  return { label: rows[0]!.backend, device: rows[0]!.device, file: path, rows };
+}
+
+/** A GPU profile's figures for a case, or undefined when it does not have the case. */
+export function gpuFigures(profile: GpuProfile, c: Case): CaseFigures | undefined {
+  const row = profile.rows.find((r) => r.batch === c.batch && r.prompt === c.prompt && r.generated === c.generated);
+  if (row === undefined) return undefined;
+  return { prefillMs: row.prefill_ms, decodeMs: row.decode_ms, totalMs: row.total_ms, tokensPerSecond: (c.generated * c.batch) / (row.decode_ms / 1000) };
+}

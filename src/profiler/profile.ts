@@ -1,0 +1,114 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors.js';
+import type { Hardware } from '../hardware/index.js';
+import { ContentCache } from '../util/cache.js';
+import { contentHash } from '../util/hash.js';
+import { TOOL_VERSION } from '../version.js';
+import { caseFigures, caseLabel, lengthsNeeded, type Case, type CaseFigures, type Padding, type Stage } from './cases.js';
+import { gpuFigures, type GpuProfile } from './gpu.js';
+import { runSimulationJobs } from './pool.js';
+
+/*
+ * Profiling cases: work out which prefill and decode lengths the cases
+ * need, simulate each once (in parallel, reusing earlier results whose
+ * inputs are unchanged), then add up each case.
+ */
+
+export interface IrDirectorySource {
+  /** Directory of FlightLLM-format IR files named `<model>_<stage>_token_<n>.yaml`. */
+  readonly directory: string;
+  readonly modelName: string;
+  /** Attention masks; default `attention_mask/` in the directory. */
+  readonly masksDir?: string | undefined;
+}
+
+export interface ProfileOptions {
+  readonly hardware: Hardware;
+  readonly cases: readonly Case[];
+  readonly source: IrDirectorySource;
+  /** Simulate every token count as it is instead of padding like FlightLLM. */
+  readonly exact?: boolean;
+  readonly gpus?: readonly GpuProfile[];
+  readonly cache?: ContentCache | undefined;
+  readonly threads?: number | undefined;
+  /** Reports simulation progress: lengths done, lengths to simulate. */
+  readonly onProgress?: ((done: number, total: number) => void) | undefined;
+}
+
+export interface CaseResult {
+  readonly case: Case;
+  readonly fpga: CaseFigures;
+  readonly gpu: Readonly<Record<string, CaseFigures | undefined>>;
+}
+
+export interface ProfileResult {
+  readonly cases: readonly CaseResult[];
+  /** Simulated latency of every length used, ms. */
+  readonly latencies: Readonly<Record<Stage, Readonly<Record<number, number>>>>;
+  readonly simulated: number;
+  readonly reused: number;
+}
+
+/** Bump when what is cached per length changes. */
+const RESULT_REVISION = 1;
+
+export async function profileCases(options: ProfileOptions): Promise<ProfileResult> {
+  const { hardware, cases } = options;
+  checkCases(cases, hardware);
+  const padding: Padding = options.exact === true ? { prefill: 1, decode: 1 } : hardware.compiler.padTokens;
+  const needed = lengthsNeeded(cases, padding);
+  const items = (['prefill', 'decode'] as const).flatMap((stage) => needed[stage].map((tokens) => ({ stage, tokens, irPath: irPath(options.source, stage, tokens) })));
+  const missing = items.filter((item) => !existsSync(item.irPath));
+  if (missing.length > 0) {
+    throw new UserError({
+      what: `no IR for ${missing.length} of the ${items.length} token counts the cases need`,
+      detail: `missing ${missing.slice(0, 4).map((item) => item.irPath).join(', ')}${missing.length > 4 ? ', …' : ''}.`,
+    });
+  }
+  const masksDir = options.source.masksDir ?? join(options.source.directory, 'attention_mask');
+  const context = contentHash(TOOL_VERSION, String(RESULT_REVISION), JSON.stringify(hardware), maskDigest(masksDir));
+  const keyed = items.map((item) => ({ ...item, key: contentHash(context, readFileSync(item.irPath)) }));
+  const latencies: Record<Stage, Record<number, number>> = { prefill: {}, decode: {} };
+  const todo = keyed.filter((item) => {
+    const cached = options.cache?.get<number>('profile-length', item.key);
+    if (cached !== undefined) latencies[item.stage][item.tokens] = cached;
+    return cached === undefined;
+  });
+  const outcomes = await runSimulationJobs(
+    todo.map((item) => ({ irPath: item.irPath, hardware, masksDir, cacheDir: options.cache?.directory })),
+    { threads: options.threads, onDone: (_, done, total) => options.onProgress?.(done, total) },
+  );
+  outcomes.forEach((outcome, index) => {
+    const item = todo[index]!;
+    if (!outcome.ok) throw outcome.userError ? new UserError({ what: outcome.message }) : new Error(outcome.message);
+    latencies[item.stage][item.tokens] = outcome.profile.totalMs;
+    options.cache?.set('profile-length', item.key, outcome.profile.totalMs);
+  });
+  const results = cases.map((c) => ({
+    case: c,
+    fpga: caseFigures(c, (stage, tokens) => latencies[stage][tokens]!, padding),
+    gpu: Object.fromEntries((options.gpus ?? []).map((gpu) => [gpu.label, gpuFigures(gpu, c)])),
+  }));
+  return { cases: results, latencies, simulated: todo.length, reused: items.length - todo.length };
+}
+
+function irPath(source: IrDirectorySource, stage: Stage, tokens: number): string {
+  return join(source.directory, `${source.modelName}_${stage}_token_${tokens}.yaml`);
+}
+
+/** Content hash of every mask in a directory: results depend on the masks, not on their names. */
+function maskDigest(directory: string): string {
+  if (!existsSync(directory)) return 'no masks';
+  const files = readdirSync(directory).filter((file) => file.endsWith('.npy')).sort();
+  return contentHash(...files.flatMap((file) => [file, readFileSync(join(directory, file))]));
+}
+
+function checkCases(cases: readonly Case[], hardware: Hardware): void {
+  for (const c of cases) {
+    if (c.batch !== 1) throw new UserError({ what: `case ${caseLabel(c)}: the FlightLLM design runs batch 1, got batch ${c.batch}` });
+    if (c.prompt + c.generated > hardware.sparsity.maxTokens) {
+      throw new UserError({ what: `case ${caseLabel(c)}: prompt + generated = ${c.prompt + c.generated} tokens exceeds the hardware's ${hardware.sparsity.maxTokens} (sparsity.maxTokens)` });
+    }
+  }
+}

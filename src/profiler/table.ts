@@ -1,0 +1,65 @@
+import type { Case, CaseFigures } from './cases.js';
+
+/*
+ * The six-case table in the layout of FlightLLM's run.py, one block per
+ * case: GPU backends first, the FPGA last, then the FPGA's speedup over each
+ * backend. With FlightLLM's two GPU backends it matches its output
+ * character for character; more backends add columns.
+ */
+
+export interface TableCase {
+  readonly case: Case;
+  readonly fpga: CaseFigures;
+  /** One entry per GPU backend, in column order; figures undefined when that profile lacks the case. */
+  readonly gpus: ReadonlyArray<{ readonly label: string; readonly figures: CaseFigures | undefined }>;
+}
+
+export interface CaseTable {
+  readonly model: string;
+  /** Column title of the FPGA, e.g. `VHK158 FPGA`. */
+  readonly fpgaLabel: string;
+  readonly rows: readonly TableCase[];
+}
+
+const LABEL_WIDTH = 24;
+const CELL_WIDTH = 13;
+
+const ROWS: ReadonlyArray<{ label: string; value: (figures: CaseFigures) => number }> = [
+  { label: 'Prefill time (ms)', value: (f) => f.prefillMs },
+  { label: 'Decode time (ms)', value: (f) => f.decodeMs },
+  { label: 'Total time (ms)', value: (f) => f.totalMs },
+  { label: 'Avg throughput (token/s)', value: (f) => f.tokensPerSecond },
+];
+
+/** GPU cells sit three spaces in, the FPGA cell four, as in FlightLLM's print statements. */
+const gpuCell = (text: string) => `   ${text.padStart(7)}   `;
+const fpgaCell = (text: string) => `    ${text.padStart(7)}  `;
+const centred = (text: string) => {
+  const left = Math.floor((CELL_WIDTH - text.length) / 2);
+  return `${' '.repeat(Math.max(0, left))}${text}`.padEnd(CELL_WIDTH);
+};
+const line = (label: string, cells: readonly string[]) => `| ${label.padEnd(LABEL_WIDTH)} |${cells.map((cell) => `${cell}|`).join('')}`;
+const MISSING = '—';
+
+export function formatCaseTable(table: CaseTable): string {
+  const out: string[] = [];
+  let width = 0;
+  for (const row of table.rows) {
+    const header = line('Hardware', [...row.gpus.map((gpu) => centred(gpu.label)), centred(table.fpgaLabel)]);
+    width = header.length;
+    out.push(title(table.model, row.case, width), header);
+    for (const { label, value } of ROWS) {
+      out.push(line(label, [...row.gpus.map((gpu) => gpuCell(gpu.figures === undefined ? MISSING : value(gpu.figures).toFixed(1))), fpgaCell(value(row.fpga).toFixed(1))]));
+    }
+    const speedups = row.gpus.map((gpu) => gpuCell(gpu.figures === undefined ? MISSING : (gpu.figures.totalMs / row.fpga.totalMs).toFixed(3)));
+    out.push(line(`${table.fpgaLabel.replace(/ FPGA$/, '')} speedup ratio`, [...speedups, fpgaCell((1).toFixed(3))]));
+  }
+  out.push(`+${'-'.repeat(Math.max(width - 2, 0))}+`);
+  return `${out.join('\n')}\n`;
+}
+
+function title(model: string, c: Case, width: number): string {
+  const inner = `Case: ${model}, (Batch ${String(c.batch).padStart(1)}, Prefill ${String(c.prompt).padStart(3)}, Decode ${String(c.generated).padStart(4)})`;
+  const dashes = Math.max(width - 2 - inner.length, 2);
+  return `+${'-'.repeat(Math.floor(dashes / 2))}${inner}${'-'.repeat(Math.ceil(dashes / 2))}+`;
+}
