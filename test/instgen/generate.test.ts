@@ -149,3 +149,57 @@ describe('layer rules', () => {
     assert.ok(error.issues.some((issue) => issue.path.startsWith('layer 2 "gate"')));
   });
 });
+
+describe('sparse weight streams', () => {
+  /** A single linear layer with FSB-format weights (mask_mode fsb: weight, meta, fsb parameters). */
+  function sparseLinear(type: 'linear_mm' | 'linear_mv', m: number): Layer[] {
+    const [k, n] = [1024, 512];
+    const x = tensor('x', [1, m, k]);
+    const y = tensor('y', [1, m, n]);
+    return [
+      { name: 'in', type: 'input', input: [], output: [x], structure: {} },
+      {
+        name: 'proj',
+        type,
+        input: [x],
+        output: [y],
+        param: [
+          { ...tensor('w', [1, k, n]), sparse_flag: true, sparse_ratio: 0.5 },
+          { ...tensor('w.meta', [1, 1, k * n / 2]) },
+          { ...tensor('w.fsb', [1, k / 16, n / 16]) },
+        ],
+        structure: { bias_flag: false, mask_mode: 'fsb', relu_flag: false },
+      },
+      { name: 'out', type: 'output', input: [y], output: [], structure: {} },
+    ];
+  }
+
+  test('matrix-matrix: each weight load is preceded by its FSB and metadata loads, half the weight bytes', () => {
+    const sink = generate(sparseLinear('linear_mm', 128));
+    const loads = sink.instructions.filter((i) => i.module === 'LD');
+    const weights = loads.filter((i) => i.fields['target'] === 'b');
+    // K = 1024 is 64 blocks: one split. N = 512 is 32 block columns, one row group of 128 rows.
+    assert.equal(weights.length, 32);
+    for (const weight of weights) {
+      const at = loads.indexOf(weight);
+      assert.equal(loads[at - 2]?.fields['target'], 'fsb');
+      assert.equal(loads[at - 2]?.fields['lengthBytes'], 64);
+      assert.equal(loads[at - 1]?.fields['target'], 'meta');
+      assert.equal(loads[at - 1]?.fields['lengthBytes'], (weight.fields['lengthBytes'] as number) / 2);
+      assert.equal(weight.fields['lengthBytes'], 64 * 256);
+      // 4-bit weights at half density: 8 / 4 / 0.5 = 4 times the bandwidth of dense int8.
+      assert.equal(weight.fields['bandwidthRatio'], 4);
+    }
+  });
+
+  test('matrix-vector: FSB and metadata loads come per A channel, before its weight load', () => {
+    const sink = generate(sparseLinear('linear_mv', 1));
+    const targets = sink.instructions.filter((i) => i.module === 'LD').map((i) => i.fields['target']);
+    // The input vector, then for each MV instruction and each of the 8 A channels: fsb, meta, weights.
+    assert.equal(targets[0], 'b');
+    const perChannel = targets.slice(1);
+    assert.equal(perChannel.length % 3, 0);
+    for (let at = 0; at < perChannel.length; at += 3) assert.deepEqual(perChannel.slice(at, at + 3), ['fsb', 'meta', 'a']);
+    assert.equal(perChannel.length / 3, 8 * sink.counts(0)['MV']!);
+  });
+});
