@@ -89,25 +89,32 @@ function cliWallMs(args: readonly string[], env: NodeJS.ProcessEnv): number {
   return performance.now() - started;
 }
 
-function benchEndToEnd(): void {
-  process.stderr.write('End to end: fpga-llm-sim simulate, one process per run\n');
+/** Wall time of FlightLLM's profiler on one IR file, when REFERENCE_PROFILER_CMD says how to run it. */
+function referenceMs(name: string): number | string {
+  const command = process.env['REFERENCE_PROFILER_CMD'];
+  if (command === undefined || command === '') return 'not timed: set REFERENCE_PROFILER_CMD';
+  const started = performance.now();
+  const run = spawnSync('sh', ['-c', command.replaceAll('{ir}', irFile(name))], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return run.status === 0 ? performance.now() - started : `FlightLLM profiler failed (exit ${run.status})`;
+}
+
+function benchEndToEnd(lib: Library): void {
+  process.stderr.write('End to end: load, simulate, format the CSV\n');
   const env = { ...process.env, FPGA_LLM_SIM_CACHE: mkdtempSync(join(tmpdir(), 'fpga-llm-sim-bench-')) };
-  const reference = process.env['REFERENCE_PROFILER_CMD'];
+  const cache = new lib.ContentCache(env.FPGA_LLM_SIM_CACHE);
+  const hw = lib.loadHardware(VHK158, { cache });
+  const masks = lib.maskDirectory(join(REFERENCE_DIR, 'ir_output', 'attention_mask'));
   for (const name of ['llama2_prefill_token_128', 'llama2_decode_token_1024']) {
     const args = ['simulate', '--hardware', VHK158, '--ir', irFile(name)];
     const cold = median([0, 1, 2].map(() => cliWallMs([...args, '--no-cache'], env)));
     cliWallMs(args, env);
     const warm = median([0, 1, 2].map(() => cliWallMs(args, env)));
-    let baseline = 'not timed: set REFERENCE_PROFILER_CMD';
-    let note = '';
-    if (reference !== undefined && reference !== '') {
-      const started = performance.now();
-      const run = spawnSync('sh', ['-c', reference.replaceAll('{ir}', irFile(name))], { stdio: ['ignore', 'ignore', 'inherit'] });
-      const referenceMs = performance.now() - started;
-      baseline = run.status === 0 ? `FlightLLM profiler ${ms(referenceMs)}` : `FlightLLM profiler failed (exit ${run.status})`;
-      if (run.status === 0) note = `${(referenceMs / warm).toFixed(0)}× faster warm, ${(referenceMs / cold).toFixed(0)}× cold (aim ≥ 300×)`;
-    }
-    record({ what: `simulate ${name}`, value: `${ms(warm)} warm cache, ${ms(cold)} --no-cache`, baseline, note });
+    const inProcess = timeMs(() => lib.profileToCsv(lib.simulateIr(lib.loadIr(irFile(name), { cache }), hw, { masks })), 9);
+    const reference = referenceMs(name);
+    const baseline = typeof reference === 'number' ? `FlightLLM profiler ${ms(reference)}` : reference;
+    const ratio = (ours: number) => (typeof reference === 'number' ? `${(reference / ours).toFixed(0)}×` : '?');
+    record({ what: `CLI simulate ${name}`, value: `${ms(warm)} (cache warm), ${ms(cold)} (--no-cache)`, baseline, note: `${ratio(warm)} faster warm, ${ratio(cold)} cold (aim ≥ 300×)` });
+    record({ what: `library ${name}`, value: `${ms(inProcess)} loadIr + simulateIr + CSV`, baseline, note: `${ratio(inProcess)} faster (a notebook or sweep, process already running)` });
   }
 }
 
@@ -154,7 +161,7 @@ async function main(): Promise<void> {
   const lib = (await import(pathToFileURL(join(DIST, 'index.js')).href)) as Library;
   benchParsing(lib);
   benchThroughput(lib);
-  benchEndToEnd();
+  benchEndToEnd(lib);
   benchMemory();
   const table = new Table({ head: ['figure', 'measured', 'baseline (same run)', 'note'], style: { head: [], border: [], compact: true }, wordWrap: true, colWidths: [34, 40, 40, 46] });
   for (const figure of figures) table.push([figure.what, figure.value, figure.baseline, figure.note]);
