@@ -35,6 +35,11 @@ export class IrError extends UserError {
   override name = 'IrError';
 }
 
+/** A model description that is malformed or describes an impossible model. */
+export class ModelError extends UserError {
+  override name = 'ModelError';
+}
+
 /** A missing or malformed attention-mask file. */
 export class MaskError extends UserError {
   override name = 'MaskError';

@@ -32,21 +32,23 @@ const params = z.array(ParamSchema);
 const linearStructure = z.strictObject({ bias_flag: z.boolean(), mask_mode: z.enum(['fsb', 'none']), relu_flag: z.boolean() });
 const attentionStructure = z.strictObject({ bias_flag: z.boolean(), mask_mode: z.enum(['qkt', 'qktv', 'none']), relu_flag: z.boolean() });
 
-const base = { name: z.string().min(1), input: tensors, output: tensors };
+/** Keys in FlightLLM's order: name, type, input, output, [param], structure. */
+const layer = <T extends string, Extra extends z.ZodRawShape>(type: T, extra: Extra) =>
+  z.strictObject({ name: z.string().min(1), type: z.literal(type), input: tensors, output: tensors, ...extra });
 const empty = z.strictObject({});
 
 export const LayerSchema = z.discriminatedUnion('type', [
-  z.strictObject({ ...base, type: z.literal('input'), structure: empty }),
-  z.strictObject({ ...base, type: z.literal('output'), structure: empty }),
-  z.strictObject({ ...base, type: z.literal('linear_mm'), param: params, structure: linearStructure }),
-  z.strictObject({ ...base, type: z.literal('linear_mv'), param: params, structure: linearStructure }),
-  z.strictObject({ ...base, type: z.literal('attention_mm'), param: params, structure: attentionStructure }),
-  z.strictObject({ ...base, type: z.literal('attention_mv'), param: params, structure: attentionStructure }),
-  z.strictObject({ ...base, type: z.literal('softmax'), structure: z.strictObject({ dim: z.number().int() }) }),
-  z.strictObject({ ...base, type: z.literal('layernorm'), param: params, structure: z.strictObject({ bias_flag: z.boolean(), RMS_flag: z.boolean() }) }),
-  z.strictObject({ ...base, type: z.literal('eltwise'), structure: z.strictObject({ eltwise_type: z.enum(['eltwise_add', 'eltwise_mul']) }) }),
-  z.strictObject({ ...base, type: z.literal('silu'), structure: empty }),
-  z.strictObject({ ...base, type: z.literal('concat'), structure: z.strictObject({ dim: z.number().int() }) }),
+  layer('input', { structure: empty }),
+  layer('output', { structure: empty }),
+  layer('linear_mm', { param: params, structure: linearStructure }),
+  layer('linear_mv', { param: params, structure: linearStructure }),
+  layer('attention_mm', { param: params, structure: attentionStructure }),
+  layer('attention_mv', { param: params, structure: attentionStructure }),
+  layer('softmax', { structure: z.strictObject({ dim: z.number().int() }) }),
+  layer('layernorm', { param: params, structure: z.strictObject({ bias_flag: z.boolean(), RMS_flag: z.boolean() }) }),
+  layer('eltwise', { structure: z.strictObject({ eltwise_type: z.enum(['eltwise_add', 'eltwise_mul']) }) }),
+  layer('silu', { structure: empty }),
+  layer('concat', { structure: z.strictObject({ dim: z.number().int() }) }),
 ]);
 
 export const LAYER_TYPES = ['input', 'output', 'linear_mm', 'linear_mv', 'attention_mm', 'attention_mv', 'softmax', 'layernorm', 'eltwise', 'silu', 'concat'] as const;

@@ -1,15 +1,20 @@
-import { basename } from 'node:path';
 import { UserError } from '../errors.js';
+import { compileModel, generatedMasks, type Stage } from '../compiler/index.js';
 import type { Hardware } from '../hardware/index.js';
-import { defaultMaskDirectory, loadIr, maskDirectory } from '../ir/index.js';
+import { defaultMaskDirectory, loadIr, maskDirectory, type Ir, type MaskLookup } from '../ir/index.js';
+import type { Model } from '../model/index.js';
 import { profileToCsv, simulateIr, type Profile } from '../simulator/index.js';
 import { ContentCache } from '../util/cache.js';
 
-/**
- * One IR file to simulate. Plain, copyable data: jobs cross into worker
- * threads by structured clone.
+/*
+ * Simulation jobs are plain, copyable data: they cross into worker threads by
+ * structured clone. A job either reads an IR file or compiles the IR from a
+ * model description in memory (no YAML round trip).
  */
-export interface SimulationJob {
+
+/** Simulate a FlightLLM-format IR file. */
+export interface IrFileJob {
+  readonly kind: 'ir-file';
   readonly irPath: string;
   readonly hardware: Hardware;
   /** Mask directory; default `attention_mask/` beside the IR file. */
@@ -18,23 +23,70 @@ export interface SimulationJob {
   readonly cacheDir?: string | undefined;
 }
 
+/** Compile a model at one stage and length, then simulate it. */
+export interface CompileJob {
+  readonly kind: 'compile';
+  readonly model: Model;
+  readonly hardware: Hardware;
+  readonly stage: Stage;
+  /** Already padded as wanted: compiled exactly as given. */
+  readonly tokens: number;
+  /** Masks to use; generated from the model when undefined. */
+  readonly masksDir?: string | undefined;
+}
+
+export type SimulationJob = IrFileJob | CompileJob;
+
 /** A job's outcome as data: errors cannot keep their class across threads. */
 export type SimulationOutcome =
-  | { readonly ok: true; readonly irPath: string; readonly profile: Profile; readonly csv: string; readonly elapsedMs: number }
-  | { readonly ok: false; readonly irPath: string; readonly userError: boolean; readonly message: string };
+  | { readonly ok: true; readonly label: string; readonly profile: Profile; readonly csv: string; readonly elapsedMs: number }
+  | { readonly ok: false; readonly label: string; readonly userError: boolean; readonly message: string };
 
-/** Loads, simulates and formats one IR file. Never throws. */
-export function runSimulationJob(job: SimulationJob): SimulationOutcome {
-  const started = performance.now();
-  try {
+interface Prepared {
+  readonly ir: Ir;
+  readonly masks: MaskLookup;
+  readonly file?: string;
+}
+
+const PREPARE: { [K in SimulationJob['kind']]: (job: Extract<SimulationJob, { kind: K }>) => Prepared } = {
+  'ir-file': (job) => {
     const cache = job.cacheDir === undefined ? undefined : new ContentCache(job.cacheDir);
     const ir = loadIr(job.irPath, cache === undefined ? {} : { cache });
-    const masks = maskDirectory(job.masksDir ?? defaultMaskDirectory(job.irPath));
-    const profile = simulateIr(ir, job.hardware, { masks, file: job.irPath });
-    return { ok: true, irPath: job.irPath, profile, csv: profileToCsv(profile), elapsedMs: performance.now() - started };
+    return { ir, masks: maskDirectory(job.masksDir ?? defaultMaskDirectory(job.irPath)), file: job.irPath };
+  },
+  compile: (job) => {
+    const { ir } = compileModel(job.model, { stage: job.stage, tokens: job.tokens, hardware: job.hardware, pad: false });
+    return { ir, masks: job.masksDir === undefined ? cachedGeneratedMasks(job.model, job.hardware) : maskDirectory(job.masksDir) };
+  },
+};
+
+/** Generated masks are deterministic: a worker makes each model's masks once. */
+const generated = new Map<string, MaskLookup>();
+function cachedGeneratedMasks(model: Model, hw: Hardware): MaskLookup {
+  const key = JSON.stringify([model, hw.name, hw.sparsity]);
+  let lookup = generated.get(key);
+  if (lookup === undefined) {
+    lookup = generatedMasks(model, hw);
+    generated.set(key, lookup);
+  }
+  return lookup;
+}
+
+export function jobLabel(job: SimulationJob): string {
+  return job.kind === 'ir-file' ? job.irPath : `${job.model.name}_${job.stage}_token_${job.tokens}`;
+}
+
+/** Prepares, simulates and formats one job. Never throws. */
+export function runSimulationJob(job: SimulationJob): SimulationOutcome {
+  const started = performance.now();
+  const label = jobLabel(job);
+  try {
+    const prepared = (PREPARE[job.kind] as (job: SimulationJob) => Prepared)(job);
+    const profile = simulateIr(prepared.ir, job.hardware, { masks: prepared.masks, file: prepared.file });
+    return { ok: true, label, profile, csv: profileToCsv(profile), elapsedMs: performance.now() - started };
   } catch (error) {
-    if (error instanceof UserError) return { ok: false, irPath: job.irPath, userError: true, message: error.message };
+    if (error instanceof UserError) return { ok: false, label, userError: true, message: error.message };
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    return { ok: false, irPath: job.irPath, userError: false, message: `internal error while simulating ${basename(job.irPath)}: ${message}` };
+    return { ok: false, label, userError: false, message: `internal error while simulating ${label}: ${message}` };
   }
 }

@@ -2,11 +2,13 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Hardware } from '../hardware/index.js';
+import type { Model } from '../model/index.js';
 import { ContentCache } from '../util/cache.js';
 import { contentHash } from '../util/hash.js';
 import { TOOL_VERSION } from '../version.js';
 import { caseFigures, caseLabel, lengthsNeeded, type Case, type CaseFigures, type Padding, type Stage } from './cases.js';
 import { gpuFigures, type GpuProfile } from './gpu.js';
+import type { SimulationJob } from './jobs.js';
 import { runSimulationJobs } from './pool.js';
 
 /*
@@ -15,18 +17,27 @@ import { runSimulationJobs } from './pool.js';
  * inputs are unchanged), then add up each case.
  */
 
-export interface IrDirectorySource {
-  /** Directory of FlightLLM-format IR files named `<model>_<stage>_token_<n>.yaml`. */
-  readonly directory: string;
-  readonly modelName: string;
-  /** Attention masks; default `attention_mask/` in the directory. */
-  readonly masksDir?: string | undefined;
-}
+/** Where each length's IR comes from: compiled from a model, or FlightLLM-format files. */
+export type ProfileSource =
+  | {
+      readonly kind: 'model';
+      readonly model: Model;
+      /** Masks to use; generated from the model when undefined. */
+      readonly masksDir?: string | undefined;
+    }
+  | {
+      readonly kind: 'ir-directory';
+      /** Directory of IR files named `<model>_<stage>_token_<n>.yaml`. */
+      readonly directory: string;
+      readonly modelName: string;
+      /** Attention masks; default `attention_mask/` in the directory. */
+      readonly masksDir?: string | undefined;
+    };
 
 export interface ProfileOptions {
   readonly hardware: Hardware;
   readonly cases: readonly Case[];
-  readonly source: IrDirectorySource;
+  readonly source: ProfileSource;
   /** Simulate every token count as it is instead of padding like FlightLLM. */
   readonly exact?: boolean;
   readonly gpus?: readonly GpuProfile[];
@@ -58,25 +69,16 @@ export async function profileCases(options: ProfileOptions): Promise<ProfileResu
   checkCases(cases, hardware);
   const padding: Padding = options.exact === true ? { prefill: 1, decode: 1 } : hardware.compiler.padTokens;
   const needed = lengthsNeeded(cases, padding);
-  const items = (['prefill', 'decode'] as const).flatMap((stage) => needed[stage].map((tokens) => ({ stage, tokens, irPath: irPath(options.source, stage, tokens) })));
-  const missing = items.filter((item) => !existsSync(item.irPath));
-  if (missing.length > 0) {
-    throw new UserError({
-      what: `no IR for ${missing.length} of the ${items.length} token counts the cases need`,
-      detail: `missing ${missing.slice(0, 4).map((item) => item.irPath).join(', ')}${missing.length > 4 ? ', …' : ''}.`,
-    });
-  }
-  const masksDir = options.source.masksDir ?? join(options.source.directory, 'attention_mask');
-  const context = contentHash(TOOL_VERSION, String(RESULT_REVISION), JSON.stringify(hardware), maskDigest(masksDir));
-  const keyed = items.map((item) => ({ ...item, key: contentHash(context, readFileSync(item.irPath)) }));
+  const lengths = (['prefill', 'decode'] as const).flatMap((stage) => needed[stage].map((tokens) => ({ stage, tokens })));
+  const work = (SOURCES[options.source.kind] as (source: ProfileSource, hw: Hardware, lengths: Lengths) => LengthWork[])(options.source, hardware, lengths);
   const latencies: Record<Stage, Record<number, number>> = { prefill: {}, decode: {} };
-  const todo = keyed.filter((item) => {
+  const todo = work.filter((item) => {
     const cached = options.cache?.get<number>('profile-length', item.key);
     if (cached !== undefined) latencies[item.stage][item.tokens] = cached;
     return cached === undefined;
   });
   const outcomes = await runSimulationJobs(
-    todo.map((item) => ({ irPath: item.irPath, hardware, masksDir, cacheDir: options.cache?.directory })),
+    todo.map((item) => item.job),
     { threads: options.threads, onDone: (_, done, total) => options.onProgress?.(done, total) },
   );
   outcomes.forEach((outcome, index) => {
@@ -90,12 +92,49 @@ export async function profileCases(options: ProfileOptions): Promise<ProfileResu
     fpga: caseFigures(c, (stage, tokens) => latencies[stage][tokens]!, padding),
     gpu: Object.fromEntries((options.gpus ?? []).map((gpu) => [gpu.label, gpuFigures(gpu, c)])),
   }));
-  return { cases: results, latencies, simulated: todo.length, reused: items.length - todo.length };
+  return { cases: results, latencies, simulated: todo.length, reused: work.length - todo.length };
 }
 
-function irPath(source: IrDirectorySource, stage: Stage, tokens: number): string {
-  return join(source.directory, `${source.modelName}_${stage}_token_${tokens}.yaml`);
+interface LengthWork {
+  readonly stage: Stage;
+  readonly tokens: number;
+  readonly job: SimulationJob;
+  /** Content hash of everything the length's latency depends on. */
+  readonly key: string;
 }
+
+type Lengths = ReadonlyArray<{ stage: Stage; tokens: number }>;
+
+/** How each kind of source turns lengths into jobs and cache keys. */
+const SOURCES: { [K in ProfileSource['kind']]: (source: Extract<ProfileSource, { kind: K }>, hw: Hardware, lengths: Lengths) => LengthWork[] } = {
+  model: (source, hardware, lengths) => {
+    const context = contentHash(TOOL_VERSION, String(RESULT_REVISION), JSON.stringify(source.model), JSON.stringify(hardware), source.masksDir === undefined ? 'generated masks' : maskDigest(source.masksDir));
+    return lengths.map(({ stage, tokens }) => ({
+      stage,
+      tokens,
+      job: { kind: 'compile', model: source.model, hardware, stage, tokens, masksDir: source.masksDir },
+      key: contentHash(context, stage, String(tokens)),
+    }));
+  },
+  'ir-directory': (source, hardware, lengths) => {
+    const files = lengths.map(({ stage, tokens }) => ({ stage, tokens, irPath: join(source.directory, `${source.modelName}_${stage}_token_${tokens}.yaml`) }));
+    const missing = files.filter((file) => !existsSync(file.irPath));
+    if (missing.length > 0) {
+      throw new UserError({
+        what: `no IR for ${missing.length} of the ${files.length} token counts the cases need`,
+        detail: `missing ${missing.slice(0, 4).map((file) => file.irPath).join(', ')}${missing.length > 4 ? ', …' : ''}.`,
+      });
+    }
+    const masksDir = source.masksDir ?? join(source.directory, 'attention_mask');
+    const context = contentHash(TOOL_VERSION, String(RESULT_REVISION), JSON.stringify(hardware), maskDigest(masksDir));
+    return files.map((file) => ({
+      stage: file.stage,
+      tokens: file.tokens,
+      job: { kind: 'ir-file', irPath: file.irPath, hardware, masksDir },
+      key: contentHash(context, readFileSync(file.irPath)),
+    }));
+  },
+};
 
 /** Content hash of every mask in a directory: results depend on the masks, not on their names. */
 function maskDigest(directory: string): string {

@@ -41,8 +41,8 @@ export function registerConformance(program: Command): void {
       const progress = new Progress('conformance');
       const started = performance.now();
       const outcomes = await runSimulationJobs(
-        cases.map((c) => ({ irPath: c.irPath, hardware, cacheDir: cache?.directory })),
-        { ...(options.jobs === undefined ? {} : { threads: options.jobs }), onDone: (outcome, done, total) => progress.update(done, total, outcome.irPath) },
+        cases.map((c) => ({ kind: 'ir-file' as const, irPath: c.irPath, hardware, cacheDir: cache?.directory })),
+        { ...(options.jobs === undefined ? {} : { threads: options.jobs }), onDone: (outcome, done, total) => progress.update(done, total, outcome.label) },
       );
       const seconds = (performance.now() - started) / 1000;
       const table = new Table({ head: ['case', 'instructions', 'ours (ms)', 'FlightLLM (ms)', 'max rel. error', 'result'], style: { head: [], border: [], compact: true } });

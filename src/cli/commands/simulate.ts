@@ -37,7 +37,7 @@ export function registerSimulate(program: Command): void {
       checkCombination(options);
       const cache = cliCache(options.cache);
       const hardware = loadHardware(options.hardware, cache === undefined ? {} : { cache });
-      const jobs: SimulationJob[] = options.ir.map((irPath) => ({ irPath, hardware, masksDir: options.masks, cacheDir: cache?.directory }));
+      const jobs: SimulationJob[] = options.ir.map((irPath) => ({ kind: 'ir-file', irPath, hardware, masksDir: options.masks, cacheDir: cache?.directory }));
       if (jobs.length === 1 && options.outDir === undefined) writeSingle(runSimulationJob(jobs[0]!), options);
       else await writeMany(jobs, options);
     });
@@ -68,8 +68,8 @@ async function writeMany(jobs: readonly SimulationJob[], options: SimulateOption
   const outcomes = await runSimulationJobs(jobs, {
     ...(options.jobs === undefined ? {} : { threads: options.jobs }),
     onDone: (outcome, done, total) => {
-      if (outcome.ok) writeFileAtomic(join(outDir, csvName(outcome.irPath)), outcome.csv);
-      progress.update(done, total, basename(outcome.irPath));
+      if (outcome.ok) writeFileAtomic(join(outDir, csvName(outcome.label)), outcome.csv);
+      progress.update(done, total, basename(outcome.label));
     },
   });
   const failed = outcomes.filter((outcome) => !outcome.ok);

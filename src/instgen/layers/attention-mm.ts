@@ -25,6 +25,8 @@ interface Plan {
   readonly hw: Hardware;
   readonly mode: 'qkt' | 'qktv';
   readonly heads: number;
+  /** Key/value heads; each serves heads / kvHeads query heads. */
+  readonly kvHeads: number;
   readonly m: number;
   readonly k: number;
   readonly n: number;
@@ -74,6 +76,7 @@ export const planAttentionMatrixMatrix: StepPlanner = (step, context) => {
 interface AttentionDims {
   readonly mode: 'qkt' | 'qktv';
   readonly heads: number;
+  readonly kvHeads: number;
   readonly m: number;
   readonly k: number;
   readonly n: number;
@@ -82,8 +85,12 @@ interface AttentionDims {
   readonly nBlocks: number;
 }
 
-/** Shapes of the two operands and the product, checked against each other. */
-export function attentionOperands(step: Step, issues: LayerIssues): { heads: number; m: number; k: number; n: number } | undefined {
+/**
+ * Shapes of the two operands and the product, checked against each other.
+ * The second operand may have fewer heads than the first (grouped-query
+ * attention): query head h reads key/value head ⌊h / (heads / kvHeads)⌋.
+ */
+export function attentionOperands(step: Step, issues: LayerIssues): { heads: number; kvHeads: number; m: number; k: number; n: number } | undefined {
   const layer = step.layer as LayerOf<'attention_mm'> | LayerOf<'attention_mv'>;
   const a = shape3(layer.input[0]);
   const b = shape3(layer.input[1]);
@@ -91,7 +98,7 @@ export function attentionOperands(step: Step, issues: LayerIssues): { heads: num
   if (!issues.require(layer.input.length === 2 && a !== undefined && b !== undefined, 'input', `expected two inputs of shapes [heads, M, K] and [heads, K, N], got ${layer.input.map((t) => formatShape(t.shape)).join(' and ')}`)) return undefined;
   if (!issues.require(layer.output.length === 1 && out !== undefined, 'output', `expected one output of shape [heads, M, N], got ${formatShape(layer.output[0]?.shape)}`)) return undefined;
   const [heads, m, k] = a!;
-  issues.require(b![0] === heads && b![1] === k, 'input[1].shape', `expected [${heads}, ${k}, N] to match the first input, got ${formatShape(b)}`);
+  issues.require(heads % b![0] === 0 && b![1] === k, 'input[1].shape', `expected [kvHeads, ${k}, N] with kvHeads dividing the ${heads} heads of the first input, got ${formatShape(b)}`);
   issues.require(out![0] === heads && out![1] === m && out![2] === b![2], 'output[0].shape', `expected [${heads}, ${m}, ${b![2]}], got ${formatShape(out)}`);
   issues.require(layer.param.length === 1, 'param', `expected one parameter (the attention mask), got ${layer.param.length}`);
   issues.require(!layer.structure.bias_flag && !layer.structure.relu_flag, 'structure', 'attention products take no bias and no ReLU');
@@ -103,22 +110,22 @@ export function attentionOperands(step: Step, issues: LayerIssues): { heads: num
     fusedIssues.require(softmax.structure.dim === 2, 'structure.dim', `softmax runs along the last axis (dim 2), got ${softmax.structure.dim}`);
     issues.list.push(...fusedIssues.list);
   }
-  return { heads, m, k, n: b![2] };
+  return { heads, kvHeads: b![0], m, k, n: b![2] };
 }
 
 function attentionDims(step: Step, hw: Hardware, issues: LayerIssues): AttentionDims | undefined {
   const layer = step.layer as LayerOf<'attention_mm'>;
   const operands = attentionOperands(step, issues);
   if (operands === undefined) return undefined;
-  const { heads, m, k, n } = operands;
+  const { heads, kvHeads, m, k, n } = operands;
   const block = hw.sparsity.blockSize;
   const mode = layer.structure.mask_mode;
   if (!issues.require(mode === 'qkt' || mode === 'qktv', 'structure.mask_mode', `a matrix-matrix attention product is either qkt or qktv, got ${mode}`)) return undefined;
   issues.require(m > 1, 'input[0].shape', `a matrix-matrix attention product needs M > 1, got ${m}`);
   issues.require(mode === 'qkt' ? n === m : k === m, 'input[1].shape', mode === 'qkt' ? `QKᵀ must be square in tokens: N = ${n}, M = ${m}` : `S·V needs K = M tokens: K = ${k}, M = ${m}`);
-  issues.require(k % block === 0 && n % block === 0, 'input[1].shape', `K = ${k} and N = ${n} must be multiples of the block size ${block}`);
   if (issues.list.length > 0) return undefined;
-  return { mode: mode as 'qkt' | 'qktv', heads, m, k, n, mBlocks: ceilDiv(m, block), kBlocks: k / block, nBlocks: n / block };
+  // A token count that is not a whole number of blocks is padded by the hardware.
+  return { mode: mode as 'qkt' | 'qktv', heads, kvHeads, m, k, n, mBlocks: ceilDiv(m, block), kBlocks: ceilDiv(k, block), nBlocks: ceilDiv(n, block) };
 }
 
 /**
@@ -276,6 +283,11 @@ function emitRowLoads(sink: InstructionSink, plan: Plan, group: RowGroup): void 
   }
 }
 
+/** The key/value head a query head reads. */
+function kvHeadOf(plan: { heads: number; kvHeads: number }, head: number): number {
+  return Math.floor(head / (plan.heads / plan.kvHeads));
+}
+
 /** One B-operand load and one MM per column; returns the last column. */
 function emitProducts(sink: InstructionSink, plan: Plan, group: RowGroup): number {
   const { hw } = plan;
@@ -293,7 +305,7 @@ function emitProducts(sink: InstructionSink, plan: Plan, group: RowGroup): numbe
         wait: when(index > plan.inputDepth, T.MM),
         release: T.MM,
         lengthBytes: blockBytes * plan.kBlocks,
-        hbmAddress: plan.address.b + group.head * plan.k * plan.n + column * plan.kBlocks * blockBytes,
+        hbmAddress: plan.address.b + kvHeadOf(plan, group.head) * plan.k * plan.n + column * plan.kBlocks * blockBytes,
         bankAddress: bank,
         // Kᵀ and V live on the A buffer's channels, so this load crosses channels.
         hbmChannel: column % hw.buffers.a.hbmChannels.count,

@@ -8,20 +8,23 @@ import { ceilDiv, LayerIssues, type StepPlanner } from './common.js';
 import { T, when } from './tokens.js';
 
 /*
- * Attention products in matrix-vector form (decode), per head: the query
- * (or the softmax row) sits in the B buffer, Kᵀ (or V) streams through the
- * A buffer one MV tile of columns at a time. Decode attention is dense.
+ * Attention products in matrix-vector form (decode): every query head's
+ * vector (the query, or its softmax row) sits in the B buffer, Kᵀ (or V)
+ * streams through the A buffer one MV tile of columns at a time. Decode
+ * attention is dense. With grouped-query attention, a key/value tile is
+ * loaded once and multiplied by each query head of its group.
  *
- *   load every head's input vector
- *   for each head:
- *     for each tile of output columns: load it per A channel; MV
- *     [fused softmax over the head's row]
+ *   load every query head's vector
+ *   for each key/value head:
+ *     for each tile of output columns: load it per A channel; one MV per query head of the group
+ *     [fused softmax over each query head's row]
  *   store every head's output
  */
 
 interface Plan {
   readonly hw: Hardware;
   readonly heads: number;
+  readonly kvHeads: number;
   readonly k: number;
   readonly n: number;
   readonly kBlocks: number;
@@ -45,36 +48,33 @@ export const planAttentionMatrixVector: StepPlanner = (step, { hw }) => {
   const operands = attentionOperands(step, issues);
   if (operands === undefined) return issues.list;
   const layer = step.layer as LayerOf<'attention_mv'>;
-  const { heads, m, k, n } = operands;
+  const { heads, kvHeads, m, k, n } = operands;
   const block = hw.sparsity.blockSize;
   issues.require(layer.structure.mask_mode === 'none', 'structure.mask_mode', `decode attention is dense: mask_mode must be none, got ${layer.structure.mask_mode}`);
   issues.require(m === 1, 'input[0].shape', `a matrix-vector attention product needs M = 1, got ${m}`);
-  issues.require(k % block === 0 && n % block === 0, 'input[1].shape', `K = ${k} and N = ${n} must be multiples of the block size ${block}`);
   if (issues.list.length > 0) return issues.list;
   const tileBlocks = hw.mpe.matrixVector.tile.n / block;
   const channelLoops = ceilDiv(tileBlocks, hw.buffers.a.hbmChannels.count);
   const columnWords = (block * k * channelLoops) / hw.buffers.a.channelWidthBytes.matrixVector;
   const inputDepth = Math.floor(hw.buffers.a.depthWords / columnWords);
   issues.require(Number.isInteger(columnWords) && inputDepth >= 2, 'input[1].shape', `a tile of K = ${k} does not fit twice in the A buffer (${hw.buffers.a.depthWords} words)`);
+  // A vector that does not fill its last B-buffer word is padded.
   const vectorWords = ceilDiv(ceilDiv(k, hw.buffers.b.hbmChannels.count), hw.buffers.b.widthBytes.matrixVector);
-  issues.require(
-    vectorWords * hw.buffers.b.widthBytes.matrixVector * hw.buffers.b.hbmChannels.count === k && vectorWords * heads <= hw.buffers.b.depthWords,
-    'input[0].shape',
-    `${heads} input vectors of K = ${k} must fill whole B-buffer words and fit in its ${hw.buffers.b.depthWords} words`,
-  );
+  issues.require(vectorWords * heads <= hw.buffers.b.depthWords, 'input[0].shape', `${heads} input vectors of K = ${k} (${vectorWords * heads} words) do not fit in the B buffer's ${hw.buffers.b.depthWords} words`);
   const tileBytes = hw.mpe.matrixVector.tile.m * hw.mpe.matrixVector.tile.n;
   const tileOutputWords = ceilDiv(ceilDiv(tileBytes, hw.buffers.global.hbmChannels.count), hw.buffers.global.channelWidthBytes.matrixVector);
-  const tiles = ceilDiv(n / block, tileBlocks);
+  const tiles = ceilDiv(ceilDiv(n, block), tileBlocks);
   issues.require(tiles * tileBlocks * tileOutputWords <= hw.buffers.global.depthWords, 'output[0].shape', `an output row of N = ${n} does not fit in the global buffer (${hw.buffers.global.depthWords} words)`);
   if (issues.list.length > 0) return issues.list;
   const softmax = step.fused[0] as LayerOf<'softmax'> | undefined;
   const plan: Plan = {
     hw,
     heads,
+    kvHeads,
     k,
     n,
-    kBlocks: k / block,
-    nBlocks: n / block,
+    kBlocks: ceilDiv(k, block),
+    nBlocks: ceilDiv(n, block),
     tileBlocks,
     channelLoops,
     tiles,
@@ -91,30 +91,35 @@ export const planAttentionMatrixVector: StepPlanner = (step, { hw }) => {
 function emit(sink: InstructionSink, plan: Plan): void {
   const { hw } = plan;
   const fused = plan.softmaxBlocks !== undefined;
+  const group = plan.heads / plan.kvHeads;
   sink.load(load({ target: 'b', lengthBytes: plan.k * plan.heads, hbmAddress: plan.address.vector, crossChannel: true, parallelChannels: 1 }));
   let aBank = 0;
-  let outputBank = 0;
-  for (let head = 0; head < plan.heads; head++) {
-    const headOutputBank = outputBank;
+  const headOutputWords = plan.tiles * plan.tileBlocks * plan.tileOutputWords;
+  for (let kvHead = 0; kvHead < plan.kvHeads; kvHead++) {
+    const queryHeads = Array.from({ length: group }, (_, member) => kvHead * group + member);
     for (let tile = 0; tile < plan.tiles; tile++) {
       const index = tile + 1;
-      emitTileLoads(sink, plan, { head, bank: aBank, waitForEngine: index > plan.inputDepth });
-      sink.matrix(
-        Module.MV,
-        matrix({
-          wait: T.LD,
-          release: when(index + plan.inputDepth <= plan.tiles, T.LD) | when(index === plan.tiles && head === plan.heads - 1 && !fused, T.ST) | when(index === plan.tiles && fused, T.MISC),
-          kBlocks: plan.kBlocks,
-          aAddress: aBank % hw.buffers.a.depthWords,
-          bAddress: (plan.vectorWords * head) % hw.buffers.b.depthWords,
-          outAddress: outputBank % hw.buffers.global.depthWords,
-        }),
-      );
+      const lastTile = index === plan.tiles;
+      emitTileLoads(sink, plan, { kvHead, bank: aBank, waitForEngine: index > plan.inputDepth });
+      queryHeads.forEach((head, member) => {
+        const lastMember = member === group - 1;
+        sink.matrix(
+          Module.MV,
+          matrix({
+            wait: when(member === 0, T.LD),
+            release: when(lastMember && index + plan.inputDepth <= plan.tiles, T.LD) | when(lastTile && head === plan.heads - 1 && !fused, T.ST) | when(lastTile && fused, T.MISC),
+            kBlocks: plan.kBlocks,
+            aAddress: aBank % hw.buffers.a.depthWords,
+            bAddress: (plan.vectorWords * head) % hw.buffers.b.depthWords,
+            outAddress: (head * headOutputWords + tile * plan.tileBlocks * plan.tileOutputWords) % hw.buffers.global.depthWords,
+          }),
+        );
+      });
       aBank += plan.tileBlocks * plan.columnWords;
-      outputBank += plan.tileBlocks * plan.tileOutputWords;
     }
-    if (plan.softmaxBlocks !== undefined) {
-      const bank = headOutputBank % hw.buffers.global.depthWords;
+    if (plan.softmaxBlocks === undefined) continue;
+    for (const head of queryHeads) {
+      const bank = (head * headOutputWords) % hw.buffers.global.depthWords;
       sink.misc(misc('softmax', { wait: T.MV, release: when(head === plan.heads - 1, T.ST), kBlocks: plan.softmaxBlocks, inAAddress: bank, outAddress: bank }));
     }
   }
@@ -127,7 +132,7 @@ function emit(sink: InstructionSink, plan: Plan): void {
  * holds data is judged against the layer's block count, not the tile's, so
  * the padding of a partial last tile is loaded too.
  */
-function emitTileLoads(sink: InstructionSink, plan: Plan, s: { head: number; bank: number; waitForEngine: boolean }): void {
+function emitTileLoads(sink: InstructionSink, plan: Plan, s: { kvHead: number; bank: number; waitForEngine: boolean }): void {
   const { hw } = plan;
   const channels = hw.buffers.a.hbmChannels.count;
   const blockBytes = hw.sparsity.blockSize ** 2;
@@ -141,7 +146,7 @@ function emitTileLoads(sink: InstructionSink, plan: Plan, s: { head: number; ban
           target: 'a',
           wait: pendingWait,
           lengthBytes: hw.sparsity.blockSize * plan.k * dataLoops,
-          hbmAddress: plan.address.matrix + s.head * plan.k * plan.n + channel * plan.kBlocks * blockBytes,
+          hbmAddress: plan.address.matrix + s.kvHead * plan.k * plan.n + channel * plan.kBlocks * blockBytes,
           bankAddress: (s.bank + channel * plan.channelLoops * plan.columnWords) % hw.buffers.a.depthWords,
           hbmChannel: channel,
           parallelChannels: channels,

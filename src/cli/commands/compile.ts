@@ -1,0 +1,54 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InvalidArgumentError, type Command } from 'commander';
+import { compileModel, gib, writeIr, writeMasks } from '../../compiler/index.js';
+import { loadHardware } from '../../hardware/index.js';
+import { loadModel } from '../../model/index.js';
+import { PACKAGE_ROOT } from '../../version.js';
+import { cliCache, positiveInteger } from '../options.js';
+
+interface CompileOptions {
+  model: string;
+  stage: 'prefill' | 'decode';
+  tokens: number;
+  out: string;
+  hardware: string;
+  pad: boolean;
+  masks?: string;
+  cache: boolean;
+}
+
+function stage(value: string): 'prefill' | 'decode' {
+  if (value !== 'prefill' && value !== 'decode') throw new InvalidArgumentError('expected prefill or decode.');
+  return value;
+}
+
+export function registerCompile(program: Command): void {
+  program
+    .command('compile')
+    .description('lower a model description (or a Hugging Face config.json) to FlightLLM-format IR and attention masks')
+    .requiredOption('--model <file>', 'model description (ir/*.yaml) or Hugging Face config.json')
+    .requiredOption('--stage <stage>', 'prefill or decode', stage)
+    .requiredOption('--tokens <n>', 'prompt length (prefill) or context length (decode)', positiveInteger)
+    .requiredOption('--out <dir>', 'output directory')
+    .option('--hardware <file>', 'hardware configuration', fileURLToPath(new URL('hardware/vhk158.yaml', PACKAGE_ROOT)))
+    .option('--no-pad', 'compile the length as given instead of rounding it up as FlightLLM does')
+    .option('--masks <dir>', 'reuse the masks in this directory instead of writing generated ones')
+    .option('--no-cache', 'parse the hardware file afresh')
+    .action((options: CompileOptions) => {
+      const cache = cliCache(options.cache);
+      const hardware = loadHardware(options.hardware, cache === undefined ? {} : { cache });
+      const { model, assumptions } = loadModel(options.model);
+      for (const assumption of assumptions) process.stderr.write(`fpga-llm-sim: assumed ${assumption}\n`);
+      const compiled = compileModel(model, { stage: options.stage, tokens: options.tokens, hardware, pad: options.pad });
+      const irPath = join(options.out, `${compiled.name}.yaml`);
+      writeIr(irPath, compiled.ir);
+      process.stderr.write(`fpga-llm-sim: wrote ${irPath} (${compiled.ir.length} layers)\n`);
+      if (options.masks === undefined) {
+        const masks = writeMasks(join(options.out, 'attention_mask'), model, hardware);
+        process.stderr.write(`fpga-llm-sim: wrote ${masks.length} masks (${model.mapping.attentionMasks.pattern}) to ${join(options.out, 'attention_mask')}\n`);
+      }
+      const m = compiled.memory;
+      process.stderr.write(`fpga-llm-sim: device memory ${gib(m.totalBytes)} of ${gib(m.capacityBytes)}: weights ${gib(m.weightBytes)}, KV cache ${gib(m.kvCacheBytes)}, activations ${gib(m.activationBytes)}\n`);
+    });
+}

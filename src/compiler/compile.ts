@@ -1,0 +1,85 @@
+import { ModelError, type Issue } from '../errors.js';
+import type { Hardware } from '../hardware/index.js';
+import type { Ir } from '../ir/index.js';
+import { modelDims, type Model } from '../model/index.js';
+import { deepFreeze } from '../util/freeze.js';
+import { lower, type Stage } from './lower.js';
+import type { MemoryPlan } from './memory.js';
+
+export interface CompileOptions {
+  readonly stage: Stage;
+  /** Prompt length (prefill) or context length (decode). */
+  readonly tokens: number;
+  readonly hardware: Hardware;
+  /** Round the length up like FlightLLM (prefill to 128, decode to 16 on the VHK158); default true. */
+  readonly pad?: boolean;
+}
+
+export interface CompiledIr {
+  /** File stem: `<model name>_<stage>_token_<tokens>`. */
+  readonly name: string;
+  readonly stage: Stage;
+  /** The length compiled, after padding. */
+  readonly tokens: number;
+  readonly ir: Ir;
+  readonly memory: MemoryPlan;
+}
+
+/**
+ * Lowers a model to FlightLLM's IR for one stage and length, with real HBM
+ * addresses. Refuses lengths beyond the model's maximum, dimensions the
+ * accelerator cannot tile, and models that do not fit in device memory.
+ */
+export function compileModel(model: Model, options: CompileOptions): CompiledIr {
+  const { hardware: hw, stage } = options;
+  const unit = options.pad === false ? 1 : hw.compiler.padTokens[stage];
+  const tokens = Math.ceil(options.tokens / unit) * unit;
+  const maxTokens = maxTokensOf(model, hw);
+  throwIfAny(checkForHardware(model, hw), 'the model cannot be mapped onto this hardware');
+  const lengthIssues = checkLength({ stage, requested: options.tokens, tokens, maxTokens });
+  throwIfAny(lengthIssues, 'invalid length');
+  const { layers, memory } = lower({ model, hardware: hw, stage, tokens, maxTokens });
+  if (memory.totalBytes > memory.capacityBytes) {
+    throw new ModelError({
+      what: `${model.displayName ?? model.name} does not fit in device memory`,
+      detail: `it needs ${gib(memory.weightBytes)} of weights + ${gib(memory.kvCacheBytes)} of KV cache (${maxTokens} tokens) + ${gib(memory.activationBytes)} of activations = ${gib(memory.totalBytes)}, and ${hw.name} has ${gib(memory.capacityBytes)} (hbm.totalSizeGiB).`,
+    });
+  }
+  return { name: `${model.name}_${stage}_token_${tokens}`, stage, tokens, ir: deepFreeze(layers), memory };
+}
+
+/** The longest sequence: the model's mapping, its position limit and the hardware's mask window. */
+export function maxTokensOf(model: Model, hw: Hardware): number {
+  return Math.min(model.mapping.maxTokens ?? Infinity, model.architecture.max_position_embeddings, hw.sparsity.maxTokens);
+}
+
+export function gib(bytes: number): string {
+  return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+}
+
+/** Every dimension the matrix engine tiles must be a whole number of blocks. */
+function checkForHardware(model: Model, hw: Hardware): Issue[] {
+  const d = modelDims(model);
+  const block = hw.sparsity.blockSize;
+  const dims: Array<[string, number]> = [
+    ['architecture.hidden_size', d.hidden],
+    ['architecture.intermediate_size', d.intermediate],
+    ['architecture.head_dim', d.headDim],
+    ['architecture.vocab_size', d.vocab],
+  ];
+  return dims
+    .filter(([, value]) => value % block !== 0)
+    .map(([path, value]) => ({ path, message: `${value} is not a multiple of the accelerator's block size ${block} (sparsity.blockSize)` }));
+}
+
+function checkLength(l: { stage: Stage; requested: number; tokens: number; maxTokens: number }): Issue[] {
+  const issues: Issue[] = [];
+  if (!Number.isInteger(l.requested) || l.requested < 1) issues.push({ path: 'tokens', message: `expected a positive integer, got ${l.requested}` });
+  else if (l.tokens > l.maxTokens) issues.push({ path: 'tokens', message: `${l.tokens}${l.tokens === l.requested ? '' : ` (${l.requested} padded)`} tokens exceed the maximum of ${l.maxTokens}` });
+  else if (l.stage === 'decode' && l.tokens < 2) issues.push({ path: 'tokens', message: 'a decode step needs a context of at least 2 tokens (one of them cached)' });
+  return issues;
+}
+
+function throwIfAny(issues: readonly Issue[], what: string): void {
+  if (issues.length > 0) throw new ModelError({ what, issues });
+}
