@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { dump, load } from 'js-yaml';
-import { runCli, temporaryDirectory, tinyDecodeIr, VHK158, type CliResult } from '../helpers.js';
+import { ROOT, runCli, temporaryDirectory, tinyDecodeIr, VHK158, type CliResult } from '../helpers.js';
 
 /*
  * Every mistake a user can make on the command line gets one clear paragraph
@@ -44,6 +44,9 @@ const attentionIr = file(
     { name: 'out', type: 'output', input: [{ name: 's', shape: [2, 128, 128], dtype: 'int8', addr: 0 }], output: [], structure: {} },
   ]),
 );
+
+const modelFile = (name: string, architecture: Record<string, unknown>, mapping: Record<string, unknown> = {}) =>
+  file(name, dump({ name: 'm', architecture: { hidden_size: 1024, intermediate_size: 2048, num_attention_heads: 16, num_hidden_layers: 2, vocab_size: 4096, max_position_embeddings: 2048, ...architecture }, mapping }));
 
 interface Case {
   readonly name: string;
@@ -102,6 +105,46 @@ const CASES: readonly Case[] = [
     output: join(work, 'attention.csv'),
   },
   { name: '--csv with several IR files', args: ['simulate', '--hardware', VHK158, '--ir', goodIr, goodIr, '--csv', join(work, 'x.csv')], message: /--csv takes one IR file; with several, use --out-dir/, output: join(work, 'x.csv') },
+  {
+    name: 'heads that do not divide the hidden size',
+    args: ['compile', '--model', modelFile('model-heads.yaml', { num_attention_heads: 12 }), '--stage', 'decode', '--tokens', '64', '--out', join(work, 'heads')],
+    message: /invalid model description: architecture\.num_attention_heads: 12 heads must divide hidden_size 1024/,
+    names: 'model-heads.yaml',
+    output: join(work, 'heads'),
+  },
+  {
+    name: 'key/value heads that do not divide the heads',
+    args: ['compile', '--model', modelFile('model-kv.yaml', { num_key_value_heads: 5 }), '--stage', 'decode', '--tokens', '64', '--out', join(work, 'kv')],
+    message: /architecture\.num_key_value_heads: 5 key\/value heads must divide num_attention_heads 16/,
+    names: 'model-kv.yaml',
+    output: join(work, 'kv'),
+  },
+  {
+    name: 'an unknown mask pattern',
+    args: ['compile', '--model', modelFile('model-pattern.yaml', {}, { attentionMasks: { pattern: 'strided' } }), '--stage', 'prefill', '--tokens', '128', '--out', join(work, 'pattern')],
+    message: /mapping\.attentionMasks\.pattern: unknown pattern "strided", expected one of dense, local\+sink, density/,
+    names: 'model-pattern.yaml',
+    output: join(work, 'pattern'),
+  },
+  {
+    name: 'a dimension that is not a multiple of the block size',
+    args: ['compile', '--model', modelFile('model-block.yaml', { intermediate_size: 2050 }), '--stage', 'decode', '--tokens', '64', '--out', join(work, 'block')],
+    message: /architecture\.intermediate_size: 2050 is not a multiple of the accelerator's block size 16/,
+    output: join(work, 'block'),
+  },
+  {
+    name: 'a length above the maximum',
+    args: ['compile', '--model', join(ROOT, 'ir', 'llama2-7b.yaml'), '--stage', 'prefill', '--tokens', '4096', '--out', join(work, 'long')],
+    message: /invalid length: tokens: 4096 tokens exceed the maximum of 2048/,
+    output: join(work, 'long'),
+  },
+  {
+    name: 'a model that does not fit in device memory',
+    args: ['compile', '--model', join(ROOT, 'ir', 'qwen2.5-32b.yaml'), '--stage', 'decode', '--tokens', '2048', '--out', join(work, 'big')],
+    message: /Qwen2\.5-32B does not fit in device memory: it needs \d+\.\d\d GiB of weights \+ .* and vhk158 has 8\.00 GiB/,
+    output: join(work, 'big'),
+  },
+  { name: 'an unknown stage', args: ['compile', '--model', join(ROOT, 'ir', 'llama2-7b.yaml'), '--stage', 'train', '--tokens', '4', '--out', work], message: /option '--stage <stage>' argument 'train' is invalid\. expected prefill or decode/ },
   { name: 'a conformance directory without reference data', args: ['conformance', '--reference', work], message: /no reference cases in .*: expected ir_output\/<name>\.yaml files with matching profiler_output\/<name>\.csv files\./ },
 ];
 

@@ -57,3 +57,19 @@ describe('fpga-llm-sim conformance', { skip: NO_REFERENCE }, () => {
     assert.match(result.stdout, /(\d+) of \1 cases match FlightLLM within 0\.000001 relative \(\1 byte-identical CSVs\)\./);
   });
 });
+
+describe('fpga-llm-sim compile', () => {
+  test('writes the IR and the masks, and the IR simulates', async () => {
+    const out = join(work, 'compiled');
+    const model = join(work, 'tiny-model.yaml');
+    writeFileSync(model, dump({ name: 'tiny', architecture: { hidden_size: 512, intermediate_size: 1024, num_attention_heads: 4, num_key_value_heads: 2, num_hidden_layers: 2, vocab_size: 2048, max_position_embeddings: 4096 }, mapping: { attentionMasks: { pattern: 'local+sink', windowBlocks: 2, sinkBlocks: 1 } } }));
+    const compiled = await runCli(['compile', '--model', model, '--stage', 'prefill', '--tokens', '200', '--out', out], { env });
+    assert.equal(compiled.code, 0, compiled.stderr);
+    assert.match(compiled.stderr, /wrote .*tiny_prefill_token_256\.yaml/);
+    assert.match(compiled.stderr, /wrote 2 masks \(local\+sink\)/);
+    assert.match(compiled.stderr, /device memory \d+\.\d\d GiB of 8\.00 GiB/);
+    const simulated = await runCli(['simulate', '--hardware', VHK158, '--ir', join(out, 'tiny_prefill_token_256.yaml')], { env });
+    assert.equal(simulated.code, 0, simulated.stderr);
+    assert.match(simulated.stdout, /^inst_type,inst_cnt,part_time,part_time_ratio\n/);
+  });
+});
