@@ -2,8 +2,10 @@
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
+import { registerCompare } from './commands/compare.js';
 import { registerCompile } from './commands/compile.js';
 import { registerConformance } from './commands/conformance.js';
+import { registerFigures } from './commands/figures.js';
 import { registerProfile } from './commands/profile.js';
 import { registerSimulate } from './commands/simulate.js';
 
@@ -11,7 +13,7 @@ import { registerSimulate } from './commands/simulate.js';
 const EXIT_USER_ERROR = 2;
 const EXIT_INTERNAL_ERROR = 1;
 
-const COMMANDS: ReadonlyArray<(program: Command) => void> = [registerProfile, registerCompile, registerSimulate, registerConformance];
+const COMMANDS: ReadonlyArray<(program: Command) => void> = [registerProfile, registerCompare, registerFigures, registerCompile, registerSimulate, registerConformance];
 
 function buildProgram(): Command {
   const program = new Command('fpga-llm-sim')

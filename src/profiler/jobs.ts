@@ -1,9 +1,9 @@
 import { UserError } from '../errors.js';
-import { compileModel, generatedMasks, type Stage } from '../compiler/index.js';
+import { compileModel, generatedMasks, writeIr, type Stage } from '../compiler/index.js';
 import type { Hardware } from '../hardware/index.js';
 import { defaultMaskDirectory, loadIr, maskDirectory, type Ir, type MaskLookup } from '../ir/index.js';
 import type { Model } from '../model/index.js';
-import { profileToCsv, simulateIr, type Profile } from '../simulator/index.js';
+import { profileToCsv, simulateIr, type Profile, type TraceCallback } from '../simulator/index.js';
 import { ContentCache } from '../util/cache.js';
 
 /*
@@ -33,6 +33,8 @@ export interface CompileJob {
   readonly tokens: number;
   /** Masks to use; generated from the model when undefined. */
   readonly masksDir?: string | undefined;
+  /** Also write the compiled IR here, as YAML. */
+  readonly irOutput?: string | undefined;
 }
 
 export type SimulationJob = IrFileJob | CompileJob;
@@ -56,6 +58,7 @@ const PREPARE: { [K in SimulationJob['kind']]: (job: Extract<SimulationJob, { ki
   },
   compile: (job) => {
     const { ir } = compileModel(job.model, { stage: job.stage, tokens: job.tokens, hardware: job.hardware, pad: false });
+    if (job.irOutput !== undefined) writeIr(job.irOutput, ir);
     return { ir, masks: job.masksDir === undefined ? cachedGeneratedMasks(job.model, job.hardware) : maskDirectory(job.masksDir) };
   },
 };
@@ -76,13 +79,16 @@ export function jobLabel(job: SimulationJob): string {
   return job.kind === 'ir-file' ? job.irPath : `${job.model.name}_${job.stage}_token_${job.tokens}`;
 }
 
-/** Prepares, simulates and formats one job. Never throws. */
-export function runSimulationJob(job: SimulationJob): SimulationOutcome {
+/**
+ * Prepares, simulates and formats one job. Never throws. In this thread a
+ * trace hook may watch every instruction (hooks cannot cross into workers).
+ */
+export function runSimulationJob(job: SimulationJob, hooks: { trace?: TraceCallback } = {}): SimulationOutcome {
   const started = performance.now();
   const label = jobLabel(job);
   try {
     const prepared = (PREPARE[job.kind] as (job: SimulationJob) => Prepared)(job);
-    const profile = simulateIr(prepared.ir, job.hardware, { masks: prepared.masks, file: prepared.file });
+    const profile = simulateIr(prepared.ir, job.hardware, { masks: prepared.masks, file: prepared.file, trace: hooks.trace });
     return { ok: true, label, profile, csv: profileToCsv(profile), elapsedMs: performance.now() - started };
   } catch (error) {
     if (error instanceof UserError) return { ok: false, label, userError: true, message: error.message };

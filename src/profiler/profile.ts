@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Hardware } from '../hardware/index.js';
 import type { Model } from '../model/index.js';
-import { ContentCache } from '../util/cache.js';
+import { maxTokensOf, writeMasks } from '../compiler/index.js';
 import { contentHash } from '../util/hash.js';
 import { TOOL_VERSION } from '../version.js';
 import { caseFigures, caseLabel, lengthsNeeded, type Case, type CaseFigures, type Padding, type Stage } from './cases.js';
 import { gpuFigures, type GpuProfile } from './gpu.js';
-import type { SimulationJob } from './jobs.js';
+import type { IrFileJob, SimulationJob } from './jobs.js';
 import { runSimulationJobs } from './pool.js';
+import type { ResultStore } from './results.js';
 
 /*
  * Profiling cases: work out which prefill and decode lengths the cases
@@ -41,7 +42,10 @@ export interface ProfileOptions {
   /** Simulate every token count as it is instead of padding like FlightLLM. */
   readonly exact?: boolean;
   readonly gpus?: readonly GpuProfile[];
-  readonly cache?: ContentCache | undefined;
+  /** Where per-length CSVs are kept and reused; nothing is kept when undefined. */
+  readonly results?: ResultStore | undefined;
+  /** Directory to write each simulated length's IR (YAML) and the generated masks into. */
+  readonly irOutput?: string | undefined;
   readonly threads?: number | undefined;
   /** Reports simulation progress: lengths done, lengths to simulate. */
   readonly onProgress?: ((done: number, total: number) => void) | undefined;
@@ -66,27 +70,36 @@ const RESULT_REVISION = 1;
 
 export async function profileCases(options: ProfileOptions): Promise<ProfileResult> {
   const { hardware, cases } = options;
-  checkCases(cases, hardware);
+  checkCases(cases, options.source.kind === 'model' ? maxTokensOf(options.source.model, hardware) : hardware.sparsity.maxTokens);
   const padding: Padding = options.exact === true ? { prefill: 1, decode: 1 } : hardware.compiler.padTokens;
   const needed = lengthsNeeded(cases, padding);
   const lengths = (['prefill', 'decode'] as const).flatMap((stage) => needed[stage].map((tokens) => ({ stage, tokens })));
-  const work = (SOURCES[options.source.kind] as (source: ProfileSource, hw: Hardware, lengths: Lengths) => LengthWork[])(options.source, hardware, lengths);
+  const work = (SOURCES[options.source.kind] as (source: ProfileSource, hw: Hardware, lengths: Lengths) => LengthWork[])(options.source, hardware, lengths).map((item) =>
+    options.irOutput !== undefined && item.job.kind === 'compile' ? { ...item, job: { ...item.job, irOutput: join(options.irOutput, `${item.name}.yaml`) } } : item,
+  );
+  if (options.irOutput !== undefined && options.source.kind === 'model' && options.source.masksDir === undefined) {
+    writeMasks(join(options.irOutput, 'attention_mask'), options.source.model, hardware);
+  }
   const latencies: Record<Stage, Record<number, number>> = { prefill: {}, decode: {} };
   const todo = work.filter((item) => {
-    const cached = options.cache?.get<number>('profile-length', item.key);
-    if (cached !== undefined) latencies[item.stage][item.tokens] = cached;
-    return cached === undefined;
+    const stored = options.results?.lookup(item.name, item.key);
+    if (stored !== undefined) latencies[item.stage][item.tokens] = stored;
+    return stored === undefined;
   });
   const outcomes = await runSimulationJobs(
     todo.map((item) => item.job),
     { threads: options.threads, onDone: (_, done, total) => options.onProgress?.(done, total) },
   );
-  outcomes.forEach((outcome, index) => {
-    const item = todo[index]!;
-    if (!outcome.ok) throw outcome.userError ? new UserError({ what: outcome.message }) : new Error(outcome.message);
-    latencies[item.stage][item.tokens] = outcome.profile.totalMs;
-    options.cache?.set('profile-length', item.key, outcome.profile.totalMs);
-  });
+  try {
+    outcomes.forEach((outcome, index) => {
+      const item = todo[index]!;
+      if (!outcome.ok) throw outcome.userError ? new UserError({ what: outcome.message }) : new Error(outcome.message);
+      latencies[item.stage][item.tokens] = outcome.profile.totalMs;
+      options.results?.store(item.name, item.key, outcome.csv);
+    });
+  } finally {
+    options.results?.flush();
+  }
   const results = cases.map((c) => ({
     case: c,
     fpga: caseFigures(c, (stage, tokens) => latencies[stage][tokens]!, padding),
@@ -98,12 +111,20 @@ export async function profileCases(options: ProfileOptions): Promise<ProfileResu
 interface LengthWork {
   readonly stage: Stage;
   readonly tokens: number;
+  /** FlightLLM's name for the length: `<model>_<stage>_token_<N>`. */
+  readonly name: string;
   readonly job: SimulationJob;
   /** Content hash of everything the length's latency depends on. */
   readonly key: string;
 }
 
 type Lengths = ReadonlyArray<{ stage: Stage; tokens: number }>;
+
+/** The simulation job of one stage and length from a source. */
+export function jobFor(source: ProfileSource, hardware: Hardware, stage: Stage, tokens: number): SimulationJob {
+  if (source.kind === 'model') return { kind: 'compile', model: source.model, hardware, stage, tokens, masksDir: source.masksDir };
+  return { kind: 'ir-file', irPath: join(source.directory, `${source.modelName}_${stage}_token_${tokens}.yaml`), hardware, masksDir: source.masksDir ?? join(source.directory, 'attention_mask') };
+}
 
 /** How each kind of source turns lengths into jobs and cache keys. */
 const SOURCES: { [K in ProfileSource['kind']]: (source: Extract<ProfileSource, { kind: K }>, hw: Hardware, lengths: Lengths) => LengthWork[] } = {
@@ -112,26 +133,27 @@ const SOURCES: { [K in ProfileSource['kind']]: (source: Extract<ProfileSource, {
     return lengths.map(({ stage, tokens }) => ({
       stage,
       tokens,
-      job: { kind: 'compile', model: source.model, hardware, stage, tokens, masksDir: source.masksDir },
+      name: `${source.model.name}_${stage}_token_${tokens}`,
+      job: jobFor(source, hardware, stage, tokens),
       key: contentHash(context, stage, String(tokens)),
     }));
   },
   'ir-directory': (source, hardware, lengths) => {
-    const files = lengths.map(({ stage, tokens }) => ({ stage, tokens, irPath: join(source.directory, `${source.modelName}_${stage}_token_${tokens}.yaml`) }));
-    const missing = files.filter((file) => !existsSync(file.irPath));
+    const files = lengths.map(({ stage, tokens }) => ({ stage, tokens, job: jobFor(source, hardware, stage, tokens) as IrFileJob }));
+    const missing = files.filter((file) => !existsSync(file.job.irPath));
     if (missing.length > 0) {
       throw new UserError({
         what: `no IR for ${missing.length} of the ${files.length} token counts the cases need`,
-        detail: `missing ${missing.slice(0, 4).map((file) => file.irPath).join(', ')}${missing.length > 4 ? ', …' : ''}.`,
+        detail: `missing ${missing.slice(0, 4).map((file) => file.job.irPath).join(', ')}${missing.length > 4 ? ', …' : ''}.`,
       });
     }
-    const masksDir = source.masksDir ?? join(source.directory, 'attention_mask');
-    const context = contentHash(TOOL_VERSION, String(RESULT_REVISION), JSON.stringify(hardware), maskDigest(masksDir));
+    const context = contentHash(TOOL_VERSION, String(RESULT_REVISION), JSON.stringify(hardware), maskDigest(source.masksDir ?? join(source.directory, 'attention_mask')));
     return files.map((file) => ({
       stage: file.stage,
       tokens: file.tokens,
-      job: { kind: 'ir-file', irPath: file.irPath, hardware, masksDir },
-      key: contentHash(context, readFileSync(file.irPath)),
+      name: `${source.modelName}_${file.stage}_token_${file.tokens}`,
+      job: file.job,
+      key: contentHash(context, readFileSync(file.job.irPath)),
     }));
   },
 };
@@ -143,11 +165,9 @@ function maskDigest(directory: string): string {
   return contentHash(...files.flatMap((file) => [file, readFileSync(join(directory, file))]));
 }
 
-function checkCases(cases: readonly Case[], hardware: Hardware): void {
+function checkCases(cases: readonly Case[], maxTokens: number): void {
   for (const c of cases) {
     if (c.batch !== 1) throw new UserError({ what: `case ${caseLabel(c)}: the FlightLLM design runs batch 1, got batch ${c.batch}` });
-    if (c.prompt + c.generated > hardware.sparsity.maxTokens) {
-      throw new UserError({ what: `case ${caseLabel(c)}: prompt + generated = ${c.prompt + c.generated} tokens exceeds the hardware's ${hardware.sparsity.maxTokens} (sparsity.maxTokens)` });
-    }
+    if (c.prompt + c.generated > maxTokens) throw new UserError({ what: `case ${caseLabel(c)}: prompt + generated = ${c.prompt + c.generated} tokens exceeds the maximum of ${maxTokens}` });
   }
 }

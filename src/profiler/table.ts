@@ -9,7 +9,8 @@ import type { Case, CaseFigures } from './cases.js';
 
 export interface TableCase {
   readonly case: Case;
-  readonly fpga: CaseFigures;
+  /** Undefined when there are no FPGA figures for the case. */
+  readonly fpga: CaseFigures | undefined;
   /** One entry per GPU backend, in column order; figures undefined when that profile lacks the case. */
   readonly gpus: ReadonlyArray<{ readonly label: string; readonly figures: CaseFigures | undefined }>;
 }
@@ -48,11 +49,12 @@ export function formatCaseTable(table: CaseTable): string {
     const header = line('Hardware', [...row.gpus.map((gpu) => centred(gpu.label)), centred(table.fpgaLabel)]);
     width = header.length;
     out.push(title(table.model, row.case, width), header);
+    const fpga = row.fpga;
     for (const { label, value } of ROWS) {
-      out.push(line(label, [...row.gpus.map((gpu) => gpuCell(gpu.figures === undefined ? MISSING : value(gpu.figures).toFixed(1))), fpgaCell(value(row.fpga).toFixed(1))]));
+      out.push(line(label, [...row.gpus.map((gpu) => gpuCell(gpu.figures === undefined ? MISSING : value(gpu.figures).toFixed(1))), fpgaCell(fpga === undefined ? MISSING : value(fpga).toFixed(1))]));
     }
-    const speedups = row.gpus.map((gpu) => gpuCell(gpu.figures === undefined ? MISSING : (gpu.figures.totalMs / row.fpga.totalMs).toFixed(3)));
-    out.push(line(`${table.fpgaLabel.replace(/ FPGA$/, '')} speedup ratio`, [...speedups, fpgaCell((1).toFixed(3))]));
+    const speedups = row.gpus.map((gpu) => gpuCell(gpu.figures === undefined || fpga === undefined ? MISSING : (gpu.figures.totalMs / fpga.totalMs).toFixed(3)));
+    out.push(line(`${table.fpgaLabel.replace(/ FPGA$/, '')} speedup ratio`, [...speedups, fpgaCell(fpga === undefined ? MISSING : (1).toFixed(3))]));
   }
   out.push(`+${'-'.repeat(Math.max(width - 2, 0))}+`);
   return `${out.join('\n')}\n`;

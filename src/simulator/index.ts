@@ -2,3 +2,4 @@ export { simulateIr, simulateProgram, type Profile, type StepProfile, type Modul
 export { latencyModel, type LatencyModel } from './latency.js';
 export { Engine, type EngineResult, type TraceCallback } from './engine.js';
 export { profileToCsv, parseProfileCsv, PROFILE_CSV_HEADER, type ProfileCsvRow } from './csv.js';
+export { TraceWriter, type TraceOptions } from './trace.js';

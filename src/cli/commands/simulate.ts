@@ -1,8 +1,9 @@
 import { basename, extname, join } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError, UserError } from '../../errors.js';
 import { loadHardware } from '../../hardware/index.js';
 import { runSimulationJob, runSimulationJobs, type SimulationJob, type SimulationOutcome } from '../../profiler/index.js';
+import { TraceWriter } from '../../simulator/index.js';
 import { writeFileAtomic } from '../../util/files.js';
 import { cliCache, positiveInteger } from '../options.js';
 import { Progress } from '../progress.js';
@@ -16,6 +17,9 @@ interface SimulateOptions {
   json?: boolean;
   jobs?: number;
   cache: boolean;
+  trace?: string;
+  traceWindow?: readonly [number, number];
+  traceMaxEvents: number;
 }
 
 /** Where CSVs go when several IR files are simulated and no --out-dir is given (FlightLLM's layout). */
@@ -33,18 +37,46 @@ export function registerSimulate(program: Command): void {
     .option('--json', 'with one IR file: print the profile, with per-step figures, as JSON')
     .option('--jobs <n>', 'worker threads for several IR files (default: one per core)', positiveInteger)
     .option('--no-cache', 'parse every file afresh instead of reusing cached parses')
+    .option('--trace <file>', 'with one IR file: write a Chrome trace-event JSON of the module timelines (opens in Perfetto)')
+    .option('--trace-window <start:end>', 'only trace instructions within this time window, in ms', timeWindow)
+    .option('--trace-max-events <n>', 'trace at most this many instructions', positiveInteger, DEFAULT_TRACE_EVENTS)
     .action(async (options: SimulateOptions) => {
       checkCombination(options);
       const cache = cliCache(options.cache);
       const hardware = loadHardware(options.hardware, cache === undefined ? {} : { cache });
       const jobs: SimulationJob[] = options.ir.map((irPath) => ({ kind: 'ir-file', irPath, hardware, masksDir: options.masks, cacheDir: cache?.directory }));
-      if (jobs.length === 1 && options.outDir === undefined) writeSingle(runSimulationJob(jobs[0]!), options);
+      if (jobs.length === 1 && options.outDir === undefined) writeSingle(traced(jobs[0]!, options), options);
       else await writeMany(jobs, options);
     });
 }
 
+/** About 100 MB of trace JSON. */
+const DEFAULT_TRACE_EVENTS = 1_000_000;
+
+function timeWindow(value: string): readonly [number, number] {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)\s*$/.exec(value);
+  if (match === null || Number(match[1]) >= Number(match[2])) throw new InvalidArgumentError('expected start:end in ms with start < end, e.g. 0:25.');
+  return [Number(match[1]), Number(match[2])];
+}
+
+/** Runs one job in this thread, writing its trace when asked. */
+function traced(job: SimulationJob, options: SimulateOptions): SimulationOutcome {
+  if (options.trace === undefined) return runSimulationJob(job);
+  const writer = new TraceWriter(options.trace, { processName: job.hardware.name, windowMs: options.traceWindow, maxEvents: options.traceMaxEvents });
+  const outcome = runSimulationJob(job, { trace: writer.record });
+  if (!outcome.ok) {
+    writer.abort();
+    return outcome;
+  }
+  writer.finish(outcome.profile.steps);
+  const left = writer.dropped > 0 ? `; ${writer.dropped} more left out (narrow --trace-window or raise --trace-max-events)` : '';
+  process.stderr.write(`fpga-llm-sim: wrote ${options.trace}: ${writer.written} instruction slices${left}\n`);
+  return outcome;
+}
+
 function checkCombination(options: SimulateOptions): void {
   const single = options.ir.length === 1;
+  if (options.trace !== undefined && !single) throw new UsageError({ what: '--trace takes one IR file' });
   if (options.csv !== undefined && !single) throw new UsageError({ what: '--csv takes one IR file; with several, use --out-dir' });
   if (options.json === true && !single) throw new UsageError({ what: '--json takes one IR file' });
   if (options.csv !== undefined && options.outDir !== undefined) throw new UsageError({ what: 'give either --csv or --out-dir, not both' });

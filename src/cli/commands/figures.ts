@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import {
+  caseLatencySpec,
+  caseSpeedupSpec,
+  casesFromOption,
+  compareWithGpu,
+  decodeLatencySpec,
+  jobFor,
+  loadGpuProfile,
+  moduleBusySpec,
+  padTokens,
+  renderSvg,
+  runSimulationJob,
+  type Stage,
+  type VegaLiteSpec,
+} from '../../profiler/index.js';
+import { UserError } from '../../errors.js';
+import { writeFileAtomic } from '../../util/files.js';
+import { defaultGpuFiles, fpgaLabel, packageFile, runFpga, withFpgaOptions, type FpgaOptions, type FpgaRun } from '../fpga-run.js';
+
+interface FiguresOptions extends FpgaOptions {
+  out: string;
+  cases: string;
+  gpu?: string[];
+}
+
+export function registerFigures(program: Command): void {
+  withFpgaOptions(
+    program
+      .command('figures')
+      .description('write SVG figures: latency and speedup per case (FlightLLM Figure 12), decode latency against context, module busy share per layer kind')
+      .requiredOption('--out <dir>', 'directory for the SVG files')
+      .option('--cases <list|file>', 'cases as batch x prompt x generated or a YAML file', packageFile('ir/cases/figure12.yaml'))
+      .option('--gpu <files...>', 'GPU profile CSVs (default: compiler_output/gpu_profile/*.csv)'),
+  ).action(async (options: FiguresOptions) => {
+    const cases = casesFromOption(options.cases);
+    const gpus = (options.gpu ?? defaultGpuFiles()).map(loadGpuProfile);
+    const run = await runFpga(options, cases, gpus);
+    const comparison = compareWithGpu(run.result.cases, gpus);
+    const label = fpgaLabel(run.hardware);
+    const figures: Record<string, VegaLiteSpec> = {
+      'case-latency.svg': caseLatencySpec(comparison, label),
+      'case-speedup.svg': caseSpeedupSpec(comparison, label),
+      'decode-latency.svg': decodeLatencySpec(run.result.latencies.decode, label),
+      ...busyFigures(run, options, cases),
+    };
+    for (const [file, spec] of Object.entries(figures)) {
+      const path = join(options.out, file);
+      writeFileAtomic(path, await renderSvg(spec));
+      process.stderr.write(`fpga-llm-sim: wrote ${path}\n`);
+    }
+  });
+}
+
+/** Module busy shares at the first case's prompt and at the longest context the cases reach. */
+function busyFigures(run: FpgaRun, options: FiguresOptions, cases: ReturnType<typeof casesFromOption>): Record<string, VegaLiteSpec> {
+  const padding = options.exact === true ? { prefill: 1, decode: 1 } : run.hardware.compiler.padTokens;
+  const lengths: Array<[Stage, number]> = [
+    ['prefill', padTokens(cases[0]!.prompt, padding.prefill)],
+    ['decode', padTokens(Math.max(...cases.map((c) => c.prompt + c.generated)), padding.decode)],
+  ];
+  return Object.fromEntries(
+    lengths.map(([stage, tokens]) => {
+      const outcome = runSimulationJob(jobFor(run.source, run.hardware, stage, tokens));
+      if (!outcome.ok) throw outcome.userError ? new UserError({ what: outcome.message }) : new Error(outcome.message);
+      return [`module-busy-${stage}.svg`, moduleBusySpec(outcome.profile, `${label(run)}: module busy time by layer kind, ${stage} at ${tokens} tokens`)];
+    }),
+  );
+}
+
+function label(run: FpgaRun): string {
+  return `${run.label} on ${fpgaLabel(run.hardware)}`;
+}

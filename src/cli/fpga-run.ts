@@ -1,0 +1,99 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { loadHardware, type Hardware } from '../hardware/index.js';
+import { loadModel } from '../model/index.js';
+import { profileCases, ResultStore, type Case, type GpuProfile, type ProfileResult, type ProfileSource } from '../profiler/index.js';
+import { PACKAGE_ROOT } from '../version.js';
+import { cliCache, positiveInteger } from './options.js';
+import { Progress } from './progress.js';
+
+/*
+ * The FPGA side of `profile`, `compare` and `figures`: which model (or IR
+ * files), hardware and masks, and running the simulations with progress.
+ */
+
+export interface FpgaOptions {
+  model: string;
+  irDir?: string;
+  modelName: string;
+  label?: string;
+  masks?: string;
+  hardware: string;
+  exact?: boolean;
+  jobs?: number;
+  outDir: string;
+  force?: boolean;
+  emitIr?: boolean;
+}
+
+export const packageFile = (path: string) => fileURLToPath(new URL(path, PACKAGE_ROOT));
+
+/** Adds the FPGA-side options to a command. */
+export function withFpgaOptions(command: Command): Command {
+  return command
+    .option('--model <file>', 'model description (ir/*.yaml) or Hugging Face config.json', packageFile('ir/llama2-7b.yaml'))
+    .option('--ir-dir <dir>', 'use FlightLLM-format IR files <model-name>_<stage>_token_<n>.yaml instead of compiling --model')
+    .option('--model-name <name>', 'with --ir-dir: model name in the IR file names', 'llama2')
+    .option('--label <text>', "model name shown (default: the model's displayName)")
+    .option('--masks <dir>', 'attention masks to use (default: generated from the model; with --ir-dir, its attention_mask/)')
+    .option('--hardware <file>', 'hardware configuration', packageFile('hardware/vhk158.yaml'))
+    .option('--exact', 'simulate every token count as it is instead of padding as FlightLLM does')
+    .option('--jobs <n>', 'worker threads (default: one per core)', positiveInteger)
+    .option('--out-dir <dir>', 'where per-length CSVs (profiler_output/) and IR (ir_output/) go', 'compiler_output')
+    .option('--force', 'simulate every length again, even those whose inputs are unchanged')
+    .option('--emit-ir', "also write each length's IR and the masks to <out-dir>/ir_output (simulates every length again)");
+}
+
+export interface FpgaRun {
+  readonly hardware: Hardware;
+  readonly label: string;
+  readonly source: ProfileSource;
+  readonly result: ProfileResult;
+}
+
+/** Simulates the lengths the cases need, with a progress bar, and adds up each case. */
+export async function runFpga(options: FpgaOptions, cases: readonly Case[], gpus: readonly GpuProfile[]): Promise<FpgaRun> {
+  const hardware = loadHardware(options.hardware, { cache: cliCache(true)! });
+  const { source, label } = fpgaSource(options);
+  const progress = new Progress('profile');
+  const started = performance.now();
+  const result = await profileCases({
+    hardware,
+    cases,
+    source,
+    exact: options.exact === true,
+    gpus,
+    results: new ResultStore(join(options.outDir, 'profiler_output'), options.force === true || options.emitIr === true),
+    irOutput: options.emitIr === true ? join(options.outDir, 'ir_output') : undefined,
+    threads: options.jobs,
+    onProgress: (done, total) => progress.update(done, total, 'token lengths simulated'),
+  });
+  progress.finish(`${result.simulated} token lengths simulated, ${result.reused} reused, in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+  return { hardware, label, source, result };
+}
+
+function fpgaSource(options: FpgaOptions): { source: ProfileSource; label: string } {
+  if (options.irDir !== undefined) {
+    return { source: { kind: 'ir-directory', directory: options.irDir, modelName: options.modelName, masksDir: options.masks }, label: options.label ?? options.modelName };
+  }
+  const { model, assumptions } = loadModel(options.model);
+  for (const assumption of assumptions) process.stderr.write(`fpga-llm-sim: assumed ${assumption}\n`);
+  return { source: { kind: 'model', model, masksDir: options.masks }, label: options.label ?? model.displayName ?? model.name };
+}
+
+/** The GPU profiles shipped in compiler_output/gpu_profile/. */
+export function defaultGpuFiles(): string[] {
+  const directory = packageFile('compiler_output/gpu_profile');
+  if (!existsSync(directory)) return [];
+  return readdirSync(directory)
+    .filter((file) => file.endsWith('.csv'))
+    .sort()
+    .map((file) => join(directory, file));
+}
+
+/** Column title of the FPGA, e.g. `VHK158 FPGA`. */
+export function fpgaLabel(hardware: Hardware): string {
+  return `${hardware.name.toUpperCase()} FPGA`;
+}

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { UserError } from '../errors.js';
+import { parseYaml, readTextFile } from '../util/yaml.js';
+import { zodIssues } from '../util/zod-issues.js';
+import { caseLabel, CaseSchema, type Case, type CaseFigures } from './cases.js';
+import { gpuFigures, type GpuProfile } from './gpu.js';
+
+/*
+ * Comparing the FPGA with GPU profiles, case by case. A case that only one
+ * side has is kept, with the other side empty, and listed as missing: no
+ * figure is ever invented.
+ */
+
+export interface FpgaCase {
+  readonly case: Case;
+  readonly fpga: CaseFigures;
+}
+
+export interface ComparedCase {
+  readonly case: Case;
+  readonly fpga: CaseFigures | undefined;
+  readonly gpu: Readonly<Record<string, CaseFigures | undefined>>;
+  /** GPU total time over FPGA total time, per backend; undefined where either side lacks the case. */
+  readonly speedup: Readonly<Record<string, number | undefined>>;
+}
+
+export interface Comparison {
+  readonly backends: readonly string[];
+  readonly cases: readonly ComparedCase[];
+  /** One line per figure a side lacks, e.g. `1x128x2048: no FPGA figures`. */
+  readonly missing: readonly string[];
+}
+
+export function compareWithGpu(fpga: readonly FpgaCase[], gpus: readonly GpuProfile[]): Comparison {
+  const cases: Case[] = fpga.map((row) => row.case);
+  for (const gpu of gpus) for (const row of gpu.rows) if (!cases.some((c) => sameCase(c, row))) cases.push({ batch: row.batch, prompt: row.prompt, generated: row.generated });
+  const missing: string[] = [];
+  const compared = cases.map((c): ComparedCase => {
+    const ours = fpga.find((row) => sameCase(row.case, c))?.fpga;
+    if (ours === undefined) missing.push(`${caseLabel(c)}: no FPGA figures`);
+    const gpu: Record<string, CaseFigures | undefined> = {};
+    const speedup: Record<string, number | undefined> = {};
+    for (const profile of gpus) {
+      const figures = gpuFigures(profile, c);
+      if (figures === undefined) missing.push(`${caseLabel(c)}: not in ${profile.label} (${profile.file})`);
+      gpu[profile.label] = figures;
+      speedup[profile.label] = figures !== undefined && ours !== undefined ? figures.totalMs / ours.totalMs : undefined;
+    }
+    return { case: c, fpga: ours, gpu, speedup };
+  });
+  return { backends: gpus.map((gpu) => gpu.label), cases: compared, missing };
+}
+
+function sameCase(a: Case, b: Case): boolean {
+  return a.batch === b.batch && a.prompt === b.prompt && a.generated === b.generated;
+}
+
+const FiguresSchema = z.strictObject({ prefillMs: z.number(), decodeMs: z.number(), totalMs: z.number(), tokensPerSecond: z.number() });
+
+/** The document `profile --json` prints. */
+export const ProfileJsonSchema = z.object({
+  hardware: z.string(),
+  model: z.string(),
+  cases: z.array(CaseSchema.extend({ fpga: FiguresSchema, gpu: z.record(z.string(), FiguresSchema.nullable()).optional() })),
+});
+export type ProfileJson = z.infer<typeof ProfileJsonSchema>;
+
+/** Reads FPGA figures saved from `profile --json`. */
+export function loadFpgaProfile(path: string): ProfileJson {
+  const raw = parseYaml(readTextFile(path, UserError, 'FPGA profile'), path, UserError, 'FPGA profile');
+  const parsed = ProfileJsonSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw new UserError({ what: 'invalid FPGA profile (expected the output of profile --json)', file: path, issues: zodIssues(parsed.error) });
+  return parsed.data;
+}
