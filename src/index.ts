@@ -27,6 +27,10 @@ export {
   type LoadIrOptions,
 } from './ir/index.js';
 
+// Models and the compiler
+export { loadModel, parseModel, modelDims, ModelSchema, type Model, type LoadedModel, type ModelDims, type AttentionMasks, type Projection } from './model/index.js';
+export { compileModel, generateMask, generatedMasks, causalDensity, irToYaml, writeIr, writeMasks, maxTokensOf, type CompileOptions, type CompiledIr, type MemoryPlan, type Stage } from './compiler/index.js';
+
 // Instruction set
 export {
   MODULES,
@@ -72,6 +76,7 @@ export {
   latencyModel,
   profileToCsv,
   parseProfileCsv,
+  TraceWriter,
   type Profile,
   type StepProfile,
   type ModuleFigures,
@@ -80,11 +85,36 @@ export {
   type TraceCallback,
 } from './simulator/index.js';
 
+// Profiling cases and comparing with GPUs
+export {
+  profileCases,
+  compareWithGpu,
+  loadGpuProfile,
+  loadCases,
+  parseCaseList,
+  caseFigures,
+  formatCaseTable,
+  ResultStore,
+  caseLatencySpec,
+  caseSpeedupSpec,
+  decodeLatencySpec,
+  moduleBusySpec,
+  renderSvg,
+  type Case,
+  type CaseFigures,
+  type ProfileOptions,
+  type ProfileResult,
+  type ProfileSource,
+  type GpuProfile,
+  type Comparison,
+  type ComparedCase,
+} from './profiler/index.js';
+
 // Running many simulations, and checking them against FlightLLM
 export { runSimulationJobs, runSimulationJob, findReferenceCases, compareProfileCsv, type SimulationJob, type SimulationOutcome, type ReferenceCase, type CsvComparison } from './profiler/index.js';
 
 // Errors
-export { UserError, ConfigError, IrError, MaskError, SimulationError, UsageError, type Issue } from './errors.js';
+export { UserError, ConfigError, IrError, MaskError, ModelError, SimulationError, UsageError, type Issue } from './errors.js';
 
 // Caching and version
 export { ContentCache, defaultCacheDirectory } from './util/cache.js';

@@ -13,8 +13,10 @@ import type { Case, CaseFigures } from './cases.js';
 
 export const GPU_CSV_COLUMNS = ['device', 'backend', 'batch', 'prompt', 'generated', 'prefill_ms', 'decode_ms', 'total_ms', 'source'] as const;
 
-const count = z.coerce.number().int().positive();
-const milliseconds = z.coerce.number().nonnegative();
+/** A CSV field read as a number; text that is not one stays text, so the error can quote it. */
+const asNumber = (value: unknown) => (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value);
+const count = z.preprocess(asNumber, z.number().int().positive());
+const milliseconds = z.preprocess(asNumber, z.number().nonnegative());
 
 export const GpuRowSchema = z.strictObject({
   device: z.string().min(1),

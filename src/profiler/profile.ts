@@ -95,7 +95,7 @@ export async function profileCases(options: ProfileOptions): Promise<ProfileResu
       const item = todo[index]!;
       if (!outcome.ok) throw outcome.userError ? new UserError({ what: outcome.message }) : new Error(outcome.message);
       latencies[item.stage][item.tokens] = outcome.profile.totalMs;
-      options.results?.store(item.name, item.key, outcome.csv);
+      options.results?.store(item.name, item.key, { csv: outcome.csv, totalMs: outcome.profile.totalMs });
     });
   } finally {
     options.results?.flush();

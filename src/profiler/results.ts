@@ -1,20 +1,25 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseProfileCsv } from '../simulator/index.js';
 import { writeFileAtomic } from '../util/files.js';
 
 /*
  * Per-length results kept where FlightLLM keeps them: one profiler CSV per
  * IR, `profiler_output/<model>_<stage>_token_<N>.csv`. Beside them,
- * `.inputs.json` records the content hash of everything each CSV was
- * computed from; a CSV is reused only when that hash matches the present
+ * `.inputs.json` records, per CSV, the content hash of everything it was
+ * computed from and its end-to-end latency at full precision (the CSV prints
+ * six decimals). A result is reused only when that hash matches the present
  * inputs, never because the file exists.
  */
 
 const MANIFEST = '.inputs.json';
 
+interface Entry {
+  readonly key: string;
+  readonly totalMs: number;
+}
+
 export class ResultStore {
-  private readonly manifest: Record<string, string>;
+  private readonly manifest: Record<string, Entry>;
   private changed = false;
 
   constructor(
@@ -27,18 +32,14 @@ export class ResultStore {
 
   /** The stored end-to-end latency of `name`, if it was computed from inputs hashing to `key`. */
   lookup(name: string, key: string): number | undefined {
-    if (this.force || this.manifest[name] !== key) return undefined;
-    try {
-      const rows = parseProfileCsv(readFileSync(this.csvPath(name), 'utf8'));
-      return Array.isArray(rows) ? rows.find((row) => row.type === 'TOTAL')?.timeMs : undefined;
-    } catch {
-      return undefined;
-    }
+    const entry = this.manifest[name];
+    if (this.force || entry?.key !== key || !existsSync(this.csvPath(name))) return undefined;
+    return entry.totalMs;
   }
 
-  store(name: string, key: string, csv: string): void {
-    writeFileAtomic(this.csvPath(name), csv);
-    this.manifest[name] = key;
+  store(name: string, key: string, result: { csv: string; totalMs: number }): void {
+    writeFileAtomic(this.csvPath(name), result.csv);
+    this.manifest[name] = { key, totalMs: result.totalMs };
     this.changed = true;
   }
 
@@ -53,10 +54,12 @@ export class ResultStore {
   }
 }
 
-function readManifest(path: string): Record<string, string> {
+function readManifest(path: string): Record<string, Entry> {
   try {
     const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
-    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, string>) : {};
+    if (typeof parsed !== 'object' || parsed === null) return {};
+    const entries = Object.entries(parsed).filter(([, entry]) => typeof entry?.key === 'string' && typeof entry?.totalMs === 'number');
+    return Object.fromEntries(entries) as Record<string, Entry>;
   } catch {
     return {};
   }

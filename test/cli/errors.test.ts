@@ -26,6 +26,7 @@ const hardwareWith = (name: string, edit: (tree: Record<string, any>) => void) =
 };
 
 const goodIr = file('good.yaml', dump(tinyDecodeIr()));
+const tinyModel = file('tiny-model.yaml', dump({ name: 'tiny', architecture: { hidden_size: 512, intermediate_size: 1024, num_attention_heads: 4, num_hidden_layers: 1, vocab_size: 2048, max_position_embeddings: 4096 } }));
 const attentionIr = file(
   'attention.yaml',
   dump([
@@ -145,6 +146,28 @@ const CASES: readonly Case[] = [
     output: join(work, 'big'),
   },
   { name: 'an unknown stage', args: ['compile', '--model', join(ROOT, 'ir', 'llama2-7b.yaml'), '--stage', 'train', '--tokens', '4', '--out', work], message: /option '--stage <stage>' argument 'train' is invalid\. expected prefill or decode/ },
+  {
+    name: 'a malformed GPU profile',
+    args: ['profile', '--model', tinyModel, '--cases', '1x100x20', '--out-dir', join(work, 'gpu-out'), '--gpu', file('gpu.csv', 'device,backend,batch,prompt,generated,prefill_ms,decode_ms,total_ms,source\nA100,vllm,1,100,twenty,1,2,3,x\n')],
+    message: /gpu\.csv: invalid GPU profile: line 2, generated: expected a number, got "twenty"/,
+  },
+  {
+    name: 'a malformed case list',
+    args: ['profile', '--model', tinyModel, '--cases', '1x128x512,1x128', '--out-dir', join(work, 'cases-out')],
+    message: /invalid case "1x128" in --cases: expected batch x prompt x generated/,
+  },
+  {
+    name: 'a malformed case file',
+    args: ['profile', '--model', tinyModel, '--out-dir', join(work, 'cases-out'), '--cases', file('cases.yaml', 'cases:\n  - { batch: 1, prompt: 128 }\n')],
+    message: /cases\.yaml: invalid case list: cases\[0\]\.generated: expected a number, got nothing/,
+  },
+  {
+    name: 'a case longer than the model allows',
+    args: ['profile', '--model', tinyModel, '--cases', '1x1024x1500', '--out-dir', join(work, 'long-out')],
+    message: /case 1x1024x1500: prompt \+ generated = 2524 tokens exceeds the maximum of 2048/,
+  },
+  { name: 'a trace window that is not start:end', args: ['simulate', '--hardware', VHK158, '--ir', goodIr, '--trace', join(work, 't.json'), '--trace-window', '5'], message: /option '--trace-window <start:end>' argument '5' is invalid/, output: join(work, 't.json') },
+  { name: 'a saved FPGA profile of the wrong shape', args: ['compare', '--gpu', join(ROOT, 'compiler_output', 'gpu_profile', 'a100-vllm.csv'), '--fpga', file('fpga.json', '{"hardware":"vhk158","cases":[]}')], message: /fpga\.json: invalid FPGA profile \(expected the output of profile --json\): model: expected a string, got nothing/ },
   { name: 'a conformance directory without reference data', args: ['conformance', '--reference', work], message: /no reference cases in .*: expected ir_output\/<name>\.yaml files with matching profiler_output\/<name>\.csv files\./ },
 ];
 

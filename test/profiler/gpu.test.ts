@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { UserError } from '../../src/errors.js';
+import { compareWithGpu, gpuFigures, loadGpuProfile } from '../../src/profiler/index.js';
+import { ROOT, temporaryDirectory } from '../helpers.js';
+
+const header = 'device,backend,batch,prompt,generated,prefill_ms,decode_ms,total_ms,source';
+function csv(lines: string[]): string {
+  const file = join(temporaryDirectory(), 'gpu.csv');
+  writeFileSync(file, `${[header, ...lines].join('\n')}\n`);
+  return file;
+}
+
+function userError(run: () => unknown): UserError {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof UserError, `expected a UserError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected a UserError');
+}
+
+describe('GPU profiles', () => {
+  test("the shipped profiles hold the seed's six cases for each backend", () => {
+    const naive = loadGpuProfile(join(ROOT, 'compiler_output', 'gpu_profile', 'a100-hf-transformers.csv'));
+    const vllm = loadGpuProfile(join(ROOT, 'compiler_output', 'gpu_profile', 'a100-vllm.csv'));
+    assert.deepEqual([naive.label, vllm.label], ['GPU-naive', 'GPU-opt']);
+    assert.equal(naive.rows.length, 6);
+    // Throughput is generated tokens over decode time: 512 / 11.3169 s, 45.2 in the seed.
+    assert.equal(gpuFigures(naive, { batch: 1, prompt: 128, generated: 512 })?.tokensPerSecond.toFixed(1), '45.2');
+  });
+
+  test('a quoted source with commas is one field', () => {
+    const profile = loadGpuProfile(csv(['H100,"vLLM, bf16",1,128,64,10,600,610,"measured here, twice"']));
+    assert.equal(profile.label, 'vLLM, bf16');
+    assert.equal(profile.rows[0]?.source, 'measured here, twice');
+  });
+
+  test('a non-numeric figure is named by line and column', () => {
+    const file = csv(['A100,vllm,1,128,512,17.6,5727.0,5744.6,seed', 'A100,vllm,1,512,five hundred,40.4,5879.7,5920.1,seed']);
+    const error = userError(() => loadGpuProfile(file));
+    assert.equal(error.message, `${file}: invalid GPU profile: line 3, generated: expected a number, got "five hundred"`);
+  });
+
+  test('a missing column is named', () => {
+    const file = join(temporaryDirectory(), 'gpu.csv');
+    writeFileSync(file, 'device,backend,batch,prompt,generated,prefill_ms,total_ms,source\nA100,vllm,1,128,512,1,3,x\n');
+    assert.match(userError(() => loadGpuProfile(file)).message, /line 1: expected the columns device, backend, .*; missing decode_ms\./);
+  });
+
+  test('a row with the wrong number of fields is reported with its line', () => {
+    const file = csv(['A100,vllm,1,128,512,17.6,5727.0,5744.6,seed', 'A100,vllm,1,512']);
+    assert.match(userError(() => loadGpuProfile(file)).message, /malformed GPU profile CSV: .*line 3/i);
+  });
+
+  test('comparison keeps cases one side lacks, lists them, and invents nothing', () => {
+    const gpu = loadGpuProfile(csv(['A100,vllm,1,128,512,10,1000,1010,x', 'A100,vllm,1,256,256,10,500,510,x']));
+    const fpga = [
+      { case: { batch: 1, prompt: 128, generated: 512 }, fpga: { prefillMs: 5, decodeMs: 500, totalMs: 505, tokensPerSecond: 1024 } },
+      { case: { batch: 1, prompt: 512, generated: 512 }, fpga: { prefillMs: 9, decodeMs: 600, totalMs: 609, tokensPerSecond: 853 } },
+    ];
+    const comparison = compareWithGpu(fpga, [gpu]);
+    assert.deepEqual(comparison.cases.map((c) => `${c.case.prompt}+${c.case.generated}`), ['128+512', '512+512', '256+256']);
+    assert.equal(comparison.cases[0]?.speedup['vllm'], 1010 / 505);
+    assert.equal(comparison.cases[1]?.speedup['vllm'], undefined);
+    assert.equal(comparison.cases[2]?.fpga, undefined);
+    assert.deepEqual(comparison.missing, [`1x512x512: not in vllm (${gpu.file})`, '1x256x256: no FPGA figures']);
+  });
+});

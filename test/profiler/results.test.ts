@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { parseHardware } from '../../src/hardware/index.js';
+import { parseModel } from '../../src/model/index.js';
+import { profileCases, ResultStore } from '../../src/profiler/index.js';
+import { temporaryDirectory, vhk158Hardware } from '../helpers.js';
+
+const model = parseModel({
+  name: 'tiny',
+  architecture: { hidden_size: 512, intermediate_size: 1024, num_attention_heads: 4, num_hidden_layers: 2, vocab_size: 2048, max_position_embeddings: 2048 },
+}).model;
+const cases = [{ batch: 1, prompt: 100, generated: 40 }];
+
+describe('stored results', () => {
+  test('a result is reused only under the key it was stored with', () => {
+    const directory = temporaryDirectory();
+    const store = new ResultStore(directory);
+    store.store('m_decode_token_16', 'key-1', { csv: 'inst_type,inst_cnt,part_time,part_time_ratio\nTOTAL,3,1.250000,100\n', totalMs: 1.2500004 });
+    store.flush();
+    const again = new ResultStore(directory);
+    // The latency comes back at full precision, not as the CSV prints it.
+    assert.equal(again.lookup('m_decode_token_16', 'key-1'), 1.2500004);
+    assert.equal(again.lookup('m_decode_token_16', 'key-2'), undefined);
+    assert.equal(new ResultStore(directory, true).lookup('m_decode_token_16', 'key-1'), undefined);
+  });
+
+  test('a CSV present without a matching record is not trusted', () => {
+    const directory = temporaryDirectory();
+    writeFileSync(join(directory, 'm_decode_token_16.csv'), 'inst_type,inst_cnt,part_time,part_time_ratio\nTOTAL,3,1.250000,100\n');
+    assert.equal(new ResultStore(directory).lookup('m_decode_token_16', 'anything'), undefined);
+  });
+
+  test('an unchanged profile is all reused; a changed hardware file recomputes everything', async () => {
+    const directory = temporaryDirectory();
+    const run = (hardware = vhk158Hardware()) => profileCases({ hardware, cases, source: { kind: 'model', model }, results: new ResultStore(directory), threads: 1 });
+    const first = await run();
+    // Prefill 128, decode contexts 112, 128, 144.
+    assert.deepEqual([first.simulated, first.reused], [4, 0]);
+    const second = await run();
+    assert.deepEqual([second.simulated, second.reused], [0, 4]);
+    assert.deepEqual(second.cases, first.cases);
+    assert.ok(readFileSync(join(directory, 'tiny_decode_token_144.csv'), 'utf8').startsWith('inst_type,inst_cnt'));
+    const faster = parseHardware({ ...vhk158Hardware(), clock: { frequencyMHz: 300 } });
+    const third = await run(faster);
+    assert.deepEqual([third.simulated, third.reused], [4, 0]);
+    assert.ok(third.cases[0]!.fpga.totalMs < first.cases[0]!.fpga.totalMs);
+  });
+});
