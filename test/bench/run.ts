@@ -118,6 +118,41 @@ function benchEndToEnd(lib: Library): void {
   }
 }
 
+/** Wall time of `npm run profile` (the CLI with its defaults) with empty caches, then again. */
+function benchProfile(): void {
+  process.stderr.write('npm run profile: six cases, LLaMA2-7B compiled in memory, 122 lengths\n');
+  const outDir = mkdtempSync(join(tmpdir(), 'fpga-llm-sim-bench-'));
+  const env = { ...process.env, FPGA_LLM_SIM_CACHE: join(outDir, 'cache') };
+  const cold = cliWallMs(['profile', '--out-dir', outDir], env);
+  const warm = median([0, 1, 2].map(() => cliWallMs(['profile', '--out-dir', outDir], env)));
+  record({ what: 'profile, cold (empty caches)', value: ms(cold), baseline: '', note: 'target ≤ 5 s on 2 cores' });
+  record({ what: 'profile, warm (inputs unchanged)', value: ms(warm), baseline: `cold ${ms(cold)}`, note: 'target ≤ 0.5 s' });
+}
+
+/** Latency with our generated masks against FlightLLM's learned masks, at the same density. */
+function benchMasks(lib: Library): void {
+  process.stderr.write('Generated masks against FlightLLM\'s\n');
+  const hw = lib.loadHardware(VHK158);
+  const { model } = lib.loadModel(join(ROOT, 'ir', 'llama2-7b.yaml'));
+  const theirs = lib.maskDirectory(join(REFERENCE_DIR, 'ir_output', 'attention_mask'));
+  const ours = lib.generatedMasks(model, hw);
+  const density = (lookup: typeof ours) => {
+    const masks = Array.from({ length: 32 }, (_, layer) => lib.causalDensity(lookup(`attention_mask_${layer}.mask`, '')));
+    return masks.reduce((sum, value) => sum + value, 0) / masks.length;
+  };
+  for (const tokens of [512, 2048]) {
+    const ir = lib.compileModel(model, { stage: 'prefill', tokens, hardware: hw }).ir;
+    const reference = lib.simulateIr(ir, hw, { masks: theirs }).totalMs;
+    const generated = lib.simulateIr(ir, hw, { masks: ours }).totalMs;
+    record({
+      what: `prefill-${tokens}, generated masks`,
+      value: ms(generated),
+      baseline: `FlightLLM's masks ${ms(reference)}`,
+      note: `${(((generated - reference) / reference) * 100).toFixed(2)} %; kept causal blocks ${(density(ours) * 100).toFixed(1)} % vs ${(density(theirs) * 100).toFixed(1)} %`,
+    });
+  }
+}
+
 /**
  * Peak memory of a fresh process that simulates one IR file: resident set
  * from the OS, heap sampled every 2^16 instructions through the trace hook.
@@ -162,6 +197,8 @@ async function main(): Promise<void> {
   benchParsing(lib);
   benchThroughput(lib);
   benchEndToEnd(lib);
+  benchProfile();
+  benchMasks(lib);
   benchMemory();
   const table = new Table({ head: ['figure', 'measured', 'baseline (same run)', 'note'], style: { head: [], border: [], compact: true }, wordWrap: true, colWidths: [34, 40, 40, 46] });
   for (const figure of figures) table.push([figure.what, figure.value, figure.baseline, figure.note]);
