@@ -6,7 +6,24 @@
  */
 
 // Hardware descriptions
-export { loadHardware, parseHardware, checkHardware, resolveExpressions, HardwareSchema, type Hardware, type LoadHardwareOptions } from './hardware/index.js';
+export {
+  loadHardware,
+  parseHardware,
+  checkHardware,
+  resolveExpressions,
+  compileTarget,
+  HardwareSchema,
+  FlightLlmHardwareSchema,
+  DpuHostHardwareSchema,
+  HARDWARE_KINDS,
+  type Hardware,
+  type HardwareKind,
+  type FlightLlmHardware,
+  type DpuHostHardware,
+  type CompileTarget,
+  type MemoryPool,
+  type LoadHardwareOptions,
+} from './hardware/index.js';
 
 // FlightLLM IR and attention masks
 export {
@@ -28,8 +45,23 @@ export {
 } from './ir/index.js';
 
 // Models and the compiler
-export { loadModel, parseModel, modelDims, ModelSchema, type Model, type LoadedModel, type ModelDims, type AttentionMasks, type Projection } from './model/index.js';
-export { compileModel, generateMask, generatedMasks, causalDensity, irToYaml, writeIr, writeMasks, maxTokensOf, type CompileOptions, type CompiledIr, type MemoryPlan, type Stage } from './compiler/index.js';
+export {
+  loadModel,
+  parseModel,
+  modelDims,
+  ModelSchema,
+  PrecisionSchema,
+  PRECISION_PRESETS,
+  PRECISION_PRESET_NAMES,
+  type Model,
+  type LoadedModel,
+  type ModelDims,
+  type AttentionMasks,
+  type Projection,
+  type Precision,
+  type PrecisionPreset,
+} from './model/index.js';
+export { compileModel, generateMask, generatedMasks, causalDensity, irToYaml, writeIr, writeMasks, maxTokensOf, memoryUse, type CompileOptions, type CompiledIr, type MemoryPlan, type Stage } from './compiler/index.js';
 
 // Instruction set
 export {
@@ -69,8 +101,12 @@ export {
   type GenerateOptions,
 } from './instgen/index.js';
 
-// Simulation
+// Simulation: `simulate` for any hardware; `simulateIr` and `simulateDpuHost` per kind
 export {
+  simulate,
+  moduleNamesOf,
+  simulateDpuHost,
+  DPU_HOST_MODULES,
   simulateIr,
   simulateProgram,
   latencyModel,
@@ -83,7 +119,11 @@ export {
   type SimulateOptions,
   type LatencyModel,
   type TraceCallback,
+  type SimulationOptions,
 } from './simulator/index.js';
+
+// Physical lower bounds (roofline)
+export { physicalBound, irWork, type Bound, type BoundOptions, type IrWork } from './roofline/index.js';
 
 // Profiling cases and comparing with GPUs
 export {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadHardware, type Hardware } from '../src/hardware/index.js';
+import { loadHardware, type FlightLlmHardware, type Hardware } from '../src/hardware/index.js';
 import type { Layer } from '../src/ir/index.js';
 
 /** The repository root. */
@@ -22,11 +22,17 @@ export const NO_REFERENCE: string | false = existsSync(join(REFERENCE_DIR, 'ir_o
 
 export const VHK158 = join(ROOT, 'hardware', 'vhk158.yaml');
 
-let vhk158: Hardware | undefined;
+let vhk158: FlightLlmHardware | undefined;
 /** The shipped VHK158 configuration, loaded once. */
-export function vhk158Hardware(): Hardware {
-  vhk158 ??= loadHardware(VHK158);
+export function vhk158Hardware(): FlightLlmHardware {
+  vhk158 ??= flightllm(loadHardware(VHK158));
   return vhk158;
+}
+
+/** The hardware, checked to be of FlightLLM's architecture. */
+export function flightllm(hw: Hardware): FlightLlmHardware {
+  if (hw.kind !== 'flightllm') throw new Error(`expected FlightLLM hardware, got ${hw.kind}`);
+  return hw;
 }
 
 export function temporaryDirectory(): string {

@@ -1,4 +1,4 @@
-export { compileModel, maxTokensOf, gib, type CompileOptions, type CompiledIr } from './compile.js';
+export { compileModel, maxTokensOf, memoryUse, gib, type CompileOptions, type CompiledIr } from './compile.js';
 export { lower, type Stage, type LoweringInput, type Lowered } from './lower.js';
 export { generateMask, generatedMasks, causalDensity } from './masks.js';
 export { irToYaml, writeIr, writeMasks } from './write.js';

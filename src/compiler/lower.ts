@@ -1,6 +1,6 @@
-import type { Hardware } from '../hardware/index.js';
+import type { CompileTarget } from '../hardware/index.js';
 import type { Dtype, Layer, Param, Tensor } from '../ir/index.js';
-import { modelDims, type Model, type ModelDims, type Projection } from '../model/index.js';
+import { modelDims, type Model, type ModelDims, type Precision, type Projection } from '../model/index.js';
 import { AddressPlanner, bytesOf, dtypeBits, type MemoryPlan, type Placement } from './memory.js';
 
 /*
@@ -15,7 +15,7 @@ export type Stage = 'prefill' | 'decode';
 
 export interface LoweringInput {
   readonly model: Model;
-  readonly hardware: Hardware;
+  readonly target: CompileTarget;
   readonly stage: Stage;
   /** Prompt length (prefill) or context length including the new token (decode). */
   readonly tokens: number;
@@ -45,7 +45,7 @@ class Lowering {
   private readonly round: string;
   /** Rows of every activation: the prompt (prefill) or the one new token (decode). */
   private readonly rows: number;
-  private readonly precision: { weights: Dtype; activations: Dtype; kvCache: Dtype; bias: Dtype };
+  private readonly precision: Precision;
 
   constructor(private readonly input: LoweringInput) {
     this.dims = modelDims(input.model);
@@ -202,7 +202,7 @@ class Lowering {
     const param: Param[] = [this.weight(`${spec.layer}.weight`, [1, k, n], keep)];
     if (biased) param.push(this.parameter(`${spec.layer}.bias`, [1, 1, n], this.precision.bias, bytesOf(n, dtypeBits(this.precision.bias))));
     if (streams) {
-      const block = this.input.hardware.sparsity.blockSize;
+      const block = this.input.target.blockSize;
       const kept = Math.ceil(k * n * keep);
       // Metadata: a 4-bit position per kept weight. FSB: one byte per block.
       param.push(this.parameter(`${spec.layer}.meta`, [1, 1, Math.ceil(kept / 2)], 'int8', Math.ceil(kept / 2)));
@@ -226,7 +226,8 @@ class Lowering {
       type: 'layernorm',
       input: [this.act(input, shape)],
       output: [this.act(output, shape)],
-      param: [this.parameter(`${layer}.weight`, [1, 1, hidden], this.precision.weights, hidden, { sparse_flag: false, sparse_ratio: 1 })],
+      // Norm scales are kept at the activations' precision.
+      param: [this.parameter(`${layer}.weight`, [1, 1, hidden], this.precision.activations, bytesOf(hidden, dtypeBits(this.precision.activations)), { sparse_flag: false, sparse_ratio: 1 })],
       structure: { bias_flag: false, RMS_flag: true },
     });
   }
@@ -237,16 +238,24 @@ class Lowering {
 
   /** FlightLLM's mask parameter: compile-time only, so it has no address. */
   private maskParameter(l: number): Param {
-    const { maxTokens } = this.input.hardware.sparsity;
+    const { maxTokens } = this.input.target;
     const cells = maxTokens / this.input.model.mapping.maskParameterCellTokens;
     return { name: `attention_mask_${l}.mask`, shape: [this.dims.heads, cells, cells], dtype: 'bool', addr: 0 };
   }
 
-  /** A weight stored in the format it streams in: `weightStreamBits` per kept value. */
+  /**
+   * A weight stored in the format it streams in: the model's weight width, or
+   * the hardware's convention for the dtype, per kept value. The width is
+   * written into the IR (`stream_bits`) only where it departs from the convention.
+   */
   private weight(name: string, shape: Shape, keep: number): Param {
     const elements = shape.reduce((product, size) => product * size, 1);
-    const bytes = bytesOf(Math.ceil(elements * keep), this.input.hardware.calibration.weightStreamBits);
-    return this.parameter(name, shape, this.precision.weights, bytes, { sparse_flag: keep < 1, sparse_ratio: keep });
+    const convention = this.input.target.weightBits(this.precision.weights);
+    const bits = this.precision.weightBits ?? convention;
+    const bytes = bytesOf(Math.ceil(elements * keep), bits);
+    const param = this.parameter(name, shape, this.precision.weights, bytes, { sparse_flag: keep < 1, sparse_ratio: keep });
+    if (bits !== convention) param.stream_bits = bits;
+    return param;
   }
 
   private parameter(name: string, shape: Shape, dtype: Dtype, bytes: number, sparsity?: { sparse_flag: boolean; sparse_ratio: number }): Param {
@@ -285,7 +294,6 @@ class Lowering {
     return this.planner.assign({
       layers,
       kvRegionBytes: bytesOf(kvHeads * maxTokens * headDim, dtypeBits(this.precision.kvCache)),
-      capacityBytes: this.input.hardware.hbm.totalSizeGiB * 2 ** 30,
     });
   }
 }

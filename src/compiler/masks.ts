@@ -1,6 +1,6 @@
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
-import type { Hardware } from '../hardware/index.js';
+import type { FlightLlmHardware } from '../hardware/index.js';
 import type { AttentionMask, MaskLookup } from '../ir/index.js';
 import { modelDims, type AttentionMasks, type Model } from '../model/index.js';
 
@@ -75,7 +75,7 @@ function keepDensity(spec: Extract<AttentionMasks, { pattern: 'density' }>, cell
 }
 
 /** The model's mask for one layer, every head. */
-export function generateMask(model: Model, hw: Hardware, layer: number): AttentionMask {
+export function generateMask(model: Model, hw: FlightLlmHardware, layer: number): AttentionMask {
   const heads = modelDims(model).heads;
   const blocks = hw.sparsity.maxTokens / hw.sparsity.maskBlockTokens;
   const cells = new Uint8Array(heads * blocks * blocks);
@@ -91,7 +91,7 @@ export function generateMask(model: Model, hw: Hardware, layer: number): Attenti
 const LAYER_OF_MASK = /^attention_mask_(\d+)\.mask$/;
 
 /** A mask lookup that generates each layer's mask on first use. */
-export function generatedMasks(model: Model, hw: Hardware): MaskLookup {
+export function generatedMasks(model: Model, hw: FlightLlmHardware): MaskLookup {
   const made = new Map<number, AttentionMask>();
   return (parameterName) => {
     const layer = Number(LAYER_OF_MASK.exec(parameterName)?.[1] ?? Number.NaN);

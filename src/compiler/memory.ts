@@ -1,5 +1,3 @@
-import type { Hardware } from '../hardware/index.js';
-import type { Dtype } from '../ir/index.js';
 
 /*
  * Device memory: every tensor the IR names gets a real HBM address. Weights
@@ -10,16 +8,7 @@ import type { Dtype } from '../ir/index.js';
  * since layers run one after another.
  */
 
-const BITS: Record<Dtype, number> = { bool: 1, int4: 4, int8: 8, int16: 16, int32: 32, fp8: 8, fp16: 16, bf16: 16, fp32: 32 };
-
-/** Bytes `elements` values of `bits` each occupy, rounded up. */
-export function bytesOf(elements: number, bits: number): number {
-  return Math.ceil((elements * bits) / 8);
-}
-
-export function dtypeBits(dtype: Dtype): number {
-  return BITS[dtype];
-}
+export { bytesOf, dtypeBits } from '../dtype.js';
 
 /** Allocation granularity: one HBM burst. */
 const ALIGN_BYTES = 64;
@@ -36,7 +25,6 @@ export interface MemoryPlan {
   readonly kvCacheBytes: number;
   readonly activationBytes: number;
   readonly totalBytes: number;
-  readonly capacityBytes: number;
 }
 
 /** Collects where each tensor goes while the IR is built, then assigns every address at once. */
@@ -48,7 +36,7 @@ export class AddressPlanner {
   }
 
   /** Sets every requested tensor's `addr` and returns the totals. */
-  assign(layout: { layers: number; kvRegionBytes: number; capacityBytes: number }): MemoryPlan {
+  assign(layout: { layers: number; kvRegionBytes: number }): MemoryPlan {
     let weightBytes = 0;
     const activationSlots = new Map<string, number>();
     let activationBytes = 0;
@@ -68,7 +56,7 @@ export class AddressPlanner {
       if (placement.region === 'weight') nextWeight += align(placement.bytes);
     }
     const kvCacheBytes = layout.layers * 2 * kvRegion;
-    return { weightBytes, kvCacheBytes, activationBytes, totalBytes: weightBytes + kvCacheBytes + activationBytes, capacityBytes: layout.capacityBytes };
+    return { weightBytes, kvCacheBytes, activationBytes, totalBytes: weightBytes + kvCacheBytes + activationBytes };
   }
 }
 
@@ -86,9 +74,4 @@ function addressOf(
     case 'none':
       return 0;
   }
-}
-
-/** Device memory in bytes, from the hardware description. */
-export function deviceBytes(hw: Hardware): number {
-  return hw.hbm.totalSizeGiB * 2 ** 30;
 }

@@ -1,5 +1,7 @@
 import type { Issue } from '../errors.js';
-import type { Hardware } from './schema.js';
+import type { DpuHostHardware } from './dpu-host-schema.js';
+import type { Hardware } from './kinds.js';
+import type { FlightLlmHardware } from './schema.js';
 
 /*
  * Consistency rules between hardware values that the instruction generator
@@ -7,10 +9,10 @@ import type { Hardware } from './schema.js';
  * says what was expected; the checker returns every broken rule as data.
  */
 
-interface Rule {
+interface Rule<H = FlightLlmHardware> {
   readonly path: string;
   /** Undefined when the rule holds; otherwise the expectation, including the value found. */
-  readonly check: (hw: Hardware) => string | undefined;
+  readonly check: (hw: H) => string | undefined;
 }
 
 const multipleOf = (value: number, unit: number, unitName: string): string | undefined =>
@@ -93,10 +95,26 @@ const RULES: readonly Rule[] = [
   },
 ];
 
+const DPU_HOST_RULES: ReadonlyArray<Rule<DpuHostHardware>> = [
+  { path: 'card.ddr.totalSizeGiB', check: (hw) => equals(hw.card.ddr.totalSizeGiB, hw.card.ddr.channels * hw.card.ddr.channelSizeGiB, 'card.ddr.channels × card.ddr.channelSizeGiB') },
+  {
+    path: 'dpu.kernels',
+    check: (hw) => {
+      const needed = hw.dpu.kernels * hw.dpu.ddrChannelsPerKernel;
+      return needed <= hw.card.ddr.channels ? undefined : `${hw.dpu.kernels} kernels of ${hw.dpu.ddrChannelsPerKernel} DDR channels each need ${needed} channels, but card.ddr.channels is ${hw.card.ddr.channels}`;
+    },
+  },
+];
+
+const RULES_BY_KIND: { [K in Hardware['kind']]: ReadonlyArray<Rule<Extract<Hardware, { kind: K }>>> } = {
+  flightllm: RULES,
+  'dpu-host': DPU_HOST_RULES,
+};
+
 /** Every consistency rule the hardware breaks. */
 export function checkHardware(hw: Hardware): Issue[] {
   const issues: Issue[] = [];
-  for (const rule of RULES) {
+  for (const rule of RULES_BY_KIND[hw.kind] as ReadonlyArray<Rule<Hardware>>) {
     const message = rule.check(hw);
     if (message !== undefined) issues.push({ path: rule.path, message });
   }

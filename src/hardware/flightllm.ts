@@ -92,6 +92,7 @@ export function fromFlightLlmConfig(c: FlightLlmConfig, name: string, profilerDe
     parallelK: value,
   });
   return {
+    kind: 'flightllm',
     name,
     description: 'FlightLLM configuration file, mapped onto the fpga-llm-sim hardware model',
     clock: { frequencyMHz: c.CLOCK_FREQ_MHZ },
@@ -154,6 +155,7 @@ export function fromFlightLlmConfig(c: FlightLlmConfig, name: string, profilerDe
       bandwidthGiBps: c.HBM_BW_GB_PER_SEC,
       efficiency: { sameChannel: c.HBM_BW_SAME_CHANNEL_EFFICIENCY, crossChannel: c.HBM_BW_CROSS_CHANNEL_EFFICIENCY },
     },
+    precision: profilerDefaults['precision'],
     calibration: profilerDefaults['calibration'],
     compiler: profilerDefaults['compiler'],
   };

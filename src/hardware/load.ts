@@ -10,10 +10,10 @@ import { PACKAGE_ROOT, TOOL_VERSION } from '../version.js';
 import { checkHardware } from './checks.js';
 import { hasExpressions, resolveExpressions } from './expressions.js';
 import { FlightLlmConfigSchema, fromFlightLlmConfig, isFlightLlmConfig } from './flightllm.js';
-import { HardwareSchema, type Hardware } from './schema.js';
+import { HardwareSchema, withDefaultKind, type Hardware } from './kinds.js';
 
 /** Bump when the shape `loadHardware` returns changes, so cached results are not reused. */
-const CACHE_REVISION = 1;
+const CACHE_REVISION = 2;
 
 export interface LoadHardwareOptions {
   /** Reuse the validated result of an identical file; keyed by the file's content. */
@@ -41,7 +41,7 @@ export function loadHardware(path: string, options: LoadHardwareOptions = {}): H
  * notebook). Accepts the same two formats as `loadHardware`.
  */
 export function parseHardware(raw: unknown, options: { file?: string; name?: string } = {}): Hardware {
-  const tree = isFlightLlmConfig(raw) ? mapFlightLlm(raw, options) : raw;
+  const tree = isFlightLlmConfig(raw) ? mapFlightLlm(raw, options) : withDefaultKind(raw);
   let resolved = tree;
   if (hasExpressions(tree)) {
     const result = resolveExpressions(tree);

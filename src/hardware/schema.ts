@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { DTYPES } from '../dtype.js';
 
 /*
- * The hardware description of an accelerator in FlightLLM's architecture,
- * grouped by module. Keys carry their units. This is the shape after
+ * The hardware description of an accelerator in FlightLLM's architecture
+ * (`kind: flightllm`), grouped by module. Keys carry their units. This is the shape after
  * expressions (strings starting with "=") have been evaluated.
  */
 
@@ -10,6 +11,7 @@ const positive = z.number().positive();
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
 const fraction = z.number().positive().max(1);
+const Dtype = z.enum(DTYPES);
 
 /** A contiguous range of HBM channels a buffer is striped over. */
 const HbmChannels = z.strictObject({ first: nonNegativeInt, count: positiveInt });
@@ -50,7 +52,9 @@ const GlobalBuffer = z.strictObject({
 /** A single-bank buffer. */
 const SimpleBuffer = z.strictObject({ depthWords: positiveInt, widthBytes: positiveInt, hbmChannels: HbmChannels });
 
-export const HardwareSchema = z.strictObject({
+export const FlightLlmHardwareSchema = z.strictObject({
+  /** FlightLLM's accelerator architecture (the default when a file names no kind). */
+  kind: z.literal('flightllm'),
   name: z.string().min(1),
   description: z.string().optional(),
   clock: z.strictObject({ frequencyMHz: positive }),
@@ -81,11 +85,25 @@ export const HardwareSchema = z.strictObject({
     bandwidthGiBps: positive,
     efficiency: z.strictObject({ sameChannel: fraction, crossChannel: fraction }),
   }),
+  precision: z.strictObject({
+    /**
+     * Multiply-accumulate throughput of the matrix engine relative to its
+     * parallelism figures (which are stated for int8 × int8), by the
+     * activation's dtype, then the weight's (or the KV cache's). A pair that
+     * is absent is one the engine cannot multiply.
+     */
+    matrixRate: z.partialRecord(Dtype, z.partialRecord(Dtype, positive)),
+    /** Vector-engine throughput relative to `parallelK`, by the dtype of the data. */
+    vectorRate: z.partialRecord(Dtype, positive),
+  }),
   calibration: z.strictObject({
     /** Every instruction latency is divided by this factor. */
     timeDivisor: positive,
-    /** Bits per weight element streamed from HBM, whatever the IR's weight dtype says. */
-    weightStreamBits: positiveInt.max(64),
+    /**
+     * Bits each weight element streams with, by the weight's IR dtype, where
+     * that differs from the dtype's width (a weight's own `stream_bits` wins).
+     */
+    weightStreamBits: z.partialRecord(Dtype, positiveInt.max(64)).default({}),
   }),
   compiler: z.strictObject({
     /** Token counts the IR is generated at: lengths are rounded up to these multiples. */
@@ -93,5 +111,5 @@ export const HardwareSchema = z.strictObject({
   }),
 });
 
-/** A validated, frozen hardware description. */
-export type Hardware = z.infer<typeof HardwareSchema>;
+/** A validated, frozen description of an accelerator in FlightLLM's architecture. */
+export type FlightLlmHardware = z.infer<typeof FlightLlmHardwareSchema>;

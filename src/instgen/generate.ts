@@ -1,5 +1,5 @@
 import { IrError, type Issue } from '../errors.js';
-import type { Hardware } from '../hardware/index.js';
+import type { FlightLlmHardware } from '../hardware/index.js';
 import type { Ir, MaskLookup } from '../ir/index.js';
 import { Module, type ModuleId } from '../isa/index.js';
 import type { InstructionSink, LoadInstruction, MatrixInstruction, MatrixModule, MiscInstruction, StepInfo, StoreInstruction, StreamSink, SysInstruction } from './instructions.js';
@@ -43,7 +43,7 @@ export interface Program {
  * capacities and dependency depths. Collects every problem and throws one
  * IrError listing them all.
  */
-export function planProgram(ir: Ir, hw: Hardware, options: GenerateOptions = {}): Program {
+export function planProgram(ir: Ir, hw: FlightLlmHardware, options: GenerateOptions = {}): Program {
   const { steps, issues } = planSteps(ir);
   const context: GenerationContext = { hw, masks: options.masks };
   const planned: Array<{ info: StepInfo; planned: PlannedStep }> = [];
@@ -80,7 +80,7 @@ export function emitProgram(program: Program, sink: StreamSink): void {
 }
 
 /** Plans and emits in one call. */
-export function generateInstructions(ir: Ir, hw: Hardware, sink: StreamSink, options: GenerateOptions = {}): void {
+export function generateInstructions(ir: Ir, hw: FlightLlmHardware, sink: StreamSink, options: GenerateOptions = {}): void {
   emitProgram(planProgram(ir, hw, options), sink);
 }
 

@@ -42,6 +42,8 @@ export interface StoreInstruction extends Tokens {
   hbmChannel: number;
   crossChannel: boolean;
   parallelChannels: number;
+  /** Simulation: bandwidth multiplier from the data's width. */
+  bandwidthRatio: number;
 }
 
 /** MM or MV: one output tile over `kBlocks` blocks of K. */
@@ -60,6 +62,8 @@ export interface MatrixInstruction extends Tokens {
   output: boolean;
   /** Simulation: fraction of multiply-accumulates performed when `sparse`. */
   sparseRatio: number;
+  /** Simulation: engine throughput for the operands' precision, relative to int8. */
+  rate: number;
 }
 
 /** MISC: a vector operation over one row of `kBlocks` blocks. */
@@ -69,6 +73,8 @@ export interface MiscInstruction extends Tokens {
   inAAddress: number;
   inBAddress: number;
   outAddress: number;
+  /** Simulation: engine throughput for the data's precision, relative to int8. */
+  rate: number;
 }
 
 /** SYS: synchronises all modules at a layer boundary. */

@@ -9,7 +9,7 @@ import { TOOL_VERSION } from '../version.js';
 import { IrSchema, type Ir } from './schema.js';
 
 /** Bump when the shape `loadIr` returns changes, so cached results are not reused. */
-const CACHE_REVISION = 2;
+const CACHE_REVISION = 3;
 
 export interface LoadIrOptions {
   /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DTYPES } from '../dtype.js';
 
 /*
  * FlightLLM's IR format: a YAML list of layers, each with input and output
@@ -7,8 +8,7 @@ import { z } from 'zod';
  * round-trip unchanged.
  */
 
-export const DTYPES = ['bool', 'int4', 'int8', 'int16', 'int32', 'fp8', 'fp16', 'bf16', 'fp32'] as const;
-export type Dtype = (typeof DTYPES)[number];
+export { DTYPES, type Dtype } from '../dtype.js';
 
 export const TensorSchema = z.strictObject({
   name: z.string().min(1),
@@ -23,6 +23,12 @@ export const ParamSchema = TensorSchema.extend({
   sparse_flag: z.boolean().optional(),
   /** Fraction of weights kept (1 = dense). */
   sparse_ratio: z.number().positive().max(1).optional(),
+  /**
+   * Ours, not FlightLLM's: bits each element occupies in memory and streams
+   * with, where the hardware's convention for the dtype would say otherwise
+   * (calibration.weightStreamBits).
+   */
+  stream_bits: z.number().int().positive().max(64).optional(),
 });
 export type Param = z.infer<typeof ParamSchema>;
 

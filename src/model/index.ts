@@ -1,3 +1,15 @@
-export { ModelSchema, ArchitectureSchema, MappingSchema, AttentionMasksSchema, PROJECTIONS, MASK_PATTERNS, type Model, type Architecture, type Mapping, type AttentionMasks, type Projection, type MaskPattern } from './schema.js';
+export {
+  ModelSchema,
+  ArchitectureSchema,
+  MappingSchema,
+  AttentionMasksSchema,
+  PrecisionSchema,
+  PROJECTIONS,
+  MASK_PATTERNS,
+  PRECISION_PRESETS,
+  PRECISION_PRESET_NAMES,
+  type Precision,
+  type PrecisionPreset,
+  type Model, type Architecture, type Mapping, type AttentionMasks, type Projection, type MaskPattern } from './schema.js';
 export { loadModel, parseModel, checkArchitecture, type LoadedModel } from './load.js';
 export { modelDims, weightMatrices, type ModelDims } from './dims.js';

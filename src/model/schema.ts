@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DTYPES } from '../ir/schema.js';
+import { DTYPES, type Dtype } from '../dtype.js';
 
 /*
  * A model description: the architecture, with the field names of a Hugging
@@ -54,18 +54,79 @@ export const AttentionMasksSchema = z.discriminatedUnion('pattern', [
 ]);
 export type AttentionMasks = z.infer<typeof AttentionMasksSchema>;
 
+/**
+ * Named precisions: what is stored and computed for weights, activations,
+ * the KV cache and biases. `weightBits` is the width weights really stream
+ * with where it differs from the hardware's convention for their dtype.
+ */
+export const PRECISION_PRESETS = {
+  /** FlightLLM's mapping: every tensor labelled int8, weights streamed at the hardware's convention for int8 (4 bits on FlightLLM's boards). */
+  flightllm: { weights: 'int8', activations: 'int8', kvCache: 'int8', bias: 'int32' },
+  FP16: { weights: 'fp16', activations: 'fp16', kvCache: 'fp16', bias: 'fp16' },
+  /** INT8: 8-bit weights and activations, int8 KV cache. */
+  W8A8: { weights: 'int8', weightBits: 8, activations: 'int8', kvCache: 'int8', bias: 'int32' },
+  /** 4-bit weights (GPTQ/AWQ style), fp16 activations and KV cache. */
+  W4A16: { weights: 'int4', activations: 'fp16', kvCache: 'fp16', bias: 'fp16' },
+  W4A8: { weights: 'int4', activations: 'int8', kvCache: 'int8', bias: 'int32' },
+} as const satisfies Record<string, { weights: Dtype; weightBits?: number; activations: Dtype; kvCache: Dtype; bias: Dtype }>;
+export type PrecisionPreset = keyof typeof PRECISION_PRESETS;
+export const PRECISION_PRESET_NAMES = Object.keys(PRECISION_PRESETS) as PrecisionPreset[];
+/** Other names users write for the presets. */
+const PRESET_ALIASES: Readonly<Record<string, PrecisionPreset>> = { INT8: 'W8A8' };
+
+const presetName = z
+  .string()
+  .transform((name, context) => {
+    const preset = (PRESET_ALIASES[name] ?? name) as PrecisionPreset;
+    if (preset in PRECISION_PRESETS) return preset;
+    context.addIssue({ code: 'custom', message: `unknown precision "${name}"; expected one of ${[...PRECISION_PRESET_NAMES, ...Object.keys(PRESET_ALIASES)].join(', ')}` });
+    return z.NEVER;
+  });
+
+/** A precision: a preset's name, or a preset (default flightllm) with any of its fields overridden, e.g. `{ preset: W4A16, kvCache: int8 }`. */
+export const PrecisionSchema = z
+  .union([
+    presetName,
+    z.strictObject({
+      preset: presetName.optional(),
+      weights: z.enum(DTYPES).optional(),
+      /** Bits each weight element is stored and streamed with, where that differs from the hardware's convention for `weights`. */
+      weightBits: z.number().int().positive().max(32).optional(),
+      activations: z.enum(DTYPES).optional(),
+      kvCache: z.enum(DTYPES).optional(),
+      bias: z.enum(DTYPES).optional(),
+    }),
+  ])
+  .transform((value) => resolvePrecision(typeof value === 'string' ? { preset: value } : value));
+
+export interface Precision {
+  /** The preset the precision starts from. */
+  readonly preset: PrecisionPreset;
+  readonly weights: Dtype;
+  readonly weightBits: number | undefined;
+  readonly activations: Dtype;
+  readonly kvCache: Dtype;
+  readonly bias: Dtype;
+}
+
+function resolvePrecision(value: { preset?: PrecisionPreset; weights?: Dtype; weightBits?: number; activations?: Dtype; kvCache?: Dtype; bias?: Dtype }): Precision {
+  const preset = value.preset ?? 'flightllm';
+  const base: { weights: Dtype; weightBits?: number; activations: Dtype; kvCache: Dtype; bias: Dtype } = PRECISION_PRESETS[preset];
+  return {
+    preset,
+    weights: value.weights ?? base.weights,
+    weightBits: value.weightBits ?? (value.weights === undefined ? base.weightBits : undefined),
+    activations: value.activations ?? base.activations,
+    kvCache: value.kvCache ?? base.kvCache,
+    bias: value.bias ?? base.bias,
+  };
+}
+
 export const MappingSchema = z.strictObject({
   /** Longest sequence the deployment supports; at most the hardware's. */
   maxTokens: positiveInt.optional(),
-  /** IR data types of weights, activations, KV cache and biases. */
-  precision: z
-    .strictObject({
-      weights: z.enum(DTYPES).default('int8'),
-      activations: z.enum(DTYPES).default('int8'),
-      kvCache: z.enum(DTYPES).default('int8'),
-      bias: z.enum(DTYPES).default('int32'),
-    })
-    .default({ weights: 'int8', activations: 'int8', kvCache: 'int8', bias: 'int32' }),
+  /** Data types of weights, activations, KV cache and biases: a preset's name or an object. */
+  precision: PrecisionSchema.prefault('flightllm'),
   /** Projections that carry a bias in the IR; default: q, k, v when attention_bias holds. */
   biasedProjections: z.array(z.enum(PROJECTIONS)).optional(),
   /** Fraction of each projection's weights kept after pruning (1 = dense). */

@@ -1,5 +1,4 @@
 import type { Profile } from '../simulator/index.js';
-import { MODULES } from '../isa/index.js';
 import { caseLabel } from './cases.js';
 import type { Comparison } from './compare.js';
 
@@ -95,7 +94,7 @@ export function moduleBusySpec(profile: Profile, title: string): VegaLiteSpec {
       x: { field: 'kind', type: 'nominal', title: 'layer kind', sort: null },
       xOffset: { field: 'module', sort: null },
       y: { field: 'busyPercent', type: 'quantitative', title: 'module busy (% of the kind\'s time)' },
-      color: { field: 'module', type: 'nominal', title: 'module', sort: [...MODULES] },
+      color: { field: 'module', type: 'nominal', title: 'module', sort: [...profile.moduleNames] },
     },
   };
 }
@@ -104,12 +103,12 @@ export function moduleBusySpec(profile: Profile, title: string): VegaLiteSpec {
 export function moduleBusyShares(profile: Profile): Array<{ kind: string; module: string; busyPercent: number }> {
   const kinds = new Map<string, { wallMs: number; busyMs: number[] }>();
   for (const step of profile.steps) {
-    const entry = kinds.get(step.type) ?? { wallMs: 0, busyMs: MODULES.map(() => 0) };
+    const entry = kinds.get(step.type) ?? { wallMs: 0, busyMs: profile.moduleNames.map(() => 0) };
     entry.wallMs += step.endMs - step.startMs;
-    MODULES.forEach((module, index) => (entry.busyMs[index]! += step.modules[module].busyMs));
+    profile.moduleNames.forEach((module, index) => (entry.busyMs[index]! += step.modules[module]!.busyMs));
     kinds.set(step.type, entry);
   }
   return [...kinds].flatMap(([kind, entry]) =>
-    MODULES.flatMap((module, index) => (entry.busyMs[index]! > 0 ? [{ kind, module, busyPercent: (entry.busyMs[index]! / entry.wallMs) * 100 }] : [])),
+    profile.moduleNames.flatMap((module, index) => (entry.busyMs[index]! > 0 ? [{ kind, module, busyPercent: (entry.busyMs[index]! / entry.wallMs) * 100 }] : [])),
   );
 }

@@ -1,9 +1,10 @@
 import { UserError } from '../errors.js';
 import { compileModel, generatedMasks, writeIr, type Stage } from '../compiler/index.js';
-import type { Hardware } from '../hardware/index.js';
+import type { FlightLlmHardware, Hardware } from '../hardware/index.js';
 import { defaultMaskDirectory, loadIr, maskDirectory, type Ir, type MaskLookup } from '../ir/index.js';
 import type { Model } from '../model/index.js';
-import { profileToCsv, simulateIr, type Profile, type TraceCallback } from '../simulator/index.js';
+import { physicalBound, type Bound } from '../roofline/index.js';
+import { profileToCsv, simulate, type Profile, type TraceCallback } from '../simulator/index.js';
 import { ContentCache } from '../util/cache.js';
 
 /*
@@ -41,12 +42,13 @@ export type SimulationJob = IrFileJob | CompileJob;
 
 /** A job's outcome as data: errors cannot keep their class across threads. */
 export type SimulationOutcome =
-  | { readonly ok: true; readonly label: string; readonly profile: Profile; readonly csv: string; readonly elapsedMs: number }
+  | { readonly ok: true; readonly label: string; readonly profile: Profile; readonly bound: Bound; readonly csv: string; readonly elapsedMs: number }
   | { readonly ok: false; readonly label: string; readonly userError: boolean; readonly message: string };
 
 interface Prepared {
   readonly ir: Ir;
-  readonly masks: MaskLookup;
+  /** Undefined where the hardware runs attention densely (no masks needed). */
+  readonly masks: MaskLookup | undefined;
   readonly file?: string;
 }
 
@@ -54,18 +56,20 @@ const PREPARE: { [K in SimulationJob['kind']]: (job: Extract<SimulationJob, { ki
   'ir-file': (job) => {
     const cache = job.cacheDir === undefined ? undefined : new ContentCache(job.cacheDir);
     const ir = loadIr(job.irPath, cache === undefined ? {} : { cache });
-    return { ir, masks: maskDirectory(job.masksDir ?? defaultMaskDirectory(job.irPath)), file: job.irPath };
+    const masks = job.hardware.kind === 'flightllm' ? maskDirectory(job.masksDir ?? defaultMaskDirectory(job.irPath)) : undefined;
+    return { ir, masks, file: job.irPath };
   },
   compile: (job) => {
     const { ir } = compileModel(job.model, { stage: job.stage, tokens: job.tokens, hardware: job.hardware, pad: false });
     if (job.irOutput !== undefined) writeIr(job.irOutput, ir);
+    if (job.hardware.kind !== 'flightllm') return { ir, masks: undefined };
     return { ir, masks: job.masksDir === undefined ? cachedGeneratedMasks(job.model, job.hardware) : maskDirectory(job.masksDir) };
   },
 };
 
 /** Generated masks are deterministic: a worker makes each model's masks once. */
 const generated = new Map<string, MaskLookup>();
-function cachedGeneratedMasks(model: Model, hw: Hardware): MaskLookup {
+function cachedGeneratedMasks(model: Model, hw: FlightLlmHardware): MaskLookup {
   const key = JSON.stringify([model, hw.name, hw.sparsity]);
   let lookup = generated.get(key);
   if (lookup === undefined) {
@@ -88,11 +92,26 @@ export function runSimulationJob(job: SimulationJob, hooks: { trace?: TraceCallb
   const label = jobLabel(job);
   try {
     const prepared = (PREPARE[job.kind] as (job: SimulationJob) => Prepared)(job);
-    const profile = simulateIr(prepared.ir, job.hardware, { masks: prepared.masks, file: prepared.file, trace: hooks.trace });
-    return { ok: true, label, profile, csv: profileToCsv(profile), elapsedMs: performance.now() - started };
+    const profile = simulate(prepared.ir, job.hardware, { masks: prepared.masks, file: prepared.file, trace: hooks.trace });
+    const bound = physicalBound(prepared.ir, job.hardware, { masks: prepared.masks });
+    checkAboveBound(profile, bound, label);
+    return { ok: true, label, profile, bound, csv: profileToCsv(profile), elapsedMs: performance.now() - started };
   } catch (error) {
     if (error instanceof UserError) return { ok: false, label, userError: true, message: error.message };
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
     return { ok: false, label, userError: false, message: `internal error while simulating ${label}: ${message}` };
   }
+}
+
+/** Allowance for rounding when a latency equals its bound. */
+const BOUND_TOLERANCE = 1e-9;
+
+/** No schedule beats the physical bound: a latency below it is a bug, never a result. */
+function checkAboveBound(profile: Profile, bound: Bound, label: string): void {
+  if (profile.totalMs >= bound.boundMs * (1 - BOUND_TOLERANCE)) return;
+  throw new Error(
+    `${label}: the simulated ${profile.totalMs} ms is below the physical bound of ${bound.boundMs} ms ` +
+      `(${bound.bytes} bytes at ${bound.peakBandwidthGBps} GB/s, ${bound.macs} MACs at ${bound.peakTmacs} TMAC/s): ` +
+      'the simulator, or a calibration that makes the hardware faster than its peak, is wrong',
+  );
 }

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import type { Hardware } from '../hardware/index.js';
+import { compileTarget, type Hardware } from '../hardware/index.js';
 import type { Model } from '../model/index.js';
 import { maxTokensOf, writeMasks } from '../compiler/index.js';
 import { contentHash } from '../util/hash.js';
@@ -54,6 +54,8 @@ export interface ProfileOptions {
 export interface CaseResult {
   readonly case: Case;
   readonly fpga: CaseFigures;
+  /** The physical bound of the same case: no schedule on this hardware is faster. */
+  readonly bound: CaseFigures;
   readonly gpu: Readonly<Record<string, CaseFigures | undefined>>;
 }
 
@@ -61,29 +63,36 @@ export interface ProfileResult {
   readonly cases: readonly CaseResult[];
   /** Simulated latency of every length used, ms. */
   readonly latencies: Readonly<Record<Stage, Readonly<Record<number, number>>>>;
+  /** Physical bound of every length used, ms. */
+  readonly bounds: Readonly<Record<Stage, Readonly<Record<number, number>>>>;
   readonly simulated: number;
   readonly reused: number;
 }
 
 /** Bump when what is cached per length changes. */
-const RESULT_REVISION = 1;
+const RESULT_REVISION = 2;
 
 export async function profileCases(options: ProfileOptions): Promise<ProfileResult> {
   const { hardware, cases } = options;
-  checkCases(cases, options.source.kind === 'model' ? maxTokensOf(options.source.model, hardware) : hardware.sparsity.maxTokens);
-  const padding: Padding = options.exact === true ? { prefill: 1, decode: 1 } : hardware.compiler.padTokens;
+  const target = compileTarget(hardware);
+  checkCases(cases, options.source.kind === 'model' ? maxTokensOf(options.source.model, hardware) : target.maxTokens);
+  const padding: Padding = options.exact === true ? { prefill: 1, decode: 1 } : target.padTokens;
   const needed = lengthsNeeded(cases, padding);
   const lengths = (['prefill', 'decode'] as const).flatMap((stage) => needed[stage].map((tokens) => ({ stage, tokens })));
   const work = (SOURCES[options.source.kind] as (source: ProfileSource, hw: Hardware, lengths: Lengths) => LengthWork[])(options.source, hardware, lengths).map((item) =>
     options.irOutput !== undefined && item.job.kind === 'compile' ? { ...item, job: { ...item.job, irOutput: join(options.irOutput, `${item.name}.yaml`) } } : item,
   );
-  if (options.irOutput !== undefined && options.source.kind === 'model' && options.source.masksDir === undefined) {
+  if (options.irOutput !== undefined && options.source.kind === 'model' && options.source.masksDir === undefined && hardware.kind === 'flightllm') {
     writeMasks(join(options.irOutput, 'attention_mask'), options.source.model, hardware);
   }
   const latencies: Record<Stage, Record<number, number>> = { prefill: {}, decode: {} };
+  const bounds: Record<Stage, Record<number, number>> = { prefill: {}, decode: {} };
   const todo = work.filter((item) => {
     const stored = options.results?.lookup(item.name, item.key);
-    if (stored !== undefined) latencies[item.stage][item.tokens] = stored;
+    if (stored !== undefined) {
+      latencies[item.stage][item.tokens] = stored.totalMs;
+      bounds[item.stage][item.tokens] = stored.boundMs;
+    }
     return stored === undefined;
   });
   const outcomes = await runSimulationJobs(
@@ -95,7 +104,8 @@ export async function profileCases(options: ProfileOptions): Promise<ProfileResu
       const item = todo[index]!;
       if (!outcome.ok) throw outcome.userError ? new UserError({ what: outcome.message }) : new Error(outcome.message);
       latencies[item.stage][item.tokens] = outcome.profile.totalMs;
-      options.results?.store(item.name, item.key, { csv: outcome.csv, totalMs: outcome.profile.totalMs });
+      bounds[item.stage][item.tokens] = outcome.bound.boundMs;
+      options.results?.store(item.name, item.key, { csv: outcome.csv, totalMs: outcome.profile.totalMs, boundMs: outcome.bound.boundMs });
     });
   } finally {
     options.results?.flush();
@@ -103,9 +113,10 @@ export async function profileCases(options: ProfileOptions): Promise<ProfileResu
   const results = cases.map((c) => ({
     case: c,
     fpga: caseFigures(c, (stage, tokens) => latencies[stage][tokens]!, padding),
+    bound: caseFigures(c, (stage, tokens) => bounds[stage][tokens]!, padding),
     gpu: Object.fromEntries((options.gpus ?? []).map((gpu) => [gpu.label, gpuFigures(gpu, c)])),
   }));
-  return { cases: results, latencies, simulated: todo.length, reused: work.length - todo.length };
+  return { cases: results, latencies, bounds, simulated: todo.length, reused: work.length - todo.length };
 }
 
 interface LengthWork {
@@ -167,7 +178,7 @@ function maskDigest(directory: string): string {
 
 function checkCases(cases: readonly Case[], maxTokens: number): void {
   for (const c of cases) {
-    if (c.batch !== 1) throw new UserError({ what: `case ${caseLabel(c)}: the FlightLLM design runs batch 1, got batch ${c.batch}` });
+    if (c.batch !== 1) throw new UserError({ what: `case ${caseLabel(c)}: the simulator models batch-1 inference, got batch ${c.batch}` });
     if (c.prompt + c.generated > maxTokens) throw new UserError({ what: `case ${caseLabel(c)}: prompt + generated = ${c.prompt + c.generated} tokens exceeds the maximum of ${maxTokens}` });
   }
 }

@@ -6,16 +6,21 @@ import { writeFileAtomic } from '../util/files.js';
  * Per-length results kept where FlightLLM keeps them: one profiler CSV per
  * IR, `profiler_output/<model>_<stage>_token_<N>.csv`. Beside them,
  * `.inputs.json` records, per CSV, the content hash of everything it was
- * computed from and its end-to-end latency at full precision (the CSV prints
- * six decimals). A result is reused only when that hash matches the present
+ * computed from, its end-to-end latency at full precision (the CSV prints
+ * six decimals) and its physical bound. A result is reused only when that hash matches the present
  * inputs, never because the file exists.
  */
 
 const MANIFEST = '.inputs.json';
 
-interface Entry {
-  readonly key: string;
+/** What is kept of one length besides its CSV. */
+export interface StoredResult {
   readonly totalMs: number;
+  readonly boundMs: number;
+}
+
+interface Entry extends StoredResult {
+  readonly key: string;
 }
 
 export class ResultStore {
@@ -30,16 +35,16 @@ export class ResultStore {
     this.manifest = readManifest(join(directory, MANIFEST));
   }
 
-  /** The stored end-to-end latency of `name`, if it was computed from inputs hashing to `key`. */
-  lookup(name: string, key: string): number | undefined {
+  /** The stored latency and bound of `name`, if they were computed from inputs hashing to `key`. */
+  lookup(name: string, key: string): StoredResult | undefined {
     const entry = this.manifest[name];
     if (this.force || entry?.key !== key || !existsSync(this.csvPath(name))) return undefined;
-    return entry.totalMs;
+    return { totalMs: entry.totalMs, boundMs: entry.boundMs };
   }
 
-  store(name: string, key: string, result: { csv: string; totalMs: number }): void {
+  store(name: string, key: string, result: StoredResult & { csv: string }): void {
     writeFileAtomic(this.csvPath(name), result.csv);
-    this.manifest[name] = { key, totalMs: result.totalMs };
+    this.manifest[name] = { key, totalMs: result.totalMs, boundMs: result.boundMs };
     this.changed = true;
   }
 
@@ -58,7 +63,7 @@ function readManifest(path: string): Record<string, Entry> {
   try {
     const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
     if (typeof parsed !== 'object' || parsed === null) return {};
-    const entries = Object.entries(parsed).filter(([, entry]) => typeof entry?.key === 'string' && typeof entry?.totalMs === 'number');
+    const entries = Object.entries(parsed).filter(([, entry]) => typeof entry?.key === 'string' && typeof entry?.totalMs === 'number' && typeof entry?.boundMs === 'number');
     return Object.fromEntries(entries) as Record<string, Entry>;
   } catch {
     return {};

@@ -1,9 +1,9 @@
-import { MODULES } from '../isa/index.js';
 import { formatFixed } from '../util/format.js';
 import type { Profile } from './simulate.js';
 
 /*
- * FlightLLM's profiler CSV: one row per module in ISA order, then TOTAL.
+ * FlightLLM's profiler CSV: one row per module in ISA order (or in the
+ * profile's module order for other kinds of hardware), then TOTAL.
  * `part_time` is the module's busy time in ms, `part_time_ratio` its share
  * of the end-to-end latency in percent; TOTAL's `part_time` is the latency.
  * Numbers are printed like C's printf("%f"), as FlightLLM's Python does.
@@ -14,8 +14,8 @@ export const PROFILE_CSV_HEADER = 'inst_type,inst_cnt,part_time,part_time_ratio'
 /** The profile as FlightLLM's CSV, byte for byte. */
 export function profileToCsv(profile: Profile): string {
   const lines = [PROFILE_CSV_HEADER];
-  for (const name of MODULES) {
-    const { count, busyMs } = profile.modules[name];
+  for (const name of profile.moduleNames) {
+    const { count, busyMs } = profile.modules[name]!;
     lines.push(count > 0 ? `${name},${count},${formatFixed(busyMs)},${formatFixed((busyMs / profile.totalMs) * 100)}` : `${name},${count},0,0`);
   }
   lines.push(`TOTAL,${profile.instructionCount},${formatFixed(profile.totalMs)},100`);

@@ -1,4 +1,4 @@
-import type { Hardware } from '../hardware/index.js';
+import type { FlightLlmHardware } from '../hardware/index.js';
 import type { LoadInstruction, MatrixInstruction, MatrixModule, MiscInstruction, StoreInstruction } from '../instgen/index.js';
 import { Module, type MiscOperation } from '../isa/index.js';
 
@@ -22,7 +22,7 @@ const MS_PER_SECOND = 1e3;
 /** Cycles a SYS instruction takes. */
 const SYS_CYCLES = 1;
 
-export function latencyModel(hw: Hardware): LatencyModel {
+export function latencyModel(hw: FlightLlmHardware): LatencyModel {
   const clockPeriodMs = (1 / hw.clock.frequencyMHz) * 1e-3;
   const channelBytesPerSecond = (hw.hbm.bandwidthGiBps * BYTES_PER_GIB) / hw.hbm.channels;
   const { sameChannel, crossChannel } = hw.hbm.efficiency;
@@ -40,7 +40,7 @@ export function latencyModel(hw: Hardware): LatencyModel {
       let bytesPerSecond: number;
       if (i.zeroFill) {
         // Zeros are written at the full A-buffer width per cycle, no HBM read.
-        bytesPerSecond = ((zeroFillBytesPerCycle * i.parallelChannels) / clockPeriodMs) * MS_PER_SECOND;
+        bytesPerSecond = ((zeroFillBytesPerCycle * i.parallelChannels) / clockPeriodMs) * MS_PER_SECOND * i.bandwidthRatio;
       } else {
         const efficiency = (i.crossChannel ? crossChannel : sameChannel) * i.bandwidthRatio;
         bytesPerSecond = channelBytesPerSecond * i.parallelChannels * efficiency;
@@ -48,18 +48,18 @@ export function latencyModel(hw: Hardware): LatencyModel {
       return ((i.lengthBytes / bytesPerSecond) * MS_PER_SECOND) / divisor;
     },
     store(i) {
-      const bytesPerSecond = i.crossChannel ? channelBytesPerSecond * crossChannel : channelBytesPerSecond * sameChannel * i.parallelChannels;
+      const bytesPerSecond = (i.crossChannel ? channelBytesPerSecond * crossChannel : channelBytesPerSecond * sameChannel * i.parallelChannels) * i.bandwidthRatio;
       return ((i.lengthBytes / bytesPerSecond) * MS_PER_SECOND) / divisor;
     },
     matrix(module, i) {
       const engine = module === Module.MM ? mm : mv;
       let work = engine.workPerKBlock * i.kBlocks;
       if (i.sparse) work *= i.sparseRatio;
-      return ((work / engine.macs) * clockPeriodMs) / divisor;
+      return ((work / (engine.macs * i.rate)) * clockPeriodMs) / divisor;
     },
     misc(i) {
       const op = vector[i.operation];
-      const cycles = ((i.kBlocks * block) / op.parallelK) * op.passes;
+      const cycles = ((i.kBlocks * block) / (op.parallelK * i.rate)) * op.passes;
       return (cycles * clockPeriodMs) / divisor;
     },
     sys() {
@@ -73,7 +73,7 @@ function macsPerCycle(p: { n: number; k: number; m: number }): number {
 }
 
 /** The vector-engine settings each MISC operation runs with. */
-function vectorOps(hw: Hardware): Record<MiscOperation, { parallelK: number; passes: number }> {
+function vectorOps(hw: FlightLlmHardware): Record<MiscOperation, { parallelK: number; passes: number }> {
   return {
     eltwise_add: hw.vpe.eltwise,
     eltwise_mul: hw.vpe.eltwise,

@@ -1,4 +1,4 @@
-import type { Hardware } from '../hardware/index.js';
+import type { FlightLlmHardware } from '../hardware/index.js';
 import { emitProgram, planProgram, type GenerateOptions, type Program } from '../instgen/index.js';
 import type { LoadInstruction, MatrixInstruction, MatrixModule, MiscInstruction, StepInfo, StoreInstruction, StreamSink, SysInstruction } from '../instgen/index.js';
 import type { Ir } from '../ir/index.js';
@@ -19,14 +19,21 @@ export interface StepProfile {
   readonly type: string;
   readonly startMs: number;
   readonly endMs: number;
-  readonly modules: Readonly<Record<ModuleName, ModuleFigures>>;
+  readonly modules: Readonly<Record<string, ModuleFigures>>;
 }
 
-/** What a simulation reports: per-module totals, the end-to-end latency and per-step figures. */
+/**
+ * What a simulation reports: per-module totals, the end-to-end latency and
+ * per-step figures. Modules depend on the kind of hardware: FlightLLM's ISA
+ * modules (LD, ST, MM, MV, MISC, SYS), or DPU, HOST and PCIE.
+ */
 export interface Profile {
   readonly totalMs: number;
+  /** Instructions, or operations where the hardware is modelled operator by operator. */
   readonly instructionCount: number;
-  readonly modules: Readonly<Record<ModuleName, ModuleFigures>>;
+  /** Module names in report order. */
+  readonly moduleNames: readonly string[];
+  readonly modules: Readonly<Record<string, ModuleFigures>>;
   readonly steps: readonly StepProfile[];
 }
 
@@ -40,12 +47,12 @@ export interface SimulateOptions extends GenerateOptions {
  * runs it one step at a time so that no more than a step's instructions are
  * ever held in memory.
  */
-export function simulateIr(ir: Ir, hw: Hardware, options: SimulateOptions = {}): Profile {
+export function simulateIr(ir: Ir, hw: FlightLlmHardware, options: SimulateOptions = {}): Profile {
   return simulateProgram(planProgram(ir, hw, options), hw, options);
 }
 
 /** Simulates an already planned program. */
-export function simulateProgram(program: Program, hw: Hardware, options: { trace?: TraceCallback } = {}): Profile {
+export function simulateProgram(program: Program, hw: FlightLlmHardware, options: { trace?: TraceCallback } = {}): Profile {
   const engine = new Engine(program.steps.length, options.trace);
   const sink = new SimulationSink(engine, latencyModel(hw));
   emitProgram(program, sink);
@@ -59,7 +66,7 @@ export function simulateProgram(program: Program, hw: Hardware, options: { trace
   });
   const modules = figures((module) => ({ count: result.counts[module]!, busyMs: result.busyMs[module]! }));
   const instructionCount = result.counts.reduce((sum, count) => sum + count, 0);
-  return { totalMs: result.totalMs, instructionCount, modules, steps };
+  return { totalMs: result.totalMs, instructionCount, moduleNames: MODULES, modules, steps };
 }
 
 function figures(of: (module: ModuleId) => ModuleFigures): Record<ModuleName, ModuleFigures> {

@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { MODULE_COUNT, MODULES } from '../isa/index.js';
+import { MODULES } from '../isa/index.js';
 import type { TraceCallback } from './engine.js';
 import type { StepProfile } from './simulate.js';
 
@@ -15,13 +15,14 @@ import type { StepProfile } from './simulate.js';
 export interface TraceOptions {
   /** Name of the traced process, e.g. the hardware. */
   readonly processName: string;
+  /** Track names by module index; default FlightLLM's ISA modules. */
+  readonly moduleNames?: readonly string[] | undefined;
   /** Only instructions overlapping [start, end) ms are written. */
   readonly windowMs?: readonly [number, number] | undefined;
   /** At most this many instruction slices are written. */
   readonly maxEvents?: number | undefined;
 }
 
-const STEP_TRACK = MODULE_COUNT;
 const FLUSH_BYTES = 1 << 16;
 const US_PER_MS = 1000;
 
@@ -35,6 +36,9 @@ export class TraceWriter {
   private first = true;
   private readonly window: readonly [number, number];
   private readonly maxEvents: number;
+  private readonly moduleNames: readonly string[];
+  /** The track of steps, after the modules' tracks. */
+  private readonly stepTrack: number;
 
   constructor(
     private readonly path: string,
@@ -45,10 +49,12 @@ export class TraceWriter {
     this.fd = openSync(this.temporary, 'w');
     this.window = options.windowMs ?? [0, Infinity];
     this.maxEvents = options.maxEvents ?? Infinity;
+    this.moduleNames = options.moduleNames ?? MODULES;
+    this.stepTrack = this.moduleNames.length;
     this.buffer = '{"traceEvents":[';
     this.event({ name: 'process_name', ph: 'M', pid: 1, args: { name: options.processName } });
-    MODULES.forEach((name, tid) => this.event({ name: 'thread_name', ph: 'M', pid: 1, tid, args: { name } }));
-    this.event({ name: 'thread_name', ph: 'M', pid: 1, tid: STEP_TRACK, args: { name: 'steps' } });
+    this.moduleNames.forEach((name, tid) => this.event({ name: 'thread_name', ph: 'M', pid: 1, tid, args: { name } }));
+    this.event({ name: 'thread_name', ph: 'M', pid: 1, tid: this.stepTrack, args: { name: 'steps' } });
   }
 
   /** The engine's per-instruction hook. */
@@ -59,14 +65,14 @@ export class TraceWriter {
       return;
     }
     this.written++;
-    this.event({ name: MODULES[module], cat: 'instruction', ph: 'X', ts: startMs * US_PER_MS, dur: (endMs - startMs) * US_PER_MS, pid: 1, tid: module, args: { step } });
+    this.event({ name: this.moduleNames[module], cat: 'instruction', ph: 'X', ts: startMs * US_PER_MS, dur: (endMs - startMs) * US_PER_MS, pid: 1, tid: module, args: { step } });
   };
 
   /** Writes the step track and renames the file into place. */
   finish(steps: readonly StepProfile[]): void {
     for (const step of steps) {
       if (step.endMs < this.window[0] || step.startMs >= this.window[1]) continue;
-      this.event({ name: step.name, cat: step.type, ph: 'X', ts: step.startMs * US_PER_MS, dur: (step.endMs - step.startMs) * US_PER_MS, pid: 1, tid: STEP_TRACK, args: { step: step.index } });
+      this.event({ name: step.name, cat: step.type, ph: 'X', ts: step.startMs * US_PER_MS, dur: (step.endMs - step.startMs) * US_PER_MS, pid: 1, tid: this.stepTrack, args: { step: step.index } });
     }
     this.buffer += `],"displayTimeUnit":"ms","otherData":{"generator":"fpga-llm-sim","droppedInstructions":${this.dropped}}}\n`;
     this.flush();

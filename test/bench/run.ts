@@ -76,8 +76,8 @@ function benchThroughput(lib: Library): void {
   for (const [name, repeats] of [['llama2_decode_token_1024', 31], ['llama2_prefill_token_128', 9], ['llama2_prefill_token_2048', 3]] as const) {
     const ir = lib.loadIr(irFile(name));
     let instructions = 0;
-    lib.simulateIr(ir, hw, { masks });
-    const elapsed = timeMs(() => (instructions = lib.simulateIr(ir, hw, { masks }).instructionCount), repeats);
+    lib.simulate(ir, hw, { masks });
+    const elapsed = timeMs(() => (instructions = lib.simulate(ir, hw, { masks }).instructionCount), repeats);
     record({ what: `simulate ${name}`, value: `${(instructions / elapsed / 1000).toFixed(1)} M instructions/s`, baseline: '', note: `${instructions} instructions in ${ms(elapsed)} (target ≥ 20 M/s per core)` });
   }
 }
@@ -109,7 +109,7 @@ function benchEndToEnd(lib: Library): void {
     const cold = median([0, 1, 2].map(() => cliWallMs([...args, '--no-cache'], env)));
     cliWallMs(args, env);
     const warm = median([0, 1, 2].map(() => cliWallMs(args, env)));
-    const inProcess = timeMs(() => lib.profileToCsv(lib.simulateIr(lib.loadIr(irFile(name), { cache }), hw, { masks })), 9);
+    const inProcess = timeMs(() => lib.profileToCsv(lib.simulate(lib.loadIr(irFile(name), { cache }), hw, { masks })), 9);
     const reference = referenceMs(name);
     const baseline = typeof reference === 'number' ? `FlightLLM profiler ${ms(reference)}` : reference;
     const ratio = (ours: number) => (typeof reference === 'number' ? `${(reference / ours).toFixed(0)}×` : '?');
@@ -133,6 +133,7 @@ function benchProfile(): void {
 function benchMasks(lib: Library): void {
   process.stderr.write('Generated masks against FlightLLM\'s\n');
   const hw = lib.loadHardware(VHK158);
+  if (hw.kind !== 'flightllm') throw new Error(`${VHK158} is not FlightLLM hardware`);
   const { model } = lib.loadModel(join(ROOT, 'ir', 'llama2-7b.yaml'));
   const theirs = lib.maskDirectory(join(REFERENCE_DIR, 'ir_output', 'attention_mask'));
   const ours = lib.generatedMasks(model, hw);
@@ -142,8 +143,8 @@ function benchMasks(lib: Library): void {
   };
   for (const tokens of [512, 2048]) {
     const ir = lib.compileModel(model, { stage: 'prefill', tokens, hardware: hw }).ir;
-    const reference = lib.simulateIr(ir, hw, { masks: theirs }).totalMs;
-    const generated = lib.simulateIr(ir, hw, { masks: ours }).totalMs;
+    const reference = lib.simulate(ir, hw, { masks: theirs }).totalMs;
+    const generated = lib.simulate(ir, hw, { masks: ours }).totalMs;
     record({
       what: `prefill-${tokens}, generated masks`,
       value: ms(generated),
@@ -166,7 +167,7 @@ function memoryOf(name: string, simulate: boolean): { rssMB: number; heapMB: num
     let heap = process.memoryUsage().heapUsed, n = 0, count = 0;
     if (${simulate}) {
       const masks = lib.maskDirectory(${JSON.stringify(join(REFERENCE_DIR, 'ir_output', 'attention_mask'))});
-      count = lib.simulateIr(ir, hw, { masks, trace: () => { if ((++n & 0xffff) === 0) heap = Math.max(heap, process.memoryUsage().heapUsed); } }).instructionCount;
+      count = lib.simulate(ir, hw, { masks, trace: () => { if ((++n & 0xffff) === 0) heap = Math.max(heap, process.memoryUsage().heapUsed); } }).instructionCount;
     }
     heap = Math.max(heap, process.memoryUsage().heapUsed);
     console.log(JSON.stringify({ rssMB: process.resourceUsage().maxRSS / 1024, heapMB: heap / 2 ** 20, instructions: count }));`;

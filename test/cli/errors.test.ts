@@ -140,9 +140,9 @@ const CASES: readonly Case[] = [
     output: join(work, 'long'),
   },
   {
-    name: 'a model that does not fit in device memory',
+    name: 'a model that does not fit in the memory of the board',
     args: ['compile', '--model', join(ROOT, 'ir', 'qwen2.5-32b.yaml'), '--stage', 'decode', '--tokens', '2048', '--out', join(work, 'big')],
-    message: /Qwen2\.5-32B does not fit in device memory: it needs \d+\.\d\d GiB of weights \+ .* and vhk158 has 8\.00 GiB/,
+    message: /Qwen2\.5-32B does not fit in HBM of vhk158: it needs \d+\.\d\d GiB of weights \+ .* and vhk158 has 8\.00 GiB/,
     output: join(work, 'big'),
   },
   { name: 'an unknown stage', args: ['compile', '--model', join(ROOT, 'ir', 'llama2-7b.yaml'), '--stage', 'train', '--tokens', '4', '--out', work], message: /option '--stage <stage>' argument 'train' is invalid\. expected prefill or decode/ },

@@ -67,7 +67,7 @@ describe('fpga-llm-sim compile', () => {
     assert.equal(compiled.code, 0, compiled.stderr);
     assert.match(compiled.stderr, /wrote .*tiny_prefill_token_256\.yaml/);
     assert.match(compiled.stderr, /wrote 2 masks \(local\+sink\)/);
-    assert.match(compiled.stderr, /device memory \d+\.\d\d GiB of 8\.00 GiB/);
+    assert.match(compiled.stderr, /memory: HBM \d+\.\d\d GiB of 8\.00 GiB/);
     const simulated = await runCli(['simulate', '--hardware', VHK158, '--ir', join(out, 'tiny_prefill_token_256.yaml')], { env });
     assert.equal(simulated.code, 0, simulated.stderr);
     assert.match(simulated.stdout, /^inst_type,inst_cnt,part_time,part_time_ratio\n/);

@@ -6,7 +6,7 @@ import { dump, load as parseYamlText } from 'js-yaml';
 import { ConfigError } from '../../src/errors.js';
 import { loadHardware, parseHardware, resolveExpressions } from '../../src/hardware/index.js';
 import { ContentCache } from '../../src/util/cache.js';
-import { NO_REFERENCE, REFERENCE_DIR, temporaryDirectory, VHK158 } from '../helpers.js';
+import { flightllm, NO_REFERENCE, REFERENCE_DIR, temporaryDirectory, VHK158 } from '../helpers.js';
 
 /** The shipped VHK158 file as a plain object, to mutate in tests. */
 function vhk158Tree(): Record<string, any> {
@@ -25,7 +25,7 @@ function configError(run: () => unknown): ConfigError {
 
 describe('loading hardware', () => {
   test('the shipped VHK158 file evaluates its expressions into plain numbers', () => {
-    const hw = loadHardware(VHK158);
+    const hw = flightllm(loadHardware(VHK158));
     assert.equal(hw.buffers.a.channelWidthBytes.matrixMatrix, 16 * 16);
     assert.equal(hw.buffers.b.widthBytes.matrixMatrix, 2 * 16);
     assert.equal(hw.buffers.meta.widthBytes, 16);
@@ -33,10 +33,13 @@ describe('loading hardware', () => {
     assert.ok(Object.isFrozen(hw.buffers.a));
   });
 
-  test('FlightLLM config.yaml describes the same machine as hardware/vhk158.yaml', { skip: NO_REFERENCE }, () => {
-    const ours = loadHardware(VHK158);
-    const theirs = loadHardware(join(REFERENCE_DIR, 'config.yaml'));
-    assert.deepEqual({ ...theirs, name: '', description: '' }, { ...ours, name: '', description: '' });
+  test('FlightLLM config.yaml describes the same machine as hardware/vhk158.yaml; ours adds rates for other precisions', { skip: NO_REFERENCE }, () => {
+    const ours = flightllm(loadHardware(VHK158));
+    const theirs = flightllm(loadHardware(join(REFERENCE_DIR, 'config.yaml')));
+    assert.deepEqual({ ...theirs, name: '', description: '', precision: undefined }, { ...ours, name: '', description: '', precision: undefined });
+    assert.deepEqual(theirs.precision, { matrixRate: { int8: { int8: 1 } }, vectorRate: { int8: 1 } });
+    assert.equal(ours.precision.matrixRate.int8?.int8, 1);
+    assert.equal(ours.precision.vectorRate.int8, 1);
   });
 
   test('a FlightLLM config without one of its keys is refused, naming the key', () => {
@@ -113,7 +116,7 @@ describe('loading hardware', () => {
     const edited = vhk158Tree();
     edited['clock'].frequencyMHz = 300;
     writeFileSync(file, dump(edited));
-    assert.equal(loadHardware(file, { cache }).clock.frequencyMHz, 300);
+    assert.equal(flightllm(loadHardware(file, { cache })).clock.frequencyMHz, 300);
   });
 });
 

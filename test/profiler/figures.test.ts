@@ -67,7 +67,7 @@ describe('figures', () => {
       endMs,
       modules: Object.fromEntries(MODULES.map((m) => [m, { count: busy[m] === undefined ? 0 : 1, busyMs: busy[m] ?? 0 }])) as StepProfile['modules'],
     });
-    const profile = { totalMs: 10, instructionCount: 0, modules: {} as Profile['modules'], steps: [step('linear_mv', 0, 4, { LD: 3, MV: 4 }), step('linear_mv', 4, 8, { LD: 1 }), step('concat', 8, 10, { LD: 2 })] };
+    const profile = { totalMs: 10, instructionCount: 0, moduleNames: MODULES, modules: {} as Profile['modules'], steps: [step('linear_mv', 0, 4, { LD: 3, MV: 4 }), step('linear_mv', 4, 8, { LD: 1 }), step('concat', 8, 10, { LD: 2 })] };
     assert.deepEqual(moduleBusyShares(profile), [
       { kind: 'linear_mv', module: 'LD', busyPercent: 50 },
       { kind: 'linear_mv', module: 'MV', busyPercent: 50 },
@@ -79,6 +79,7 @@ describe('figures', () => {
     const profile = {
       totalMs: 4,
       instructionCount: 2,
+      moduleNames: MODULES,
       modules: {} as Profile['modules'],
       steps: [{ index: 0, name: 'x', type: 'linear_mv', startMs: 0, endMs: 4, modules: Object.fromEntries(MODULES.map((m) => [m, { count: 1, busyMs: m === 'LD' || m === 'MV' ? 2 : 0 }])) as StepProfile['modules'] }],
     };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { parseHardware } from '../../src/hardware/index.js';
+import { parseHardware, type Hardware } from '../../src/hardware/index.js';
 import { parseModel } from '../../src/model/index.js';
 import { profileCases, ResultStore } from '../../src/profiler/index.js';
 import { temporaryDirectory, vhk158Hardware } from '../helpers.js';
@@ -17,11 +17,11 @@ describe('stored results', () => {
   test('a result is reused only under the key it was stored with', () => {
     const directory = temporaryDirectory();
     const store = new ResultStore(directory);
-    store.store('m_decode_token_16', 'key-1', { csv: 'inst_type,inst_cnt,part_time,part_time_ratio\nTOTAL,3,1.250000,100\n', totalMs: 1.2500004 });
+    store.store('m_decode_token_16', 'key-1', { csv: 'inst_type,inst_cnt,part_time,part_time_ratio\nTOTAL,3,1.250000,100\n', totalMs: 1.2500004, boundMs: 0.5 });
     store.flush();
     const again = new ResultStore(directory);
     // The latency comes back at full precision, not as the CSV prints it.
-    assert.equal(again.lookup('m_decode_token_16', 'key-1'), 1.2500004);
+    assert.deepEqual(again.lookup('m_decode_token_16', 'key-1'), { totalMs: 1.2500004, boundMs: 0.5 });
     assert.equal(again.lookup('m_decode_token_16', 'key-2'), undefined);
     assert.equal(new ResultStore(directory, true).lookup('m_decode_token_16', 'key-1'), undefined);
   });
@@ -34,7 +34,7 @@ describe('stored results', () => {
 
   test('an unchanged profile is all reused; a changed hardware file recomputes everything', async () => {
     const directory = temporaryDirectory();
-    const run = (hardware = vhk158Hardware()) => profileCases({ hardware, cases, source: { kind: 'model', model }, results: new ResultStore(directory), threads: 1 });
+    const run = (hardware: Hardware = vhk158Hardware()) => profileCases({ hardware, cases, source: { kind: 'model', model }, results: new ResultStore(directory), threads: 1 });
     const first = await run();
     // Prefill 128, decode contexts 112, 128, 144.
     assert.deepEqual([first.simulated, first.reused], [4, 0]);

@@ -7,7 +7,7 @@ import { formatFixed } from '../../src/util/format.js';
 function profile(figures: Partial<Record<(typeof MODULES)[number], [number, number]>>, totalMs: number): Profile {
   const modules = Object.fromEntries(MODULES.map((name) => [name, { count: figures[name]?.[0] ?? 0, busyMs: figures[name]?.[1] ?? 0 }])) as Profile['modules'];
   const instructionCount = Object.values(modules).reduce((sum, m) => sum + m.count, 0);
-  return { totalMs, instructionCount, modules, steps: [] };
+  return { totalMs, instructionCount, moduleNames: MODULES, modules, steps: [] };
 }
 
 describe('profiler CSV', () => {

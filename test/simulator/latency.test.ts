@@ -36,24 +36,24 @@ describe('latency model', () => {
   });
 
   test('a store over 8 channels, and one crossing channels', () => {
-    const store = { ...base, lengthBytes: 2048 };
+    const store = { ...base, lengthBytes: 2048, bandwidthRatio: 1 };
     close(latency.store({ ...store, crossChannel: false, parallelChannels: 8 }), 2048 / (0.7 * 8 * channelBytesPerMs) / calibration);
     close(latency.store({ ...store, crossChannel: true, parallelChannels: 1 }), 2048 / (0.35 * channelBytesPerMs) / calibration);
   });
 
   test('MM: a 128 × 16 tile over K blocks of 16 on 4096 multipliers; sparsity scales the work', () => {
-    const mm = { wait: 0, release: 0, kBlocks: 256, aAddress: 0, bAddress: 0, outAddress: 0, biasAddress: 0, metaAddress: 0, fsbAddress: 0, bias: false, relu: false, output: true };
+    const mm = { wait: 0, release: 0, kBlocks: 256, aAddress: 0, bAddress: 0, outAddress: 0, biasAddress: 0, metaAddress: 0, fsbAddress: 0, bias: false, relu: false, output: true, rate: 1 };
     close(latency.matrix(Module.MM, { ...mm, sparse: false, sparseRatio: 1 }), ((128 * 16 * 256 * 16) / 4096) * cycleMs / calibration);
     close(latency.matrix(Module.MM, { ...mm, sparse: true, sparseRatio: 0.7 }), ((128 * 16 * 256 * 16 * 0.7) / 4096) * cycleMs / calibration);
   });
 
   test('MV: a 512-wide tile over K blocks of 16 on 1024 multipliers', () => {
-    const mv = { wait: 0, release: 0, kBlocks: 128, aAddress: 0, bAddress: 0, outAddress: 0, biasAddress: 0, metaAddress: 0, fsbAddress: 0, bias: false, relu: false, output: true, sparse: false, sparseRatio: 1 };
+    const mv = { wait: 0, release: 0, kBlocks: 128, aAddress: 0, bAddress: 0, outAddress: 0, biasAddress: 0, metaAddress: 0, fsbAddress: 0, bias: false, relu: false, output: true, sparse: false, sparseRatio: 1, rate: 1 };
     close(latency.matrix(Module.MV, mv), ((512 * 128 * 16) / 1024) * cycleMs / calibration);
   });
 
   test('softmax and norms stream their row twice; element-wise ops and SiLU once', () => {
-    const misc = { wait: 0, release: 0, kBlocks: 8, inAAddress: 0, inBAddress: 0, outAddress: 0 };
+    const misc = { wait: 0, release: 0, kBlocks: 8, inAAddress: 0, inBAddress: 0, outAddress: 0, rate: 1 };
     close(latency.misc({ ...misc, operation: 'softmax' }), ((8 * 16) / 16) * 2 * cycleMs / calibration);
     close(latency.misc({ ...misc, operation: 'rms_norm' }), ((8 * 16) / 16) * 2 * cycleMs / calibration);
     close(latency.misc({ ...misc, operation: 'eltwise_add' }), ((8 * 16) / 16) * cycleMs / calibration);

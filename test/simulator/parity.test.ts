@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { loadHardware } from '../../src/hardware/index.js';
 import { loadIr, maskDirectory } from '../../src/ir/index.js';
 import { profileToCsv, simulateIr } from '../../src/simulator/index.js';
-import { NO_REFERENCE, REFERENCE_DIR, vhk158Hardware } from '../helpers.js';
+import { flightllm, NO_REFERENCE, REFERENCE_DIR, vhk158Hardware } from '../helpers.js';
 
 /*
  * Parity with FlightLLM's own profiler: simulating its IR files must give its
@@ -28,6 +28,6 @@ describe('parity with FlightLLM', { skip: NO_REFERENCE }, () => {
 
   test("FlightLLM's own config.yaml gives the same CSV as hardware/vhk158.yaml", () => {
     const name = 'llama2_decode_token_512';
-    assert.equal(simulateReference(name, loadHardware(join(REFERENCE_DIR, 'config.yaml'))), readFileSync(join(REFERENCE_DIR, 'profiler_output', `${name}.csv`), 'utf8'));
+    assert.equal(simulateReference(name, flightllm(loadHardware(join(REFERENCE_DIR, 'config.yaml')))), readFileSync(join(REFERENCE_DIR, 'profiler_output', `${name}.csv`), 'utf8'));
   });
 });

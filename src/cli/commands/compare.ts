@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { maxTokensOf } from '../../compiler/index.js';
-import { loadHardware } from '../../hardware/index.js';
+import { compileTarget, loadHardware } from '../../hardware/index.js';
 import { loadModel } from '../../model/index.js';
 import { compareWithGpu, formatCaseTable, loadFpgaProfile, loadGpuProfile, type Case, type FpgaCase, type GpuProfile } from '../../profiler/index.js';
 import { cliCache } from '../options.js';
@@ -51,7 +51,7 @@ function savedSide(file: string): FpgaSide {
 /** Simulates every GPU case the FPGA can run (batch 1, within its longest sequence). */
 async function simulatedSide(options: CompareOptions, gpus: readonly GpuProfile[]): Promise<FpgaSide> {
   const hardware = loadHardware(options.hardware, { cache: cliCache(true)! });
-  const maxTokens = options.irDir === undefined ? maxTokensOf(loadModel(options.model).model, hardware) : hardware.sparsity.maxTokens;
+  const maxTokens = options.irDir === undefined ? maxTokensOf(loadModel(options.model).model, hardware) : compileTarget(hardware).maxTokens;
   const cases: Case[] = [];
   for (const gpu of gpus) {
     for (const row of gpu.rows) {

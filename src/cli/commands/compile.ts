@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
-import { compileModel, gib, writeIr, writeMasks } from '../../compiler/index.js';
+import { compileModel, gib, memoryUse, writeIr, writeMasks } from '../../compiler/index.js';
 import { loadHardware } from '../../hardware/index.js';
 import { loadModel } from '../../model/index.js';
 import { PACKAGE_ROOT } from '../../version.js';
@@ -44,11 +44,12 @@ export function registerCompile(program: Command): void {
       const irPath = join(options.out, `${compiled.name}.yaml`);
       writeIr(irPath, compiled.ir);
       process.stderr.write(`fpga-llm-sim: wrote ${irPath} (${compiled.ir.length} layers)\n`);
-      if (options.masks === undefined) {
+      if (options.masks === undefined && hardware.kind === 'flightllm') {
         const masks = writeMasks(join(options.out, 'attention_mask'), model, hardware);
         process.stderr.write(`fpga-llm-sim: wrote ${masks.length} masks (${model.mapping.attentionMasks.pattern}) to ${join(options.out, 'attention_mask')}\n`);
       }
       const m = compiled.memory;
-      process.stderr.write(`fpga-llm-sim: device memory ${gib(m.totalBytes)} of ${gib(m.capacityBytes)}: weights ${gib(m.weightBytes)}, KV cache ${gib(m.kvCacheBytes)}, activations ${gib(m.activationBytes)}\n`);
+      const use = memoryUse(m, hardware).map(({ pool, neededBytes }) => `${pool.name} ${gib(neededBytes)} of ${gib(pool.capacityBytes)}`);
+      process.stderr.write(`fpga-llm-sim: memory: ${use.join('; ')} (weights ${gib(m.weightBytes)}, KV cache ${gib(m.kvCacheBytes)}, activations ${gib(m.activationBytes)})\n`);
     });
 }

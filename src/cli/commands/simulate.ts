@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError, UserError } from '../../errors.js';
 import { loadHardware } from '../../hardware/index.js';
 import { runSimulationJob, runSimulationJobs, type SimulationJob, type SimulationOutcome } from '../../profiler/index.js';
-import { TraceWriter } from '../../simulator/index.js';
+import { moduleNamesOf, TraceWriter } from '../../simulator/index.js';
 import { writeFileAtomic } from '../../util/files.js';
 import { cliCache, positiveInteger } from '../options.js';
 import { Progress } from '../progress.js';
@@ -62,7 +62,7 @@ function timeWindow(value: string): readonly [number, number] {
 /** Runs one job in this thread, writing its trace when asked. */
 function traced(job: SimulationJob, options: SimulateOptions): SimulationOutcome {
   if (options.trace === undefined) return runSimulationJob(job);
-  const writer = new TraceWriter(options.trace, { processName: job.hardware.name, windowMs: options.traceWindow, maxEvents: options.traceMaxEvents });
+  const writer = new TraceWriter(options.trace, { processName: job.hardware.name, moduleNames: moduleNamesOf(job.hardware), windowMs: options.traceWindow, maxEvents: options.traceMaxEvents });
   const outcome = runSimulationJob(job, { trace: writer.record });
   if (!outcome.ok) {
     writer.abort();

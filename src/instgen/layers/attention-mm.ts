@@ -1,10 +1,11 @@
-import type { Hardware } from '../../hardware/index.js';
+import type { FlightLlmHardware } from '../../hardware/index.js';
 import type { AttentionMask, LayerOf } from '../../ir/index.js';
 import { Module } from '../../isa/index.js';
 import type { InstructionSink } from '../instructions.js';
 import type { Step } from '../plan.js';
 import { load, matrix, misc, store } from './builders.js';
 import { ceilDiv, formatShape, LayerIssues, shape3, type GenerationContext, type StepPlanner } from './common.js';
+import { matrixRate, tensorRatio, vectorRate } from './precision.js';
 import { T, when } from './tokens.js';
 
 /*
@@ -22,7 +23,7 @@ import { T, when } from './tokens.js';
  */
 
 interface Plan {
-  readonly hw: Hardware;
+  readonly hw: FlightLlmHardware;
   readonly mode: 'qkt' | 'qktv';
   readonly heads: number;
   /** Key/value heads; each serves heads / kvHeads query heads. */
@@ -42,6 +43,7 @@ interface Plan {
   /** Row groups the global buffer holds before the engine must wait for stores. */
   readonly outputDepth: number;
   readonly address: { readonly a: number; readonly b: number; readonly output: number };
+  readonly precision: AttentionPrecision;
 }
 
 export const planAttentionMatrixMatrix: StepPlanner = (step, context) => {
@@ -58,6 +60,7 @@ export const planAttentionMatrixMatrix: StepPlanner = (step, context) => {
   issues.require(Number.isInteger(bColumnWords) && bDepth >= 2, 'input[1].shape', `a column of ${dims.kBlocks} blocks (${bColumnWords} words) does not fit twice in the B buffer (${hw.buffers.b.depthWords} words)`);
   const outputDepth = Math.floor(hw.buffers.global.depthWords / dims.nBlocks);
   issues.require(outputDepth >= 2, 'output[0].shape', `a row group of N = ${dims.n} outputs (${dims.nBlocks} words) does not fit twice in the global buffer (${hw.buffers.global.depthWords} words)`);
+  const precision = attentionPrecision(step, hw, issues);
   if (issues.list.length > 0 || mask === undefined) return issues.list;
   const layer = step.layer as LayerOf<'attention_mm'>;
   const plan: Plan = {
@@ -69,6 +72,7 @@ export const planAttentionMatrixMatrix: StepPlanner = (step, context) => {
     inputDepth: bDepth * hw.buffers.b.hbmChannels.count,
     outputDepth,
     address: { a: layer.input[0]!.addr, b: layer.input[1]!.addr, output: layer.output[0]!.addr },
+    precision,
   };
   return { emit: (sink) => emit(sink, plan) };
 };
@@ -113,7 +117,30 @@ export function attentionOperands(step: Step, issues: LayerIssues): { heads: num
   return { heads, kvHeads: b![0], m, k, n: b![2] };
 }
 
-function attentionDims(step: Step, hw: Hardware, issues: LayerIssues): AttentionDims | undefined {
+/** Bandwidth multipliers of the two operands and the output, and engine rates, from the tensors' dtypes. */
+export interface AttentionPrecision {
+  readonly aRatio: number;
+  readonly bRatio: number;
+  readonly outputRatio: number;
+  readonly matrixRate: number;
+  /** Of the fused softmax (1 when there is none). */
+  readonly vectorRate: number;
+}
+
+export function attentionPrecision(step: Step, hw: FlightLlmHardware, issues: LayerIssues): AttentionPrecision {
+  const layer = step.layer as LayerOf<'attention_mm'> | LayerOf<'attention_mv'>;
+  const [a, b] = [layer.input[0]!, layer.input[1]!];
+  const output = layer.output[0]!;
+  return {
+    aRatio: tensorRatio(a),
+    bRatio: tensorRatio(b),
+    outputRatio: tensorRatio(output),
+    matrixRate: matrixRate(hw, { a: a.dtype, b: b.dtype }, issues, 'input[1].dtype'),
+    vectorRate: step.fused.length > 0 ? vectorRate(hw, output.dtype, issues, 'output[0].dtype') : 1,
+  };
+}
+
+function attentionDims(step: Step, hw: FlightLlmHardware, issues: LayerIssues): AttentionDims | undefined {
   const layer = step.layer as LayerOf<'attention_mm'>;
   const operands = attentionOperands(step, issues);
   if (operands === undefined) return undefined;
@@ -266,7 +293,9 @@ function emitRowLoads(sink: InstructionSink, plan: Plan, group: RowGroup): void 
   const headBase = plan.address.a + group.head * plan.m * plan.k;
   let pendingWait = when(group.ordinal > 1, T.MM);
   const emitLoad = (f: { lengthBytes: number; hbmAddress: number; bankAddress: number; hbmChannel: number; zeroFill: boolean }) => {
-    sink.load(load({ target: 'a', wait: pendingWait, lengthBytes: f.lengthBytes, hbmAddress: f.hbmAddress, bankAddress: f.bankAddress, hbmChannel: f.hbmChannel, zeroFill: f.zeroFill, parallelChannels: channels }));
+    sink.load(
+      load({ target: 'a', wait: pendingWait, lengthBytes: f.lengthBytes, hbmAddress: f.hbmAddress, bankAddress: f.bankAddress, hbmChannel: f.hbmChannel, zeroFill: f.zeroFill, parallelChannels: channels, bandwidthRatio: plan.precision.aRatio }),
+    );
     pendingWait = 0;
   };
   for (const row of outputRows(plan, group)) {
@@ -311,6 +340,7 @@ function emitProducts(sink: InstructionSink, plan: Plan, group: RowGroup): numbe
         hbmChannel: column % hw.buffers.a.hbmChannels.count,
         crossChannel: true,
         parallelChannels: 1,
+        bandwidthRatio: plan.precision.bRatio,
       }),
     );
     const last = index === total;
@@ -322,6 +352,7 @@ function emitProducts(sink: InstructionSink, plan: Plan, group: RowGroup): numbe
         kBlocks: plan.kBlocks,
         bAddress: bank,
         outAddress: (column * plan.nBlocks) % hw.buffers.global.depthWords,
+        rate: plan.precision.matrixRate,
       }),
     );
   }
@@ -351,6 +382,7 @@ function emitRowResults(sink: InstructionSink, plan: Plan, group: RowGroup, last
             kBlocks: kept,
             inAAddress: bank,
             outAddress: bank,
+            rate: plan.precision.vectorRate,
           }),
         );
       }
@@ -364,6 +396,7 @@ function emitRowResults(sink: InstructionSink, plan: Plan, group: RowGroup, last
         bankAddress: bank,
         hbmChannel: row % channels,
         parallelChannels: channels,
+        bandwidthRatio: plan.precision.outputRatio,
       }),
     );
   });

@@ -1,8 +1,8 @@
-import type { Hardware } from '../../hardware/index.js';
+import type { FlightLlmHardware } from '../../hardware/index.js';
 import type { LayerOf } from '../../ir/index.js';
 import { Module } from '../../isa/index.js';
 import type { InstructionSink } from '../instructions.js';
-import { attentionOperands } from './attention-mm.js';
+import { attentionOperands, attentionPrecision, type AttentionPrecision } from './attention-mm.js';
 import { load, matrix, misc, store } from './builders.js';
 import { ceilDiv, LayerIssues, type StepPlanner } from './common.js';
 import { T, when } from './tokens.js';
@@ -22,7 +22,7 @@ import { T, when } from './tokens.js';
  */
 
 interface Plan {
-  readonly hw: Hardware;
+  readonly hw: FlightLlmHardware;
   readonly heads: number;
   readonly kvHeads: number;
   readonly k: number;
@@ -41,6 +41,7 @@ interface Plan {
   /** Blocks the fused softmax normalises per head. */
   readonly softmaxBlocks: number | undefined;
   readonly address: { readonly vector: number; readonly matrix: number; readonly output: number };
+  readonly precision: AttentionPrecision;
 }
 
 export const planAttentionMatrixVector: StepPlanner = (step, { hw }) => {
@@ -65,6 +66,7 @@ export const planAttentionMatrixVector: StepPlanner = (step, { hw }) => {
   const tileOutputWords = ceilDiv(ceilDiv(tileBytes, hw.buffers.global.hbmChannels.count), hw.buffers.global.channelWidthBytes.matrixVector);
   const tiles = ceilDiv(ceilDiv(n, block), tileBlocks);
   issues.require(tiles * tileBlocks * tileOutputWords <= hw.buffers.global.depthWords, 'output[0].shape', `an output row of N = ${n} does not fit in the global buffer (${hw.buffers.global.depthWords} words)`);
+  const precision = attentionPrecision(step, hw, issues);
   if (issues.list.length > 0) return issues.list;
   const softmax = step.fused[0] as LayerOf<'softmax'> | undefined;
   const plan: Plan = {
@@ -84,6 +86,7 @@ export const planAttentionMatrixVector: StepPlanner = (step, { hw }) => {
     tileOutputWords,
     softmaxBlocks: softmax === undefined ? undefined : ceilDiv(softmax.input[0]!.shape[2]!, block),
     address: { vector: layer.input[0]!.addr, matrix: layer.input[1]!.addr, output: layer.output[0]!.addr },
+    precision,
   };
   return { emit: (sink) => emit(sink, plan) };
 };
@@ -92,7 +95,7 @@ function emit(sink: InstructionSink, plan: Plan): void {
   const { hw } = plan;
   const fused = plan.softmaxBlocks !== undefined;
   const group = plan.heads / plan.kvHeads;
-  sink.load(load({ target: 'b', lengthBytes: plan.k * plan.heads, hbmAddress: plan.address.vector, crossChannel: true, parallelChannels: 1 }));
+  sink.load(load({ target: 'b', lengthBytes: plan.k * plan.heads, hbmAddress: plan.address.vector, crossChannel: true, parallelChannels: 1, bandwidthRatio: plan.precision.aRatio }));
   let aBank = 0;
   const headOutputWords = plan.tiles * plan.tileBlocks * plan.tileOutputWords;
   for (let kvHead = 0; kvHead < plan.kvHeads; kvHead++) {
@@ -112,6 +115,7 @@ function emit(sink: InstructionSink, plan: Plan): void {
             aAddress: aBank % hw.buffers.a.depthWords,
             bAddress: (plan.vectorWords * head) % hw.buffers.b.depthWords,
             outAddress: (head * headOutputWords + tile * plan.tileBlocks * plan.tileOutputWords) % hw.buffers.global.depthWords,
+            rate: plan.precision.matrixRate,
           }),
         );
       });
@@ -120,10 +124,10 @@ function emit(sink: InstructionSink, plan: Plan): void {
     if (plan.softmaxBlocks === undefined) continue;
     for (const head of queryHeads) {
       const bank = (head * headOutputWords) % hw.buffers.global.depthWords;
-      sink.misc(misc('softmax', { wait: T.MV, release: when(head === plan.heads - 1, T.ST), kBlocks: plan.softmaxBlocks, inAAddress: bank, outAddress: bank }));
+      sink.misc(misc('softmax', { wait: T.MV, release: when(head === plan.heads - 1, T.ST), kBlocks: plan.softmaxBlocks, inAAddress: bank, outAddress: bank, rate: plan.precision.vectorRate }));
     }
   }
-  sink.store(store({ wait: fused ? T.MISC : T.MV, lengthBytes: plan.n * plan.heads, hbmAddress: plan.address.output, parallelChannels: 1 }));
+  sink.store(store({ wait: fused ? T.MISC : T.MV, lengthBytes: plan.n * plan.heads, hbmAddress: plan.address.output, parallelChannels: 1, bandwidthRatio: plan.precision.outputRatio }));
 }
 
 /**
@@ -150,6 +154,7 @@ function emitTileLoads(sink: InstructionSink, plan: Plan, s: { kvHead: number; b
           bankAddress: (s.bank + channel * plan.channelLoops * plan.columnWords) % hw.buffers.a.depthWords,
           hbmChannel: channel,
           parallelChannels: channels,
+          bandwidthRatio: plan.precision.bRatio,
         }),
       );
       pendingWait = 0;

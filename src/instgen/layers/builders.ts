@@ -38,6 +38,7 @@ export function store(f: StoreFields): StoreInstruction {
     hbmChannel: f.hbmChannel ?? 0,
     crossChannel: f.crossChannel ?? false,
     parallelChannels: f.parallelChannels,
+    bandwidthRatio: f.bandwidthRatio ?? 1,
   };
 }
 
@@ -59,6 +60,7 @@ export function matrix(f: MatrixFields): MatrixInstruction {
     sparse: f.sparse ?? false,
     output: f.output ?? true,
     sparseRatio: f.sparseRatio ?? 1,
+    rate: f.rate ?? 1,
   };
 }
 
@@ -73,5 +75,6 @@ export function misc(operation: MiscOperation, f: MiscFields): MiscInstruction {
     inAAddress: f.inAAddress ?? 0,
     inBAddress: f.inBAddress ?? 0,
     outAddress: f.outAddress ?? 0,
+    rate: f.rate ?? 1,
   };
 }

@@ -1,12 +1,12 @@
 import type { Issue } from '../../errors.js';
-import type { Hardware } from '../../hardware/index.js';
+import type { FlightLlmHardware } from '../../hardware/index.js';
 import type { Layer, MaskLookup, Tensor } from '../../ir/index.js';
 import type { InstructionSink } from '../instructions.js';
 import { layerLabel, type Step } from '../plan.js';
 
 /** What a layer generator may consult besides its own step. */
 export interface GenerationContext {
-  readonly hw: Hardware;
+  readonly hw: FlightLlmHardware;
   /** Attention masks by parameter name; needed only by prefill attention. */
   readonly masks: MaskLookup | undefined;
 }

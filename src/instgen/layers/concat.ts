@@ -2,6 +2,7 @@ import type { LayerOf } from '../../ir/index.js';
 import type { InstructionSink } from '../instructions.js';
 import { load, store } from './builders.js';
 import { ceilDiv, formatShape, LayerIssues, type StepPlanner } from './common.js';
+import { tensorRatio } from './precision.js';
 
 /*
  * KV-cache append (decode). FlightLLM models it as reading the whole past
@@ -18,10 +19,11 @@ export const planConcat: StepPlanner = (step, { hw }) => {
   if (issues.list.length > 0 || past === undefined) return issues.list;
   const channels = hw.buffers.a.hbmChannels.count;
   const bytesPerChannel = ceilDiv(past.shape.reduce((product, size) => product * size, 1), channels);
+  const bandwidthRatio = tensorRatio(past);
   return {
     emit(sink: InstructionSink) {
       for (let channel = 0; channel < channels; channel++) {
-        sink.load(load({ target: 'global', lengthBytes: bytesPerChannel, hbmChannel: channel, parallelChannels: channels }));
+        sink.load(load({ target: 'global', lengthBytes: bytesPerChannel, hbmChannel: channel, parallelChannels: channels, bandwidthRatio }));
       }
       sink.store(store({ lengthBytes: 0, parallelChannels: 1 }));
     },

@@ -1,4 +1,4 @@
-import type { Hardware } from '../../hardware/index.js';
+import type { FlightLlmHardware } from '../../hardware/index.js';
 import { ceilDiv, tiles } from './common.js';
 
 /*
@@ -21,13 +21,13 @@ export interface KSplit {
 }
 
 /** Values kept per block of sparsity.blockSize in a dense weight. */
-const denseKept = (hw: Hardware) => hw.sparsity.blockSize;
+const denseKept = (hw: FlightLlmHardware) => hw.sparsity.blockSize;
 
 /**
  * Buffer words a column of `kBlocks` blocks occupies, counted in units of the
  * sparsest pattern (2 values kept per block) as FlightLLM's generator does.
  */
-function columnWords(hw: Hardware, kBlocks: number, wordsPerSparsestBlock: number): number {
+function columnWords(hw: FlightLlmHardware, kBlocks: number, wordsPerSparsestBlock: number): number {
   return Math.floor((kBlocks * denseKept(hw)) / 2) * wordsPerSparsestBlock;
 }
 
@@ -69,7 +69,7 @@ function searchSplits(search: SplitSearch): { ranges: Array<readonly [number, nu
  * depths are equal in every FlightLLM configuration, and we use the FSB
  * buffer's own.)
  */
-function fsbDepth(hw: Hardware, kBlocks: number, splits: number, bytesPerBlock: number): number | string {
+function fsbDepth(hw: FlightLlmHardware, kBlocks: number, splits: number, bytesPerBlock: number): number | string {
   const words = wholeWords(ceilDiv(kBlocks, splits) * bytesPerBlock, hw.buffers.fsb.widthBytes);
   if (words === undefined) return `a split's FSB bytes do not fill whole words of the ${hw.buffers.fsb.widthBytes}-byte FSB buffer`;
   const depth = Math.floor(hw.buffers.fsb.depthWords / words);
@@ -77,7 +77,7 @@ function fsbDepth(hw: Hardware, kBlocks: number, splits: number, bytesPerBlock: 
 }
 
 /** K split of a matrix-matrix linear layer: weights stream into the B buffer. */
-export function splitKMatrixMatrix(hw: Hardware, kBlocks: number): KSplit | string {
+export function splitKMatrixMatrix(hw: FlightLlmHardware, kBlocks: number): KSplit | string {
   const block = hw.sparsity.blockSize;
   const weightWords = wholeWords(block * 2, hw.buffers.b.widthBytes.matrixMatrix);
   const metaWords = wholeWords(block, hw.buffers.meta.widthBytes);
@@ -107,7 +107,7 @@ export function splitKMatrixMatrix(hw: Hardware, kBlocks: number): KSplit | stri
  * K split of a matrix-vector linear layer: weights stream into the A buffer,
  * each instruction's tile spread over `channelLoops` passes of the A channels.
  */
-export function splitKMatrixVector(hw: Hardware, kBlocks: number, channelLoops: number): KSplit | string {
+export function splitKMatrixVector(hw: FlightLlmHardware, kBlocks: number, channelLoops: number): KSplit | string {
   const block = hw.sparsity.blockSize;
   const weightWords = wholeWords(block * 2 * channelLoops, hw.buffers.a.channelWidthBytes.matrixVector);
   const metaWords = wholeWords(block * channelLoops, hw.buffers.meta.widthBytes);

@@ -1,4 +1,4 @@
-import type { Hardware } from '../../hardware/index.js';
+import type { FlightLlmHardware } from '../../hardware/index.js';
 import { Module } from '../../isa/index.js';
 import type { InstructionSink } from '../instructions.js';
 import { load, matrix, misc, store } from './builders.js';
@@ -21,7 +21,7 @@ import { T, when } from './tokens.js';
  */
 
 interface Plan {
-  readonly hw: Hardware;
+  readonly hw: FlightLlmHardware;
   readonly shape: LinearShape;
   readonly split: KSplit;
   /** Output columns the global buffer holds before the engine must wait for stores. */
@@ -38,7 +38,6 @@ export const planLinearMatrixMatrix: StepPlanner = (step, { hw }) => {
   const rows = hw.mpe.matrixMatrix.parallelism.m;
   const activationWords = ceilDiv(block * block, hw.buffers.a.channelWidthBytes.matrixMatrix) * shape.kBlocks;
   issues.require(activationWords <= hw.buffers.a.depthWords, 'input[0].shape', `K = ${shape.k} needs ${activationWords} A-buffer words per row block, but buffers.a.depthWords is ${hw.buffers.a.depthWords}`);
-  issues.require(!shape.bias || shape.n * 4 <= hw.buffers.bias.depthWords * hw.buffers.bias.widthBytes, 'param[1].shape', `N = ${shape.n} int32 biases do not fit in the bias buffer (${hw.buffers.bias.depthWords * hw.buffers.bias.widthBytes} bytes)`);
   const split = splitKMatrixMatrix(hw, shape.kBlocks);
   if (typeof split === 'string') issues.add('param[0].shape', `K = ${shape.k}: ${split}`);
   const outputWordsPerColumn = ceilDiv(rows * block, hw.buffers.global.channelWidthBytes.matrixMatrix * hw.buffers.global.hbmChannels.count);
@@ -51,7 +50,7 @@ export const planLinearMatrixMatrix: StepPlanner = (step, { hw }) => {
 
 function emit(sink: InstructionSink, plan: Plan): void {
   const { hw, shape } = plan;
-  if (shape.bias) sink.load(load({ target: 'bias', lengthBytes: shape.n * 4, hbmAddress: shape.address.bias, parallelChannels: 1 }));
+  if (shape.bias) sink.load(load({ target: 'bias', lengthBytes: shape.biasBytes, hbmAddress: shape.address.bias, parallelChannels: 1 }));
   const groups = tiles(0, shape.mBlocks, hw.mpe.matrixMatrix.parallelism.m / hw.sparsity.blockSize);
   groups.forEach(([first, end], index) => emitRowGroup(sink, plan, { first, end, isFirst: index === 0, isLast: index === groups.length - 1 }));
 }
@@ -86,6 +85,7 @@ function emitRowGroup(sink: InstructionSink, plan: Plan, group: RowGroup): void 
         hbmAddress: shape.address.input + row * shape.kBlocks * blockBytes,
         hbmChannel: row % channels,
         parallelChannels: channels,
+        bandwidthRatio: shape.inputRatio,
       }),
     );
   }
@@ -165,6 +165,7 @@ function emitWeightsAndProduct(sink: InstructionSink, plan: Plan, w: WeightStep)
       sparse: shape.sparseCompute,
       output: lastSplit,
       sparseRatio: shape.sparseRatio,
+      rate: shape.matrixRate,
     }),
   );
   if (shape.sparseStreams) {
@@ -183,8 +184,9 @@ function emitFusedMisc(sink: InstructionSink, plan: Plan, group: RowGroup, relea
   const fusion = shape.fusion;
   const kBlocks = group.end - group.first;
   const done = T.ST | when(releasesEngine, T.MM);
+  const rate = shape.vectorRate;
   if (fusion.kind === 'silu') {
-    sink.misc(misc('silu', { wait: T.MM, release: done, kBlocks }));
+    sink.misc(misc('silu', { wait: T.MM, release: done, kBlocks, rate }));
     return;
   }
   if (fusion.kind !== 'eltwise') return;
@@ -200,17 +202,18 @@ function emitFusedMisc(sink: InstructionSink, plan: Plan, group: RowGroup, relea
           hbmAddress: fusion.otherInputAddress,
           hbmChannel: row % channels,
           parallelChannels: channels,
+          bandwidthRatio: fusion.otherInputRatio,
         }),
       );
     }
   }
   if (fusion.chain === 1) {
-    sink.misc(misc(fusion.operation, { wait: T.LD | T.MM, release: done, kBlocks }));
+    sink.misc(misc(fusion.operation, { wait: T.LD | T.MM, release: done, kBlocks, rate }));
     return;
   }
-  sink.misc(misc(fusion.operation, { wait: T.LD | T.MM, kBlocks }));
-  sink.misc(misc(fusion.operation, { wait: T.LD, kBlocks }));
-  sink.misc(misc(fusion.operation, { release: done, kBlocks }));
+  sink.misc(misc(fusion.operation, { wait: T.LD | T.MM, kBlocks, rate }));
+  sink.misc(misc(fusion.operation, { wait: T.LD, kBlocks, rate }));
+  sink.misc(misc(fusion.operation, { release: done, kBlocks, rate }));
 }
 
 function emitColumnStores(sink: InstructionSink, plan: Plan, s: { group: RowGroup; column: number; releasesEngine: boolean }): void {
@@ -231,6 +234,7 @@ function emitColumnStores(sink: InstructionSink, plan: Plan, s: { group: RowGrou
         bankAddress: (s.column * plan.outputWordsPerColumn) % hw.buffers.global.depthWords,
         hbmChannel: row % channels,
         parallelChannels: channels,
+        bandwidthRatio: shape.outputRatio,
       }),
     );
   }

@@ -1,4 +1,4 @@
-import type { Hardware } from '../../hardware/index.js';
+import type { FlightLlmHardware } from '../../hardware/index.js';
 import { Module } from '../../isa/index.js';
 import type { InstructionSink } from '../instructions.js';
 import { load, matrix, misc, store } from './builders.js';
@@ -20,7 +20,7 @@ import { T, when } from './tokens.js';
  */
 
 interface Plan {
-  readonly hw: Hardware;
+  readonly hw: FlightLlmHardware;
   readonly shape: LinearShape;
   readonly split: KSplit;
   /** Output block columns per MV instruction. */
@@ -40,7 +40,6 @@ export const planLinearMatrixVector: StepPlanner = (step, { hw }) => {
   const channelLoops = ceilDiv(tileBlocks, hw.buffers.a.hbmChannels.count);
   const split = splitKMatrixVector(hw, shape.kBlocks, channelLoops);
   if (typeof split === 'string') issues.add('param[0].shape', `K = ${shape.k}: ${split}`);
-  issues.require(!shape.bias || shape.n * 4 <= hw.buffers.bias.depthWords * hw.buffers.bias.widthBytes, 'param[1].shape', `N = ${shape.n} int32 biases do not fit in the bias buffer (${hw.buffers.bias.depthWords * hw.buffers.bias.widthBytes} bytes)`);
   const vectorWords = ceilDiv(ceilDiv(shape.k, hw.buffers.b.hbmChannels.count), hw.buffers.b.widthBytes.matrixVector);
   issues.require(
     vectorWords * hw.buffers.b.widthBytes.matrixVector * hw.buffers.b.hbmChannels.count === shape.k && vectorWords <= hw.buffers.b.depthWords,
@@ -76,8 +75,8 @@ interface StreamCursor {
 function emit(sink: InstructionSink, plan: Plan): void {
   const { hw, shape } = plan;
   const fused = shape.fusion.kind !== 'none';
-  sink.load(load({ target: 'b', lengthBytes: shape.k, hbmAddress: shape.address.input, crossChannel: true, parallelChannels: 1 }));
-  if (shape.bias) sink.load(load({ target: 'bias', lengthBytes: shape.n * 4, hbmAddress: shape.address.bias, parallelChannels: 1 }));
+  sink.load(load({ target: 'b', lengthBytes: shape.k, hbmAddress: shape.address.input, crossChannel: true, parallelChannels: 1, bandwidthRatio: shape.inputRatio }));
+  if (shape.bias) sink.load(load({ target: 'bias', lengthBytes: shape.biasBytes, hbmAddress: shape.address.bias, parallelChannels: 1 }));
   const cursor: StreamCursor = { weightHbm: shape.address.weight, weightBank: 0, metaHbm: shape.address.meta, metaBank: 0, fsbHbm: shape.address.fsb, fsbBank: 0 };
   const products = plan.tiles * plan.split.ranges.length;
   let productIndex = 0;
@@ -103,12 +102,13 @@ function emit(sink: InstructionSink, plan: Plan): void {
           sparse: shape.sparseCompute,
           output: lastSplit,
           sparseRatio: shape.sparseRatio,
+          rate: shape.matrixRate,
         }),
       );
     }
     if (fused) emitFusedMisc(sink, plan, { outputBank, releasesStore: tile === plan.tiles - 1 });
   }
-  sink.store(store({ wait: fused ? T.MISC : T.MV, lengthBytes: shape.m * shape.n, hbmAddress: shape.address.output, parallelChannels: 1 }));
+  sink.store(store({ wait: fused ? T.MISC : T.MV, lengthBytes: shape.m * shape.n, hbmAddress: shape.address.output, parallelChannels: 1, bandwidthRatio: shape.outputRatio }));
 }
 
 /**
@@ -182,8 +182,9 @@ function emitFusedMisc(sink: InstructionSink, plan: Plan, s: { outputBank: numbe
   const at = s.outputBank;
   const kBlocks = plan.tileBlocks;
   const done = when(s.releasesStore, T.ST);
+  const rate = shape.vectorRate;
   if (fusion.kind === 'silu') {
-    sink.misc(misc('silu', { wait: T.MV, release: done, kBlocks, inAAddress: at, outAddress: at }));
+    sink.misc(misc('silu', { wait: T.MV, release: done, kBlocks, inAAddress: at, outAddress: at, rate }));
     return;
   }
   if (fusion.kind !== 'eltwise') return;
@@ -199,15 +200,16 @@ function emitFusedMisc(sink: InstructionSink, plan: Plan, s: { outputBank: numbe
           hbmAddress: fusion.otherInputAddress,
           hbmChannel: channel,
           parallelChannels: channels,
+          bandwidthRatio: fusion.otherInputRatio,
         }),
       );
     }
   }
   if (fusion.chain === 1) {
-    sink.misc(misc(fusion.operation, { wait: T.LD | T.MV, release: done, kBlocks, inAAddress: at, outAddress: at }));
+    sink.misc(misc(fusion.operation, { wait: T.LD | T.MV, release: done, kBlocks, inAAddress: at, outAddress: at, rate }));
     return;
   }
-  sink.misc(misc(fusion.operation, { wait: T.LD | T.MV, kBlocks, inAAddress: at, outAddress: at }));
-  sink.misc(misc(fusion.operation, { wait: T.LD, kBlocks, inAAddress: at, outAddress: at }));
-  sink.misc(misc(fusion.operation, { release: done, kBlocks, inAAddress: at, outAddress: at }));
+  sink.misc(misc(fusion.operation, { wait: T.LD | T.MV, kBlocks, inAAddress: at, outAddress: at, rate }));
+  sink.misc(misc(fusion.operation, { wait: T.LD, kBlocks, inAAddress: at, outAddress: at, rate }));
+  sink.misc(misc(fusion.operation, { release: done, kBlocks, inAAddress: at, outAddress: at, rate }));
 }

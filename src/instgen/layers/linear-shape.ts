@@ -1,8 +1,10 @@
-import type { Hardware } from '../../hardware/index.js';
+import type { FlightLlmHardware } from '../../hardware/index.js';
 import type { LayerOf } from '../../ir/index.js';
 import type { MiscOperation } from '../../isa/index.js';
 import type { Step } from '../plan.js';
+import { bytesOf, dtypeBits } from '../../dtype.js';
 import { ceilDiv, formatShape, LayerIssues, shape3 } from './common.js';
+import { matrixRate, tensorRatio, transferRatio, vectorRate, weightStreamBits } from './precision.js';
 
 /** A linear layer's dimensions and options: output [M, N] = input [M, K] × weight [K, N]. */
 export interface LinearShape {
@@ -22,6 +24,14 @@ export interface LinearShape {
   readonly sparseRatio: number;
   /** Bandwidth multiplier of weight loads: narrower streamed weights and skipped pruned ones. */
   readonly weightBandwidthRatio: number;
+  /** Bandwidth multipliers of the input activations and of the output, from their dtypes. */
+  readonly inputRatio: number;
+  readonly outputRatio: number;
+  /** Bytes of the whole bias vector. */
+  readonly biasBytes: number;
+  /** Matrix-engine throughput for input × weight, and vector-engine throughput for fused work on the output. */
+  readonly matrixRate: number;
+  readonly vectorRate: number;
   readonly address: { readonly input: number; readonly output: number; readonly weight: number; readonly bias: number; readonly meta: number; readonly fsb: number };
   readonly fusion: LinearFusion;
 }
@@ -30,13 +40,10 @@ export interface LinearShape {
 export type LinearFusion =
   | { readonly kind: 'none' }
   | { readonly kind: 'silu' }
-  | { readonly kind: 'eltwise'; readonly operation: MiscOperation; readonly chain: 1 | 3; readonly otherInputAddress: number };
-
-/** Bits per element that the IR's byte counts assume (int8). */
-const IR_ELEMENT_BITS = 8;
+  | { readonly kind: 'eltwise'; readonly operation: MiscOperation; readonly chain: 1 | 3; readonly otherInputAddress: number; readonly otherInputRatio: number };
 
 /** Validates a linear step and extracts its shape; issues when it breaks a rule. */
-export function linearShape(step: Step, hw: Hardware, mode: 'mm' | 'mv'): LinearShape | LayerIssues {
+export function linearShape(step: Step, hw: FlightLlmHardware, mode: 'mm' | 'mv'): LinearShape | LayerIssues {
   const layer = step.layer as LayerOf<'linear_mm'> | LayerOf<'linear_mv'>;
   const issues = new LayerIssues(step);
   const block = hw.sparsity.blockSize;
@@ -63,7 +70,12 @@ export function linearShape(step: Step, hw: Hardware, mode: 'mm' | 'mv'): Linear
   const sparseCompute = weightParam.sparse_flag ?? false;
   const sparseRatio = weightParam.sparse_ratio ?? 1;
   issues.require(sparseCompute ? sparseRatio < 1 : sparseRatio === 1, 'param[0].sparse_ratio', sparseCompute ? `a sparse weight must keep less than all of its values, got ${sparseRatio}` : `a dense weight (sparse_flag false) must have sparse_ratio 1, got ${sparseRatio}`);
+  const biasBytes = bias ? bytesOf(n, dtypeBits(layer.param[1]!.dtype)) : 0;
+  const biasCapacity = hw.buffers.bias.depthWords * hw.buffers.bias.widthBytes;
+  issues.require(biasBytes <= biasCapacity, 'param[1].shape', `N = ${n} biases (${biasBytes} bytes) do not fit in the bias buffer (${biasCapacity} bytes)`);
   const fusion = linearFusion(step, issues, { m, n, block });
+  const matrixRateOf = matrixRate(hw, { a: layer.input[0]!.dtype, b: weightParam.dtype }, issues, 'param[0].dtype');
+  const vectorRateOf = fusion.kind === 'none' ? 1 : vectorRate(hw, layer.output[0]!.dtype, issues, 'output[0].dtype');
   if (issues.list.length > 0) return issues;
   const param = (index: number) => layer.param[index]?.addr ?? 0;
   const firstOptional = bias ? 2 : 1;
@@ -79,7 +91,12 @@ export function linearShape(step: Step, hw: Hardware, mode: 'mm' | 'mv'): Linear
     sparseStreams,
     sparseCompute,
     sparseRatio,
-    weightBandwidthRatio: IR_ELEMENT_BITS / hw.calibration.weightStreamBits / sparseRatio,
+    weightBandwidthRatio: transferRatio(weightStreamBits(weightParam, hw)) / sparseRatio,
+    inputRatio: tensorRatio(layer.input[0]!),
+    outputRatio: tensorRatio(layer.output[0]!),
+    biasBytes,
+    matrixRate: matrixRateOf,
+    vectorRate: vectorRateOf,
     address: {
       input: layer.input[0]!.addr,
       output: layer.output[0]!.addr,
@@ -106,7 +123,8 @@ function linearFusion(step: Step, issues: LayerIssues, dims: { m: number; n: num
   fusedIssues.require(shape !== undefined && shape[0] * shape[1] * shape[2] === dims.m * dims.n, 'input[0].shape', `an element-wise layer fused after the linear layer must hold its ${dims.m} × ${dims.n} outputs, got ${formatShape(shape)}`);
   fusedIssues.require(shape !== undefined && shape[2] % dims.block === 0, 'input[0].shape', `the last dimension must be a multiple of the block size ${dims.block}, got ${formatShape(shape)}`);
   issues.list.push(...fusedIssues.list);
-  return { kind: 'eltwise', operation: eltwise.structure.eltwise_type, chain: step.fused.length === 3 ? 3 : 1, otherInputAddress: eltwise.input[1]?.addr ?? 0 };
+  const other = eltwise.input[1];
+  return { kind: 'eltwise', operation: eltwise.structure.eltwise_type, chain: step.fused.length === 3 ? 3 : 1, otherInputAddress: other?.addr ?? 0, otherInputRatio: other === undefined ? 1 : tensorRatio(other) };
 }
 
 function sameShape(shape: readonly number[] | undefined, expected: readonly number[]): boolean {

@@ -1,9 +1,10 @@
-import type { Hardware } from '../../hardware/index.js';
+import type { FlightLlmHardware } from '../../hardware/index.js';
 import type { LayerOf } from '../../ir/index.js';
 import type { MiscOperation } from '../../isa/index.js';
 import type { InstructionSink } from '../instructions.js';
 import { load, misc, store } from './builders.js';
 import { ceilDiv, formatShape, LayerIssues, shape3, type StepPlanner } from './common.js';
+import { tensorRatio, vectorRate } from './precision.js';
 import { T, when } from './tokens.js';
 
 /*
@@ -16,7 +17,7 @@ import { T, when } from './tokens.js';
 type VectorLayer = LayerOf<'softmax'> | LayerOf<'layernorm'> | LayerOf<'eltwise'> | LayerOf<'silu'>;
 
 interface Plan {
-  readonly hw: Hardware;
+  readonly hw: FlightLlmHardware;
   readonly operation: MiscOperation;
   readonly twoOperands: boolean;
   readonly batch: number;
@@ -28,6 +29,9 @@ interface Plan {
   readonly span: number;
   readonly depth: number;
   readonly address: { readonly a: number; readonly b: number; readonly output: number };
+  /** Bandwidth multipliers of the operands and the output, and the vector engine's rate for the data. */
+  readonly ratio: { readonly a: number; readonly b: number; readonly output: number };
+  readonly rate: number;
 }
 
 export const planVectorLayer: StepPlanner = (step, { hw }) => {
@@ -48,6 +52,7 @@ export const planVectorLayer: StepPlanner = (step, { hw }) => {
   const span = twoOperands ? Math.floor(hw.buffers.global.depthWords / 2) : hw.buffers.global.depthWords;
   const depth = Math.floor(span / rowWords);
   issues.require(depth >= 2, 'input[0].shape', `a row of ${k} elements does not fit twice in the global buffer`);
+  const rate = vectorRate(hw, layer.input[0]!.dtype, issues, 'input[0].dtype');
   if (issues.list.length > 0) return issues.list;
   const plan: Plan = {
     hw,
@@ -61,6 +66,8 @@ export const planVectorLayer: StepPlanner = (step, { hw }) => {
     span,
     depth,
     address: { a: layer.input[0]!.addr, b: layer.input[1]?.addr ?? 0, output: layer.output[0]!.addr },
+    ratio: { a: tensorRatio(layer.input[0]!), b: layer.input[1] === undefined ? 1 : tensorRatio(layer.input[1]), output: tensorRatio(layer.output[0]!) },
+    rate,
   };
   return { emit: (sink) => emit(sink, plan) };
 };
@@ -111,10 +118,10 @@ function emit(sink: InstructionSink, plan: Plan): void {
       const slot = bank % plan.span;
       const hbmA = plan.address.a + offset;
       if (plan.twoOperands) {
-        sink.load(load({ target: 'global', wait: when(slotBusy, T.MISC), lengthBytes: plan.k, hbmAddress: hbmA, bankAddress: slot, hbmChannel, parallelChannels: 1 }));
-        sink.load(load({ target: 'global', release: T.MISC, lengthBytes: plan.k, hbmAddress: plan.address.b + offset, bankAddress: plan.span + slot, hbmChannel, parallelChannels: 1 }));
+        sink.load(load({ target: 'global', wait: when(slotBusy, T.MISC), lengthBytes: plan.k, hbmAddress: hbmA, bankAddress: slot, hbmChannel, parallelChannels: 1, bandwidthRatio: plan.ratio.a }));
+        sink.load(load({ target: 'global', release: T.MISC, lengthBytes: plan.k, hbmAddress: plan.address.b + offset, bankAddress: plan.span + slot, hbmChannel, parallelChannels: 1, bandwidthRatio: plan.ratio.b }));
       } else {
-        sink.load(load({ target: 'global', wait: when(slotBusy, T.MISC), release: T.MISC, lengthBytes: plan.k, hbmAddress: hbmA, bankAddress: slot, hbmChannel, parallelChannels: 1 }));
+        sink.load(load({ target: 'global', wait: when(slotBusy, T.MISC), release: T.MISC, lengthBytes: plan.k, hbmAddress: hbmA, bankAddress: slot, hbmChannel, parallelChannels: 1, bandwidthRatio: plan.ratio.a }));
       }
       sink.misc(
         misc(plan.operation, {
@@ -124,9 +131,10 @@ function emit(sink: InstructionSink, plan: Plan): void {
           inAAddress: slot,
           inBAddress: plan.twoOperands ? plan.span + slot : 0,
           outAddress: slot,
+          rate: plan.rate,
         }),
       );
-      sink.store(store({ wait: T.MISC, release: when(freesSlot, T.MISC), lengthBytes: plan.k, hbmAddress: plan.address.output + offset, bankAddress: slot, hbmChannel, parallelChannels: 1 }));
+      sink.store(store({ wait: T.MISC, release: when(freesSlot, T.MISC), lengthBytes: plan.k, hbmAddress: plan.address.output + offset, bankAddress: slot, hbmChannel, parallelChannels: 1, bandwidthRatio: plan.ratio.output }));
       bank += plan.rowWords;
     }
   }
