@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadHardware, type Hardware } from '../hardware/index.js';
-import { loadModel } from '../model/index.js';
+import { UsageError } from '../errors.js';
+import { loadModel, PRECISION_PRESET_NAMES, PRECISION_PRESETS, PrecisionSchema, type Model, type Precision } from '../model/index.js';
+import { zodIssues } from '../util/zod-issues.js';
 import { profileCases, ResultStore, type Case, type GpuProfile, type ProfileResult, type ProfileSource } from '../profiler/index.js';
 import { PACKAGE_ROOT } from '../version.js';
-import { cliCache, positiveInteger } from './options.js';
+import { cliCache, keyValue, positiveInteger } from './options.js';
 import { Progress } from './progress.js';
 
 /*
@@ -26,6 +28,9 @@ export interface FpgaOptions {
   outDir: string;
   force?: boolean;
   emitIr?: boolean;
+  set?: Record<string, unknown>;
+  precision?: string;
+  kvCache?: string;
 }
 
 export const packageFile = (path: string) => fileURLToPath(new URL(path, PACKAGE_ROOT));
@@ -38,7 +43,10 @@ export function withFpgaOptions(command: Command): Command {
     .option('--model-name <name>', 'with --ir-dir: model name in the IR file names', 'llama2')
     .option('--label <text>', "model name shown (default: the model's displayName)")
     .option('--masks <dir>', 'attention masks to use (default: generated from the model; with --ir-dir, its attention_mask/)')
-    .option('--hardware <file>', 'hardware configuration', packageFile('hardware/vhk158.yaml'))
+    .option('--hardware <file>', 'hardware configuration (hardware/*.yaml: vhk158, u280, v80, u250)', packageFile('hardware/vhk158.yaml'))
+    .option('--set <key=value>', 'override a hardware value, e.g. --set hbm.bandwidthGiBps=500 (repeatable)', keyValue)
+    .option('--precision <preset>', `model precision: ${[...PRECISION_PRESET_NAMES, 'INT8'].join(', ')} (default: the model's)`)
+    .option('--kv-cache <dtype>', 'KV-cache element type, e.g. int8 or fp16 (default: the precision\'s)')
     .option('--exact', 'simulate every token count as it is instead of padding as FlightLLM does')
     .option('--jobs <n>', 'worker threads (default: one per core)', positiveInteger)
     .option('--out-dir <dir>', 'where per-length CSVs (profiler_output/) and IR (ir_output/) go', 'compiler_output')
@@ -48,6 +56,7 @@ export function withFpgaOptions(command: Command): Command {
 
 export interface FpgaRun {
   readonly hardware: Hardware;
+  /** The model as shown. */
   readonly label: string;
   readonly source: ProfileSource;
   readonly result: ProfileResult;
@@ -55,7 +64,7 @@ export interface FpgaRun {
 
 /** Simulates the lengths the cases need, with a progress bar, and adds up each case. */
 export async function runFpga(options: FpgaOptions, cases: readonly Case[], gpus: readonly GpuProfile[]): Promise<FpgaRun> {
-  const hardware = loadHardware(options.hardware, { cache: cliCache(true)! });
+  const hardware = loadHardware(options.hardware, { cache: cliCache(true)!, overrides: options.set });
   const { source, label } = fpgaSource(options);
   const progress = new Progress('profile');
   const started = performance.now();
@@ -74,13 +83,40 @@ export async function runFpga(options: FpgaOptions, cases: readonly Case[], gpus
   return { hardware, label, source, result };
 }
 
-function fpgaSource(options: FpgaOptions): { source: ProfileSource; label: string } {
+export function fpgaSource(options: FpgaOptions): { source: ProfileSource; label: string } {
   if (options.irDir !== undefined) {
+    if (options.precision !== undefined || options.kvCache !== undefined) throw new UsageError({ what: '--precision and --kv-cache apply to a model (--model), not to IR files (--ir-dir)' });
     return { source: { kind: 'ir-directory', directory: options.irDir, modelName: options.modelName, masksDir: options.masks }, label: options.label ?? options.modelName };
   }
-  const { model, assumptions } = loadModel(options.model);
-  for (const assumption of assumptions) process.stderr.write(`fpga-llm-sim: assumed ${assumption}\n`);
-  return { source: { kind: 'model', model, masksDir: options.masks }, label: options.label ?? model.displayName ?? model.name };
+  const loaded = loadModel(options.model);
+  for (const assumption of loaded.assumptions) process.stderr.write(`fpga-llm-sim: assumed ${assumption}\n`);
+  const model = withPrecision(loaded.model, options);
+  const precision = model === loaded.model ? '' : ` (${precisionLabel(model.mapping.precision)})`;
+  return { source: { kind: 'model', model, masksDir: options.masks }, label: options.label ?? `${model.displayName ?? model.name}${precision}` };
+}
+
+/** The model with the precision --precision and --kv-cache ask for. */
+function withPrecision(model: Model, options: FpgaOptions): Model {
+  if (options.precision === undefined && options.kvCache === undefined) return model;
+  const { preset, weights, weightBits, activations, kvCache, bias } = model.mapping.precision;
+  const base = options.precision === undefined ? { preset, weights, activations, kvCache, bias, ...(weightBits === undefined ? {} : { weightBits }) } : { preset: options.precision };
+  const parsed = PrecisionSchema.safeParse({ ...base, ...(options.kvCache === undefined ? {} : { kvCache: options.kvCache }) }, { reportInput: true });
+  if (!parsed.success) throw new UsageError({ what: 'invalid --precision or --kv-cache', issues: zodIssues(parsed.error) });
+  return { ...model, mapping: { ...model.mapping, precision: parsed.data } };
+}
+
+/** `W4A16`, or `W4A16, int8 KV cache` when the cache differs from the preset's. */
+export function precisionLabel(precision: Precision): string {
+  const presetCache = PRECISION_PRESETS[precision.preset].kvCache;
+  return precision.kvCache === presetCache ? precision.preset : `${precision.preset}, ${precision.kvCache} KV cache`;
+}
+
+/** Names a GPU profile's `model` column may use for the run's model. */
+export function modelNames(run: FpgaRun): string[] {
+  const names = [run.label];
+  if (run.source.kind === 'model') names.push(run.source.model.name, ...(run.source.model.displayName === undefined ? [] : [run.source.model.displayName]));
+  else names.push(run.source.modelName);
+  return names;
 }
 
 /** The GPU profiles shipped in compiler_output/gpu_profile/. */

@@ -7,13 +7,14 @@ import { registerCompile } from './commands/compile.js';
 import { registerConformance } from './commands/conformance.js';
 import { registerFigures } from './commands/figures.js';
 import { registerProfile } from './commands/profile.js';
+import { registerSensitivity } from './commands/sensitivity.js';
 import { registerSimulate } from './commands/simulate.js';
 
 /** Exit codes: 2 for anything the user can fix, 1 for our own failures. */
 const EXIT_USER_ERROR = 2;
 const EXIT_INTERNAL_ERROR = 1;
 
-const COMMANDS: ReadonlyArray<(program: Command) => void> = [registerProfile, registerCompare, registerFigures, registerCompile, registerSimulate, registerConformance];
+const COMMANDS: ReadonlyArray<(program: Command) => void> = [registerProfile, registerCompare, registerFigures, registerSensitivity, registerCompile, registerSimulate, registerConformance];
 
 function buildProgram(): Command {
   const program = new Command('fpga-llm-sim')

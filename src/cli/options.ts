@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { load } from 'js-yaml';
 import { ContentCache, defaultCacheDirectory } from '../util/cache.js';
 
 /** Commander parser for options that take a positive integer. */
@@ -11,4 +12,21 @@ export function positiveInteger(value: string): number {
 /** The parse cache the CLI uses unless `--no-cache` is given. */
 export function cliCache(enabled: boolean): ContentCache | undefined {
   return enabled ? new ContentCache(defaultCacheDirectory()) : undefined;
+}
+
+/**
+ * Commander parser for repeatable `key=value` options, collected into one
+ * object. The value is read as a YAML scalar: `500` is a number, `= 2 * 3`
+ * an expression, `fp16` a string.
+ */
+export function keyValue(text: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
+  const match = /^\s*([A-Za-z_][\w]*(?:\.[A-Za-z_0-9][\w]*)*)\s*=(.*)$/.exec(text);
+  if (match === null) throw new InvalidArgumentError(`expected key=value with a dotted key, e.g. hbm.bandwidthGiBps=500, got "${text}".`);
+  let value: unknown;
+  try {
+    value = load(match[2]!.trim());
+  } catch {
+    throw new InvalidArgumentError(`cannot read the value of "${text}".`);
+  }
+  return { ...previous, [match[1]!]: value };
 }

@@ -5,6 +5,7 @@ import { ContentCache } from '../util/cache.js';
 import { deepFreeze } from '../util/freeze.js';
 import { contentHash } from '../util/hash.js';
 import { parseYaml, readTextFile } from '../util/yaml.js';
+import { readHardwareTree, withOverrides } from './extends.js';
 import { zodIssues } from '../util/zod-issues.js';
 import { PACKAGE_ROOT, TOOL_VERSION } from '../version.js';
 import { checkHardware } from './checks.js';
@@ -13,25 +14,34 @@ import { FlightLlmConfigSchema, fromFlightLlmConfig, isFlightLlmConfig } from '.
 import { HardwareSchema, withDefaultKind, type Hardware } from './kinds.js';
 
 /** Bump when the shape `loadHardware` returns changes, so cached results are not reused. */
-const CACHE_REVISION = 2;
+const CACHE_REVISION = 3;
 
 export interface LoadHardwareOptions {
   /** Reuse the validated result of an identical file; keyed by the file's content. */
-  readonly cache?: ContentCache;
+  readonly cache?: ContentCache | undefined;
+  /** Values replacing the file's, by dotted key (`hbm.bandwidthGiBps`), applied before expressions are evaluated. */
+  readonly overrides?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /**
- * Reads a hardware description: our own schema (hardware/*.yaml) or
- * FlightLLM's flat config.yaml. Expressions are evaluated and every
+ * Reads a hardware description: our own schema (hardware/*.yaml, which may
+ * extend another file) or FlightLLM's flat config.yaml. Expressions are evaluated and every
  * consistency rule checked; all problems are reported in one ConfigError.
  */
 export function loadHardware(path: string, options: LoadHardwareOptions = {}): Hardware {
-  const text = readTextFile(path, ConfigError, 'hardware configuration');
-  const key = contentHash(TOOL_VERSION, String(CACHE_REVISION), path.endsWith('.yaml') || path.endsWith('.yml') ? 'yaml' : 'other', text);
+  const { tree: fileTree, sources } = readHardwareTree(path);
+  const overrides = options.overrides ?? {};
+  const tree = Object.keys(overrides).length === 0 ? fileTree : withOverrides(fileTree, overrides, path);
+  const key = contentHash(
+    TOOL_VERSION,
+    String(CACHE_REVISION),
+    path.endsWith('.yaml') || path.endsWith('.yml') ? 'yaml' : 'other',
+    JSON.stringify(overrides),
+    ...sources.flatMap((source) => [source.path, source.text]),
+  );
   const cached = options.cache?.get<Hardware>('hardware', key);
   if (cached !== undefined) return deepFreeze(cached);
-  const raw = parseYaml(text, path, ConfigError, 'hardware configuration');
-  const hardware = parseHardware(raw, { file: path, name: basename(path).replace(/\.ya?ml$/, '') });
+  const hardware = parseHardware(tree, { file: path, name: basename(path).replace(/\.ya?ml$/, '') });
   options.cache?.set('hardware', key, hardware);
   return hardware;
 }

@@ -31,9 +31,15 @@ export interface Comparison {
   readonly missing: readonly string[];
 }
 
-export function compareWithGpu(fpga: readonly FpgaCase[], gpus: readonly GpuProfile[]): Comparison {
+/**
+ * Pairs FPGA and GPU figures case by case. With `fpgaCasesOnly`, only the
+ * FPGA's cases are listed; otherwise cases only a GPU profile has are added.
+ */
+export function compareWithGpu(fpga: readonly FpgaCase[], gpus: readonly GpuProfile[], options: { fpgaCasesOnly?: boolean } = {}): Comparison {
   const cases: Case[] = fpga.map((row) => row.case);
-  for (const gpu of gpus) for (const row of gpu.rows) if (!cases.some((c) => sameCase(c, row))) cases.push({ batch: row.batch, prompt: row.prompt, generated: row.generated });
+  if (options.fpgaCasesOnly !== true) {
+    for (const gpu of gpus) for (const row of gpu.rows) if (!cases.some((c) => sameCase(c, row))) cases.push({ batch: row.batch, prompt: row.prompt, generated: row.generated });
+  }
   const missing: string[] = [];
   const compared = cases.map((c): ComparedCase => {
     const ours = fpga.find((row) => sameCase(row.case, c))?.fpga;
@@ -61,7 +67,14 @@ const FiguresSchema = z.strictObject({ prefillMs: z.number(), decodeMs: z.number
 export const ProfileJsonSchema = z.object({
   hardware: z.string(),
   model: z.string(),
-  cases: z.array(CaseSchema.extend({ fpga: FiguresSchema, gpu: z.record(z.string(), FiguresSchema.nullable()).optional() })),
+  cases: z.array(
+    CaseSchema.extend({
+      fpga: FiguresSchema,
+      bound: FiguresSchema.optional(),
+      boundMs: z.strictObject({ prefill: z.number(), decode: z.number() }).optional(),
+      gpu: z.record(z.string(), FiguresSchema.nullable()).optional(),
+    }),
+  ),
 });
 export type ProfileJson = z.infer<typeof ProfileJsonSchema>;
 

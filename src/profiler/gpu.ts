@@ -8,7 +8,8 @@ import type { Case, CaseFigures } from './cases.js';
 /*
  * GPU profiles: measured latencies of the same cases on a GPU, one CSV per
  * backend. Columns: device, backend, batch, prompt, generated, prefill_ms,
- * decode_ms, total_ms, source (where the figures come from).
+ * decode_ms, total_ms, source (where the figures come from), and optionally
+ * model (which model was measured; rows without it apply to any model).
  */
 
 export const GPU_CSV_COLUMNS = ['device', 'backend', 'batch', 'prompt', 'generated', 'prefill_ms', 'decode_ms', 'total_ms', 'source'] as const;
@@ -28,6 +29,8 @@ export const GpuRowSchema = z.strictObject({
   decode_ms: milliseconds,
   total_ms: milliseconds,
   source: z.string(),
+  /** The model measured, by its name or display name (e.g. llama2-7B); absent or empty: any model. */
+  model: z.string().optional(),
 });
 export type GpuRow = z.infer<typeof GpuRowSchema>;
 
@@ -71,4 +74,24 @@ export function gpuFigures(profile: GpuProfile, c: Case): CaseFigures | undefine
   const row = profile.rows.find((r) => r.batch === c.batch && r.prompt === c.prompt && r.generated === c.generated);
   if (row === undefined) return undefined;
   return { prefillMs: row.prefill_ms, decodeMs: row.decode_ms, totalMs: row.total_ms, tokensPerSecond: (c.generated * c.batch) / (row.decode_ms / 1000) };
+}
+
+/** Whether a GPU row measured this model: its `model` names it (case aside), or it names none. */
+function measured(row: GpuRow, model: { readonly names: readonly string[] }): boolean {
+  return row.model === undefined || row.model === '' || model.names.some((name) => name.toLowerCase() === row.model!.toLowerCase());
+}
+
+/**
+ * The GPU profiles narrowed to the rows that measured the model; profiles
+ * left with no rows are returned apart, so the caller can say so.
+ */
+export function gpuProfilesFor(gpus: readonly GpuProfile[], model: { readonly names: readonly string[] }): { readonly matching: GpuProfile[]; readonly other: GpuProfile[] } {
+  const matching: GpuProfile[] = [];
+  const other: GpuProfile[] = [];
+  for (const gpu of gpus) {
+    const rows = gpu.rows.filter((row) => measured(row, model));
+    if (rows.length > 0) matching.push({ ...gpu, rows });
+    else other.push(gpu);
+  }
+  return { matching, other };
 }

@@ -3,8 +3,10 @@ import type { Case, CaseFigures } from './cases.js';
 /*
  * The six-case table in the layout of FlightLLM's run.py, one block per
  * case: GPU backends first, the FPGA last, then the FPGA's speedup over each
- * backend. With FlightLLM's two GPU backends it matches its output
- * character for character; more backends add columns.
+ * backend. With FlightLLM's two GPU backends and no bound column it matches
+ * its output character for character; more backends add columns. The bound
+ * column, when shown, holds the physical bound of each FPGA figure: the
+ * least time, and the most tokens per second, the hardware allows.
  */
 
 export interface TableCase {
@@ -13,6 +15,8 @@ export interface TableCase {
   readonly fpga: CaseFigures | undefined;
   /** One entry per GPU backend, in column order; figures undefined when that profile lacks the case. */
   readonly gpus: ReadonlyArray<{ readonly label: string; readonly figures: CaseFigures | undefined }>;
+  /** The FPGA's physical bound for the case. */
+  readonly bound?: CaseFigures | undefined;
 }
 
 export interface CaseTable {
@@ -20,6 +24,8 @@ export interface CaseTable {
   /** Column title of the FPGA, e.g. `VHK158 FPGA`. */
   readonly fpgaLabel: string;
   readonly rows: readonly TableCase[];
+  /** Add a column of physical bounds after the FPGA's. */
+  readonly showBound?: boolean;
 }
 
 const LABEL_WIDTH = 24;
@@ -41,20 +47,24 @@ const centred = (text: string) => {
 };
 const line = (label: string, cells: readonly string[]) => `| ${label.padEnd(LABEL_WIDTH)} |${cells.map((cell) => `${cell}|`).join('')}`;
 const MISSING = '—';
+const BOUND_LABEL = 'bound';
 
 export function formatCaseTable(table: CaseTable): string {
   const out: string[] = [];
   let width = 0;
+  const bound = table.showBound === true;
   for (const row of table.rows) {
-    const header = line('Hardware', [...row.gpus.map((gpu) => centred(gpu.label)), centred(table.fpgaLabel)]);
+    const header = line('Hardware', [...row.gpus.map((gpu) => centred(gpu.label)), centred(table.fpgaLabel), ...(bound ? [centred(BOUND_LABEL)] : [])]);
     width = header.length;
     out.push(title(table.model, row.case, width), header);
     const fpga = row.fpga;
+    const figure = (figures: CaseFigures | undefined, value: (f: CaseFigures) => number) => (figures === undefined ? MISSING : value(figures).toFixed(1));
     for (const { label, value } of ROWS) {
-      out.push(line(label, [...row.gpus.map((gpu) => gpuCell(gpu.figures === undefined ? MISSING : value(gpu.figures).toFixed(1))), fpgaCell(fpga === undefined ? MISSING : value(fpga).toFixed(1))]));
+      const boundCells = bound ? [fpgaCell(figure(row.bound, value))] : [];
+      out.push(line(label, [...row.gpus.map((gpu) => gpuCell(figure(gpu.figures, value))), fpgaCell(figure(fpga, value)), ...boundCells]));
     }
     const speedups = row.gpus.map((gpu) => gpuCell(gpu.figures === undefined || fpga === undefined ? MISSING : (gpu.figures.totalMs / fpga.totalMs).toFixed(3)));
-    out.push(line(`${table.fpgaLabel.replace(/ FPGA$/, '')} speedup ratio`, [...speedups, fpgaCell(fpga === undefined ? MISSING : (1).toFixed(3))]));
+    out.push(line(`${table.fpgaLabel.replace(/ FPGA$/, '')} speedup ratio`, [...speedups, fpgaCell(fpga === undefined ? MISSING : (1).toFixed(3)), ...(bound ? [fpgaCell('')] : [])]));
   }
   out.push(`+${'-'.repeat(Math.max(width - 2, 0))}+`);
   return `${out.join('\n')}\n`;

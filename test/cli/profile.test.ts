@@ -14,14 +14,19 @@ writeFileSync(gpu, 'device,backend,batch,prompt,generated,prefill_ms,decode_ms,t
 const common = ['--model', model, '--out-dir', join(work, 'out')];
 
 describe('fpga-llm-sim profile', () => {
-  test('--json prints hardware, model and per-case FPGA and GPU figures, with null where a GPU lacks a case', async () => {
+  test('--json prints hardware, model and per-case FPGA figures, their bound, and GPU figures with null where a GPU lacks a case', async () => {
     const result = await runCli(['profile', ...common, '--cases', '1x100x40,1x128x16', '--gpu', gpu, '--json'], { env });
     assert.equal(result.code, 0, result.stderr);
     const document = JSON.parse(result.stdout);
     assert.equal(document.hardware, 'vhk158');
     assert.equal(document.model, 'Tiny');
-    assert.deepEqual(Object.keys(document.cases[0]), ['batch', 'prompt', 'generated', 'fpga', 'gpu']);
+    assert.deepEqual(Object.keys(document.cases[0]), ['batch', 'prompt', 'generated', 'fpga', 'bound', 'boundMs', 'gpu']);
     assert.deepEqual(Object.keys(document.cases[0].fpga), ['prefillMs', 'decodeMs', 'totalMs', 'tokensPerSecond']);
+    for (const c of document.cases) {
+      assert.deepEqual(c.boundMs, { prefill: c.bound.prefillMs, decode: c.bound.decodeMs });
+      assert.ok(c.boundMs.prefill > 0 && c.boundMs.prefill <= c.fpga.prefillMs, `prefill bound ${c.boundMs.prefill} vs ${c.fpga.prefillMs}`);
+      assert.ok(c.boundMs.decode > 0 && c.boundMs.decode <= c.fpga.decodeMs, `decode bound ${c.boundMs.decode} vs ${c.fpga.decodeMs}`);
+    }
     assert.equal(document.cases[0].gpu['GPU-x'].totalMs, 82);
     assert.equal(document.cases[1].gpu['GPU-x'], null);
     assert.match(result.stderr, /profile: \d+ token lengths simulated, 0 reused/);

@@ -81,8 +81,8 @@ describe('device memory', () => {
   });
 
   test('a model that does not fit is refused with the numbers', () => {
-    // Qwen2.5-32B weights at 4 bits: (64 × (5120 × (5120 + 2 × 1024) + 5120 × 5120 + 3 × 5120 × 27648) + 5120 × 152064) / 2 bytes.
-    const weights = (64 * (5120 * (5120 + 2 * 1024) + 5120 * 5120 + 3 * 5120 * 27648) + 5120 * 152064) / 2;
+    // Qwen2.5-32B weights in W8A8, one byte each: 64 × (5120 × (5120 + 2 × 1024) + 5120 × 5120 + 3 × 5120 × 27648) + 5120 × 152064.
+    const weights = 64 * (5120 * (5120 + 2 * 1024) + 5120 * 5120 + 3 * 5120 * 27648) + 5120 * 152064;
     const error = modelError(() => compileModel(model('qwen2.5-32b'), { stage: 'prefill', tokens: 128, hardware: vhk158Hardware() }));
     assert.match(error.message, /^Qwen2\.5-32B does not fit in HBM of vhk158: it needs (\d+\.\d\d) GiB of weights .* = (\d+\.\d\d) GiB, and vhk158 has 8\.00 GiB \(hbm\.totalSizeGiB\)\.$/);
     const stated = Number(/needs (\d+\.\d\d) GiB/.exec(error.message)![1]);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { maxTokensOf } from '../../compiler/index.js';
 import { compileTarget, loadHardware } from '../../hardware/index.js';
 import { loadModel } from '../../model/index.js';
-import { compareWithGpu, formatCaseTable, loadFpgaProfile, loadGpuProfile, type Case, type FpgaCase, type GpuProfile } from '../../profiler/index.js';
+import { compareWithGpu, formatCaseTable, gpuProfilesFor, loadFpgaProfile, loadGpuProfile, type Case, type FpgaCase, type GpuProfile } from '../../profiler/index.js';
 import { cliCache } from '../options.js';
 import { fpgaLabel, runFpga, withFpgaOptions, type FpgaOptions } from '../fpga-run.js';
 
@@ -19,7 +19,10 @@ export function registerCompare(program: Command): void {
       .requiredOption('--gpu <files...>', 'GPU profile CSVs (columns: device, backend, batch, prompt, generated, prefill_ms, decode_ms, total_ms, source)')
       .option('--fpga <file>', "FPGA figures saved from profile --json (default: simulate the GPU profiles' cases)"),
   ).action(async (options: CompareOptions) => {
-    const gpus = options.gpu.map(loadGpuProfile);
+    const loaded = options.gpu.map(loadGpuProfile);
+    const names = options.fpga === undefined ? modelNamesOf(options) : [loadFpgaProfile(options.fpga).model];
+    const { matching: gpus, other } = gpuProfilesFor(loaded, { names });
+    for (const gpu of other) process.stderr.write(`fpga-llm-sim: ${gpu.file} has no rows for ${names[0]}; left out\n`);
     const side = options.fpga === undefined ? await simulatedSide(options, gpus) : savedSide(options.fpga);
     const comparison = compareWithGpu(side.cases, gpus);
     process.stdout.write(
@@ -31,6 +34,13 @@ export function registerCompare(program: Command): void {
     );
     if (comparison.missing.length > 0) process.stdout.write(`Missing (shown as —):\n${comparison.missing.map((line) => `  ${line}`).join('\n')}\n`);
   });
+}
+
+/** The names GPU rows may give the model being simulated. */
+function modelNamesOf(options: CompareOptions): string[] {
+  if (options.irDir !== undefined) return [options.label ?? options.modelName, options.modelName];
+  const { model } = loadModel(options.model);
+  return [options.label ?? model.displayName ?? model.name, model.name, ...(model.displayName === undefined ? [] : [model.displayName])];
 }
 
 interface FpgaSide {
@@ -50,7 +60,7 @@ function savedSide(file: string): FpgaSide {
 
 /** Simulates every GPU case the FPGA can run (batch 1, within its longest sequence). */
 async function simulatedSide(options: CompareOptions, gpus: readonly GpuProfile[]): Promise<FpgaSide> {
-  const hardware = loadHardware(options.hardware, { cache: cliCache(true)! });
+  const hardware = loadHardware(options.hardware, { cache: cliCache(true)!, overrides: options.set });
   const maxTokens = options.irDir === undefined ? maxTokensOf(loadModel(options.model).model, hardware) : compileTarget(hardware).maxTokens;
   const cases: Case[] = [];
   for (const gpu of gpus) {

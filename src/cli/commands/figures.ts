@@ -6,6 +6,7 @@ import {
   casesFromOption,
   compareWithGpu,
   decodeLatencySpec,
+  gpuProfilesFor,
   jobFor,
   loadGpuProfile,
   moduleBusySpec,
@@ -17,7 +18,8 @@ import {
 } from '../../profiler/index.js';
 import { UserError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/files.js';
-import { defaultGpuFiles, fpgaLabel, packageFile, runFpga, withFpgaOptions, type FpgaOptions, type FpgaRun } from '../fpga-run.js';
+import { compileTarget } from '../../hardware/index.js';
+import { defaultGpuFiles, fpgaLabel, modelNames, packageFile, runFpga, withFpgaOptions, type FpgaOptions, type FpgaRun } from '../fpga-run.js';
 
 interface FiguresOptions extends FpgaOptions {
   out: string;
@@ -32,12 +34,12 @@ export function registerFigures(program: Command): void {
       .description('write SVG figures: latency and speedup per case (FlightLLM Figure 12), decode latency against context, module busy share per layer kind')
       .requiredOption('--out <dir>', 'directory for the SVG files')
       .option('--cases <list|file>', 'cases as batch x prompt x generated or a YAML file', packageFile('ir/cases/figure12.yaml'))
-      .option('--gpu <files...>', 'GPU profile CSVs (default: compiler_output/gpu_profile/*.csv)'),
+      .option('--gpu <files...>', 'GPU profile CSVs (default: compiler_output/gpu_profile/*.csv); only rows of the same model are used'),
   ).action(async (options: FiguresOptions) => {
     const cases = casesFromOption(options.cases);
-    const gpus = (options.gpu ?? defaultGpuFiles()).map(loadGpuProfile);
-    const run = await runFpga(options, cases, gpus);
-    const comparison = compareWithGpu(run.result.cases, gpus);
+    const run = await runFpga(options, cases, []);
+    const { matching: gpus } = gpuProfilesFor((options.gpu ?? defaultGpuFiles()).map(loadGpuProfile), { names: modelNames(run) });
+    const comparison = compareWithGpu(run.result.cases, gpus, { fpgaCasesOnly: true });
     const label = fpgaLabel(run.hardware);
     const figures: Record<string, VegaLiteSpec> = {
       'case-latency.svg': caseLatencySpec(comparison, label),
@@ -55,7 +57,7 @@ export function registerFigures(program: Command): void {
 
 /** Module busy shares at the first case's prompt and at the longest context the cases reach. */
 function busyFigures(run: FpgaRun, options: FiguresOptions, cases: ReturnType<typeof casesFromOption>): Record<string, VegaLiteSpec> {
-  const padding = options.exact === true ? { prefill: 1, decode: 1 } : run.hardware.compiler.padTokens;
+  const padding = options.exact === true ? { prefill: 1, decode: 1 } : compileTarget(run.hardware).padTokens;
   const lengths: Array<[Stage, number]> = [
     ['prefill', padTokens(cases[0]!.prompt, padding.prefill)],
     ['decode', padTokens(Math.max(...cases.map((c) => c.prompt + c.generated)), padding.decode)],

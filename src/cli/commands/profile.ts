@@ -1,45 +1,64 @@
 import type { Command } from 'commander';
-import { casesFromOption, compareWithGpu, formatCaseTable, loadGpuProfile } from '../../profiler/index.js';
-import { defaultGpuFiles, fpgaLabel, packageFile, runFpga, withFpgaOptions, type FpgaOptions, type FpgaRun } from '../fpga-run.js';
+import { casesFromOption, compareWithGpu, formatCaseTable, gpuProfilesFor, loadGpuProfile, type GpuProfile } from '../../profiler/index.js';
+import { defaultGpuFiles, fpgaLabel, modelNames, packageFile, runFpga, withFpgaOptions, type FpgaOptions, type FpgaRun } from '../fpga-run.js';
 
 interface ProfileOptions extends FpgaOptions {
   cases: string;
   gpu?: string[];
   json?: boolean;
+  bound: boolean;
 }
 
 export function registerProfile(program: Command): void {
   withFpgaOptions(
     program
       .command('profile')
-      .description('simulate the token lengths a set of cases needs and print FPGA latency and throughput beside GPU profiles')
+      .description('simulate the token lengths a set of cases needs and print FPGA latency and throughput, with the physical bound, beside GPU profiles')
       .option('--cases <list|file>', 'cases as batch x prompt x generated (1x128x512,1x512x1536) or a YAML file', packageFile('ir/cases/figure12.yaml'))
-      .option('--gpu <files...>', 'GPU profile CSVs (default: compiler_output/gpu_profile/*.csv)')
+      .option('--gpu <files...>', 'GPU profile CSVs (default: compiler_output/gpu_profile/*.csv); only rows of the same model are used')
+      .option('--no-bound', "leave out the bound column (FlightLLM's table layout)")
       .option('--json', 'print one JSON document instead of the table'),
   ).action(async (options: ProfileOptions) => {
     const cases = casesFromOption(options.cases);
-    const gpus = (options.gpu ?? defaultGpuFiles()).map(loadGpuProfile);
-    const run = await runFpga(options, cases, gpus);
-    process.stdout.write(options.json === true ? `${JSON.stringify(profileJson(run), null, 2)}\n` : caseTable(run, gpus));
+    const loaded = (options.gpu ?? defaultGpuFiles()).map(loadGpuProfile);
+    const run = await runFpga(options, cases, []);
+    const { matching, other } = gpuProfilesFor(loaded, { names: modelNames(run) });
+    for (const gpu of other) process.stderr.write(`fpga-llm-sim: ${gpu.file} has no rows for ${run.label}; left out\n`);
+    process.stdout.write(options.json === true ? `${JSON.stringify(profileJson(run, matching), null, 2)}\n` : caseTable(run, matching, { bound: options.bound }));
   });
 }
 
-/** The seed's table for the run's cases and the given GPU profiles. */
-export function caseTable(run: FpgaRun, gpus: Parameters<typeof compareWithGpu>[1]): string {
-  const comparison = compareWithGpu(run.result.cases, gpus);
+/** The seed's table for the run's cases and the given GPU profiles, with the bound column unless asked not to. */
+export function caseTable(run: FpgaRun, gpus: readonly GpuProfile[], options: { bound: boolean }): string {
+  const comparison = compareWithGpu(run.result.cases, gpus, { fpgaCasesOnly: true });
   return formatCaseTable({
     model: run.label,
     fpgaLabel: fpgaLabel(run.hardware),
-    rows: comparison.cases.map((row) => ({ case: row.case, fpga: row.fpga, gpus: comparison.backends.map((label) => ({ label, figures: row.gpu[label] })) })),
+    showBound: options.bound,
+    rows: comparison.cases.map((row, index) => ({
+      case: row.case,
+      fpga: row.fpga,
+      bound: run.result.cases[index]?.bound,
+      gpus: comparison.backends.map((label) => ({ label, figures: row.gpu[label] })),
+    })),
   });
 }
 
-/** `{hardware, model, cases: [{batch, prompt, generated, fpga, gpu: {<label>: figures | null}}]}`. */
-function profileJson(run: FpgaRun): unknown {
+/**
+ * `{hardware, model, cases: [{batch, prompt, generated, fpga, bound, boundMs: {prefill, decode}, gpu: {<label>: figures | null}}]}`.
+ */
+function profileJson(run: FpgaRun, gpus: readonly GpuProfile[]): unknown {
+  const comparison = compareWithGpu(run.result.cases, gpus, { fpgaCasesOnly: true });
   return {
     hardware: run.hardware.name,
     model: run.label,
-    // A case a GPU profile lacks is null: listed, never invented.
-    cases: run.result.cases.map((row) => ({ ...row.case, fpga: row.fpga, gpu: Object.fromEntries(Object.entries(row.gpu).map(([label, figures]) => [label, figures ?? null])) })),
+    cases: run.result.cases.map((row, index) => ({
+      ...row.case,
+      fpga: row.fpga,
+      bound: row.bound,
+      boundMs: { prefill: row.bound.prefillMs, decode: row.bound.decodeMs },
+      // A case a GPU profile lacks is null: listed, never invented.
+      gpu: Object.fromEntries(comparison.backends.map((label) => [label, comparison.cases[index]!.gpu[label] ?? null])),
+    })),
   };
 }

@@ -1,0 +1,63 @@
+import Table from 'cli-table3';
+import { InvalidArgumentError, type Command } from 'commander';
+import { UsageError } from '../../errors.js';
+import { casesFromOption, sensitivity, type Sensitivity } from '../../profiler/index.js';
+import { fpgaLabel, fpgaSource, withFpgaOptions, type FpgaOptions } from '../fpga-run.js';
+import { Progress } from '../progress.js';
+
+interface SensitivityCliOptions extends FpgaOptions {
+  case: string;
+  keys?: string;
+  step: number;
+  json?: boolean;
+}
+
+export function registerSensitivity(program: Command): void {
+  withFpgaOptions(
+    program
+      .command('sensitivity')
+      .description('which hardware parameters one case depends on most: each is changed by --step and the case simulated again')
+      .option('--case <case>', 'one case, batch x prompt x generated', '1x128x512')
+      .option('--keys <list>', 'comma-separated dotted hardware keys to vary (default: the continuous parameters of the hardware kind)')
+      .option('--step <fraction>', 'relative change of each parameter', relativeStep, -0.1)
+      .option('--json', 'print one JSON document instead of the table'),
+  ).action(async (options: SensitivityCliOptions) => {
+    const cases = casesFromOption(options.case);
+    if (cases.length !== 1) throw new UsageError({ what: `--case takes one case, got ${cases.length}` });
+    const { source, label } = fpgaSource(options);
+    const progress = new Progress('sensitivity');
+    const result = await sensitivity({
+      hardwarePath: options.hardware,
+      overrides: options.set,
+      keys: options.keys?.split(',').map((key) => key.trim()),
+      step: options.step,
+      case: cases[0]!,
+      source,
+      exact: options.exact,
+      threads: options.jobs,
+      onVariant: (done, total) => progress.update(done, total, 'parameters varied'),
+    });
+    progress.finish(`${result.rows.length} parameters varied by ${(options.step * 100).toFixed(0)} %`);
+    const json = { model: label, hardware: result.hardware.name, case: cases[0], step: options.step, base: result.base, rows: result.rows };
+    process.stdout.write(options.json === true ? `${JSON.stringify(json, null, 2)}\n` : table(result, `${label} on ${fpgaLabel(result.hardware)}, case ${options.case}`));
+  });
+}
+
+function relativeStep(value: string): number {
+  const step = Number(value);
+  if (!Number.isFinite(step) || step === 0 || step <= -1) throw new InvalidArgumentError(`expected a relative change such as -0.1 or 0.05 (not 0, above -1), got "${value}".`);
+  return step;
+}
+
+function table(result: Sensitivity, title: string): string {
+  const t = new Table({ head: ['parameter', 'value', 'varied to', 'decode token/s', 'decode elasticity', 'prefill ms', 'prefill elasticity'], style: { head: [], border: [], compact: true } });
+  t.push(['(as configured)', '', '', result.base.tokensPerSecond.toFixed(2), '', result.base.prefillMs.toFixed(1), '']);
+  for (const row of result.rows) {
+    t.push([row.key, format(row.from), format(row.to), row.figures.tokensPerSecond.toFixed(2), row.decodeElasticity.toFixed(2), row.figures.prefillMs.toFixed(1), row.prefillElasticity.toFixed(2)]);
+  }
+  return `${title}\n${t.toString()}\nElasticity: relative change of the result per relative change of the parameter (1: proportional, 0: no effect).\n`;
+}
+
+function format(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+}
