@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
+import { registerBoards } from './commands/boards.js';
 import { registerCompare } from './commands/compare.js';
 import { registerCompile } from './commands/compile.js';
 import { registerConformance } from './commands/conformance.js';
@@ -14,7 +15,7 @@ import { registerSimulate } from './commands/simulate.js';
 const EXIT_USER_ERROR = 2;
 const EXIT_INTERNAL_ERROR = 1;
 
-const COMMANDS: ReadonlyArray<(program: Command) => void> = [registerProfile, registerCompare, registerFigures, registerSensitivity, registerCompile, registerSimulate, registerConformance];
+const COMMANDS: ReadonlyArray<(program: Command) => void> = [registerProfile, registerCompare, registerBoards, registerFigures, registerSensitivity, registerCompile, registerSimulate, registerConformance];
 
 function buildProgram(): Command {
   const program = new Command('fpga-llm-sim')

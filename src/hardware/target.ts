@@ -54,7 +54,7 @@ const TARGETS: { [K in Hardware['kind']]: (hw: Extract<Hardware, { kind: K }>) =
     memory: [
       {
         // A kernel reads weights from its own DDR channels only, so only those channels can hold them.
-        name: `the DDR channels of the ${hw.dpu.kernels} DPU kernels`,
+        name: `the DDR channels of its ${hw.dpu.kernels} DPU kernel${hw.dpu.kernels === 1 ? '' : 's'}`,
         field: 'dpu.kernels × dpu.ddrChannelsPerKernel × card.ddr.channelSizeGiB',
         capacityBytes: hw.dpu.kernels * hw.dpu.ddrChannelsPerKernel * hw.card.ddr.channelSizeGiB * GIB,
         holds: ['weights'],

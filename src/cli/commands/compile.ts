@@ -5,7 +5,7 @@ import { compileModel, gib, memoryUse, writeIr, writeMasks } from '../../compile
 import { loadHardware } from '../../hardware/index.js';
 import { loadModel } from '../../model/index.js';
 import { PACKAGE_ROOT } from '../../version.js';
-import { cliCache, positiveInteger } from '../options.js';
+import { cliCache, keyValue, positiveInteger } from '../options.js';
 
 interface CompileOptions {
   model: string;
@@ -13,6 +13,7 @@ interface CompileOptions {
   tokens: number;
   out: string;
   hardware: string;
+  set?: Record<string, unknown>;
   pad: boolean;
   masks?: string;
   cache: boolean;
@@ -32,12 +33,13 @@ export function registerCompile(program: Command): void {
     .requiredOption('--tokens <n>', 'prompt length (prefill) or context length (decode)', positiveInteger)
     .requiredOption('--out <dir>', 'output directory')
     .option('--hardware <file>', 'hardware configuration', fileURLToPath(new URL('hardware/vhk158.yaml', PACKAGE_ROOT)))
+    .option('--set <key=value>', 'override a hardware value, e.g. --set hbm.bandwidthGiBps=500 (repeatable)', keyValue)
     .option('--no-pad', 'compile the length as given instead of rounding it up as FlightLLM does')
     .option('--masks <dir>', 'reuse the masks in this directory instead of writing generated ones')
     .option('--no-cache', 'parse the hardware file afresh')
     .action((options: CompileOptions) => {
       const cache = cliCache(options.cache);
-      const hardware = loadHardware(options.hardware, cache === undefined ? {} : { cache });
+      const hardware = loadHardware(options.hardware, { cache, overrides: options.set });
       const { model, assumptions } = loadModel(options.model);
       for (const assumption of assumptions) process.stderr.write(`fpga-llm-sim: assumed ${assumption}\n`);
       const compiled = compileModel(model, { stage: options.stage, tokens: options.tokens, hardware, pad: options.pad });

@@ -5,11 +5,12 @@ import { loadHardware } from '../../hardware/index.js';
 import { runSimulationJob, runSimulationJobs, type SimulationJob, type SimulationOutcome } from '../../profiler/index.js';
 import { moduleNamesOf, TraceWriter } from '../../simulator/index.js';
 import { writeFileAtomic } from '../../util/files.js';
-import { cliCache, positiveInteger } from '../options.js';
+import { cliCache, keyValue, positiveInteger } from '../options.js';
 import { Progress } from '../progress.js';
 
 interface SimulateOptions {
   hardware: string;
+  set?: Record<string, unknown>;
   ir: string[];
   masks?: string;
   outDir?: string;
@@ -30,6 +31,7 @@ export function registerSimulate(program: Command): void {
     .command('simulate')
     .description('simulate FlightLLM-format IR files and write FlightLLM profiler CSVs')
     .requiredOption('--hardware <file>', 'hardware configuration: ours (hardware/*.yaml) or FlightLLM config.yaml')
+    .option('--set <key=value>', 'override a hardware value, e.g. --set hbm.bandwidthGiBps=500 (repeatable)', keyValue)
     .requiredOption('--ir <files...>', 'IR files in FlightLLM format')
     .option('--masks <dir>', 'attention-mask directory (default: attention_mask/ beside each IR file)')
     .option('--out-dir <dir>', `write <dir>/<IR name>.csv per IR file (default with several files: ${DEFAULT_OUT_DIR})`)
@@ -43,7 +45,7 @@ export function registerSimulate(program: Command): void {
     .action(async (options: SimulateOptions) => {
       checkCombination(options);
       const cache = cliCache(options.cache);
-      const hardware = loadHardware(options.hardware, cache === undefined ? {} : { cache });
+      const hardware = loadHardware(options.hardware, { cache, overrides: options.set });
       const jobs: SimulationJob[] = options.ir.map((irPath) => ({ kind: 'ir-file', irPath, hardware, masksDir: options.masks, cacheDir: cache?.directory }));
       if (jobs.length === 1 && options.outDir === undefined) writeSingle(traced(jobs[0]!, options), options);
       else await writeMany(jobs, options);
