@@ -252,7 +252,8 @@ class Lowering {
     const elements = shape.reduce((product, size) => product * size, 1);
     const convention = this.input.target.weightBits(this.precision.weights);
     const bits = this.precision.weightBits ?? convention;
-    const bytes = bytesOf(Math.ceil(elements * keep), bits);
+    const stored = this.input.target.storesPrunedWeights ? Math.ceil(elements * keep) : elements;
+    const bytes = bytesOf(stored, bits);
     const param = this.parameter(name, shape, this.precision.weights, bytes, { sparse_flag: keep < 1, sparse_ratio: keep });
     if (bits !== convention) param.stream_bits = bits;
     return param;

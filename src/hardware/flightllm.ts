@@ -86,7 +86,6 @@ export function isFlightLlmConfig(raw: unknown): boolean {
  * the reference hard-codes in its profiler (hardware/flightllm-profiler.yaml).
  */
 export function fromFlightLlmConfig(c: FlightLlmConfig, name: string, profilerDefaults: Record<string, unknown>): Record<string, unknown> {
-  const channels = (first: number, count: number) => ({ first, count });
   const parallelK = (key: 'softmax' | 'layernorm' | 'eltwise' | 'silu', value: number) => ({
     ...(profilerDefaults['vpe'] as Record<string, object>)[key],
     parallelK: value,
@@ -114,39 +113,7 @@ export function fromFlightLlmConfig(c: FlightLlmConfig, name: string, profilerDe
       eltwise: parallelK('eltwise', c.ELTWISE_PARALLEL_K),
       silu: parallelK('silu', c.SILU_PARALLEL_K),
     },
-    buffers: {
-      a: {
-        depthWords: c.A_BUFFER_DEPTH,
-        bankWidthBytes: c.A_BUFFER_PER_BANK_WIDTH_B,
-        banksPerChannel: { matrixMatrix: c.A_BUFFER_MM_PER_CHANNEL_BANK_NUM, matrixVector: c.A_BUFFER_MV_PER_CHANNEL_BANK_NUM },
-        channelWidthBytes: { matrixMatrix: c.A_BUFFER_MM_PER_CHANNEL_WIDTH_B, matrixVector: c.A_BUFFER_MV_PER_CHANNEL_WIDTH_B },
-        hbmChannels: channels(c.A_BUFFER_HBM_CHANNEL_START_ID, c.A_BUFFER_HBM_CHANNEL_NUM),
-      },
-      b: {
-        depthWords: c.B_BUFFER_DEPTH,
-        widthBytes: { matrixMatrix: c.B_BUFFER_MM_BANK_WIDTH_B, matrixVector: c.B_BUFFER_MV_BANK_WIDTH_B },
-        hbmChannels: channels(c.B_BUFFER_HBM_CHANNEL_ID, c.B_BUFFER_HBM_CHANNEL_NUM),
-      },
-      global: {
-        depthWords: c.GLOBAL_BUFFER_DEPTH,
-        bankWidthBytes: c.GLOBAL_BUFFER_PER_BANK_WIDTH_B,
-        banksPerChannel: {
-          matrixMatrix: c.GLOBAL_BUFFER_MM_PER_CHANNEL_BANK_NUM,
-          matrixVector: c.GLOBAL_BUFFER_MV_PER_CHANNEL_BANK_NUM,
-          misc: c.GLOBAL_BUFFER_MISC_PER_CHANNEL_BANK_NUM,
-        },
-        channelWidthBytes: {
-          matrixMatrix: c.GLOBAL_BUFFER_MM_PER_CHANNEL_WIDTH_B,
-          matrixVector: c.GLOBAL_BUFFER_MV_PER_CHANNEL_WIDTH_B,
-          misc: c.GLOBAL_BUFFER_MISC_PER_CHANNEL_WIDTH_B,
-        },
-        hbmChannels: channels(c.GLOBAL_BUFFER_HBM_CHANNEL_START_ID, c.GLOBAL_BUFFER_HBM_CHANNEL_NUM),
-      },
-      meta: { depthWords: c.META_BUFFER_DEPTH, widthBytes: c.META_BUFFER_BANK_WIDTH_B, hbmChannels: channels(c.META_BUFFER_HBM_CHANNEL_ID, c.META_BUFFER_HBM_CHANNEL_NUM) },
-      fsb: { depthWords: c.FSB_BUFFER_DEPTH, widthBytes: c.FSB_BUFFER_BANK_WIDTH_B, hbmChannels: channels(c.FSB_BUFFER_HBM_CHANNEL_ID, c.FSB_BUFFER_HBM_CHANNEL_NUM) },
-      bias: { depthWords: c.BIAS_BUFFER_DEPTH, widthBytes: c.BIAS_BUFFER_BANK_WIDTH_B, hbmChannels: channels(c.BIAS_BUFFER_HBM_CHANNEL_ID, c.BIAS_BUFFER_HBM_CHANNEL_NUM) },
-      instruction: { hbmChannels: channels(c.INST_HBM_CHANNEL_ID, c.INST_HBM_CHANNEL_NUM) },
-    },
+    buffers: buffersOf(c),
     hbm: {
       channels: c.HBM_CHANNEL_NUM,
       channelSizeMiB: c.HBM_CHANNEL_SIZE_MB,
@@ -158,5 +125,43 @@ export function fromFlightLlmConfig(c: FlightLlmConfig, name: string, profilerDe
     precision: profilerDefaults['precision'],
     calibration: profilerDefaults['calibration'],
     compiler: profilerDefaults['compiler'],
+  };
+}
+
+/** The buffers: depth, width, banks and home HBM channels of each. */
+function buffersOf(c: FlightLlmConfig): Record<string, unknown> {
+  const channels = (first: number, count: number) => ({ first, count });
+  return {
+    a: {
+      depthWords: c.A_BUFFER_DEPTH,
+      bankWidthBytes: c.A_BUFFER_PER_BANK_WIDTH_B,
+      banksPerChannel: { matrixMatrix: c.A_BUFFER_MM_PER_CHANNEL_BANK_NUM, matrixVector: c.A_BUFFER_MV_PER_CHANNEL_BANK_NUM },
+      channelWidthBytes: { matrixMatrix: c.A_BUFFER_MM_PER_CHANNEL_WIDTH_B, matrixVector: c.A_BUFFER_MV_PER_CHANNEL_WIDTH_B },
+      hbmChannels: channels(c.A_BUFFER_HBM_CHANNEL_START_ID, c.A_BUFFER_HBM_CHANNEL_NUM),
+    },
+    b: {
+      depthWords: c.B_BUFFER_DEPTH,
+      widthBytes: { matrixMatrix: c.B_BUFFER_MM_BANK_WIDTH_B, matrixVector: c.B_BUFFER_MV_BANK_WIDTH_B },
+      hbmChannels: channels(c.B_BUFFER_HBM_CHANNEL_ID, c.B_BUFFER_HBM_CHANNEL_NUM),
+    },
+    global: {
+      depthWords: c.GLOBAL_BUFFER_DEPTH,
+      bankWidthBytes: c.GLOBAL_BUFFER_PER_BANK_WIDTH_B,
+      banksPerChannel: {
+        matrixMatrix: c.GLOBAL_BUFFER_MM_PER_CHANNEL_BANK_NUM,
+        matrixVector: c.GLOBAL_BUFFER_MV_PER_CHANNEL_BANK_NUM,
+        misc: c.GLOBAL_BUFFER_MISC_PER_CHANNEL_BANK_NUM,
+      },
+      channelWidthBytes: {
+        matrixMatrix: c.GLOBAL_BUFFER_MM_PER_CHANNEL_WIDTH_B,
+        matrixVector: c.GLOBAL_BUFFER_MV_PER_CHANNEL_WIDTH_B,
+        misc: c.GLOBAL_BUFFER_MISC_PER_CHANNEL_WIDTH_B,
+      },
+      hbmChannels: channels(c.GLOBAL_BUFFER_HBM_CHANNEL_START_ID, c.GLOBAL_BUFFER_HBM_CHANNEL_NUM),
+    },
+    meta: { depthWords: c.META_BUFFER_DEPTH, widthBytes: c.META_BUFFER_BANK_WIDTH_B, hbmChannels: channels(c.META_BUFFER_HBM_CHANNEL_ID, c.META_BUFFER_HBM_CHANNEL_NUM) },
+    fsb: { depthWords: c.FSB_BUFFER_DEPTH, widthBytes: c.FSB_BUFFER_BANK_WIDTH_B, hbmChannels: channels(c.FSB_BUFFER_HBM_CHANNEL_ID, c.FSB_BUFFER_HBM_CHANNEL_NUM) },
+    bias: { depthWords: c.BIAS_BUFFER_DEPTH, widthBytes: c.BIAS_BUFFER_BANK_WIDTH_B, hbmChannels: channels(c.BIAS_BUFFER_HBM_CHANNEL_ID, c.BIAS_BUFFER_HBM_CHANNEL_NUM) },
+    instruction: { hbmChannels: channels(c.INST_HBM_CHANNEL_ID, c.INST_HBM_CHANNEL_NUM) },
   };
 }

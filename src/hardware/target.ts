@@ -29,6 +29,8 @@ export interface CompileTarget {
   /** Token counts lengths are rounded up to. */
   readonly padTokens: { readonly prefill: number; readonly decode: number };
   readonly memory: readonly MemoryPool[];
+  /** Whether pruned weights are stored (and streamed) as their kept values only; otherwise densely. */
+  readonly storesPrunedWeights: boolean;
   /** Bits a weight of this dtype is stored and streamed with, unless the model says otherwise. */
   weightBits(dtype: Dtype): number;
 }
@@ -43,6 +45,7 @@ const TARGETS: { [K in Hardware['kind']]: (hw: Extract<Hardware, { kind: K }>) =
     maxTokensField: 'sparsity.maxTokens',
     padTokens: hw.compiler.padTokens,
     memory: [{ name: 'HBM', field: 'hbm.totalSizeGiB', capacityBytes: hw.hbm.totalSizeGiB * GIB, holds: ['weights', 'kvCache', 'activations'] }],
+    storesPrunedWeights: true,
     weightBits: (dtype) => hw.calibration.weightStreamBits[dtype] ?? dtypeBits(dtype),
   }),
   'dpu-host': (hw: DpuHostHardware) => ({
@@ -61,6 +64,8 @@ const TARGETS: { [K in Hardware['kind']]: (hw: Extract<Hardware, { kind: K }>) =
       },
       { name: 'host memory', field: 'host.memoryGiB', capacityBytes: hw.host.memoryGiB * GIB, holds: ['kvCache', 'activations'] },
     ],
+    // The DPU has no sparse mode.
+    storesPrunedWeights: false,
     weightBits: (dtype) => dtypeBits(dtype),
   }),
 };

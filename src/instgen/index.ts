@@ -1,5 +1,5 @@
 export { planProgram, emitProgram, generateInstructions, type GenerateOptions, type Program } from './generate.js';
-export { planSteps, stepName, type Step, type ComputeLayer, type ComputeType } from './plan.js';
+export { planSteps, stepName, layerLabel, type Step, type ComputeLayer, type ComputeType } from './plan.js';
 export type {
   InstructionSink,
   StreamSink,

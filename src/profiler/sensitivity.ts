@@ -64,11 +64,12 @@ export interface Sensitivity {
 export async function sensitivity(options: SensitivityOptions): Promise<Sensitivity> {
   const hardware = loadHardware(options.hardwarePath, { overrides: options.overrides });
   const keys = options.keys ?? SENSITIVITY_KEYS[hardware.kind];
+  const values = keys.map((key) => numberAt(hardware, key, options.hardwarePath));
   const figuresOn = async (hw: Hardware) => (await profileCases({ hardware: hw, cases: [options.case], source: options.source, exact: options.exact, threads: options.threads })).cases[0]!.fpga;
   const base = await figuresOn(hardware);
   const rows: SensitivityRow[] = [];
   for (const [index, key] of keys.entries()) {
-    const from = numberAt(hardware, key, options.hardwarePath);
+    const from = values[index]!;
     const to = from * (1 + options.step);
     const figures = await figuresOn(loadHardware(options.hardwarePath, { overrides: { ...options.overrides, [key]: to } }));
     rows.push({

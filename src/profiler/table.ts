@@ -38,9 +38,14 @@ const ROWS: ReadonlyArray<{ label: string; value: (figures: CaseFigures) => numb
   { label: 'Avg throughput (token/s)', value: (f) => f.tokensPerSecond },
 ];
 
-/** GPU cells sit three spaces in, the FPGA cell four, as in FlightLLM's print statements. */
-const gpuCell = (text: string) => `   ${text.padStart(7)}   `;
-const fpgaCell = (text: string) => `    ${text.padStart(7)}  `;
+/**
+ * GPU cells sit three spaces in, the FPGA cell four, as in FlightLLM's print
+ * statements; a number wider than seven characters takes from the leading
+ * spaces so the columns stay aligned.
+ */
+const cell = (lead: number, trail: number) => (text: string) => `${' '.repeat(Math.max(1, lead - Math.max(0, text.length - 7)))}${text.padStart(7)}${' '.repeat(trail)}`;
+const gpuCell = cell(3, 3);
+const fpgaCell = cell(4, 2);
 const centred = (text: string) => {
   const left = Math.floor((CELL_WIDTH - text.length) / 2);
   return `${' '.repeat(Math.max(0, left))}${text}`.padEnd(CELL_WIDTH);

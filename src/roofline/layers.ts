@@ -30,7 +30,7 @@ const bytesOf = (tensor: Tensor) => (elementsOf(tensor) * dtypeBits(tensor.dtype
 
 /**
  * Work of every linear and attention layer. Pruned weights count only their
- * kept fraction; prefill attention counts the cells its masks keep (none when
+ * kept fraction where the hardware can skip the rest; prefill attention counts the cells its masks keep (none when
  * no masks are given, which keeps the figure a lower bound).
  */
 export function irWork(ir: Ir, options: { target: CompileTarget; masks?: MaskLookup | undefined; maskBlockTokens?: number | undefined }): IrWork {
@@ -41,7 +41,7 @@ export function irWork(ir: Ir, options: { target: CompileTarget; masks?: MaskLoo
     if (layer.type === 'linear_mm' || layer.type === 'linear_mv') {
       const weight = layer.param[0]!;
       const [, k, n] = weight.shape as [number, number, number];
-      const keep = weight.sparse_ratio ?? 1;
+      const keep = options.target.storesPrunedWeights ? (weight.sparse_ratio ?? 1) : 1;
       const m = layer.input[0]!.shape[1]!;
       products.push({ kind: 'linear', macs: m * k * n * keep, a: layer.input[0]!.dtype, b: weight.dtype });
       weightBytes += (k * n * keep * weightBitsOf(weight, options.target)) / 8;

@@ -1,6 +1,7 @@
 import { dtypeBits } from '../dtype.js';
 import { IrError, type Issue } from '../errors.js';
 import { compileTarget, weightBitsOf, type DpuHostHardware } from '../hardware/index.js';
+import { layerLabel } from '../instgen/index.js';
 import type { Ir, Layer, LayerOf, LayerType, Tensor } from '../ir/index.js';
 import type { TraceCallback } from './engine.js';
 import type { ModuleFigures, Profile, StepProfile } from './simulate.js';
@@ -152,8 +153,9 @@ function checkPrecision(ir: Ir, hw: DpuHostHardware): Issue[] {
   ir.forEach((layer, index) => {
     if (layer.type !== 'linear_mm' && layer.type !== 'linear_mv') return;
     const [input, weight] = [layer.input[0]!, layer.param[0]!];
-    if (!activations.includes(input.dtype)) issues.push({ path: `[${index}] ${layer.name}.input[0].dtype`, message: `${hw.dpu.name} takes ${activations.join(' or ')} activations, got ${input.dtype}` });
-    if (!weights.includes(weight.dtype)) issues.push({ path: `[${index}] ${layer.name}.param[0].dtype`, message: `${hw.dpu.name} takes ${weights.join(' or ')} weights, got ${weight.dtype}` });
+    const label = layerLabel(index, layer);
+    if (!activations.includes(input.dtype)) issues.push({ path: `${label}.input[0].dtype`, message: `${hw.dpu.name} takes ${activations.join(' or ')} activations, got ${input.dtype}` });
+    if (!weights.includes(weight.dtype)) issues.push({ path: `${label}.param[0].dtype`, message: `${hw.dpu.name} takes ${weights.join(' or ')} weights, got ${weight.dtype}` });
   });
   return issues;
 }

@@ -168,14 +168,20 @@ function emitWeightsAndProduct(sink: InstructionSink, plan: Plan, w: WeightStep)
       rate: shape.matrixRate,
     }),
   );
+  advance(c, plan, { weightBytes, metaBytes, fsbBytes });
+}
+
+/** Moves the stream cursor past one K split's weights (and their metadata and FSB bytes, when streamed). */
+function advance(c: StreamCursor, plan: Plan, bytes: { weightBytes: number; metaBytes: number; fsbBytes: number }): void {
+  const { hw, shape } = plan;
   if (shape.sparseStreams) {
-    c.fsbHbm += fsbBytes;
-    c.fsbBank += fsbBytes / hw.buffers.fsb.widthBytes;
-    c.metaHbm += metaBytes;
-    c.metaBank += metaBytes / hw.buffers.meta.widthBytes;
+    c.fsbHbm += bytes.fsbBytes;
+    c.fsbBank += bytes.fsbBytes / hw.buffers.fsb.widthBytes;
+    c.metaHbm += bytes.metaBytes;
+    c.metaBank += bytes.metaBytes / hw.buffers.meta.widthBytes;
   }
-  c.weightHbm += weightBytes;
-  c.weightBank += weightBytes / hw.buffers.b.widthBytes.matrixMatrix;
+  c.weightHbm += bytes.weightBytes;
+  c.weightBank += bytes.weightBytes / hw.buffers.b.widthBytes.matrixMatrix;
 }
 
 /** Vector work fused on each output column: SiLU, or an element-wise op (or the RoPE chain) with its second operand. */

@@ -74,11 +74,8 @@ export function linearShape(step: Step, hw: FlightLlmHardware, mode: 'mm' | 'mv'
   const biasCapacity = hw.buffers.bias.depthWords * hw.buffers.bias.widthBytes;
   issues.require(biasBytes <= biasCapacity, 'param[1].shape', `N = ${n} biases (${biasBytes} bytes) do not fit in the bias buffer (${biasCapacity} bytes)`);
   const fusion = linearFusion(step, issues, { m, n, block });
-  const matrixRateOf = matrixRate(hw, { a: layer.input[0]!.dtype, b: weightParam.dtype }, issues, 'param[0].dtype');
-  const vectorRateOf = fusion.kind === 'none' ? 1 : vectorRate(hw, layer.output[0]!.dtype, issues, 'output[0].dtype');
+  const precision = linearPrecision(layer, { hw, fused: fusion.kind !== 'none', sparseRatio, issues });
   if (issues.list.length > 0) return issues;
-  const param = (index: number) => layer.param[index]?.addr ?? 0;
-  const firstOptional = bias ? 2 : 1;
   return {
     m,
     k,
@@ -91,21 +88,39 @@ export function linearShape(step: Step, hw: FlightLlmHardware, mode: 'mm' | 'mv'
     sparseStreams,
     sparseCompute,
     sparseRatio,
-    weightBandwidthRatio: transferRatio(weightStreamBits(weightParam, hw)) / sparseRatio,
+    ...precision,
+    biasBytes,
+    address: linearAddresses(layer, { bias, sparseStreams }),
+    fusion,
+  };
+}
+
+/** Bandwidth multipliers and engine rates from the layer's dtypes. */
+function linearPrecision(
+  layer: LayerOf<'linear_mm'> | LayerOf<'linear_mv'>,
+  c: { hw: FlightLlmHardware; fused: boolean; sparseRatio: number; issues: LayerIssues },
+): Pick<LinearShape, 'weightBandwidthRatio' | 'inputRatio' | 'outputRatio' | 'matrixRate' | 'vectorRate'> {
+  const weight = layer.param[0]!;
+  return {
+    weightBandwidthRatio: transferRatio(weightStreamBits(weight, c.hw)) / c.sparseRatio,
     inputRatio: tensorRatio(layer.input[0]!),
     outputRatio: tensorRatio(layer.output[0]!),
-    biasBytes,
-    matrixRate: matrixRateOf,
-    vectorRate: vectorRateOf,
-    address: {
-      input: layer.input[0]!.addr,
-      output: layer.output[0]!.addr,
-      weight: param(0),
-      bias: bias ? param(1) : 0,
-      meta: sparseStreams ? param(firstOptional) : 0,
-      fsb: sparseStreams ? param(firstOptional + 1) : 0,
-    },
-    fusion,
+    matrixRate: matrixRate(c.hw, { a: layer.input[0]!.dtype, b: weight.dtype }, c.issues, 'param[0].dtype'),
+    vectorRate: c.fused ? vectorRate(c.hw, layer.output[0]!.dtype, c.issues, 'output[0].dtype') : 1,
+  };
+}
+
+/** HBM addresses of the operands; the optional parameters follow the weight in the order bias, meta, fsb. */
+function linearAddresses(layer: LayerOf<'linear_mm'> | LayerOf<'linear_mv'>, has: { bias: boolean; sparseStreams: boolean }): LinearShape['address'] {
+  const param = (index: number) => layer.param[index]?.addr ?? 0;
+  const firstOptional = has.bias ? 2 : 1;
+  return {
+    input: layer.input[0]!.addr,
+    output: layer.output[0]!.addr,
+    weight: param(0),
+    bias: has.bias ? param(1) : 0,
+    meta: has.sparseStreams ? param(firstOptional) : 0,
+    fsb: has.sparseStreams ? param(firstOptional + 1) : 0,
   };
 }
 
