@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -158,4 +159,15 @@ export class RecordingSink {
     for (const i of this.instructions) if (step === undefined || i.step === step) counts[i.module] = (counts[i.module] ?? 0) + 1;
     return counts;
   }
+}
+
+/** Runs `run`, expecting it to throw an instance of `ErrorClass`; returns the error. */
+export function thrown<E extends Error>(ErrorClass: abstract new (...args: never[]) => E, run: () => unknown): E {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof ErrorClass, `expected a ${ErrorClass.name}, got ${String(error)}`);
+    return error;
+  }
+  assert.fail(`expected a ${ErrorClass.name}`);
 }

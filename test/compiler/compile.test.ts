@@ -7,7 +7,7 @@ import { ModelError } from '../../src/errors.js';
 import { loadIr, maskDirectory, type Ir, type Layer } from '../../src/ir/index.js';
 import { loadModel, parseModel, type Model } from '../../src/model/index.js';
 import { profileToCsv, simulateIr } from '../../src/simulator/index.js';
-import { NO_REFERENCE, RecordingSink, REFERENCE_DIR, ROOT, vhk158Hardware } from '../helpers.js';
+import { NO_REFERENCE, RecordingSink, REFERENCE_DIR, ROOT, thrown, vhk158Hardware } from '../helpers.js';
 import { generateInstructions } from '../../src/instgen/index.js';
 
 const model = (file: string): Model => loadModel(join(ROOT, 'ir', `${file}.yaml`)).model;
@@ -18,15 +18,6 @@ function withoutAddresses(ir: Ir): unknown {
   return JSON.parse(JSON.stringify(ir, (key, value) => (key === 'addr' ? undefined : value)));
 }
 
-function modelError(run: () => unknown): ModelError {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof ModelError, `expected a ModelError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a ModelError');
-}
 
 describe('compiling LLaMA2-7B as FlightLLM does', { skip: NO_REFERENCE }, () => {
   const cases: Array<['prefill' | 'decode', number, number]> = [
@@ -83,7 +74,7 @@ describe('device memory', () => {
   test('a model that does not fit is refused with the numbers', () => {
     // Qwen2.5-32B weights in W8A8, one byte each: 64 × (5120 × (5120 + 2 × 1024) + 5120 × 5120 + 3 × 5120 × 27648) + 5120 × 152064.
     const weights = 64 * (5120 * (5120 + 2 * 1024) + 5120 * 5120 + 3 * 5120 * 27648) + 5120 * 152064;
-    const error = modelError(() => compileModel(model('qwen2.5-32b'), { stage: 'prefill', tokens: 128, hardware: vhk158Hardware() }));
+    const error = thrown(ModelError, () => compileModel(model('qwen2.5-32b'), { stage: 'prefill', tokens: 128, hardware: vhk158Hardware() }));
     assert.match(error.message, /^Qwen2\.5-32B does not fit in HBM of vhk158: it needs (\d+\.\d\d) GiB of weights .* = (\d+\.\d\d) GiB, and vhk158 has 8\.00 GiB \(hbm\.totalSizeGiB\)\.$/);
     const stated = Number(/needs (\d+\.\d\d) GiB/.exec(error.message)![1]);
     assert.ok(Math.abs(stated - weights / 2 ** 30) < 0.02, `${stated} GiB vs ${weights / 2 ** 30}`);
@@ -135,17 +126,17 @@ describe('lengths', () => {
   });
 
   test('a length above the maximum is refused', () => {
-    const error = modelError(() => compileModel(llama2, { stage: 'prefill', tokens: 2049, hardware: vhk158Hardware() }));
+    const error = thrown(ModelError, () => compileModel(llama2, { stage: 'prefill', tokens: 2049, hardware: vhk158Hardware() }));
     assert.deepEqual(error.issues, [{ path: 'tokens', message: '2176 (2049 padded) tokens exceed the maximum of 2048' }]);
   });
 
   test('a decode step needs a cached token', () => {
-    assert.match(modelError(() => compileModel(llama2, { stage: 'decode', tokens: 1, hardware: vhk158Hardware(), pad: false })).message, /a decode step needs a context of at least 2 tokens/);
+    assert.match(thrown(ModelError, () => compileModel(llama2, { stage: 'decode', tokens: 1, hardware: vhk158Hardware(), pad: false })).message, /a decode step needs a context of at least 2 tokens/);
   });
 
   test("a dimension that is not a multiple of the accelerator's block size is refused", () => {
     const odd = parseModel({ name: 'odd', architecture: { hidden_size: 1024, intermediate_size: 2050, num_attention_heads: 8, num_hidden_layers: 1, vocab_size: 1000, max_position_embeddings: 2048 } }).model;
-    const error = modelError(() => compileModel(odd, { stage: 'decode', tokens: 16, hardware: vhk158Hardware() }));
+    const error = thrown(ModelError, () => compileModel(odd, { stage: 'decode', tokens: 16, hardware: vhk158Hardware() }));
     assert.deepEqual(error.issues.map((issue) => issue.path), ['architecture.intermediate_size', 'architecture.vocab_size']);
     assert.match(error.message, /2050 is not a multiple of the accelerator's block size 16 \(sparsity\.blockSize\)/);
   });

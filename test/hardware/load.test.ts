@@ -6,22 +6,13 @@ import { dump, load as parseYamlText } from 'js-yaml';
 import { ConfigError } from '../../src/errors.js';
 import { loadHardware, parseHardware, resolveExpressions } from '../../src/hardware/index.js';
 import { ContentCache } from '../../src/util/cache.js';
-import { flightllm, NO_REFERENCE, REFERENCE_DIR, temporaryDirectory, VHK158 } from '../helpers.js';
+import { flightllm, NO_REFERENCE, REFERENCE_DIR, temporaryDirectory, thrown, VHK158 } from '../helpers.js';
 
 /** The shipped VHK158 file as a plain object, to mutate in tests. */
 function vhk158Tree(): Record<string, any> {
   return parseYamlText(readFileSync(VHK158, 'utf8')) as Record<string, any>;
 }
 
-function configError(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a ConfigError');
-}
 
 describe('loading hardware', () => {
   test('the shipped VHK158 file evaluates its expressions into plain numbers', () => {
@@ -43,21 +34,21 @@ describe('loading hardware', () => {
   });
 
   test('a FlightLLM config without one of its keys is refused, naming the key', () => {
-    const error = configError(() => parseHardware({ CLOCK_FREQ_MHZ: 225 }, { file: 'config.yaml' }));
+    const error = thrown(ConfigError, () => parseHardware({ CLOCK_FREQ_MHZ: 225 }, { file: 'config.yaml' }));
     assert.match(error.message, /^config\.yaml: invalid FlightLLM configuration: MAX_LEN: expected a number, got nothing/);
   });
 
   test('a field that an expression needs is reported where the expression is', () => {
     const tree = vhk158Tree();
     delete tree['hbm'].channels;
-    const error = configError(() => parseHardware(tree, { file: 'x.yaml' }));
+    const error = thrown(ConfigError, () => parseHardware(tree, { file: 'x.yaml' }));
     assert.deepEqual(error.issues, [{ path: 'hbm.totalSizeGiB', message: 'expression refers to unknown key hbm.channels' }]);
   });
 
   test('a missing field is named with its path', () => {
     const tree = vhk158Tree();
     delete tree['hbm'].efficiency.sameChannel;
-    const error = configError(() => parseHardware(tree, { file: 'x.yaml' }));
+    const error = thrown(ConfigError, () => parseHardware(tree, { file: 'x.yaml' }));
     assert.deepEqual(error.issues, [{ path: 'hbm.efficiency.sameChannel', message: 'expected a number, got nothing (the field is missing)' }]);
     assert.match(error.message, /^x\.yaml: invalid hardware configuration: hbm\.efficiency\.sameChannel: expected a number/);
   });
@@ -65,21 +56,21 @@ describe('loading hardware', () => {
   test('a negative value is refused with the value found', () => {
     const tree = vhk158Tree();
     tree['buffers'].fsb.depthWords = -4;
-    const error = configError(() => parseHardware(tree, { file: 'x.yaml' }));
+    const error = thrown(ConfigError, () => parseHardware(tree, { file: 'x.yaml' }));
     assert.deepEqual(error.issues, [{ path: 'buffers.fsb.depthWords', message: 'expected a value > 0, got -4' }]);
   });
 
   test('a non-numeric value is refused with the value found', () => {
     const tree = vhk158Tree();
     tree['clock'].frequencyMHz = 'fast';
-    const error = configError(() => parseHardware(tree, { file: 'x.yaml' }));
+    const error = thrown(ConfigError, () => parseHardware(tree, { file: 'x.yaml' }));
     assert.deepEqual(error.issues, [{ path: 'clock.frequencyMHz', message: 'expected a number, got "fast"' }]);
   });
 
   test('an unknown key is refused, so typos do not pass silently', () => {
     const tree = vhk158Tree();
     tree['hbm'].bandwithGiBps = 1;
-    const error = configError(() => parseHardware(tree));
+    const error = thrown(ConfigError, () => parseHardware(tree));
     assert.deepEqual(error.issues, [{ path: 'hbm', message: 'unknown key "bandwithGiBps", got a mapping' }]);
   });
 
@@ -87,7 +78,7 @@ describe('loading hardware', () => {
     const tree = vhk158Tree();
     tree['buffers'].meta.widthBytes = 8;
     tree['hbm'].totalSizeGiB = 16;
-    const error = configError(() => parseHardware(tree));
+    const error = thrown(ConfigError, () => parseHardware(tree));
     assert.deepEqual(
       error.issues.map((issue) => issue.path),
       ['buffers.meta.widthBytes', 'hbm.totalSizeGiB'],
@@ -98,12 +89,12 @@ describe('loading hardware', () => {
   test('malformed YAML is reported with its line', () => {
     const file = join(temporaryDirectory(), 'bad.yaml');
     writeFileSync(file, 'clock:\n  frequencyMHz: [225\nhbm: 1\n');
-    const error = configError(() => loadHardware(file));
+    const error = thrown(ConfigError, () => loadHardware(file));
     assert.match(error.message, /bad\.yaml: malformed YAML in hardware configuration: .* at line \d+, column \d+/);
   });
 
   test('a missing file is reported as such', () => {
-    assert.match(configError(() => loadHardware('/nonexistent/hw.yaml')).message, /^\/nonexistent\/hw\.yaml: cannot read hardware configuration: no such file\.$/);
+    assert.match(thrown(ConfigError, () => loadHardware('/nonexistent/hw.yaml')).message, /^\/nonexistent\/hw\.yaml: cannot read hardware configuration: no such file\.$/);
   });
 
   test('a cached load returns the same description, and an edited file is not served from the cache', () => {
@@ -151,7 +142,7 @@ describe('expressions', () => {
   test('an expression error in a hardware file becomes a ConfigError naming the field', () => {
     const tree = vhk158Tree();
     tree['buffers'].a.depthWords = '= buffers.a.depth * 2';
-    const error = configError(() => parseHardware(tree, { file: 'x.yaml' }));
+    const error = thrown(ConfigError, () => parseHardware(tree, { file: 'x.yaml' }));
     assert.deepEqual(error.issues, [{ path: 'buffers.a.depthWords', message: 'expression refers to unknown key buffers.a.depth' }]);
   });
 });

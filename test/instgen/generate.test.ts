@@ -5,7 +5,7 @@ import { IrError } from '../../src/errors.js';
 import { generateInstructions, planSteps, stepName } from '../../src/instgen/index.js';
 import { loadIr, parseIr, type Layer } from '../../src/ir/index.js';
 import { MODULES } from '../../src/isa/index.js';
-import { NO_REFERENCE, RecordingSink, REFERENCE_DIR, tensor, tinyDecodeIr, vhk158Hardware } from '../helpers.js';
+import { NO_REFERENCE, RecordingSink, REFERENCE_DIR, tensor, thrown, tinyDecodeIr, vhk158Hardware } from '../helpers.js';
 
 function generate(ir: Layer[]): RecordingSink {
   const sink = new RecordingSink();
@@ -13,15 +13,6 @@ function generate(ir: Layer[]): RecordingSink {
   return sink;
 }
 
-function irError(run: () => unknown): IrError {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof IrError, `expected an IrError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected an IrError');
-}
 
 describe('fusion', () => {
   test('SiLU fuses into the linear layer before it, an element-wise add into the one before it', () => {
@@ -107,20 +98,20 @@ describe('layer rules', () => {
   test('a weight whose rows do not match the input is refused, naming the layer and field', () => {
     const ir = tinyDecodeIr();
     (ir[2] as { param: Array<{ shape: number[] }> }).param[0]!.shape = [1, 512, 2048];
-    const error = irError(() => generate(ir));
+    const error = thrown(IrError, () => generate(ir));
     assert.ok(error.issues.some((issue) => issue.path === 'layer 2 "gate".param[0].shape' && issue.message === 'weight rows (512) must equal the input\'s K (1024)'), error.message);
   });
 
   test('a dimension that is not a multiple of the block size is refused', () => {
     const ir = tinyDecodeIr({ ffn: 2040 });
-    const error = irError(() => generate(ir));
+    const error = thrown(IrError, () => generate(ir));
     assert.ok(error.issues.some((issue) => issue.message === 'N = 2040 must be a multiple of the block size 16'), error.message);
   });
 
   test('a dense weight with a sparse ratio below 1 is refused', () => {
     const ir = tinyDecodeIr();
     (ir[2] as { param: Array<{ sparse_ratio: number }> }).param[0]!.sparse_ratio = 0.5;
-    assert.match(irError(() => generate(ir)).message, /a dense weight \(sparse_flag false\) must have sparse_ratio 1, got 0\.5/);
+    assert.match(thrown(IrError, () => generate(ir)).message, /a dense weight \(sparse_flag false\) must have sparse_ratio 1, got 0\.5/);
   });
 
   test('prefill attention without masks asks for them', () => {
@@ -137,13 +128,13 @@ describe('layer rules', () => {
       },
       { name: 'out', type: 'output', input: [tensor('s', [2, 128, 128])], output: [], structure: {} },
     ];
-    assert.match(irError(() => generate(ir)).message, /layer 1 "qkt"\.param\[0\]: needs the attention mask "attention_mask_0\.mask"; give the mask directory \(--masks\)/);
+    assert.match(thrown(IrError, () => generate(ir)).message, /layer 1 "qkt"\.param\[0\]: needs the attention mask "attention_mask_0\.mask"; give the mask directory \(--masks\)/);
   });
 
   test('every broken rule of every layer is reported in one error', () => {
     const ir = tinyDecodeIr({ ffn: 2040 });
     (ir[1] as { param: unknown[] }).param = [];
-    const error = irError(() => generate(ir));
+    const error = thrown(IrError, () => generate(ir));
     assert.ok(error.issues.length >= 2);
     assert.ok(error.issues.some((issue) => issue.path.startsWith('layer 1 "norm"')));
     assert.ok(error.issues.some((issue) => issue.path.startsWith('layer 2 "gate"')));

@@ -4,17 +4,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ModelError } from '../../src/errors.js';
 import { loadModel, modelDims, parseModel } from '../../src/model/index.js';
-import { ROOT, temporaryDirectory } from '../helpers.js';
+import { ROOT, temporaryDirectory, thrown } from '../helpers.js';
 
-function modelError(run: () => unknown): ModelError {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof ModelError, `expected a ModelError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a ModelError');
-}
 
 const architecture = { hidden_size: 1024, intermediate_size: 2048, num_attention_heads: 16, num_key_value_heads: 4, num_hidden_layers: 2, vocab_size: 4096, max_position_embeddings: 2048 };
 
@@ -45,22 +36,22 @@ describe('model descriptions', () => {
   });
 
   test('heads that do not divide the hidden size are refused', () => {
-    const error = modelError(() => parseModel({ name: 'm', architecture: { ...architecture, num_attention_heads: 12, num_key_value_heads: 4 } }));
+    const error = thrown(ModelError, () => parseModel({ name: 'm', architecture: { ...architecture, num_attention_heads: 12, num_key_value_heads: 4 } }));
     assert.deepEqual(error.issues, [{ path: 'architecture.num_attention_heads', message: '12 heads must divide hidden_size 1024' }]);
   });
 
   test('key/value heads that do not divide the heads are refused', () => {
-    const error = modelError(() => parseModel({ name: 'm', architecture: { ...architecture, num_key_value_heads: 3 } }));
+    const error = thrown(ModelError, () => parseModel({ name: 'm', architecture: { ...architecture, num_key_value_heads: 3 } }));
     assert.deepEqual(error.issues, [{ path: 'architecture.num_key_value_heads', message: '3 key/value heads must divide num_attention_heads 16' }]);
   });
 
   test('an unknown mask pattern is named with the patterns accepted', () => {
-    const error = modelError(() => parseModel({ name: 'm', architecture, mapping: { attentionMasks: { pattern: 'strided' } } }, { file: 'm.yaml' }));
+    const error = thrown(ModelError, () => parseModel({ name: 'm', architecture, mapping: { attentionMasks: { pattern: 'strided' } } }, { file: 'm.yaml' }));
     assert.match(error.message, /^m\.yaml: invalid model description: mapping\.attentionMasks\.pattern: unknown pattern "strided", expected one of dense, local\+sink, density$/);
   });
 
   test('a sparsity ratio outside (0, 1] is refused', () => {
-    const error = modelError(() => parseModel({ name: 'm', architecture, mapping: { weightSparsity: { q: 1.5 } } }));
+    const error = thrown(ModelError, () => parseModel({ name: 'm', architecture, mapping: { weightSparsity: { q: 1.5 } } }));
     assert.deepEqual(error.issues, [{ path: 'mapping.weightSparsity.q', message: 'expected a value <= 1, got 1.5' }]);
   });
 });

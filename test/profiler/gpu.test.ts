@@ -3,8 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { UserError } from '../../src/errors.js';
-import { compareWithGpu, gpuFigures, loadGpuProfile } from '../../src/profiler/index.js';
-import { ROOT, temporaryDirectory } from '../helpers.js';
+import { compareWithGpu, gpuFigures, gpuProfilesFor, loadGpuProfile } from '../../src/profiler/index.js';
+import { ROOT, temporaryDirectory, thrown } from '../helpers.js';
 
 const header = 'device,backend,batch,prompt,generated,prefill_ms,decode_ms,total_ms,source';
 function csv(lines: string[]): string {
@@ -13,15 +13,13 @@ function csv(lines: string[]): string {
   return file;
 }
 
-function userError(run: () => unknown): UserError {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof UserError, `expected a UserError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a UserError');
+/** A GPU profile CSV with a `model` column. */
+function csvWithModel(lines: string[]): string {
+  const file = join(temporaryDirectory(), 'gpu.csv');
+  writeFileSync(file, `${[`${header},model`, ...lines].join('\n')}\n`);
+  return file;
 }
+
 
 describe('GPU profiles', () => {
   test("the shipped profiles hold the seed's six cases for each backend", () => {
@@ -41,19 +39,19 @@ describe('GPU profiles', () => {
 
   test('a non-numeric figure is named by line and column', () => {
     const file = csv(['A100,vllm,1,128,512,17.6,5727.0,5744.6,seed', 'A100,vllm,1,512,five hundred,40.4,5879.7,5920.1,seed']);
-    const error = userError(() => loadGpuProfile(file));
+    const error = thrown(UserError, () => loadGpuProfile(file));
     assert.equal(error.message, `${file}: invalid GPU profile: line 3, generated: expected a number, got "five hundred"`);
   });
 
   test('a missing column is named', () => {
     const file = join(temporaryDirectory(), 'gpu.csv');
     writeFileSync(file, 'device,backend,batch,prompt,generated,prefill_ms,total_ms,source\nA100,vllm,1,128,512,1,3,x\n');
-    assert.match(userError(() => loadGpuProfile(file)).message, /line 1: expected the columns device, backend, .*; missing decode_ms\./);
+    assert.match(thrown(UserError, () => loadGpuProfile(file)).message, /line 1: expected the columns device, backend, .*; missing decode_ms\./);
   });
 
   test('a row with the wrong number of fields is reported with its line', () => {
     const file = csv(['A100,vllm,1,128,512,17.6,5727.0,5744.6,seed', 'A100,vllm,1,512']);
-    assert.match(userError(() => loadGpuProfile(file)).message, /malformed GPU profile CSV: .*line 3/i);
+    assert.match(thrown(UserError, () => loadGpuProfile(file)).message, /malformed GPU profile CSV: .*line 3/i);
   });
 
   test('comparison keeps cases one side lacks, lists them, and invents nothing', () => {
@@ -68,5 +66,57 @@ describe('GPU profiles', () => {
     assert.equal(comparison.cases[1]?.speedup['vllm'], undefined);
     assert.equal(comparison.cases[2]?.fpga, undefined);
     assert.deepEqual(comparison.missing, [`1x512x512: not in vllm (${gpu.file})`, '1x256x256: no FPGA figures']);
+  });
+
+  test("with fpgaCasesOnly, cases only a GPU profile has are neither listed nor reported missing", () => {
+    const gpu = loadGpuProfile(csv(['A100,vllm,1,128,512,10,1000,1010,x', 'A100,vllm,1,256,256,10,500,510,x']));
+    const fpga = [{ case: { batch: 1, prompt: 128, generated: 512 }, fpga: { prefillMs: 5, decodeMs: 500, totalMs: 505, tokensPerSecond: 1024 } }];
+    const comparison = compareWithGpu(fpga, [gpu], { fpgaCasesOnly: true });
+    assert.deepEqual(comparison.cases.map((c) => `${c.case.prompt}+${c.case.generated}`), ['128+512']);
+    assert.deepEqual(comparison.missing, []);
+    assert.equal(comparison.cases[0]?.speedup['vllm'], 1010 / 505);
+  });
+});
+
+describe('GPU rows by model', () => {
+  const names = { names: ['LLaMA2-7B', 'llama2-7b'] };
+
+  test('the model column is read; a row that leaves it empty has an empty model', () => {
+    const profile = loadGpuProfile(csvWithModel(['A100,vllm,1,128,512,10,1000,1010,x,LLaMA2-7B', 'A100,vllm,1,256,256,10,500,510,x,']));
+    assert.deepEqual(profile.rows.map((row) => row.model), ['LLaMA2-7B', '']);
+  });
+
+  test("rows naming the model in any case, or naming none, are kept; other models' rows are dropped", () => {
+    const profile = loadGpuProfile(
+      csvWithModel([
+        'A100,vllm,1,128,512,10,1000,1010,x,llama2-7B',
+        'A100,vllm,1,128,512,20,2000,2020,x,Qwen2.5-32B',
+        'A100,vllm,1,256,256,10,500,510,x,',
+        'A100,vllm,1,512,512,30,3000,3030,x,LLAMA2-7B',
+      ]),
+    );
+    const { matching, other } = gpuProfilesFor([profile], names);
+    assert.deepEqual(other, []);
+    assert.equal(matching.length, 1);
+    assert.deepEqual(matching[0]!.rows.map((row) => [row.prompt, row.model]), [[128, 'llama2-7B'], [256, ''], [512, 'LLAMA2-7B']]);
+    // The narrowed profile keeps its label and file, and the figures of the case now come from the model's row.
+    assert.equal(matching[0]!.label, profile.label);
+    assert.equal(matching[0]!.file, profile.file);
+    assert.equal(gpuFigures(matching[0]!, { batch: 1, prompt: 128, generated: 512 })?.totalMs, 1010);
+  });
+
+  test('a profile without a model column applies to any model', () => {
+    const profile = loadGpuProfile(csv(['A100,vllm,1,128,512,10,1000,1010,x']));
+    assert.equal(profile.rows[0]!.model, undefined);
+    assert.deepEqual(gpuProfilesFor([profile], names), { matching: [profile], other: [] });
+  });
+
+  test('a profile with no row for the model is returned apart, unchanged, and the others keep their order', () => {
+    const qwen = loadGpuProfile(csvWithModel(['H100,sglang,1,128,512,5,500,505,x,Qwen2.5-32B']));
+    const first = loadGpuProfile(csvWithModel(['A100,vllm,1,128,512,10,1000,1010,x,llama2-7b']));
+    const second = loadGpuProfile(csv(['A100,hf,1,128,512,20,2000,2020,x']));
+    const { matching, other } = gpuProfilesFor([first, qwen, second], names);
+    assert.deepEqual(matching.map((gpu) => gpu.label), ['vllm', 'hf']);
+    assert.deepEqual(other, [qwen]);
   });
 });

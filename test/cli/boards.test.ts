@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { dump } from 'js-yaml';
+import { loadModel, PRECISION_PRESET_NAMES } from '../../src/model/index.js';
+import { profileCases } from '../../src/profiler/index.js';
+import { ROOT, runCli, temporaryDirectory, VHK158, vhk158Hardware, type CliResult } from '../helpers.js';
+
+/*
+ * The boards beside the VHK158, hardware overrides, precisions and the
+ * sensitivity command, through the real CLI. Every run starts at once: each
+ * is its own process.
+ */
+
+const work = temporaryDirectory();
+const env = { FPGA_LLM_SIM_CACHE: join(work, 'cache') };
+const hardware = (name: string) => join(ROOT, 'hardware', `${name}.yaml`);
+const model = (name: string) => join(ROOT, 'ir', `${name}.yaml`);
+const tiny = join(work, 'tiny.yaml');
+writeFileSync(tiny, dump({ name: 'tiny', displayName: 'Tiny', architecture: { hidden_size: 512, intermediate_size: 1024, num_attention_heads: 4, num_key_value_heads: 2, num_hidden_layers: 2, vocab_size: 2048, max_position_embeddings: 2048 } }));
+const outDir = (name: string) => join(work, name);
+
+// One thread each: the runs already go side by side, and a worker pool per process would only add start-up time.
+const RUNS = {
+  u250: ['profile', '--hardware', hardware('u250'), '--model', model('qwen2.5-32b'), '--cases', '1x16x2', '--json', '--out-dir', outDir('u250'), '--jobs', '1'],
+  u280: ['profile', '--hardware', hardware('u280'), '--model', model('llama2-7b'), '--cases', '1x128x2', '--json', '--out-dir', outDir('u280'), '--jobs', '1'],
+  v80: ['profile', '--hardware', hardware('v80'), '--model', model('llama2-7b'), '--cases', '1x128x2', '--json', '--out-dir', outDir('v80'), '--jobs', '1'],
+  tinyHalfDivisor: ['profile', '--model', tiny, '--cases', '1x16x2', '--json', '--out-dir', outDir('tiny-half'), '--set', `calibration.timeDivisor=${vhk158Hardware().calibration.timeDivisor / 2}`, '--jobs', '1'],
+  tinyPrecision: ['profile', '--hardware', hardware('u280'), '--model', tiny, '--cases', '1x16x2', '--json', '--out-dir', outDir('tiny-w4a16'), '--precision', 'W4A16', '--kv-cache', 'int8', '--jobs', '1'],
+  tinyTable: ['profile', '--model', tiny, '--cases', '1x16x2', '--out-dir', outDir('tiny-table'), '--jobs', '1'],
+  tinyNoBound: ['profile', '--model', tiny, '--cases', '1x16x2', '--out-dir', outDir('tiny-nobound'), '--no-bound', '--jobs', '1'],
+  badKey: ['profile', '--model', tiny, '--cases', '1x16x2', '--out-dir', outDir('bad-key'), '--set', 'hbm.nonsense.deep=3', '--jobs', '1'],
+  badPrecision: ['profile', '--model', tiny, '--cases', '1x16x2', '--out-dir', outDir('bad-precision'), '--precision', 'W9A9', '--jobs', '1'],
+  sensitivity: ['sensitivity', '--hardware', VHK158, '--model', tiny, '--case', '1x16x2', '--keys', 'calibration.timeDivisor', '--json', '--out-dir', outDir('sensitivity'), '--jobs', '1'],
+} as const;
+
+const runs = new Map(Object.entries(RUNS).map(([name, args]) => [name, runCli(args, { env })]));
+const run = (name: keyof typeof RUNS): Promise<CliResult> => runs.get(name)!;
+
+interface CaseJson {
+  fpga: { prefillMs: number; decodeMs: number; totalMs: number; tokensPerSecond: number };
+  bound: { prefillMs: number; decodeMs: number; totalMs: number; tokensPerSecond: number };
+  boundMs: { prefill: number; decode: number };
+  gpu: Record<string, unknown>;
+}
+
+async function profiled(name: keyof typeof RUNS): Promise<{ hardware: string; model: string; cases: CaseJson[]; stderr: string }> {
+  const result = await run(name);
+  assert.equal(result.code, 0, result.stderr);
+  return { ...JSON.parse(result.stdout), stderr: result.stderr };
+}
+
+function assertWithinBound(c: CaseJson): void {
+  assert.deepEqual(c.boundMs, { prefill: c.bound.prefillMs, decode: c.bound.decodeMs });
+  assert.ok(c.boundMs.prefill > 0 && c.boundMs.prefill <= c.fpga.prefillMs, `prefill bound ${c.boundMs.prefill} vs ${c.fpga.prefillMs}`);
+  assert.ok(c.boundMs.decode > 0 && c.boundMs.decode <= c.fpga.decodeMs, `decode bound ${c.boundMs.decode} vs ${c.fpga.decodeMs}`);
+}
+
+/** A user error: exit 2, one line naming the problem, nothing on stdout. */
+function assertUserError(result: CliResult, message: RegExp): void {
+  assert.equal(result.code, 2, `exit code; stderr: ${result.stderr}`);
+  assert.equal(result.stdout, '');
+  assert.equal(result.stderr.trimEnd().split('\n').length, 1, result.stderr);
+  assert.match(result.stderr, /^fpga-llm-sim: error: /);
+  assert.match(result.stderr, message);
+}
+
+describe('profile on other boards', () => {
+  test('Qwen2.5-32B on the U250 runs, within its bound; the LLaMA2 GPU profiles are left out with a note', async () => {
+    const document = await profiled('u250');
+    assert.equal(document.hardware, 'u250');
+    assert.equal(document.model, 'Qwen2.5-32B');
+    assert.equal(document.cases.length, 1);
+    assertWithinBound(document.cases[0]!);
+    assert.deepEqual(document.cases[0]!.gpu, {});
+    assert.match(document.stderr, /a100-vllm\.csv has no rows for Qwen2\.5-32B; left out/);
+  });
+
+  for (const board of ['u280', 'v80'] as const) {
+    test(`LLaMA2-7B on the ${board.toUpperCase()} runs, within its bound`, async () => {
+      const document = await profiled(board);
+      assert.equal(document.hardware, board);
+      assertWithinBound(document.cases[0]!);
+      // The shipped GPU profiles measured LLaMA2-7B, but not this case.
+      assert.deepEqual(document.cases[0]!.gpu, { 'GPU-naive': null, 'GPU-opt': null });
+    });
+  }
+
+  test('the V80, with more bandwidth than the U280 and the same engines, decodes LLaMA2-7B faster', async () => {
+    const [u280, v80] = await Promise.all([profiled('u280'), profiled('v80')]);
+    assert.ok(v80.cases[0]!.fpga.decodeMs < u280.cases[0]!.fpga.decodeMs);
+    assert.ok(v80.cases[0]!.bound.decodeMs < u280.cases[0]!.bound.decodeMs);
+  });
+});
+
+describe('hardware overrides and precision options', () => {
+  test('--set calibration.timeDivisor to half its value doubles every simulated latency and leaves the bound alone', async () => {
+    // The same case without the override, simulated in this process.
+    const a = (await profileCases({ hardware: vhk158Hardware(), cases: [{ batch: 1, prompt: 16, generated: 2 }], source: { kind: 'model', model: loadModel(tiny).model }, threads: 1 })).cases[0]!;
+    const b = (await profiled('tinyHalfDivisor')).cases[0]!;
+    assert.ok(Math.abs(b.fpga.prefillMs - 2 * a.fpga.prefillMs) < 1e-9 * a.fpga.prefillMs, `${b.fpga.prefillMs} vs 2 × ${a.fpga.prefillMs}`);
+    assert.ok(Math.abs(b.fpga.decodeMs - 2 * a.fpga.decodeMs) < 1e-9 * a.fpga.decodeMs, `${b.fpga.decodeMs} vs 2 × ${a.fpga.decodeMs}`);
+    assert.deepEqual(b.bound, a.bound);
+  });
+
+  test('--precision and --kv-cache show in the model label', async () => {
+    const document = await profiled('tinyPrecision');
+    assert.equal(document.model, 'Tiny (W4A16, int8 KV cache)');
+    assertWithinBound(document.cases[0]!);
+  });
+
+  test('the table has a bound column unless --no-bound', async () => {
+    const [table, noBound] = await Promise.all([run('tinyTable'), run('tinyNoBound')]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.equal(noBound.code, 0, noBound.stderr);
+    assert.match(table.stdout, /\n\| Hardware +\|(.*\|)? VHK158 FPGA \| +bound +\|\n/);
+    assert.match(noBound.stdout, /\n\| Hardware +\|(.*\|)? VHK158 FPGA \|\n/);
+    assert.doesNotMatch(noBound.stdout, /bound/);
+  });
+
+  test('--set under a key that is not a mapping: exit 2, one line naming the key', async () => {
+    assertUserError(await run('badKey'), /invalid hardware override: hbm\.nonsense\.deep: hbm\.nonsense is not a mapping/);
+  });
+
+  test('--precision with an unknown preset: exit 2, one line listing the presets', async () => {
+    const result = await run('badPrecision');
+    assertUserError(result, /unknown precision "W9A9"; expected one of /);
+    for (const name of [...PRECISION_PRESET_NAMES, 'INT8']) assert.ok(result.stderr.includes(name), `${name} in ${result.stderr}`);
+  });
+});
+
+describe('fpga-llm-sim sensitivity', () => {
+  test('--json prints the base figures and one row per key; the time divisor has decode elasticity 1', async () => {
+    const result = await run('sensitivity');
+    assert.equal(result.code, 0, result.stderr);
+    const document = JSON.parse(result.stdout);
+    assert.equal(document.hardware, 'vhk158');
+    assert.deepEqual(document.case, { batch: 1, prompt: 16, generated: 2 });
+    assert.equal(document.step, -0.1);
+    assert.deepEqual(document.rows.map((row: { key: string }) => row.key), ['calibration.timeDivisor']);
+    // Every latency is divided by the divisor: throughput follows it exactly.
+    assert.ok(Math.abs(document.rows[0].decodeElasticity - 1) < 1e-9, String(document.rows[0].decodeElasticity));
+    assert.ok(document.base.tokensPerSecond > 0);
+  });
+});
