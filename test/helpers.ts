@@ -63,14 +63,8 @@ export function tensor(name: string, shape: readonly number[]): Layer['input'][n
   return { name, shape: [...shape], dtype: 'int8', addr: 0 };
 }
 
-/**
- * A small decoder-style IR for one token (decode), built in code so tests do
- * not depend on reference files: RMS norm, a projection with SiLU, an
- * element-wise add, and the input/output markers.
- */
-export function tinyDecodeIr(options: { hidden?: number; ffn?: number } = {}): Layer[] {
-  const hidden = options.hidden ?? 1024;
-  const ffn = options.ffn ?? 2048;
+/** The first layers of a one-token IR: the input marker (tensor `x`) and an RMS norm of it (tensor `xn`). */
+export function inputAndNorm(hidden: number): Layer[] {
   return [
     { name: 'in', type: 'input', input: [], output: [tensor('x', [1, 1, hidden])], structure: {} },
     {
@@ -81,6 +75,19 @@ export function tinyDecodeIr(options: { hidden?: number; ffn?: number } = {}): L
       param: [{ ...tensor('norm.weight', [1, 1, hidden]), sparse_flag: false, sparse_ratio: 1 }],
       structure: { bias_flag: false, RMS_flag: true },
     },
+  ];
+}
+
+/**
+ * A small decoder-style IR for one token (decode), built in code so tests do
+ * not depend on reference files: RMS norm, a projection with SiLU, an
+ * element-wise add, and the input/output markers.
+ */
+export function tinyDecodeIr(options: { hidden?: number; ffn?: number } = {}): Layer[] {
+  const hidden = options.hidden ?? 1024;
+  const ffn = options.ffn ?? 2048;
+  return [
+    ...inputAndNorm(hidden),
     {
       name: 'gate',
       type: 'linear_mv',

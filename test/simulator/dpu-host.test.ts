@@ -5,7 +5,7 @@ import { IrError } from '../../src/errors.js';
 import { loadHardware, type DpuHostHardware } from '../../src/hardware/index.js';
 import type { Dtype, Layer, Tensor } from '../../src/ir/index.js';
 import { DPU_HOST_MODULES, moduleNamesOf, parseProfileCsv, profileToCsv, simulate, type Profile } from '../../src/simulator/index.js';
-import { ROOT, tensor, thrown, tinyDecodeIr } from '../helpers.js';
+import { inputAndNorm, ROOT, tensor, thrown, tinyDecodeIr } from '../helpers.js';
 
 function dpuHost(): DpuHostHardware {
   const hw = loadHardware(join(ROOT, 'hardware', 'u250.yaml'));
@@ -49,15 +49,7 @@ function sharedInputIr(hidden = 512): Layer[] {
     structure: { bias_flag: false, mask_mode: 'none', relu_flag: false },
   });
   return [
-    { name: 'in', type: 'input', input: [], output: [tensor('x', [1, 1, hidden])], structure: {} },
-    {
-      name: 'norm',
-      type: 'layernorm',
-      input: [tensor('x', [1, 1, hidden])],
-      output: [tensor('xn', [1, 1, hidden])],
-      param: [{ ...tensor('norm.weight', [1, 1, hidden]), sparse_flag: false, sparse_ratio: 1 }],
-      structure: { bias_flag: false, RMS_flag: true },
-    },
+    ...inputAndNorm(hidden),
     linear('q', 'qo'),
     linear('k', 'ko'),
     { name: 'add', type: 'eltwise', input: [tensor('qo', [1, 1, hidden]), tensor('ko', [1, 1, hidden])], output: [tensor('y', [1, 1, hidden])], structure: { eltwise_type: 'eltwise_add' } },
