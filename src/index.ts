@@ -11,7 +11,6 @@ export {
   parseHardware,
   checkHardware,
   resolveExpressions,
-  compileTarget,
   HardwareSchema,
   FlightLlmHardwareSchema,
   DpuHostHardwareSchema,
@@ -20,8 +19,6 @@ export {
   type HardwareKind,
   type FlightLlmHardware,
   type DpuHostHardware,
-  type CompileTarget,
-  type MemoryPool,
   type LoadHardwareOptions,
 } from './hardware/index.js';
 
@@ -61,7 +58,7 @@ export {
   type Precision,
   type PrecisionPreset,
 } from './model/index.js';
-export { compileModel, generateMask, generatedMasks, causalDensity, irToYaml, writeIr, writeMasks, maxTokensOf, memoryUse, type CompileOptions, type CompiledIr, type MemoryPlan, type Stage } from './compiler/index.js';
+export { compileModel, generateMask, generatedMasks, masksFor, causalDensity, irToYaml, writeIr, writeMasks, maxTokensOf, memoryUse, type CompileOptions, type CompiledIr, type MemoryPlan, type Stage } from './compiler/index.js';
 
 // Instruction set
 export {
@@ -101,12 +98,27 @@ export {
   type GenerateOptions,
 } from './instgen/index.js';
 
-// Simulation: `simulate` for any hardware; `simulateIr` and `simulateDpuHost` per kind
+// Hardware kinds: one backend each (what the compiler must respect, simulation, peaks)
 export {
+  backendFor,
+  compileTarget,
   simulate,
   moduleNamesOf,
+  weightBitsOf,
+  flightllmBackend,
+  dpuHostBackend,
   simulateDpuHost,
   DPU_HOST_MODULES,
+  type HardwareBackend,
+  type CompileTarget,
+  type MemoryPool,
+  type MemoryContent,
+  type Peaks,
+  type SimulationOptions,
+} from './backends/index.js';
+
+// Simulation of FlightLLM's architecture, instruction by instruction
+export {
   simulateIr,
   simulateProgram,
   latencyModel,
@@ -119,7 +131,6 @@ export {
   type SimulateOptions,
   type LatencyModel,
   type TraceCallback,
-  type SimulationOptions,
 } from './simulator/index.js';
 
 // Physical lower bounds (roofline)

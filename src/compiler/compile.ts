@@ -1,5 +1,6 @@
 import { ModelError, type Issue } from '../errors.js';
-import { compileTarget, type CompileTarget, type Hardware, type MemoryContent, type MemoryPool } from '../hardware/index.js';
+import { compileTarget, type CompileTarget, type MemoryContent, type MemoryPool } from '../backends/index.js';
+import type { Hardware } from '../hardware/index.js';
 import type { Ir } from '../ir/index.js';
 import { modelDims, type Model } from '../model/index.js';
 import { deepFreeze } from '../util/freeze.js';

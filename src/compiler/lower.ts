@@ -1,4 +1,4 @@
-import type { CompileTarget } from '../hardware/index.js';
+import type { CompileTarget } from '../backends/index.js';
 import type { Dtype, Layer, Param, Tensor } from '../ir/index.js';
 import { modelDims, type Model, type ModelDims, type Precision, type Projection } from '../model/index.js';
 import { AddressPlanner, bytesOf, dtypeBits, type MemoryPlan, type Placement } from './memory.js';

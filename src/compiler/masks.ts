@@ -1,6 +1,7 @@
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
-import type { FlightLlmHardware } from '../hardware/index.js';
+import { backendFor, type MaskGeometry } from '../backends/index.js';
+import type { Hardware } from '../hardware/index.js';
 import type { AttentionMask, MaskLookup } from '../ir/index.js';
 import { modelDims, type AttentionMasks, type Model } from '../model/index.js';
 
@@ -74,10 +75,14 @@ function keepDensity(spec: Extract<AttentionMasks, { pattern: 'density' }>, cell
   for (const candidate of candidates.slice(0, Math.max(0, target - kept))) cells.keep(candidate.row, candidate.column);
 }
 
-/** The model's mask for one layer, every head. */
-export function generateMask(model: Model, hw: FlightLlmHardware, layer: number): AttentionMask {
+/** The model's mask for one layer on the board, every head. */
+export function generateMask(model: Model, hw: Hardware, layer: number): AttentionMask {
+  return maskOf(model, maskGeometryOf(hw), layer);
+}
+
+function maskOf(model: Model, geometry: MaskGeometry, layer: number): AttentionMask {
   const heads = modelDims(model).heads;
-  const blocks = hw.sparsity.maxTokens / hw.sparsity.maskBlockTokens;
+  const blocks = geometry.maxTokens / geometry.maskBlockTokens;
   const cells = new Uint8Array(heads * blocks * blocks);
   const spec = model.mapping.attentionMasks;
   for (let head = 0; head < heads; head++) {
@@ -90,15 +95,28 @@ export function generateMask(model: Model, hw: FlightLlmHardware, layer: number)
 /** Mask parameter name of a layer, as the compiler names it: `attention_mask_<layer>.mask`. */
 const LAYER_OF_MASK = /^attention_mask_(\d+)\.mask$/;
 
+/** The board's mask layout; an internal error where the board runs attention densely. */
+export function maskGeometryOf(hw: Hardware): MaskGeometry {
+  const geometry = backendFor(hw).maskGeometry(hw);
+  if (geometry === undefined) throw new Error(`internal: ${hw.name} runs attention densely and needs no masks`);
+  return geometry;
+}
+
+/** Generated masks for the model on the board, or undefined where the board runs attention densely. */
+export function masksFor(model: Model, hw: Hardware): MaskLookup | undefined {
+  return backendFor(hw).maskGeometry(hw) === undefined ? undefined : generatedMasks(model, hw);
+}
+
 /** A mask lookup that generates each layer's mask on first use. */
-export function generatedMasks(model: Model, hw: FlightLlmHardware): MaskLookup {
+export function generatedMasks(model: Model, hw: Hardware): MaskLookup {
+  const geometry = maskGeometryOf(hw);
   const made = new Map<number, AttentionMask>();
   return (parameterName) => {
     const layer = Number(LAYER_OF_MASK.exec(parameterName)?.[1] ?? Number.NaN);
     if (!Number.isInteger(layer)) throw new Error(`internal: no generated mask is named ${parameterName}`);
     let mask = made.get(layer);
     if (mask === undefined) {
-      mask = generateMask(model, hw, layer);
+      mask = maskOf(model, geometry, layer);
       made.set(layer, mask);
     }
     return mask;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
 import { dump as dumpNpy } from 'npyjs';
-import type { FlightLlmHardware } from '../hardware/index.js';
+import type { Hardware } from '../hardware/index.js';
 import type { Ir } from '../ir/index.js';
 import { modelDims, type Model } from '../model/index.js';
 import { writeFileAtomic } from '../util/files.js';
@@ -17,7 +17,7 @@ export function writeIr(path: string, ir: Ir): void {
 }
 
 /** Writes `attention_mask_<layer>.mask.npy` for every layer into a directory; returns the paths. */
-export function writeMasks(directory: string, model: Model, hw: FlightLlmHardware): string[] {
+export function writeMasks(directory: string, model: Model, hw: Hardware): string[] {
   const paths: string[] = [];
   for (let layer = 0; layer < modelDims(model).layers; layer++) {
     const mask = generateMask(model, hw, layer);

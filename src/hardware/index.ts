@@ -1,8 +1,6 @@
-export { FlightLlmHardwareSchema, type FlightLlmHardware } from './schema.js';
-export { DpuHostHardwareSchema, type DpuHostHardware } from './dpu-host-schema.js';
+export { FlightLlmHardwareSchema, type FlightLlmHardware } from '../backends/flightllm/schema.js';
+export { DpuHostHardwareSchema, type DpuHostHardware } from '../backends/dpu-host/schema.js';
 export { HardwareSchema, HARDWARE_KINDS, type Hardware, type HardwareKind } from './kinds.js';
-export { loadHardware, parseHardware, type LoadHardwareOptions } from './load.js';
-export { checkHardware } from './checks.js';
+export { loadHardware, parseHardware, checkHardware, type LoadHardwareOptions } from './load.js';
 export { resolveExpressions, hasExpressions } from './expressions.js';
 export { FlightLlmConfigSchema, type FlightLlmConfig } from './flightllm.js';
-export { compileTarget, weightBitsOf, type CompileTarget, type MemoryPool, type MemoryContent } from './target.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DpuHostHardwareSchema, type DpuHostHardware } from './dpu-host-schema.js';
-import { FlightLlmHardwareSchema, type FlightLlmHardware } from './schema.js';
+import { DpuHostHardwareSchema, type DpuHostHardware } from '../backends/dpu-host/schema.js';
+import { FlightLlmHardwareSchema, type FlightLlmHardware } from '../backends/flightllm/schema.js';
 
 /*
  * Every kind of hardware the simulator models, told apart by `kind`. A file

@@ -8,13 +8,13 @@ import { parseYaml, readTextFile } from '../util/yaml.js';
 import { readHardwareTree, withOverrides } from './extends.js';
 import { zodIssues } from '../util/zod-issues.js';
 import { PACKAGE_ROOT, TOOL_VERSION } from '../version.js';
-import { checkHardware } from './checks.js';
+import { backendFor } from '../backends/index.js';
 import { hasExpressions, resolveExpressions } from './expressions.js';
 import { FlightLlmConfigSchema, fromFlightLlmConfig, isFlightLlmConfig } from './flightllm.js';
 import { HardwareSchema, withDefaultKind, type Hardware } from './kinds.js';
 
 /** Bump when the shape `loadHardware` returns changes, so cached results are not reused. */
-const CACHE_REVISION = 3;
+const CACHE_REVISION = 4;
 
 export interface LoadHardwareOptions {
   /** Reuse the validated result of an identical file; keyed by the file's content. */
@@ -81,6 +81,11 @@ function flightLlmProfilerDefaults(): Record<string, unknown> {
     profilerDefaults = parseYaml(readTextFile(path, ConfigError, 'FlightLLM profiler defaults'), path, ConfigError, 'FlightLLM profiler defaults') as Record<string, unknown>;
   }
   return profilerDefaults;
+}
+
+/** Every consistency rule of its kind the hardware breaks. */
+export function checkHardware(hw: Hardware): Issue[] {
+  return backendFor(hw).check(hw);
 }
 
 function throwIfAny(issues: readonly Issue[], file: string | undefined, what: string): void {

@@ -9,4 +9,4 @@ export { ResultStore } from './results.js';
 export { compareWithGpu, loadFpgaProfile, ProfileJsonSchema, type Comparison, type ComparedCase, type FpgaCase, type ProfileJson } from './compare.js';
 export { caseLatencySpec, caseSpeedupSpec, decodeLatencySpec, moduleBusySpec, moduleBusyShares, type VegaLiteSpec } from './figures.js';
 export { renderSvg } from './render.js';
-export { sensitivity, SENSITIVITY_KEYS, type Sensitivity, type SensitivityOptions, type SensitivityRow } from './sensitivity.js';
+export { sensitivity, type Sensitivity, type SensitivityOptions, type SensitivityRow } from './sensitivity.js';

@@ -1,10 +1,11 @@
 import { UserError } from '../errors.js';
 import { compileModel, generatedMasks, writeIr, type Stage } from '../compiler/index.js';
-import type { FlightLlmHardware, Hardware } from '../hardware/index.js';
+import type { Hardware } from '../hardware/index.js';
 import { defaultMaskDirectory, loadIr, maskDirectory, type Ir, type MaskLookup } from '../ir/index.js';
 import type { Model } from '../model/index.js';
 import { physicalBound, type Bound } from '../roofline/index.js';
-import { profileToCsv, simulate, type Profile, type TraceCallback } from '../simulator/index.js';
+import { backendFor, simulate } from '../backends/index.js';
+import { profileToCsv, type Profile, type TraceCallback } from '../simulator/index.js';
 import { ContentCache } from '../util/cache.js';
 
 /*
@@ -56,21 +57,25 @@ const PREPARE: { [K in SimulationJob['kind']]: (job: Extract<SimulationJob, { ki
   'ir-file': (job) => {
     const cache = job.cacheDir === undefined ? undefined : new ContentCache(job.cacheDir);
     const ir = loadIr(job.irPath, cache === undefined ? {} : { cache });
-    const masks = job.hardware.kind === 'flightllm' ? maskDirectory(job.masksDir ?? defaultMaskDirectory(job.irPath)) : undefined;
+    const masks = usesMasks(job.hardware) ? maskDirectory(job.masksDir ?? defaultMaskDirectory(job.irPath)) : undefined;
     return { ir, masks, file: job.irPath };
   },
   compile: (job) => {
     const { ir } = compileModel(job.model, { stage: job.stage, tokens: job.tokens, hardware: job.hardware, pad: false });
     if (job.irOutput !== undefined) writeIr(job.irOutput, ir);
-    if (job.hardware.kind !== 'flightllm') return { ir, masks: undefined };
+    if (!usesMasks(job.hardware)) return { ir, masks: undefined };
     return { ir, masks: job.masksDir === undefined ? cachedGeneratedMasks(job.model, job.hardware) : maskDirectory(job.masksDir) };
   },
 };
 
+function usesMasks(hw: Hardware): boolean {
+  return backendFor(hw).maskGeometry(hw) !== undefined;
+}
+
 /** Generated masks are deterministic: a worker makes each model's masks once. */
 const generated = new Map<string, MaskLookup>();
-function cachedGeneratedMasks(model: Model, hw: FlightLlmHardware): MaskLookup {
-  const key = JSON.stringify([model, hw.name, hw.sparsity]);
+function cachedGeneratedMasks(model: Model, hw: Hardware): MaskLookup {
+  const key = JSON.stringify([model, backendFor(hw).maskGeometry(hw)]);
   let lookup = generated.get(key);
   if (lookup === undefined) {
     lookup = generatedMasks(model, hw);

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import { compileTarget, type Hardware } from '../hardware/index.js';
+import { backendFor, compileTarget } from '../backends/index.js';
+import type { Hardware } from '../hardware/index.js';
 import type { Model } from '../model/index.js';
 import { maxTokensOf, writeMasks } from '../compiler/index.js';
 import { contentHash } from '../util/hash.js';
@@ -82,7 +83,7 @@ export async function profileCases(options: ProfileOptions): Promise<ProfileResu
   const work = (SOURCES[options.source.kind] as (source: ProfileSource, hw: Hardware, lengths: Lengths) => LengthWork[])(options.source, hardware, lengths).map((item) =>
     options.irOutput !== undefined && item.job.kind === 'compile' ? { ...item, job: { ...item.job, irOutput: join(options.irOutput, `${item.name}.yaml`) } } : item,
   );
-  if (options.irOutput !== undefined && options.source.kind === 'model' && options.source.masksDir === undefined && hardware.kind === 'flightllm') {
+  if (options.irOutput !== undefined && options.source.kind === 'model' && options.source.masksDir === undefined && backendFor(hardware).maskGeometry(hardware) !== undefined) {
     writeMasks(join(options.irOutput, 'attention_mask'), options.source.model, hardware);
   }
   const latencies: Record<Stage, Record<number, number>> = { prefill: {}, decode: {} };

@@ -1,3 +1,4 @@
+import { backendFor } from '../backends/index.js';
 import { UserError } from '../errors.js';
 import { loadHardware, type Hardware } from '../hardware/index.js';
 import type { Case, CaseFigures } from './cases.js';
@@ -11,28 +12,11 @@ import { profileCases, type ProfileSource } from './profile.js';
  * parameter: 1 means proportional, 0 means no effect).
  */
 
-/** The parameters worth perturbing per kind of hardware: continuous ones, not layouts. */
-export const SENSITIVITY_KEYS: { readonly [K in Hardware['kind']]: readonly string[] } = {
-  flightllm: ['hbm.bandwidthGiBps', 'hbm.efficiency.sameChannel', 'hbm.efficiency.crossChannel', 'clock.frequencyMHz', 'calibration.timeDivisor'],
-  'dpu-host': [
-    'card.ddr.bandwidthGBps',
-    'card.ddr.efficiency',
-    'dpu.clockMHz',
-    'dpu.efficiency',
-    'dpu.callOverheadUs',
-    'pcie.bandwidthGBps',
-    'pcie.latencyUs',
-    'host.memoryBandwidthGBps',
-    'host.gflops',
-    'host.opOverheadUs',
-  ],
-};
-
 export interface SensitivityOptions {
   readonly hardwarePath: string;
   /** Overrides applied to the base and to every variant. */
   readonly overrides?: Readonly<Record<string, unknown>> | undefined;
-  /** Parameters to perturb; default SENSITIVITY_KEYS of the hardware's kind. */
+  /** Parameters to perturb; default the backend's `sensitivityKeys`. */
   readonly keys?: readonly string[] | undefined;
   /** Relative change of each parameter, e.g. -0.1 for 10 % less. */
   readonly step: number;
@@ -63,7 +47,7 @@ export interface Sensitivity {
 
 export async function sensitivity(options: SensitivityOptions): Promise<Sensitivity> {
   const hardware = loadHardware(options.hardwarePath, { overrides: options.overrides });
-  const keys = options.keys ?? SENSITIVITY_KEYS[hardware.kind];
+  const keys = options.keys ?? backendFor(hardware).sensitivityKeys;
   const values = keys.map((key) => numberAt(hardware, key, options.hardwarePath));
   const figuresOn = async (hw: Hardware) => (await profileCases({ hardware: hw, cases: [options.case], source: options.source, exact: options.exact, threads: options.threads })).cases[0]!.fpga;
   const base = await figuresOn(hardware);

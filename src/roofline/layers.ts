@@ -1,5 +1,5 @@
-import { dtypeBits, type Dtype } from '../dtype.js';
-import { weightBitsOf, type CompileTarget } from '../hardware/index.js';
+import { dtypeBits } from '../dtype.js';
+import { weightBitsOf, type BoundProduct, type CompileTarget } from '../backends/index.js';
 import type { Ir, LayerOf, MaskLookup, Tensor } from '../ir/index.js';
 
 /*
@@ -10,12 +10,7 @@ import type { Ir, LayerOf, MaskLookup, Tensor } from '../ir/index.js';
  */
 
 /** A matrix product: `macs` multiply-accumulates of `a` × `b` operands. */
-export interface Product {
-  readonly kind: 'linear' | 'attention';
-  readonly macs: number;
-  readonly a: Dtype;
-  readonly b: Dtype;
-}
+export type Product = BoundProduct;
 
 export interface IrWork {
   readonly products: readonly Product[];

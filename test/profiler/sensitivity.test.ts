@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { UserError } from '../../src/errors.js';
 import { parseModel } from '../../src/model/index.js';
-import { SENSITIVITY_KEYS, sensitivity, type SensitivityOptions } from '../../src/profiler/index.js';
+import { flightllmBackend } from '../../src/backends/index.js';
+import { sensitivity, type SensitivityOptions } from '../../src/profiler/index.js';
 import { VHK158, vhk158Hardware } from '../helpers.js';
 
 const tiny = parseModel({
@@ -59,7 +60,7 @@ describe('sensitivity', () => {
 
   test("without keys, every continuous parameter of the board's kind is varied, most influential first", async () => {
     const result = await sensitivity(options({}));
-    assert.deepEqual(result.rows.map((row) => row.key).sort(), [...SENSITIVITY_KEYS.flightllm].sort());
+    assert.deepEqual(result.rows.map((row) => row.key).sort(), [...flightllmBackend.sensitivityKeys].sort());
     const decode = result.rows.map((row) => Math.abs(row.decodeElasticity));
     for (let index = 1; index < decode.length; index++) assert.ok(decode[index - 1]! >= decode[index]!, `${decode}`);
   });

@@ -7,7 +7,7 @@ import { loadIr, maskDirectory, type Layer } from '../../src/ir/index.js';
 import { parseModel } from '../../src/model/index.js';
 import { runSimulationJob } from '../../src/profiler/index.js';
 import { physicalBound } from '../../src/roofline/index.js';
-import { simulate } from '../../src/simulator/index.js';
+import { simulate } from '../../src/backends/index.js';
 import { NO_REFERENCE, REFERENCE_DIR, ROOT, tinyDecodeIr, VHK158, vhk158Hardware } from '../helpers.js';
 
 const GIB = 2 ** 30;

@@ -4,7 +4,8 @@ import { describe, test } from 'node:test';
 import { IrError } from '../../src/errors.js';
 import { loadHardware, type DpuHostHardware } from '../../src/hardware/index.js';
 import type { Dtype, Layer, Tensor } from '../../src/ir/index.js';
-import { DPU_HOST_MODULES, moduleNamesOf, parseProfileCsv, profileToCsv, simulate, type Profile } from '../../src/simulator/index.js';
+import { DPU_HOST_MODULES, moduleNamesOf, simulate } from '../../src/backends/index.js';
+import { parseProfileCsv, profileToCsv, type Profile } from '../../src/simulator/index.js';
 import { inputAndNorm, ROOT, tensor, thrown, tinyDecodeIr } from '../helpers.js';
 
 function dpuHost(): DpuHostHardware {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { maxTokensOf } from '../../compiler/index.js';
-import { compileTarget, loadHardware } from '../../hardware/index.js';
+import { compileTarget } from '../../backends/index.js';
+import { loadHardware } from '../../hardware/index.js';
 import { loadModel } from '../../model/index.js';
 import { compareWithGpu, formatCaseTable, gpuProfilesFor, loadFpgaProfile, loadGpuProfile, type Case, type FpgaCase, type GpuProfile } from '../../profiler/index.js';
 import { cliCache } from '../options.js';

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
 import { compileModel, gib, memoryUse, writeIr, writeMasks } from '../../compiler/index.js';
+import { backendFor } from '../../backends/index.js';
 import { loadHardware } from '../../hardware/index.js';
 import { loadModel } from '../../model/index.js';
 import { PACKAGE_ROOT } from '../../version.js';
@@ -46,7 +47,7 @@ export function registerCompile(program: Command): void {
       const irPath = join(options.out, `${compiled.name}.yaml`);
       writeIr(irPath, compiled.ir);
       process.stderr.write(`fpga-llm-sim: wrote ${irPath} (${compiled.ir.length} layers)\n`);
-      if (options.masks === undefined && hardware.kind === 'flightllm') {
+      if (options.masks === undefined && backendFor(hardware).maskGeometry(hardware) !== undefined) {
         const masks = writeMasks(join(options.out, 'attention_mask'), model, hardware);
         process.stderr.write(`fpga-llm-sim: wrote ${masks.length} masks (${model.mapping.attentionMasks.pattern}) to ${join(options.out, 'attention_mask')}\n`);
       }

@@ -18,7 +18,7 @@ import {
 } from '../../profiler/index.js';
 import { UserError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/files.js';
-import { compileTarget } from '../../hardware/index.js';
+import { compileTarget } from '../../backends/index.js';
 import { defaultGpuFiles, fpgaLabel, modelNames, packageFile, runFpga, withFpgaOptions, type FpgaOptions, type FpgaRun } from '../fpga-run.js';
 
 interface FiguresOptions extends FpgaOptions {

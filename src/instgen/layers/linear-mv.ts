@@ -31,6 +31,19 @@ interface Plan {
   readonly outputStride: number;
 }
 
+/** B-buffer words one input vector of K elements occupies (a vector that does not fill its last word is padded). */
+function vectorWordsOf(hw: FlightLlmHardware, k: number): number {
+  return ceilDiv(ceilDiv(k, hw.buffers.b.hbmChannels.count), hw.buffers.b.widthBytes.matrixVector);
+}
+
+/**
+ * Rows whose input vectors the B buffer holds at once: the rows that share
+ * one pass of the weights when a layer runs row by row on the MV engine.
+ */
+export function mvRowsPerGroup(hw: FlightLlmHardware, k: number): number {
+  return Math.max(1, Math.floor(hw.buffers.b.depthWords / vectorWordsOf(hw, k)));
+}
+
 export const planLinearMatrixVector: StepPlanner = (step, { hw }) => {
   const shape = linearShape(step, hw, 'mv');
   if (shape instanceof LayerIssues) return shape.list;

@@ -34,6 +34,12 @@ interface Plan {
   readonly rate: number;
 }
 
+/** Rows of `k` elements the global buffer holds at once: a vector layer's pipeline depth. */
+export function vectorRowsInFlight(hw: FlightLlmHardware, k: number): number {
+  const lineBytes = hw.buffers.global.channelWidthBytes.misc * hw.buffers.global.hbmChannels.count;
+  return Math.max(1, Math.floor(hw.buffers.global.depthWords / ceilDiv(k, lineBytes)));
+}
+
 export const planVectorLayer: StepPlanner = (step, { hw }) => {
   const layer = step.layer as VectorLayer;
   const issues = new LayerIssues(step);

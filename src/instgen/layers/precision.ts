@@ -1,5 +1,7 @@
 import { dtypeBits, type Dtype } from '../../dtype.js';
-import { compileTarget, weightBitsOf, type FlightLlmHardware } from '../../hardware/index.js';
+import { weightBitsOf } from '../../backends/backend.js';
+import { flightllmTarget } from '../../backends/flightllm/target.js';
+import type { FlightLlmHardware } from '../../hardware/index.js';
 import type { Param, Tensor } from '../../ir/index.js';
 import type { LayerIssues } from './common.js';
 
@@ -26,7 +28,7 @@ export function tensorRatio(tensor: Tensor): number {
 
 /** Bits a weight streams with: its own `stream_bits`, else the hardware's convention for its dtype. */
 export function weightStreamBits(weight: Param, hw: FlightLlmHardware): number {
-  return weightBitsOf(weight, compileTarget(hw));
+  return weightBitsOf(weight, flightllmTarget(hw));
 }
 
 /** Matrix-engine throughput for `a` × `b`, or an issue (and 1) when the engine cannot multiply them. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DTYPES } from '../dtype.js';
+import { DTYPES } from '../../dtype.js';
+import { KvCacheSchema } from '../kv-cache-schema.js';
 
 /*
  * The hardware description of an accelerator in FlightLLM's architecture
@@ -105,6 +106,8 @@ export const FlightLlmHardwareSchema = z.strictObject({
      */
     weightStreamBits: z.partialRecord(Dtype, positiveInt.max(64)).default({}),
   }),
+  /** Paging of the KV cache for serving. */
+  kvCache: KvCacheSchema,
   compiler: z.strictObject({
     /** Token counts the IR is generated at: lengths are rounded up to these multiples. */
     padTokens: z.strictObject({ prefill: positiveInt, decode: positiveInt }),

@@ -1,27 +1,8 @@
-import type { Issue } from '../errors.js';
-import type { DpuHostHardware } from './dpu-host-schema.js';
-import type { Hardware } from './kinds.js';
+import { equals, multipleOf, type Rule } from '../rules.js';
 import type { FlightLlmHardware } from './schema.js';
 
-/*
- * Consistency rules between hardware values that the instruction generator
- * and the latency model rely on. Each rule names the field it reports on and
- * says what was expected; the checker returns every broken rule as data.
- */
-
-interface Rule<H = FlightLlmHardware> {
-  readonly path: string;
-  /** Undefined when the rule holds; otherwise the expectation, including the value found. */
-  readonly check: (hw: H) => string | undefined;
-}
-
-const multipleOf = (value: number, unit: number, unitName: string): string | undefined =>
-  value % unit === 0 ? undefined : `must be a multiple of ${unitName} (${unit}), got ${value}`;
-
-const equals = (value: number, expected: number, expectedName: string): string | undefined =>
-  value === expected ? undefined : `must equal ${expectedName} (${expected}), got ${value}`;
-
-const RULES: readonly Rule[] = [
+/** What FlightLLM's generator and latency model assume of a configuration. */
+export const FLIGHTLLM_RULES: ReadonlyArray<Rule<FlightLlmHardware>> = [
   { path: 'sparsity.maskBlockTokens', check: (hw) => multipleOf(hw.sparsity.maskBlockTokens, hw.sparsity.blockSize, 'sparsity.blockSize') },
   { path: 'sparsity.maxTokens', check: (hw) => multipleOf(hw.sparsity.maxTokens, hw.sparsity.maskBlockTokens, 'sparsity.maskBlockTokens') },
   {
@@ -78,7 +59,7 @@ const RULES: readonly Rule[] = [
     },
   },
   ...(['a', 'b', 'global', 'meta', 'fsb', 'bias', 'instruction'] as const).map(
-    (buffer): Rule => ({
+    (buffer): Rule<FlightLlmHardware> => ({
       path: `buffers.${buffer}.hbmChannels`,
       check: (hw) => {
         const { first, count } = hw.buffers[buffer].hbmChannels;
@@ -95,28 +76,3 @@ const RULES: readonly Rule[] = [
   },
 ];
 
-const DPU_HOST_RULES: ReadonlyArray<Rule<DpuHostHardware>> = [
-  { path: 'card.ddr.totalSizeGiB', check: (hw) => equals(hw.card.ddr.totalSizeGiB, hw.card.ddr.channels * hw.card.ddr.channelSizeGiB, 'card.ddr.channels × card.ddr.channelSizeGiB') },
-  {
-    path: 'dpu.kernels',
-    check: (hw) => {
-      const needed = hw.dpu.kernels * hw.dpu.ddrChannelsPerKernel;
-      return needed <= hw.card.ddr.channels ? undefined : `${hw.dpu.kernels} kernels of ${hw.dpu.ddrChannelsPerKernel} DDR channels each need ${needed} channels, but card.ddr.channels is ${hw.card.ddr.channels}`;
-    },
-  },
-];
-
-const RULES_BY_KIND: { [K in Hardware['kind']]: ReadonlyArray<Rule<Extract<Hardware, { kind: K }>>> } = {
-  flightllm: RULES,
-  'dpu-host': DPU_HOST_RULES,
-};
-
-/** Every consistency rule the hardware breaks. */
-export function checkHardware(hw: Hardware): Issue[] {
-  const issues: Issue[] = [];
-  for (const rule of RULES_BY_KIND[hw.kind] as ReadonlyArray<Rule<Hardware>>) {
-    const message = rule.check(hw);
-    if (message !== undefined) issues.push({ path: rule.path, message });
-  }
-  return issues;
-}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DTYPES } from '../dtype.js';
+import { DTYPES } from '../../dtype.js';
+import { KvCacheSchema } from '../kv-cache-schema.js';
 
 /*
  * A card whose CNN engine (a DPU such as the DPUCADF8H) runs the linear
@@ -72,6 +73,8 @@ export const DpuHostHardwareSchema = z.strictObject({
     /** Floating-point operations per element of each operator's input. */
     flopsPerElement: z.strictObject({ softmax: positive, layernorm: positive, eltwise: positive, silu: positive, sampling: positive }),
   }),
+  /** Paging of the KV cache for serving. */
+  kvCache: KvCacheSchema,
   compiler: z.strictObject({
     /** Token counts lengths are rounded up to (1: exact). */
     padTokens: z.strictObject({ prefill: positiveInt, decode: positiveInt }),

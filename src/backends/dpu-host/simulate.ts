@@ -1,10 +1,12 @@
-import { dtypeBits } from '../dtype.js';
-import { IrError, type Issue } from '../errors.js';
-import { compileTarget, weightBitsOf, type DpuHostHardware } from '../hardware/index.js';
-import { layerLabel } from '../instgen/index.js';
-import type { Ir, Layer, LayerOf, LayerType, Tensor } from '../ir/index.js';
-import type { TraceCallback } from './engine.js';
-import type { ModuleFigures, Profile, StepProfile } from './simulate.js';
+import { dtypeBits } from '../../dtype.js';
+import { IrError, type Issue } from '../../errors.js';
+import { layerLabel } from '../../instgen/plan.js';
+import type { Ir, Layer, LayerOf, LayerType, Tensor } from '../../ir/index.js';
+import type { TraceCallback } from '../../simulator/engine.js';
+import type { ModuleFigures, Profile, StepProfile } from '../../simulator/simulate.js';
+import { weightBitsOf } from '../backend.js';
+import type { DpuHostHardware } from './schema.js';
+import { dpuHostTarget } from './target.js';
 
 /*
  * A DPU card beside a host CPU, modelled operator by operator. Linear layers
@@ -52,7 +54,7 @@ class Costs {
     const [, k, n] = weight.shape as [number, number, number];
     const m = layer.input[0]!.shape[1]!;
     // The DPU has no sparse mode: pruned weights are stored and multiplied densely.
-    const streamMs = ((k * n * weightBitsOf(weight, compileTarget(this.hw))) / 8 / this.kernelBytesPerSecond) * MS_PER_SECOND;
+    const streamMs = ((k * n * weightBitsOf(weight, dpuHostTarget(this.hw))) / 8 / this.kernelBytesPerSecond) * MS_PER_SECOND;
     const macsPerSecond = dpu.conv.inputChannels * dpu.conv.outputChannels * Math.min(m, dpu.conv.pixels) * dpu.clockMHz * 1e6 * dpu.efficiency;
     const computeMs = ((m * k * n) / macsPerSecond) * MS_PER_SECOND;
     return dpu.callOverheadUs * MS_PER_US + Math.max(streamMs, computeMs);

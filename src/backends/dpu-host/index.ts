@@ -1,0 +1,52 @@
+import type { HardwareBackend, Peaks } from '../backend.js';
+import { brokenRules } from '../rules.js';
+import { DPU_HOST_RULES } from './rules.js';
+import type { DpuHostHardware } from './schema.js';
+import { DPU_HOST_MODULES, simulateDpuHost } from './simulate.js';
+import { dpuHostTarget } from './target.js';
+
+/*
+ * A card whose DPU runs the linear layers while a host CPU runs the rest,
+ * PCIe between them, modelled operator by operator (./simulate.ts).
+ */
+
+function peaks(hw: DpuHostHardware): Peaks {
+  const { conv } = hw.dpu;
+  return {
+    bytesPerSecond: hw.card.ddr.bandwidthGBps * 1e9,
+    macsPerSecond: hw.dpu.kernels * hw.dpu.batchLanes * conv.inputChannels * conv.outputChannels * conv.pixels * hw.dpu.clockMHz * 1e6,
+    rate: () => 1,
+    // The KV cache lives in host memory, not in the card's DDR.
+    kvCacheInPeakMemory: false,
+    // Only the linear layers run on the DPU; attention runs on the host, outside this bound.
+    runs: (p) => p.kind === 'linear',
+  };
+}
+
+export const dpuHostBackend: HardwareBackend<DpuHostHardware> = {
+  kind: 'dpu-host',
+  moduleNames: DPU_HOST_MODULES,
+  sensitivityKeys: [
+    'card.ddr.bandwidthGBps',
+    'card.ddr.efficiency',
+    'dpu.clockMHz',
+    'dpu.efficiency',
+    'dpu.callOverheadUs',
+    'pcie.bandwidthGBps',
+    'pcie.latencyUs',
+    'host.memoryBandwidthGBps',
+    'host.gflops',
+    'host.opOverheadUs',
+  ],
+  maskGeometry: () => undefined,
+  check: (hw) => brokenRules(hw, DPU_HOST_RULES),
+  target: dpuHostTarget,
+  peaks,
+  simulate: (ir, hw, options) => simulateDpuHost(ir, hw, options),
+  // A DPU call's rows fill at most every pixel of every batch lane; beyond that its cost grows by a constant per row.
+  rowPeriod: (hw) => hw.dpu.conv.pixels * hw.dpu.batchLanes,
+};
+
+export { dpuHostTarget } from './target.js';
+export { DpuHostHardwareSchema, type DpuHostHardware } from './schema.js';
+export { DPU_HOST_MODULES, simulateDpuHost, type DpuHostOptions } from './simulate.js';

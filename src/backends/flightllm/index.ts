@@ -1,0 +1,51 @@
+import { MODULES } from '../../isa/index.js';
+import { mvRowsPerGroup } from '../../instgen/layers/linear-mv.js';
+import { vectorRowsInFlight } from '../../instgen/layers/misc.js';
+import { simulateIr } from '../../simulator/simulate.js';
+import type { HardwareBackend, Peaks } from '../backend.js';
+import { brokenRules } from '../rules.js';
+import { FLIGHTLLM_RULES } from './rules.js';
+import type { FlightLlmHardware } from './schema.js';
+import { flightllmTarget } from './target.js';
+
+/*
+ * FlightLLM's accelerator architecture: compiled to its ISA by the
+ * instruction generator (src/instgen) and simulated instruction by
+ * instruction (src/simulator).
+ */
+
+const GIB = 2 ** 30;
+
+function peaks(hw: FlightLlmHardware): Peaks {
+  const { matrixMatrix, matrixVector } = hw.mpe;
+  const product = (p: { n: number; k: number; m: number }) => p.n * p.k * p.m;
+  const macsPerCycle = Math.max(product(matrixMatrix.parallelism), product(matrixVector.parallelism));
+  return {
+    bytesPerSecond: hw.hbm.bandwidthGiBps * GIB,
+    // Every SLR holds a copy of the engines; FlightLLM's profiler simulates one.
+    macsPerSecond: hw.slrCount * macsPerCycle * hw.clock.frequencyMHz * 1e6,
+    rate: (p) => hw.precision.matrixRate[p.a]?.[p.b] ?? 1,
+    kvCacheInPeakMemory: true,
+    runs: () => true,
+    maskBlockTokens: hw.sparsity.maskBlockTokens,
+  };
+}
+
+export const flightllmBackend: HardwareBackend<FlightLlmHardware> = {
+  kind: 'flightllm',
+  moduleNames: MODULES,
+  sensitivityKeys: ['hbm.bandwidthGiBps', 'hbm.efficiency.sameChannel', 'hbm.efficiency.crossChannel', 'clock.frequencyMHz', 'calibration.timeDivisor'],
+  maskGeometry: (hw) => ({ maxTokens: hw.sparsity.maxTokens, maskBlockTokens: hw.sparsity.maskBlockTokens }),
+  check: (hw) => brokenRules(hw, FLIGHTLLM_RULES),
+  target: flightllmTarget,
+  peaks,
+  simulate: (ir, hw, options) => simulateIr(ir, hw, options),
+  rowPeriod: (hw, step) => {
+    if (step.engine === 'mm') return hw.mpe.matrixMatrix.parallelism.m;
+    if (step.engine === 'mv') return mvRowsPerGroup(hw, step.k);
+    return vectorRowsInFlight(hw, step.k);
+  },
+};
+
+export { flightllmTarget } from './target.js';
+export { FlightLlmHardwareSchema, type FlightLlmHardware } from './schema.js';
