@@ -1,48 +1,93 @@
-import { ModelError, type Issue } from '../errors.js';
+import { checkBatch, decodeShape, formatBatch, prefillShape, type BatchShape, type StepForm } from '../batch.js';
 import { compileTarget, type CompileTarget, type MemoryContent, type MemoryPool } from '../backends/index.js';
+import { ModelError, type Issue } from '../errors.js';
 import type { Hardware } from '../hardware/index.js';
-import type { Ir } from '../ir/index.js';
-import { modelDims, type Model } from '../model/index.js';
+import type { Ir, LayerType } from '../ir/index.js';
+import { modelDims, type Model, type Projection } from '../model/index.js';
 import { deepFreeze } from '../util/freeze.js';
-import { lower, type Stage } from './lower.js';
+import { lower, type LinearEngine, type LinearEngines, type LoweringParts } from './lower.js';
 import type { MemoryPlan } from './memory.js';
+import { stepFileName } from './naming.js';
 
-export interface CompileOptions {
+/** FlightLLM's two stages: a prompt's prefill, or one decode step. */
+export type Stage = 'prefill' | 'decode';
+
+/** One of FlightLLM's stages at one length. */
+export interface StageCompileOptions {
   readonly stage: Stage;
-  /** Prompt length (prefill) or context length (decode). */
+  /** Prompt length (prefill) or context length including the new token (decode). */
   readonly tokens: number;
   readonly hardware: Hardware;
   /** Round the length up to the hardware's padding (FlightLLM: prefill to 128, decode to 16 on the VHK158); default true. */
   readonly pad?: boolean;
 }
 
+/** One accelerator step over a batch of sequences. */
+export interface BatchCompileOptions {
+  readonly batch: BatchShape;
+  readonly hardware: Hardware;
+  /** Engine of each projection where it has more than one row; default the matrix-matrix engine. */
+  readonly linearEngines?: LinearEngines | undefined;
+  /** Lower in our batched form even where FlightLLM has one (cost probes). */
+  readonly batchedForm?: boolean | undefined;
+  /** Emit only these parts of the step (cost probes); default all. */
+  readonly parts?: LoweringParts | undefined;
+}
+
+export type CompileOptions = StageCompileOptions | BatchCompileOptions;
+
 export interface CompiledIr {
-  /** File stem: `<model name>_<stage>_token_<tokens>`. */
+  /** File stem: `<model name>_<stage>_token_<tokens>` in FlightLLM's forms, `<model name>_step_<shape>` otherwise. */
   readonly name: string;
-  readonly stage: Stage;
-  /** The length compiled, after padding. */
-  readonly tokens: number;
+  readonly batch: BatchShape;
+  readonly form: StepForm;
+  /** FlightLLM's stage and length (after padding), in its forms; undefined for a batched step. */
+  readonly stage: Stage | undefined;
+  readonly tokens: number | undefined;
   readonly ir: Ir;
   readonly memory: MemoryPlan;
+  /** The engine each projection runs on. */
+  readonly engines: Readonly<Record<Projection, LinearEngine>>;
+  /** For a part of a step: tensors it reads that layers left out produce, with their types. */
+  readonly producedOutside: ReadonlyMap<string, LayerType>;
 }
 
 /**
- * Lowers a model to FlightLLM's IR for one stage and length, with real HBM
- * addresses. Refuses lengths beyond the model's maximum, dimensions the
- * accelerator cannot tile, and models that do not fit in device memory.
+ * Lowers a model to FlightLLM's IR, with real device addresses: one of
+ * FlightLLM's stages at one length, or one step over a batch of sequences.
+ * Refuses lengths beyond the model's maximum, dimensions the accelerator
+ * cannot tile, and steps that do not fit in device memory.
  */
 export function compileModel(model: Model, options: CompileOptions): CompiledIr {
-  const { hardware: hw, stage } = options;
+  const { hardware: hw } = options;
   const target = compileTarget(hw);
-  const unit = options.pad === false ? 1 : target.padTokens[stage];
-  const tokens = Math.ceil(options.tokens / unit) * unit;
-  const maxTokens = maxTokensOf(model, hw);
   throwIfAny(checkForHardware(model, target), 'the model cannot be mapped onto this hardware');
-  const lengthIssues = checkLength({ stage, requested: options.tokens, tokens, maxTokens });
-  throwIfAny(lengthIssues, 'invalid length');
-  const { layers, memory } = lower({ model, target, stage, tokens, maxTokens });
-  checkMemory({ model, hw, memory, maxTokens });
-  return { name: `${model.name}_${stage}_token_${tokens}`, stage, tokens, ir: deepFreeze(layers), memory };
+  const maxTokens = maxTokensOf(model, hw);
+  const batch = 'batch' in options ? options.batch : stageBatch(options, target, maxTokens);
+  throwIfAny(checkBatch(batch, maxTokens), 'invalid batch');
+  const batchOptions: Partial<BatchCompileOptions> = 'batch' in options ? options : {};
+  const lowered = lower({ model, target, batch, maxTokens, linearEngines: batchOptions.linearEngines, batchedForm: batchOptions.batchedForm, parts: batchOptions.parts });
+  checkMemory({ model, hw, memory: lowered.memory, batch, form: lowered.form, maxTokens });
+  const form = lowered.form;
+  return {
+    name: stepFileName(model.name, form, formatBatch(batch).replaceAll(' ', '_')),
+    batch,
+    form,
+    stage: form.kind === 'batched' ? undefined : form.kind,
+    tokens: form.kind === 'batched' ? undefined : form.tokens,
+    ir: deepFreeze(lowered.layers),
+    memory: lowered.memory,
+    engines: lowered.engines,
+    producedOutside: lowered.producedOutside,
+  };
+}
+
+/** The batch of FlightLLM's stage at its (padded) length, after checking the length. */
+function stageBatch(options: StageCompileOptions, target: CompileTarget, maxTokens: number): BatchShape {
+  const unit = options.pad === false ? 1 : target.padTokens[options.stage];
+  const tokens = Math.ceil(options.tokens / unit) * unit;
+  throwIfAny(checkLength({ stage: options.stage, requested: options.tokens, tokens, maxTokens }), 'invalid length');
+  return options.stage === 'prefill' ? prefillShape(tokens) : decodeShape(tokens);
 }
 
 /** The longest sequence: the model's mapping, its position limit and the hardware's. */
@@ -65,16 +110,24 @@ export function memoryUse(memory: MemoryPlan, hw: Hardware): Array<{ pool: Memor
   return compileTarget(hw).memory.map((pool) => ({ pool, neededBytes: pool.holds.reduce((sum, content) => sum + CONTENT[content].bytes(memory), 0) }));
 }
 
-/** Refuses a model that does not fit in one of the hardware's memories, with the numbers. */
-function checkMemory(c: { model: Model; hw: Hardware; memory: MemoryPlan; maxTokens: number }): void {
+/** Refuses a step that does not fit in one of the hardware's memories, with the numbers. */
+function checkMemory(c: { model: Model; hw: Hardware; memory: MemoryPlan; batch: BatchShape; form: StepForm; maxTokens: number }): void {
   for (const { pool, neededBytes } of memoryUse(c.memory, c.hw)) {
     if (neededBytes <= pool.capacityBytes) continue;
-    const parts = pool.holds.map((content) => `${gib(CONTENT[content].bytes(c.memory))} of ${CONTENT[content].label}${content === 'kvCache' ? ` (${c.maxTokens} tokens)` : ''}`);
+    const parts = pool.holds.map((content) => `${gib(CONTENT[content].bytes(c.memory))} of ${CONTENT[content].label}${content === 'kvCache' ? ` (${kvExtent(c)})` : ''}`);
     throw new ModelError({
       what: `${c.model.displayName ?? c.model.name} does not fit in ${pool.name} of ${c.hw.name}`,
       detail: `it needs ${parts.join(' + ')}${parts.length > 1 ? ` = ${gib(neededBytes)}` : ''}, and ${c.hw.name} has ${gib(pool.capacityBytes)} (${pool.field}).`,
     });
   }
+}
+
+/** What the KV cache holds: FlightLLM's forms lay out one sequence of the longest length. */
+function kvExtent(c: { batch: BatchShape; form: StepForm; maxTokens: number }): string {
+  if (c.form.kind !== 'batched') return `${c.maxTokens} tokens`;
+  const tokens = c.batch.sequences.reduce((sum, s) => sum + s.context + s.newTokens, 0);
+  const n = c.batch.sequences.length;
+  return `${tokens} tokens of ${n} sequence${n === 1 ? '' : 's'}`;
 }
 
 /** Every dimension the matrix engine tiles must be a whole number of blocks. */
@@ -97,6 +150,8 @@ function checkLength(l: { stage: Stage; requested: number; tokens: number; maxTo
   if (!Number.isInteger(l.requested) || l.requested < 1) issues.push({ path: 'tokens', message: `expected a positive integer, got ${l.requested}` });
   else if (l.tokens > l.maxTokens) issues.push({ path: 'tokens', message: `${l.tokens}${l.tokens === l.requested ? '' : ` (${l.requested} padded)`} tokens exceed the maximum of ${l.maxTokens}` });
   else if (l.stage === 'decode' && l.tokens < 2) issues.push({ path: 'tokens', message: 'a decode step needs a context of at least 2 tokens (one of them cached)' });
+  // A one-token prompt has no matrix-matrix form: it is a step of its own ({ batch: [{ newTokens: 1, context: 0 }] }).
+  else if (l.stage === 'prefill' && l.tokens < 2) issues.push({ path: 'tokens', message: 'a prefill needs at least 2 tokens; compile a one-token prompt as a batch' });
   return issues;
 }
 

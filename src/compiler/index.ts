@@ -1,5 +1,6 @@
-export { compileModel, maxTokensOf, memoryUse, gib, type CompileOptions, type CompiledIr } from './compile.js';
-export { lower, type Stage, type LoweringInput, type Lowered } from './lower.js';
+export { compileModel, maxTokensOf, memoryUse, gib, type CompileOptions, type StageCompileOptions, type BatchCompileOptions, type CompiledIr, type Stage } from './compile.js';
+export { lower, type LoweringInput, type Lowered, type LoweringParts, type LinearEngine, type LinearEngines } from './lower.js';
 export { generateMask, generatedMasks, masksFor, maskGeometryOf, causalDensity } from './masks.js';
 export { irToYaml, writeIr, writeMasks } from './write.js';
+export { namingFor, maskParameterName, layerOfMaskParameter, type Naming } from './naming.js';
 export type { MemoryPlan } from './memory.js';

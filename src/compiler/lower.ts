@@ -1,246 +1,303 @@
 import type { CompileTarget } from '../backends/index.js';
-import type { Dtype, Layer, Param, Tensor } from '../ir/index.js';
+import type { Dtype, Layer, LayerType, Param, Tensor } from '../ir/index.js';
 import { modelDims, type Model, type ModelDims, type Precision, type Projection } from '../model/index.js';
-import { AddressPlanner, bytesOf, dtypeBits, type MemoryPlan, type Placement } from './memory.js';
+import { batchRows, stepForm, type BatchShape, type StepForm } from '../batch.js';
+import { AddressPlanner, bytesOf, dtypeBits, type MemoryPlan } from './memory.js';
+import { maskParameterName, namingFor, parameterName, type Naming } from './naming.js';
 
 /*
- * Lowering a model to FlightLLM's IR for one stage: a prefill over `tokens`
- * prompt tokens, or one decode step at a context of `tokens` tokens. Layer,
- * tensor and parameter names follow FlightLLM's generator exactly (including
- * its round numbering: round 0 is the prefill, round 1 a decode step), so
- * that its IR files and ours compare layer for layer.
+ * Lowering one accelerator step of a model to FlightLLM's IR format.
+ *
+ * Token-wise layers (norms, projections, RoPE, residuals, the MLP) run once
+ * over the M = Σ newTokens rows of every sequence together, so each weight
+ * streams once per step. Attention and the KV-cache append run per sequence,
+ * each over its own cache: a prompt chunk attends to its context plus itself
+ * (causal within the chunk), a decode reads its cache in matrix-vector form.
+ * The LM head runs on one row per sequence, where a token is sampled.
+ *
+ * FlightLLM's two single-sequence shapes (batch.ts) are lowered exactly as
+ * FlightLLM's compiler lowers them, names and all, so that its IR files and
+ * ours compare layer for layer: the LM head over every prompt row, the
+ * projections' K and V written straight into the cache in prefill. Every
+ * tensor is built with its memory role and kind stated; names come from the
+ * naming scheme (naming.ts) and are never parsed.
  */
-
-export type Stage = 'prefill' | 'decode';
 
 export interface LoweringInput {
   readonly model: Model;
   readonly target: CompileTarget;
-  readonly stage: Stage;
-  /** Prompt length (prefill) or context length including the new token (decode). */
-  readonly tokens: number;
-  /** Longest sequence the KV cache is sized for. */
+  readonly batch: BatchShape;
+  /** Longest sequence: the KV cache of FlightLLM's forms is laid out for it. */
   readonly maxTokens: number;
+  /** Engine of each projection where it has more than one row; default the matrix-matrix engine. */
+  readonly linearEngines?: LinearEngines | undefined;
+  /** Lower in our batched form even where FlightLLM has one (cost probes of token-wise layers). */
+  readonly batchedForm?: boolean | undefined;
+  /** Which parts of the step to emit; default all of it. */
+  readonly parts?: LoweringParts | undefined;
+}
+
+/** `mm`: the matrix-matrix engine, all rows at once; `mv`: the matrix-vector engine, row by row. */
+export type LinearEngine = 'mm' | 'mv';
+export type LinearEngines = Readonly<Partial<Record<Projection, LinearEngine>>>;
+
+/** Parts of a step, for costing them apart. */
+export interface LoweringParts {
+  /** Transformer layers whose token-wise layers are emitted. */
+  readonly tokenwise: 'all' | readonly number[];
+  /** Sequences whose attention and KV-cache append are emitted, in every transformer layer. */
+  readonly attention: 'all' | readonly number[];
+  /** The input and output markers, the final norm and the LM head. */
+  readonly head: boolean;
 }
 
 export interface Lowered {
   readonly layers: Layer[];
+  readonly form: StepForm;
   readonly memory: MemoryPlan;
+  /** Tensors the emitted layers read that a layer left out produces, with that layer's type. */
+  readonly producedOutside: ReadonlyMap<string, LayerType>;
+  /** The engine each projection's linear layer runs on. */
+  readonly engines: Readonly<Record<Projection, LinearEngine>>;
 }
 
 type Shape = readonly number[];
+/** Which part of the step a layer belongs to. */
+type Part = { readonly kind: 'head' } | { readonly kind: 'tokenwise'; readonly layer: number } | { readonly kind: 'attention'; readonly sequence: number };
 
 export function lower(input: LoweringInput): Lowered {
   const lowering = new Lowering(input);
   lowering.inputLayer();
   for (let layer = 0; layer < lowering.dims.layers; layer++) lowering.block(layer);
   lowering.head();
-  return { layers: lowering.layers, memory: lowering.assignAddresses() };
+  return lowering.result();
 }
 
+/** Where a sequence's rows sit among the step's M rows. */
+interface SequenceRows {
+  readonly index: number;
+  readonly first: number;
+  readonly newTokens: number;
+  readonly context: number;
+}
+
+/**
+ * Makes a placed tensor of a role, in the shape a layer reads or writes it
+ * (default: its own), from token row `firstRow` on (default: the first).
+ */
+type Ref = (shape?: Shape, firstRow?: number) => Tensor;
+
 class Lowering {
-  readonly layers: Layer[] = [];
   readonly dims: ModelDims;
+  readonly form: StepForm;
+  private readonly emitted: Array<{ layer: Layer; part: Part }> = [];
   private readonly planner = new AddressPlanner();
-  private readonly round: string;
-  /** Rows of every activation: the prompt (prefill) or the one new token (decode). */
-  private readonly rows: number;
+  private readonly naming: Naming;
   private readonly precision: Precision;
+  /** Rows of every token-wise activation. */
+  private readonly rows: number;
+  /** Rows the final norm and the LM head compute. */
+  private readonly headRows: number;
+  private readonly sequences: readonly SequenceRows[];
+  readonly engines: Record<Projection, LinearEngine>;
 
   constructor(private readonly input: LoweringInput) {
     this.dims = modelDims(input.model);
-    this.round = input.stage === 'prefill' ? 'round_0' : 'round_1';
-    this.rows = input.stage === 'prefill' ? input.tokens : 1;
+    this.form = input.batchedForm === true ? { kind: 'batched' } : stepForm(input.batch);
+    this.naming = namingFor(this.form);
     this.precision = input.model.mapping.precision;
+    this.rows = batchRows(input.batch);
+    let first = 0;
+    this.sequences = input.batch.sequences.map((s, index) => {
+      const rows = { index, first, newTokens: s.newTokens, context: s.context };
+      first += s.newTokens;
+      return rows;
+    });
+    // FlightLLM's prefill runs the LM head over every prompt row; a step needs one row per sequence.
+    this.headRows = this.form.kind === 'prefill' ? this.rows : this.sequences.length;
+    this.engines = this.chooseEngines();
   }
 
-  private get prefill(): boolean {
-    return this.input.stage === 'prefill';
+  private chooseEngines(): Record<Projection, LinearEngine> {
+    const engineFor = (projection: Projection, rows: number): LinearEngine => {
+      if (rows === 1) return 'mv';
+      if (this.form.kind !== 'batched') return 'mm';
+      return this.input.linearEngines?.[projection] ?? 'mm';
+    };
+    const tokenwise = (['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const).map((p) => [p, engineFor(p, this.rows)]);
+    return Object.fromEntries([...tokenwise, ['lmHead', engineFor('lmHead', this.headRows)]]) as Record<Projection, LinearEngine>;
   }
 
-  /** `round_<r>_<name>`, FlightLLM's activation naming. */
-  private r(name: string): string {
-    return `${this.round}_${name}`;
+  private get prefillForm(): boolean {
+    return this.form.kind === 'prefill';
   }
 
   inputLayer(): void {
-    const { hidden } = this.dims;
-    const shape = [1, this.rows, hidden];
-    this.push({
-      name: this.r('input_layer'),
-      type: 'input',
-      input: [],
-      output: [this.act(this.r('hidden_states_0'), shape), this.act(this.r('RoPE_sin_cache'), shape), this.act(this.r('RoPE_cos_cache'), shape)],
-      structure: {},
-    });
+    const shape = [1, this.rows, this.dims.hidden];
+    const structure = this.form.kind === 'batched' ? { sequences: this.input.batch.sequences.map((s) => ({ new_tokens: s.newTokens, context: s.context })) } : {};
+    const output = [this.act('hidden_states', 0)(shape), this.act('RoPE_sin_cache')(shape), this.act('RoPE_cos_cache')(shape)];
+    this.push({ name: this.naming.layer('input_layer'), type: 'input', input: [], output, structure }, { kind: 'head' });
   }
 
   block(l: number): void {
     const d = this.dims;
-    const m = this.rows;
-    const states = this.r(`hidden_states_${l}`);
-    this.norm(`input_layer_norm_layer_${l}`, states, this.r(`hidden_states_in_${l}`));
-    const normed = this.r(`hidden_states_in_${l}`);
-    this.linear({ layer: `q_proj_layer_${l}`, projection: 'q', input: [normed, d.hidden], output: this.r(`q_proj_out_before_RoPE_${l}`), width: d.qWidth });
-    this.rope('q', l, d.heads, this.r(`q_proj_out_t_${l}`));
-    this.linear({ layer: `k_proj_layer_${l}`, projection: 'k', input: [normed, d.hidden], output: this.r(`k_proj_out_before_RoPE_${l}`), width: d.kvWidth });
-    this.rope('k', l, d.kvHeads, this.prefill ? `round_0_key_t_${l}` : this.r(`k_proj_out_t_${l}`));
-    this.linear({ layer: `v_proj_layer_${l}`, projection: 'v', input: [normed, d.hidden], output: this.prefill ? `round_1_past_values_${l}` : this.r(`v_proj_out_t_${l}`), width: d.kvWidth });
-    if (!this.prefill) this.appendToCache(l);
-    this.attention(l);
-    this.linear({ layer: `out_proj_layer_${l}`, projection: 'o', input: [this.r(`qktv_t_${l}`), d.qWidth], output: this.r(`attn_output_${l}`), width: d.hidden });
-    this.eltwise(this.r(`hidden_sum_layer_${l}`), 'eltwise_add', [states, this.r(`attn_output_${l}`)], this.r(`hidden_sum_${l}`), [1, m, d.hidden]);
-    this.norm(`final_layer_norm_layer_${l}`, this.r(`hidden_sum_${l}`), this.r(`hidden_layernorm_${l}`));
-    this.feedForward(l);
+    const part: Part = { kind: 'tokenwise', layer: l };
+    const hidden = [1, this.rows, d.hidden];
+    const states = this.act('hidden_states', l, hidden);
+    const normed = this.norm({ base: `input_layer_norm_layer_${l}`, input: states, output: this.act('hidden_states_in', l, hidden), part });
+    const q = this.act('q_proj_out_t', l, [d.heads, this.rows, d.headDim]);
+    this.projectWithRope({ projection: 'q', l, input: normed, output: q, part });
+    // FlightLLM's prefill writes K and V straight into the cache; elsewhere they are activations the append reads.
+    const k = this.prefillForm ? this.kv('key', 'after', l, 0) : this.act('k_proj_out_t', l, [d.kvHeads, this.rows, d.headDim]);
+    this.projectWithRope({ projection: 'k', l, input: normed, output: k, part });
+    const v = this.prefillForm ? this.kv('value', 'after', l, 0) : this.act('v_proj_out_t', l, [d.kvHeads, this.rows, d.headDim]);
+    this.linear({ base: `v_proj_layer_${l}`, projection: 'v', input: normed, output: v, part });
+    const attended = this.act('qktv_t', l, [d.heads, this.rows, d.headDim]);
+    for (const sequence of this.sequences) this.attention(l, sequence, { q, k, v, out: attended });
+    const attnOutput = this.act('attn_output', l, hidden);
+    this.linear({ base: `out_proj_layer_${l}`, projection: 'o', input: attended, output: attnOutput, part });
+    const sum = this.act('hidden_sum', l, hidden);
+    this.eltwise({ base: `hidden_sum_layer_${l}`, kind: 'eltwise_add', inputs: [states, attnOutput], output: sum, shape: hidden, part });
+    const normedSum = this.norm({ base: `final_layer_norm_layer_${l}`, input: sum, output: this.act('hidden_layernorm', l, hidden), part });
+    this.feedForward(l, { input: normedSum, residual: sum, part });
   }
 
   /** SwiGLU: down(silu(gate(x)) × up(x)), then the residual add. */
-  private feedForward(l: number): void {
+  private feedForward(l: number, f: { input: Ref; residual: Ref; part: Part }): void {
     const d = this.dims;
-    const m = this.rows;
-    const normed = this.r(`hidden_layernorm_${l}`);
-    this.linear({ layer: `gate_layer_${l}`, projection: 'gate', input: [normed, d.hidden], output: this.r(`hidden_gate_${l}`), width: d.intermediate });
-    this.push({
-      name: this.r(`activation_fn_layer_${l}`),
-      type: 'silu',
-      input: [this.act(this.r(`hidden_gate_${l}`), [1, m, d.intermediate])],
-      output: [this.act(this.r(`hidden_silu_${l}`), [1, m, d.intermediate])],
-      structure: {},
-    });
-    this.linear({ layer: `up_layer_${l}`, projection: 'up', input: [normed, d.hidden], output: this.r(`hidden_up_${l}`), width: d.intermediate });
-    this.eltwise(this.r(`hidden_mul_layer_${l}`), 'eltwise_mul', [this.r(`hidden_up_${l}`), this.r(`hidden_silu_${l}`)], this.r(`hidden_mul_${l}`), [1, m, d.intermediate]);
-    this.linear({ layer: `down_layer_${l}`, projection: 'down', input: [this.r(`hidden_mul_${l}`), d.intermediate], output: this.r(`hidden_down_${l}`), width: d.hidden });
-    const last = l === d.layers - 1;
-    const next = last ? this.r(`hidden_add_${l}`) : this.r(`hidden_states_${l + 1}`);
-    this.eltwise(this.r(`hidden_add_layer_${l}`), 'eltwise_add', [this.r(`hidden_sum_${l}`), this.r(`hidden_down_${l}`)], next, [1, m, d.hidden]);
+    const wide = [1, this.rows, d.intermediate];
+    const hidden = [1, this.rows, d.hidden];
+    const gate = this.act('hidden_gate', l, wide);
+    this.linear({ base: `gate_layer_${l}`, projection: 'gate', input: f.input, output: gate, part: f.part });
+    const silu = this.act('hidden_silu', l, wide);
+    this.push({ name: this.naming.layer(`activation_fn_layer_${l}`), type: 'silu', input: [gate()], output: [silu()], structure: {} }, f.part);
+    const up = this.act('hidden_up', l, wide);
+    this.linear({ base: `up_layer_${l}`, projection: 'up', input: f.input, output: up, part: f.part });
+    const product = this.act('hidden_mul', l, wide);
+    this.eltwise({ base: `hidden_mul_layer_${l}`, kind: 'eltwise_mul', inputs: [up, silu], output: product, shape: wide, part: f.part });
+    const down = this.act('hidden_down', l, hidden);
+    this.linear({ base: `down_layer_${l}`, projection: 'down', input: product, output: down, part: f.part });
+    const next = l === d.layers - 1 ? this.act('hidden_add', l, hidden) : this.act('hidden_states', l + 1, hidden);
+    this.eltwise({ base: `hidden_add_layer_${l}`, kind: 'eltwise_add', inputs: [f.residual, down], output: next, shape: hidden, part: f.part });
   }
 
-  /** The final norm, the LM head over every row (as FlightLLM's IR has it), the output marker. */
+  /** The final norm and the LM head over the rows that sample, then the output marker. */
   head(): void {
     const d = this.dims;
-    this.norm('final_layer_norm_layer_in_decoder', this.r(`hidden_add_${d.layers - 1}`), this.r('final_hidden_states'));
-    this.linear({ layer: 'lm_head_layer', projection: 'lmHead', input: [this.r('final_hidden_states'), d.hidden], output: this.r('logits'), width: d.vocab });
-    this.push({ name: this.r('output_layer'), type: 'output', input: [this.act(this.r('logits'), [1, this.rows, d.vocab])], output: [], structure: {} });
+    const part: Part = { kind: 'head' };
+    // The last row of each sequence: every row in FlightLLM's prefill.
+    const rows = [1, this.headRows, d.hidden];
+    const normed = this.norm({ base: 'final_layer_norm_layer_in_decoder', input: this.act('hidden_add', d.layers - 1, rows), output: this.act('final_hidden_states', undefined, rows), part });
+    const logits = this.act('logits', undefined, [1, this.headRows, d.vocab]);
+    this.linear({ base: 'lm_head_layer', projection: 'lmHead', input: normed, output: logits, part });
+    this.push({ name: this.naming.layer('output_layer'), type: 'output', input: [logits()], output: [], structure: {} }, part);
   }
 
-  /** Decode: append the new key and value to the cache of every earlier token. */
-  private appendToCache(l: number): void {
-    const { kvHeads, headDim } = this.dims;
-    const context = this.input.tokens;
-    const past = [kvHeads, context - 1, headDim];
-    const fresh = [kvHeads, 1, headDim];
-    const full = [kvHeads, context, headDim];
-    this.push({
-      name: this.r(`concat_past_keys_${l}`),
-      type: 'concat',
-      input: [this.kv(`round_0_key_t_${l}`, past, 'key', l), this.act(this.r(`k_proj_out_t_${l}`), fresh)],
-      output: [this.kv(this.r(`key_t_${l}`), full, 'key', l)],
-      structure: { dim: 1 },
-    });
-    this.push({
-      name: this.r(`concat_past_values_${l}`),
-      type: 'concat',
-      input: [this.kv(`round_1_past_values_${l}`, past, 'value', l), this.act(this.r(`v_proj_out_t_${l}`), fresh)],
-      output: [this.kv(`round_2_past_values_${l}`, full, 'value', l)],
-      structure: { dim: 1 },
-    });
-  }
-
-  /** QKᵀ, softmax, and the product with V. Query heads share key/value heads in groups. */
-  private attention(l: number): void {
+  /**
+   * One sequence's attention in one transformer layer: append its new keys
+   * and values to its cache (when it has one), QKᵀ, softmax, and the product
+   * with V. Query heads share key/value heads in groups.
+   */
+  private attention(l: number, s: SequenceRows, step: { q: Ref; k: Ref; v: Ref; out: Ref }): void {
     const { heads, kvHeads, headDim } = this.dims;
-    const m = this.rows;
-    const n = this.input.tokens;
-    const type = this.prefill ? 'attention_mm' : 'attention_mv';
-    const structure = (mode: 'qkt' | 'qktv') => ({ bias_flag: false, mask_mode: this.prefill ? mode : ('none' as const), relu_flag: false });
-    this.push({
-      name: this.r(`attention_qkt_${l}`),
-      type,
-      input: [this.act(this.r(`q_proj_out_t_${l}`), [heads, m, headDim]), this.kv(this.r(`key_t_${l}`), [kvHeads, headDim, n], 'key', l)],
-      output: [this.act(this.r(`qkt_mm_${l}`), [heads, m, n])],
-      param: [this.maskParameter(l)],
-      structure: structure('qkt'),
-    });
-    this.push({
-      name: this.r(`softmax_${l}`),
-      type: 'softmax',
-      input: [this.act(this.r(`qkt_mm_${l}`), [heads, m, n])],
-      output: [this.act(this.r(`qkt_softmax_${l}`), [heads, m, n])],
-      structure: { dim: 2 },
-    });
-    const values = this.prefill ? `round_1_past_values_${l}` : `round_2_past_values_${l}`;
-    this.push({
-      name: this.r(`attention_qktv_${l}`),
-      type,
-      input: [this.act(this.r(`qkt_softmax_${l}`), [heads, m, n]), this.kv(values, [kvHeads, n, headDim], 'value', l)],
-      output: [this.act(this.r(`qktv_t_${l}`), [heads, m, headDim])],
-      param: [this.maskParameter(l)],
-      structure: structure('qktv'),
-    });
+    const part: Part = { kind: 'attention', sequence: s.index };
+    const n = s.newTokens;
+    const total = s.context + n;
+    const { keys, values } = this.cacheOf(l, s, step, part);
+    const own = this.form.kind === 'batched' ? s.index : undefined;
+    const type = n === 1 ? 'attention_mv' : 'attention_mm';
+    const structure = (mode: 'qkt' | 'qktv') => ({ bias_flag: false, mask_mode: type === 'attention_mm' ? mode : ('none' as const), relu_flag: false });
+    const scores = this.act('qkt_mm', l, [heads, n, total], own);
+    const input = [this.rowsOf(step.q, s)([heads, n, headDim]), keys([kvHeads, headDim, total])];
+    this.push({ name: this.naming.layer(`attention_qkt_${l}`, own), type, input, output: [scores()], param: [this.maskParameter(l)], structure: structure('qkt') }, part);
+    const probabilities = this.act('qkt_softmax', l, [heads, n, total], own);
+    this.push({ name: this.naming.layer(`softmax_${l}`, own), type: 'softmax', input: [scores()], output: [probabilities()], structure: { dim: 2 } }, part);
+    const weighted = [probabilities(), values([kvHeads, total, headDim])];
+    this.push({ name: this.naming.layer(`attention_qktv_${l}`, own), type, input: weighted, output: [this.rowsOf(step.out, s)([heads, n, headDim])], param: [this.maskParameter(l)], structure: structure('qktv') }, part);
   }
 
-  /** Rotary embedding as FlightLLM lowers it: x·sin and x·cos per head, then their sum. */
-  private rope(which: 'q' | 'k', l: number, heads: number, output: string): void {
-    const shape = [heads, this.rows, this.dims.headDim];
-    const source = this.r(`${which}_proj_out_before_RoPE_${l}`);
-    const product = (table: 'sin' | 'cos') => {
-      this.eltwise(this.r(`${which}_RoPE_eltwise_mul_${table}_${l}`), 'eltwise_mul', [source, this.r(`RoPE_${table}_cache`)], this.r(`${which}_RoPE_mul_${table}_${l}`), shape);
+  /**
+   * The keys and values attention reads. With no context they are the
+   * step's own (FlightLLM's prefill: already the cache); otherwise the new
+   * rows are appended to the cache first. The append is costed as FlightLLM
+   * models it (instgen concat.ts): its key cache is stored transposed, so
+   * appending a token rewrites it, and the model reads the whole past cache.
+   */
+  private cacheOf(l: number, s: SequenceRows, step: { k: Ref; v: Ref }, part: Part): { keys: Ref; values: Ref } {
+    const { kvHeads, headDim } = this.dims;
+    const n = s.newTokens;
+    const newKeys = this.rowsOf(step.k, s);
+    const newValues = this.rowsOf(step.v, s);
+    if (s.context === 0) return { keys: newKeys, values: newValues };
+    const own = this.form.kind === 'batched' ? s.index : undefined;
+    const append = (which: 'key' | 'value', newRows: Ref, base: string): Ref => {
+      const full = this.kv(which, 'after', l, s.index);
+      const input = [this.kv(which, 'before', l, s.index)([kvHeads, s.context, headDim]), newRows([kvHeads, n, headDim])];
+      this.push({ name: this.naming.layer(`${base}_${l}`, own), type: 'concat', input, output: [full([kvHeads, s.context + n, headDim])], structure: { dim: 1 } }, part);
+      return full;
     };
-    product('sin');
-    product('cos');
-    this.eltwise(this.r(`${which}_RoPE_eltwise_add_${l}`), 'eltwise_add', [this.r(`${which}_RoPE_mul_sin_${l}`), this.r(`${which}_RoPE_mul_cos_${l}`)], output, shape);
+    return { keys: append('key', newKeys, 'concat_past_keys'), values: append('value', newValues, 'concat_past_values') };
   }
 
-  private linear(spec: { layer: string; projection: Projection; input: readonly [string, number]; output: string; width: number }): void {
-    const [inputName, k] = spec.input;
-    const n = spec.width;
-    const m = this.rows;
-    const keep = this.dims.keep[spec.projection];
-    const sparse = keep < 1;
-    const streams = sparse && this.input.model.mapping.sparseStreams;
-    const biased = this.dims.biased.has(spec.projection);
-    const param: Param[] = [this.weight(`${spec.layer}.weight`, [1, k, n], keep)];
-    if (biased) param.push(this.parameter(`${spec.layer}.bias`, [1, 1, n], this.precision.bias, bytesOf(n, dtypeBits(this.precision.bias))));
+  /** A projection followed by rotary embedding as FlightLLM lowers it: x·sin and x·cos per head, then their sum. */
+  private projectWithRope(p: { projection: 'q' | 'k'; l: number; input: Ref; output: Ref; part: Part }): void {
+    const d = this.dims;
+    const heads = p.projection === 'q' ? d.heads : d.kvHeads;
+    const shape = [heads, this.rows, d.headDim];
+    const before = this.act(`${p.projection}_proj_out_before_RoPE`, p.l, [1, this.rows, heads * d.headDim]);
+    this.linear({ base: `${p.projection}_proj_layer_${p.l}`, projection: p.projection, input: p.input, output: before, part: p.part });
+    const product = (table: 'sin' | 'cos') => {
+      const out = this.act(`${p.projection}_RoPE_mul_${table}`, p.l, shape);
+      this.eltwise({ base: `${p.projection}_RoPE_eltwise_mul_${table}_${p.l}`, kind: 'eltwise_mul', inputs: [before, this.act(`RoPE_${table}_cache`)], output: out, shape, part: p.part });
+      return out;
+    };
+    const [sin, cos] = [product('sin'), product('cos')];
+    this.eltwise({ base: `${p.projection}_RoPE_eltwise_add_${p.l}`, kind: 'eltwise_add', inputs: [sin, cos], output: p.output, shape, part: p.part });
+  }
+
+  /** A linear layer [1, M, K] × [K, N]: the weight (and bias, and sparse streams) first, as FlightLLM places them. */
+  private linear(spec: { base: string; projection: Projection; input: Ref; output: Ref; part: Part }): void {
+    const d = this.dims;
+    const [k, n] = linearDims(d, spec.projection);
+    const m = spec.projection === 'lmHead' ? this.headRows : this.rows;
+    const keep = d.keep[spec.projection];
+    const streams = keep < 1 && this.input.model.mapping.sparseStreams;
+    const biased = d.biased.has(spec.projection);
+    const param: Param[] = [this.weight(parameterName(spec.base, 'weight'), [1, k, n], keep)];
+    if (biased) param.push(this.parameter(parameterName(spec.base, 'bias'), [1, 1, n], this.precision.bias, bytesOf(n, dtypeBits(this.precision.bias))));
     if (streams) {
       const block = this.input.target.blockSize;
       const kept = Math.ceil(k * n * keep);
       // Metadata: a 4-bit position per kept weight. FSB: one byte per block.
-      param.push(this.parameter(`${spec.layer}.meta`, [1, 1, Math.ceil(kept / 2)], 'int8', Math.ceil(kept / 2)));
-      param.push(this.parameter(`${spec.layer}.fsb`, [1, Math.ceil(k / block), Math.ceil(n / block)], 'int8', Math.ceil(k / block) * Math.ceil(n / block)));
+      param.push(this.parameter(parameterName(spec.base, 'meta'), [1, 1, Math.ceil(kept / 2)], 'int8', Math.ceil(kept / 2)));
+      param.push(this.parameter(parameterName(spec.base, 'fsb'), [1, Math.ceil(k / block), Math.ceil(n / block)], 'int8', Math.ceil(k / block) * Math.ceil(n / block)));
     }
-    this.push({
-      name: this.r(spec.layer),
-      type: this.prefill ? 'linear_mm' : 'linear_mv',
-      input: [this.act(inputName, [1, m, k])],
-      output: [this.tensorFor(spec.output, [1, m, n])],
-      param,
-      structure: { bias_flag: biased, mask_mode: streams ? 'fsb' : 'none', relu_flag: false },
-    });
+    const input = [spec.input([1, m, k])];
+    const output = [spec.output([1, m, n])];
+    const type = this.engines[spec.projection] === 'mm' ? 'linear_mm' : 'linear_mv';
+    this.push({ name: this.naming.layer(spec.base), type, input, output, param, structure: { bias_flag: biased, mask_mode: streams ? 'fsb' : 'none', relu_flag: false } }, spec.part);
   }
 
-  private norm(layer: string, input: string, output: string): void {
+  /** An RMS norm; returns its output. */
+  private norm(spec: { base: string; input: Ref; output: Ref; part: Part }): Ref {
     const { hidden } = this.dims;
-    const shape = [1, this.rows, hidden];
-    this.push({
-      name: this.r(layer),
-      type: 'layernorm',
-      input: [this.act(input, shape)],
-      output: [this.act(output, shape)],
-      // Norm scales are kept at the activations' precision.
-      param: [this.parameter(`${layer}.weight`, [1, 1, hidden], this.precision.activations, bytesOf(hidden, dtypeBits(this.precision.activations)), { sparse_flag: false, sparse_ratio: 1 })],
-      structure: { bias_flag: false, RMS_flag: true },
-    });
+    const input = [spec.input()];
+    const output = [spec.output()];
+    // Norm scales are kept at the activations' precision.
+    const param = [this.parameter(parameterName(spec.base, 'weight'), [1, 1, hidden], this.precision.activations, bytesOf(hidden, dtypeBits(this.precision.activations)), { sparse_flag: false, sparse_ratio: 1 })];
+    this.push({ name: this.naming.layer(spec.base), type: 'layernorm', input, output, param, structure: { bias_flag: false, RMS_flag: true } }, spec.part);
+    return spec.output;
   }
 
-  private eltwise(name: string, kind: 'eltwise_add' | 'eltwise_mul', inputs: readonly [string, string], output: string, shape: Shape): void {
-    this.push({ name, type: 'eltwise', input: inputs.map((tensor) => this.tensorFor(tensor, shape)), output: [this.tensorFor(output, shape)], structure: { eltwise_type: kind } });
+  private eltwise(spec: { base: string; kind: 'eltwise_add' | 'eltwise_mul'; inputs: readonly [Ref, Ref]; output: Ref; shape: Shape; part: Part }): void {
+    const input = spec.inputs.map((ref) => ref(spec.shape));
+    this.push({ name: this.naming.layer(spec.base), type: 'eltwise', input, output: [spec.output(spec.shape)], structure: { eltwise_type: spec.kind } }, spec.part);
   }
 
   /** FlightLLM's mask parameter: compile-time only, so it has no address. */
   private maskParameter(l: number): Param {
-    const { maxTokens } = this.input.target;
-    const cells = maxTokens / this.input.model.mapping.maskParameterCellTokens;
-    return { name: `attention_mask_${l}.mask`, shape: [this.dims.heads, cells, cells], dtype: 'bool', addr: 0 };
+    const cells = this.input.target.maxTokens / this.input.model.mapping.maskParameterCellTokens;
+    return { name: maskParameterName(l), shape: [this.dims.heads, cells, cells], dtype: 'bool', addr: 0 };
   }
 
   /**
@@ -253,48 +310,111 @@ class Lowering {
     const convention = this.input.target.weightBits(this.precision.weights);
     const bits = this.precision.weightBits ?? convention;
     const stored = this.input.target.storesPrunedWeights ? Math.ceil(elements * keep) : elements;
-    const bytes = bytesOf(stored, bits);
-    const param = this.parameter(name, shape, this.precision.weights, bytes, { sparse_flag: keep < 1, sparse_ratio: keep });
+    const param = this.parameter(name, shape, this.precision.weights, bytesOf(stored, bits), { sparse_flag: keep < 1, sparse_ratio: keep });
     if (bits !== convention) param.stream_bits = bits;
     return param;
   }
 
   private parameter(name: string, shape: Shape, dtype: Dtype, bytes: number, sparsity?: { sparse_flag: boolean; sparse_ratio: number }): Param {
-    return this.placed({ name, shape: [...shape], dtype, addr: 0, ...sparsity }, { region: 'weight', bytes });
+    const param: Param = { name, shape: [...shape], dtype, addr: 0, ...sparsity };
+    this.planner.place(param, { region: 'weight', bytes });
+    return param;
   }
 
-  /** The KV-cache tensors of a layer, or an activation for every other name. */
-  private tensorFor(name: string, shape: Shape): Tensor {
-    const cache = /^round_\d+_(key_t|past_values)_(\d+)$/.exec(name);
-    if (cache !== null) return this.kv(name, shape, cache[1] === 'key_t' ? 'key' : 'value', Number(cache[2]));
-    return this.act(name, shape);
+  /** A sequence's KV cache in a transformer layer. */
+  private kv(which: 'key' | 'value', version: 'before' | 'after', layer: number, sequence: number): Ref {
+    const name = this.naming.kvCache(which, version, layer, sequence);
+    return (shape = [this.dims.kvHeads, this.rows, this.dims.headDim]) => {
+      const tensor: Tensor = { name, shape: [...shape], dtype: this.precision.kvCache, addr: 0 };
+      this.planner.place(tensor, { region: 'kv', kind: which, layer, sequence });
+      return tensor;
+    };
   }
 
-  private kv(name: string, shape: Shape, kind: 'key' | 'value', layer: number): Tensor {
-    return this.placed({ name, shape: [...shape], dtype: this.precision.kvCache, addr: 0 }, { region: 'kv', kind, layer });
+  /** An activation: one slot per role, shared by every transformer layer (and sequence). */
+  private act(role: string, layer?: number, natural?: Shape, sequence?: number): Ref {
+    const name = this.naming.activation(role, layer, sequence);
+    return (shape = natural, firstRow = 0) => {
+      if (shape === undefined) throw new Error(`internal: activation ${name} needs a shape`);
+      const tensor: Tensor = { name, shape: [...shape], dtype: this.precision.activations, addr: 0 };
+      const bytes = this.bytesOfShape(shape);
+      // Token rows are the second axis: [1, rows, width] or [heads, rows, headDim].
+      this.planner.place(tensor, { region: 'activation', role, bytes, offsetBytes: firstRow * (bytes / shape[1]!) });
+      return tensor;
+    };
   }
 
-  private act(name: string, shape: Shape): Tensor {
-    const role = name.replace(/^round_\d+_/, '').replace(/_\d+$/, '');
-    const elements = shape.reduce((product, size) => product * size, 1);
-    return this.placed({ name, shape: [...shape], dtype: this.precision.activations, addr: 0 }, { region: 'activation', role, bytes: bytesOf(elements, dtypeBits(this.precision.activations)) });
+  /**
+   * One sequence's rows of a step-wide tensor: the same tensor in the rows'
+   * shape, at the address of its first row.
+   */
+  private rowsOf(whole: Ref, s: SequenceRows): Ref {
+    return (shape) => whole(shape, s.first);
   }
 
-  private placed<T extends Tensor>(tensor: T, placement: Placement): T {
-    this.planner.place(tensor, placement);
-    return tensor;
+  private bytesOfShape(shape: Shape): number {
+    return bytesOf(shape.reduce((product, size) => product * size, 1), dtypeBits(this.precision.activations));
   }
 
-  private push(layer: Layer): void {
-    this.layers.push(layer);
+  private push(layer: Layer, part: Part): void {
+    this.emitted.push({ layer, part });
   }
 
-  assignAddresses(): MemoryPlan {
-    const { kvHeads, headDim, layers } = this.dims;
-    const maxTokens = this.input.maxTokens;
-    return this.planner.assign({
-      layers,
-      kvRegionBytes: bytesOf(kvHeads * maxTokens * headDim, dtypeBits(this.precision.kvCache)),
-    });
+  result(): Lowered {
+    const memory = this.planner.assign({ layers: this.dims.layers, regionBytes: this.kvRegionBytes() });
+    const wanted = this.input.parts;
+    const keep = (part: Part) => wanted === undefined || selected(part, wanted);
+    const layers = this.emitted.filter(({ part }) => keep(part)).map(({ layer }) => layer);
+    return { layers, form: this.form, memory, producedOutside: producedOutside(this.emitted, keep), engines: this.engines };
   }
+
+  /** Bytes of one layer's key (or value) region per sequence: FlightLLM's forms lay it out for the longest sequence. */
+  private kvRegionBytes(): number[] {
+    const { kvHeads, headDim } = this.dims;
+    const bits = dtypeBits(this.precision.kvCache);
+    if (this.form.kind !== 'batched') return [bytesOf(kvHeads * this.input.maxTokens * headDim, bits)];
+    const block = this.input.target.kvBlockTokens;
+    return this.sequences.map((s) => bytesOf(kvHeads * Math.ceil((s.context + s.newTokens) / block) * block * headDim, bits));
+  }
+}
+
+/** [K, N] of a projection's weight. */
+function linearDims(d: ModelDims, projection: Projection): readonly [number, number] {
+  const dims: Record<Projection, readonly [number, number]> = {
+    q: [d.hidden, d.qWidth],
+    k: [d.hidden, d.kvWidth],
+    v: [d.hidden, d.kvWidth],
+    o: [d.qWidth, d.hidden],
+    gate: [d.hidden, d.intermediate],
+    up: [d.hidden, d.intermediate],
+    down: [d.intermediate, d.hidden],
+    lmHead: [d.hidden, d.vocab],
+  };
+  return dims[projection];
+}
+
+function selected(part: Part, parts: LoweringParts): boolean {
+  const among = (list: 'all' | readonly number[], value: number) => list === 'all' || list.includes(value);
+  if (part.kind === 'head') return parts.head;
+  if (part.kind === 'tokenwise') return among(parts.tokenwise, part.layer);
+  return among(parts.attention, part.sequence);
+}
+
+/** Inputs of kept layers that only left-out layers produce, with the producing layer's type. */
+function producedOutside(all: ReadonlyArray<{ layer: Layer; part: Part }>, keep: (part: Part) => boolean): Map<string, LayerType> {
+  const keptOutputs = new Set<string>();
+  const outsideProducer = new Map<string, LayerType>();
+  for (const { layer, part } of all) {
+    for (const tensor of layer.output) (keep(part) ? keptOutputs : undefined)?.add(tensor.name);
+    if (!keep(part)) for (const tensor of layer.output) outsideProducer.set(tensor.name, layer.type);
+  }
+  const outside = new Map<string, LayerType>();
+  for (const { layer, part } of all) {
+    if (!keep(part)) continue;
+    for (const tensor of layer.input) {
+      const producer = outsideProducer.get(tensor.name);
+      if (producer !== undefined && !keptOutputs.has(tensor.name)) outside.set(tensor.name, producer);
+    }
+  }
+  return outside;
 }

@@ -4,6 +4,7 @@ import { backendFor, type MaskGeometry } from '../backends/index.js';
 import type { Hardware } from '../hardware/index.js';
 import type { AttentionMask, MaskLookup } from '../ir/index.js';
 import { modelDims, type AttentionMasks, type Model } from '../model/index.js';
+import { layerOfMaskParameter } from './naming.js';
 
 /*
  * Block-sparse attention masks in FlightLLM's layout: per layer, a bool array
@@ -92,8 +93,6 @@ function maskOf(model: Model, geometry: MaskGeometry, layer: number): AttentionM
   return { heads, rows: blocks, cols: blocks, cells };
 }
 
-/** Mask parameter name of a layer, as the compiler names it: `attention_mask_<layer>.mask`. */
-const LAYER_OF_MASK = /^attention_mask_(\d+)\.mask$/;
 
 /** The board's mask layout; an internal error where the board runs attention densely. */
 export function maskGeometryOf(hw: Hardware): MaskGeometry {
@@ -112,8 +111,8 @@ export function generatedMasks(model: Model, hw: Hardware): MaskLookup {
   const geometry = maskGeometryOf(hw);
   const made = new Map<number, AttentionMask>();
   return (parameterName) => {
-    const layer = Number(LAYER_OF_MASK.exec(parameterName)?.[1] ?? Number.NaN);
-    if (!Number.isInteger(layer)) throw new Error(`internal: no generated mask is named ${parameterName}`);
+    const layer = layerOfMaskParameter(parameterName);
+    if (layer === undefined) throw new Error(`internal: no generated mask is named ${parameterName}`);
     let mask = made.get(layer);
     if (mask === undefined) {
       mask = maskOf(model, geometry, layer);

@@ -1,11 +1,11 @@
-
 /*
- * Device memory: every tensor the IR names gets a real HBM address. Weights
- * come first, in IR order, so they sit at the same addresses whatever the
- * stage or length; then the KV cache, one key and one value region per layer
- * sized for the longest sequence; then activations, one slot per role (the
- * q projection output, the attention scores, ...) shared by every layer,
- * since layers run one after another.
+ * Device memory: every tensor the IR names gets a real address. Weights come
+ * first, in IR order, so they sit at the same addresses whatever the step;
+ * then the KV cache, one key and one value region per layer for each
+ * sequence; then activations, one slot per role (the q projection output,
+ * the attention scores, ...) shared by every layer, since layers run one
+ * after another. A layer that reads part of an activation (one sequence's
+ * rows) gets the slot's address plus the part's offset.
  */
 
 export { bytesOf, dtypeBits } from '../dtype.js';
@@ -16,15 +16,20 @@ const align = (bytes: number) => Math.ceil(bytes / ALIGN_BYTES) * ALIGN_BYTES;
 
 export type Placement =
   | { readonly region: 'weight'; readonly bytes: number }
-  | { readonly region: 'kv'; readonly kind: 'key' | 'value'; readonly layer: number }
-  | { readonly region: 'activation'; readonly role: string; readonly bytes: number }
-  | { readonly region: 'none' };
+  | { readonly region: 'kv'; readonly kind: 'key' | 'value'; readonly layer: number; readonly sequence: number }
+  | { readonly region: 'activation'; readonly role: string; readonly bytes: number; readonly offsetBytes: number };
 
 export interface MemoryPlan {
   readonly weightBytes: number;
   readonly kvCacheBytes: number;
   readonly activationBytes: number;
   readonly totalBytes: number;
+}
+
+/** The KV cache's layout: per sequence, the bytes of one layer's key (or value) region. */
+export interface KvLayout {
+  readonly layers: number;
+  readonly regionBytes: readonly number[];
 }
 
 /** Collects where each tensor goes while the IR is built, then assigns every address at once. */
@@ -36,42 +41,44 @@ export class AddressPlanner {
   }
 
   /** Sets every requested tensor's `addr` and returns the totals. */
-  assign(layout: { layers: number; kvRegionBytes: number }): MemoryPlan {
-    let weightBytes = 0;
-    const activationSlots = new Map<string, number>();
-    let activationBytes = 0;
-    for (const { placement } of this.requests) {
-      if (placement.region === 'weight') weightBytes += align(placement.bytes);
-      if (placement.region === 'activation' && !activationSlots.has(placement.role)) {
-        activationSlots.set(placement.role, activationBytes);
-        activationBytes += align(placement.bytes);
-      }
+  assign(kv: KvLayout): MemoryPlan {
+    const weightBytes = this.requests.reduce((sum, { placement }) => sum + (placement.region === 'weight' ? align(placement.bytes) : 0), 0);
+    const slots = this.activationSlots();
+    const regions = kv.regionBytes.map(align);
+    const sequenceBase: number[] = [];
+    let kvCacheBytes = 0;
+    for (const region of regions) {
+      sequenceBase.push(weightBytes + kvCacheBytes);
+      kvCacheBytes += kv.layers * 2 * region;
     }
-    const kvRegion = align(layout.kvRegionBytes);
-    const kvBase = weightBytes;
-    const activationBase = kvBase + layout.layers * 2 * kvRegion;
+    const activationBase = weightBytes + kvCacheBytes;
     let nextWeight = 0;
     for (const { target, placement } of this.requests) {
-      target.addr = addressOf(placement, { nextWeight, kvBase, kvRegion, activationBase, activationSlots });
-      if (placement.region === 'weight') nextWeight += align(placement.bytes);
+      if (placement.region === 'weight') {
+        target.addr = nextWeight;
+        nextWeight += align(placement.bytes);
+      } else if (placement.region === 'kv') {
+        target.addr = sequenceBase[placement.sequence]! + (2 * placement.layer + (placement.kind === 'key' ? 0 : 1)) * regions[placement.sequence]!;
+      } else {
+        target.addr = activationBase + slots.offsets.get(placement.role)! + placement.offsetBytes;
+      }
     }
-    const kvCacheBytes = layout.layers * 2 * kvRegion;
-    return { weightBytes, kvCacheBytes, activationBytes, totalBytes: weightBytes + kvCacheBytes + activationBytes };
+    return { weightBytes, kvCacheBytes, activationBytes: slots.totalBytes, totalBytes: weightBytes + kvCacheBytes + slots.totalBytes };
   }
-}
 
-function addressOf(
-  placement: Placement,
-  at: { nextWeight: number; kvBase: number; kvRegion: number; activationBase: number; activationSlots: ReadonlyMap<string, number> },
-): number {
-  switch (placement.region) {
-    case 'weight':
-      return at.nextWeight;
-    case 'kv':
-      return at.kvBase + (2 * placement.layer + (placement.kind === 'key' ? 0 : 1)) * at.kvRegion;
-    case 'activation':
-      return at.activationBase + (at.activationSlots.get(placement.role) ?? 0);
-    case 'none':
-      return 0;
+  /** One slot per role, in order of first use, as large as its largest use. */
+  private activationSlots(): { offsets: Map<string, number>; totalBytes: number } {
+    const sizes = new Map<string, number>();
+    for (const { placement } of this.requests) {
+      if (placement.region !== 'activation') continue;
+      sizes.set(placement.role, Math.max(sizes.get(placement.role) ?? 0, placement.offsetBytes + placement.bytes));
+    }
+    const offsets = new Map<string, number>();
+    let totalBytes = 0;
+    for (const [role, bytes] of sizes) {
+      offsets.set(role, totalBytes);
+      totalBytes += align(bytes);
+    }
+    return { offsets, totalBytes };
   }
 }

@@ -15,3 +15,4 @@ export {
 } from './schema.js';
 export { loadIr, parseIr, type LoadIrOptions } from './load.js';
 export { loadMask, maskDirectory, defaultMaskDirectory, type AttentionMask, type MaskLookup } from './masks.js';
+export { declaredBatch } from './batch.js';

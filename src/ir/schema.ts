@@ -43,8 +43,17 @@ const layer = <T extends string, Extra extends z.ZodRawShape>(type: T, extra: Ex
   z.strictObject({ name: z.string().min(1), type: z.literal(type), input: tensors, output: tensors, ...extra });
 const empty = z.strictObject({});
 
+/**
+ * Ours, not FlightLLM's: a batched step's input layer declares its sequences
+ * (new tokens and cached context of each, in row order). FlightLLM's files
+ * declare none: one sequence in its prefill or decode shape.
+ */
+const inputStructure = z.strictObject({
+  sequences: z.array(z.strictObject({ new_tokens: z.number().int().positive(), context: z.number().int().nonnegative() })).min(1).optional(),
+});
+
 export const LayerSchema = z.discriminatedUnion('type', [
-  layer('input', { structure: empty }),
+  layer('input', { structure: inputStructure }),
   layer('output', { structure: empty }),
   layer('linear_mm', { param: params, structure: linearStructure }),
   layer('linear_mv', { param: params, structure: linearStructure }),
