@@ -58,6 +58,7 @@ export {
   type Precision,
   type PrecisionPreset,
 } from './model/index.js';
+export { planMemory, blocksOf, type KvCapacity, type PlanMemoryOptions } from './compiler/index.js';
 export { compileModel, generateMask, generatedMasks, masksFor, causalDensity, irToYaml, writeIr, writeMasks, maxTokensOf, memoryUse, type CompileOptions, type CompiledIr, type MemoryPlan, type Stage } from './compiler/index.js';
 
 // Instruction set
@@ -132,6 +133,10 @@ export {
   type LatencyModel,
   type TraceCallback,
 } from './simulator/index.js';
+
+// Batched steps: shapes and what a step costs
+export { prefillShape, decodeShape, stepForm, batchRows, formatBatch, checkBatch, type BatchShape, type SequenceShape, type StepForm } from './batch.js';
+export { createStepCostModel, type StepCost, type StepCostModel, type StepCostOptions } from './cost/index.js';
 
 // Physical lower bounds (roofline)
 export { physicalBound, irWork, type Bound, type BoundOptions, type IrWork } from './roofline/index.js';

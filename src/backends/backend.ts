@@ -103,9 +103,17 @@ export interface HardwareBackend<H extends Hardware = Hardware> {
   simulate(ir: Ir, hw: H, options: SimulationOptions): Profile;
   /**
    * Rows after which the cost of a token-wise step repeats, plus a constant
-   * per period: the fast cost path extrapolates beyond two periods.
+   * per period: the fast cost path extrapolates beyond two periods. None
+   * where costs are not periodic in rows (a roofline's max of two terms has
+   * a kink): the fast path then costs every row count exactly.
    */
-  rowPeriod(hw: H, step: RowPeriodQuery): number;
+  rowPeriod(hw: H, step: RowPeriodQuery): number | undefined;
+  /**
+   * Sequences whose rows the hardware runs side by side (a DPU's batch
+   * lanes): token-wise costs depend on a batch's sequence count up to this
+   * many, and only on its rows beyond it. 1 where only rows count.
+   */
+  parallelSequences(hw: H): number;
 }
 
 /** Where attention masks apply: cells of `maskBlockTokens` over a window of `maxTokens`. */

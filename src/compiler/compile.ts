@@ -5,7 +5,7 @@ import type { Hardware } from '../hardware/index.js';
 import type { Ir, LayerType } from '../ir/index.js';
 import { modelDims, type Model, type Projection } from '../model/index.js';
 import { deepFreeze } from '../util/freeze.js';
-import { lower, type LinearEngine, type LinearEngines, type LoweringParts } from './lower.js';
+import { lower, type LayerTag, type LinearEngine, type LinearEngines, type LoweringParts } from './lower.js';
 import type { MemoryPlan } from './memory.js';
 import { stepFileName } from './naming.js';
 
@@ -50,6 +50,8 @@ export interface CompiledIr {
   readonly engines: Readonly<Record<Projection, LinearEngine>>;
   /** For a part of a step: tensors it reads that layers left out produce, with their types. */
   readonly producedOutside: ReadonlyMap<string, LayerType>;
+  /** What each IR layer does, by position. */
+  readonly tags: readonly LayerTag[];
 }
 
 /**
@@ -79,6 +81,7 @@ export function compileModel(model: Model, options: CompileOptions): CompiledIr 
     memory: lowered.memory,
     engines: lowered.engines,
     producedOutside: lowered.producedOutside,
+    tags: lowered.tags,
   };
 }
 

@@ -1,6 +1,7 @@
 export { compileModel, maxTokensOf, memoryUse, gib, type CompileOptions, type StageCompileOptions, type BatchCompileOptions, type CompiledIr, type Stage } from './compile.js';
-export { lower, type LoweringInput, type Lowered, type LoweringParts, type LinearEngine, type LinearEngines } from './lower.js';
+export { lower, type LoweringInput, type Lowered, type LoweringParts, type LinearEngine, type LinearEngines, type LayerTag } from './lower.js';
 export { generateMask, generatedMasks, masksFor, maskGeometryOf, causalDensity } from './masks.js';
 export { irToYaml, writeIr, writeMasks } from './write.js';
 export { namingFor, maskParameterName, layerOfMaskParameter, type Naming } from './naming.js';
 export type { MemoryPlan } from './memory.js';
+export { planMemory, blocksOf, checkKvFits, type KvCapacity, type PlanMemoryOptions } from './capacity.js';

@@ -41,15 +41,25 @@ export interface LoweringInput {
 export type LinearEngine = 'mm' | 'mv';
 export type LinearEngines = Readonly<Partial<Record<Projection, LinearEngine>>>;
 
-/** Parts of a step, for costing them apart. */
+/**
+ * Parts of a step, for costing them apart. The input marker is always
+ * emitted: it declares the step's sequences, which every part's cost may
+ * depend on.
+ */
 export interface LoweringParts {
   /** Transformer layers whose token-wise layers are emitted. */
   readonly tokenwise: 'all' | readonly number[];
   /** Sequences whose attention and KV-cache append are emitted, in every transformer layer. */
   readonly attention: 'all' | readonly number[];
-  /** The input and output markers, the final norm and the LM head. */
+  /** The final norm, the LM head and the output marker. */
   readonly head: boolean;
 }
+
+/**
+ * What a layer does in the step, for costing parts apart: a projection's
+ * name for its linear layer, otherwise the layer's role.
+ */
+export type LayerTag = Projection | 'input' | 'attn_norm' | 'mlp_norm' | 'final_norm' | 'rope' | 'residual' | 'silu' | 'gate_mul' | 'concat' | 'qkt' | 'softmax' | 'qktv' | 'output';
 
 export interface Lowered {
   readonly layers: Layer[];
@@ -59,11 +69,13 @@ export interface Lowered {
   readonly producedOutside: ReadonlyMap<string, LayerType>;
   /** The engine each projection's linear layer runs on. */
   readonly engines: Readonly<Record<Projection, LinearEngine>>;
+  /** What each emitted layer does, by position. */
+  readonly tags: readonly LayerTag[];
 }
 
 type Shape = readonly number[];
 /** Which part of the step a layer belongs to. */
-type Part = { readonly kind: 'head' } | { readonly kind: 'tokenwise'; readonly layer: number } | { readonly kind: 'attention'; readonly sequence: number };
+type Part = { readonly kind: 'input' } | { readonly kind: 'head' } | { readonly kind: 'tokenwise'; readonly layer: number } | { readonly kind: 'attention'; readonly sequence: number };
 
 export function lower(input: LoweringInput): Lowered {
   const lowering = new Lowering(input);
@@ -90,7 +102,7 @@ type Ref = (shape?: Shape, firstRow?: number) => Tensor;
 class Lowering {
   readonly dims: ModelDims;
   readonly form: StepForm;
-  private readonly emitted: Array<{ layer: Layer; part: Part }> = [];
+  private readonly emitted: Array<{ layer: Layer; part: Part; tag: LayerTag }> = [];
   private readonly planner = new AddressPlanner();
   private readonly naming: Naming;
   private readonly precision: Precision;
@@ -136,7 +148,7 @@ class Lowering {
     const shape = [1, this.rows, this.dims.hidden];
     const structure = this.form.kind === 'batched' ? { sequences: this.input.batch.sequences.map((s) => ({ new_tokens: s.newTokens, context: s.context })) } : {};
     const output = [this.act('hidden_states', 0)(shape), this.act('RoPE_sin_cache')(shape), this.act('RoPE_cos_cache')(shape)];
-    this.push({ name: this.naming.layer('input_layer'), type: 'input', input: [], output, structure }, { kind: 'head' });
+    this.push({ name: this.naming.layer('input_layer'), type: 'input', input: [], output, structure }, { kind: 'input' }, 'input');
   }
 
   block(l: number): void {
@@ -144,7 +156,7 @@ class Lowering {
     const part: Part = { kind: 'tokenwise', layer: l };
     const hidden = [1, this.rows, d.hidden];
     const states = this.act('hidden_states', l, hidden);
-    const normed = this.norm({ base: `input_layer_norm_layer_${l}`, input: states, output: this.act('hidden_states_in', l, hidden), part });
+    const normed = this.norm({ base: `input_layer_norm_layer_${l}`, input: states, output: this.act('hidden_states_in', l, hidden), part, tag: 'attn_norm' });
     const q = this.act('q_proj_out_t', l, [d.heads, this.rows, d.headDim]);
     this.projectWithRope({ projection: 'q', l, input: normed, output: q, part });
     // FlightLLM's prefill writes K and V straight into the cache; elsewhere they are activations the append reads.
@@ -157,8 +169,8 @@ class Lowering {
     const attnOutput = this.act('attn_output', l, hidden);
     this.linear({ base: `out_proj_layer_${l}`, projection: 'o', input: attended, output: attnOutput, part });
     const sum = this.act('hidden_sum', l, hidden);
-    this.eltwise({ base: `hidden_sum_layer_${l}`, kind: 'eltwise_add', inputs: [states, attnOutput], output: sum, shape: hidden, part });
-    const normedSum = this.norm({ base: `final_layer_norm_layer_${l}`, input: sum, output: this.act('hidden_layernorm', l, hidden), part });
+    this.eltwise({ base: `hidden_sum_layer_${l}`, kind: 'eltwise_add', inputs: [states, attnOutput], output: sum, shape: hidden, part, tag: 'residual' });
+    const normedSum = this.norm({ base: `final_layer_norm_layer_${l}`, input: sum, output: this.act('hidden_layernorm', l, hidden), part, tag: 'mlp_norm' });
     this.feedForward(l, { input: normedSum, residual: sum, part });
   }
 
@@ -170,15 +182,15 @@ class Lowering {
     const gate = this.act('hidden_gate', l, wide);
     this.linear({ base: `gate_layer_${l}`, projection: 'gate', input: f.input, output: gate, part: f.part });
     const silu = this.act('hidden_silu', l, wide);
-    this.push({ name: this.naming.layer(`activation_fn_layer_${l}`), type: 'silu', input: [gate()], output: [silu()], structure: {} }, f.part);
+    this.push({ name: this.naming.layer(`activation_fn_layer_${l}`), type: 'silu', input: [gate()], output: [silu()], structure: {} }, f.part, 'silu');
     const up = this.act('hidden_up', l, wide);
     this.linear({ base: `up_layer_${l}`, projection: 'up', input: f.input, output: up, part: f.part });
     const product = this.act('hidden_mul', l, wide);
-    this.eltwise({ base: `hidden_mul_layer_${l}`, kind: 'eltwise_mul', inputs: [up, silu], output: product, shape: wide, part: f.part });
+    this.eltwise({ base: `hidden_mul_layer_${l}`, kind: 'eltwise_mul', inputs: [up, silu], output: product, shape: wide, part: f.part, tag: 'gate_mul' });
     const down = this.act('hidden_down', l, hidden);
     this.linear({ base: `down_layer_${l}`, projection: 'down', input: product, output: down, part: f.part });
     const next = l === d.layers - 1 ? this.act('hidden_add', l, hidden) : this.act('hidden_states', l + 1, hidden);
-    this.eltwise({ base: `hidden_add_layer_${l}`, kind: 'eltwise_add', inputs: [f.residual, down], output: next, shape: hidden, part: f.part });
+    this.eltwise({ base: `hidden_add_layer_${l}`, kind: 'eltwise_add', inputs: [f.residual, down], output: next, shape: hidden, part: f.part, tag: 'residual' });
   }
 
   /** The final norm and the LM head over the rows that sample, then the output marker. */
@@ -187,10 +199,10 @@ class Lowering {
     const part: Part = { kind: 'head' };
     // The last row of each sequence: every row in FlightLLM's prefill.
     const rows = [1, this.headRows, d.hidden];
-    const normed = this.norm({ base: 'final_layer_norm_layer_in_decoder', input: this.act('hidden_add', d.layers - 1, rows), output: this.act('final_hidden_states', undefined, rows), part });
+    const normed = this.norm({ base: 'final_layer_norm_layer_in_decoder', input: this.act('hidden_add', d.layers - 1, rows), output: this.act('final_hidden_states', undefined, rows), part, tag: 'final_norm' });
     const logits = this.act('logits', undefined, [1, this.headRows, d.vocab]);
     this.linear({ base: 'lm_head_layer', projection: 'lmHead', input: normed, output: logits, part });
-    this.push({ name: this.naming.layer('output_layer'), type: 'output', input: [logits()], output: [], structure: {} }, part);
+    this.push({ name: this.naming.layer('output_layer'), type: 'output', input: [logits()], output: [], structure: {} }, part, 'output');
   }
 
   /**
@@ -209,11 +221,11 @@ class Lowering {
     const structure = (mode: 'qkt' | 'qktv') => ({ bias_flag: false, mask_mode: type === 'attention_mm' ? mode : ('none' as const), relu_flag: false });
     const scores = this.act('qkt_mm', l, [heads, n, total], own);
     const input = [this.rowsOf(step.q, s)([heads, n, headDim]), keys([kvHeads, headDim, total])];
-    this.push({ name: this.naming.layer(`attention_qkt_${l}`, own), type, input, output: [scores()], param: [this.maskParameter(l)], structure: structure('qkt') }, part);
+    this.push({ name: this.naming.layer(`attention_qkt_${l}`, own), type, input, output: [scores()], param: [this.maskParameter(l)], structure: structure('qkt') }, part, 'qkt');
     const probabilities = this.act('qkt_softmax', l, [heads, n, total], own);
-    this.push({ name: this.naming.layer(`softmax_${l}`, own), type: 'softmax', input: [scores()], output: [probabilities()], structure: { dim: 2 } }, part);
+    this.push({ name: this.naming.layer(`softmax_${l}`, own), type: 'softmax', input: [scores()], output: [probabilities()], structure: { dim: 2 } }, part, 'softmax');
     const weighted = [probabilities(), values([kvHeads, total, headDim])];
-    this.push({ name: this.naming.layer(`attention_qktv_${l}`, own), type, input: weighted, output: [this.rowsOf(step.out, s)([heads, n, headDim])], param: [this.maskParameter(l)], structure: structure('qktv') }, part);
+    this.push({ name: this.naming.layer(`attention_qktv_${l}`, own), type, input: weighted, output: [this.rowsOf(step.out, s)([heads, n, headDim])], param: [this.maskParameter(l)], structure: structure('qktv') }, part, 'qktv');
   }
 
   /**
@@ -233,7 +245,7 @@ class Lowering {
     const append = (which: 'key' | 'value', newRows: Ref, base: string): Ref => {
       const full = this.kv(which, 'after', l, s.index);
       const input = [this.kv(which, 'before', l, s.index)([kvHeads, s.context, headDim]), newRows([kvHeads, n, headDim])];
-      this.push({ name: this.naming.layer(`${base}_${l}`, own), type: 'concat', input, output: [full([kvHeads, s.context + n, headDim])], structure: { dim: 1 } }, part);
+      this.push({ name: this.naming.layer(`${base}_${l}`, own), type: 'concat', input, output: [full([kvHeads, s.context + n, headDim])], structure: { dim: 1 } }, part, 'concat');
       return full;
     };
     return { keys: append('key', newKeys, 'concat_past_keys'), values: append('value', newValues, 'concat_past_values') };
@@ -248,11 +260,11 @@ class Lowering {
     this.linear({ base: `${p.projection}_proj_layer_${p.l}`, projection: p.projection, input: p.input, output: before, part: p.part });
     const product = (table: 'sin' | 'cos') => {
       const out = this.act(`${p.projection}_RoPE_mul_${table}`, p.l, shape);
-      this.eltwise({ base: `${p.projection}_RoPE_eltwise_mul_${table}_${p.l}`, kind: 'eltwise_mul', inputs: [before, this.act(`RoPE_${table}_cache`)], output: out, shape, part: p.part });
+      this.eltwise({ base: `${p.projection}_RoPE_eltwise_mul_${table}_${p.l}`, kind: 'eltwise_mul', inputs: [before, this.act(`RoPE_${table}_cache`)], output: out, shape, part: p.part, tag: 'rope' });
       return out;
     };
     const [sin, cos] = [product('sin'), product('cos')];
-    this.eltwise({ base: `${p.projection}_RoPE_eltwise_add_${p.l}`, kind: 'eltwise_add', inputs: [sin, cos], output: p.output, shape, part: p.part });
+    this.eltwise({ base: `${p.projection}_RoPE_eltwise_add_${p.l}`, kind: 'eltwise_add', inputs: [sin, cos], output: p.output, shape, part: p.part, tag: 'rope' });
   }
 
   /** A linear layer [1, M, K] × [K, N]: the weight (and bias, and sparse streams) first, as FlightLLM places them. */
@@ -275,23 +287,23 @@ class Lowering {
     const input = [spec.input([1, m, k])];
     const output = [spec.output([1, m, n])];
     const type = this.engines[spec.projection] === 'mm' ? 'linear_mm' : 'linear_mv';
-    this.push({ name: this.naming.layer(spec.base), type, input, output, param, structure: { bias_flag: biased, mask_mode: streams ? 'fsb' : 'none', relu_flag: false } }, spec.part);
+    this.push({ name: this.naming.layer(spec.base), type, input, output, param, structure: { bias_flag: biased, mask_mode: streams ? 'fsb' : 'none', relu_flag: false } }, spec.part, spec.projection);
   }
 
   /** An RMS norm; returns its output. */
-  private norm(spec: { base: string; input: Ref; output: Ref; part: Part }): Ref {
+  private norm(spec: { base: string; input: Ref; output: Ref; part: Part; tag: LayerTag }): Ref {
     const { hidden } = this.dims;
     const input = [spec.input()];
     const output = [spec.output()];
     // Norm scales are kept at the activations' precision.
     const param = [this.parameter(parameterName(spec.base, 'weight'), [1, 1, hidden], this.precision.activations, bytesOf(hidden, dtypeBits(this.precision.activations)), { sparse_flag: false, sparse_ratio: 1 })];
-    this.push({ name: this.naming.layer(spec.base), type: 'layernorm', input, output, param, structure: { bias_flag: false, RMS_flag: true } }, spec.part);
+    this.push({ name: this.naming.layer(spec.base), type: 'layernorm', input, output, param, structure: { bias_flag: false, RMS_flag: true } }, spec.part, spec.tag);
     return spec.output;
   }
 
-  private eltwise(spec: { base: string; kind: 'eltwise_add' | 'eltwise_mul'; inputs: readonly [Ref, Ref]; output: Ref; shape: Shape; part: Part }): void {
+  private eltwise(spec: { base: string; kind: 'eltwise_add' | 'eltwise_mul'; inputs: readonly [Ref, Ref]; output: Ref; shape: Shape; part: Part; tag: LayerTag }): void {
     const input = spec.inputs.map((ref) => ref(spec.shape));
-    this.push({ name: this.naming.layer(spec.base), type: 'eltwise', input, output: [spec.output(spec.shape)], structure: { eltwise_type: spec.kind } }, spec.part);
+    this.push({ name: this.naming.layer(spec.base), type: 'eltwise', input, output: [spec.output(spec.shape)], structure: { eltwise_type: spec.kind } }, spec.part, spec.tag);
   }
 
   /** FlightLLM's mask parameter: compile-time only, so it has no address. */
@@ -356,16 +368,16 @@ class Lowering {
     return bytesOf(shape.reduce((product, size) => product * size, 1), dtypeBits(this.precision.activations));
   }
 
-  private push(layer: Layer, part: Part): void {
-    this.emitted.push({ layer, part });
+  private push(layer: Layer, part: Part, tag: LayerTag): void {
+    this.emitted.push({ layer, part, tag });
   }
 
   result(): Lowered {
     const memory = this.planner.assign({ layers: this.dims.layers, regionBytes: this.kvRegionBytes() });
     const wanted = this.input.parts;
     const keep = (part: Part) => wanted === undefined || selected(part, wanted);
-    const layers = this.emitted.filter(({ part }) => keep(part)).map(({ layer }) => layer);
-    return { layers, form: this.form, memory, producedOutside: producedOutside(this.emitted, keep), engines: this.engines };
+    const kept = this.emitted.filter(({ part }) => keep(part));
+    return { layers: kept.map(({ layer }) => layer), tags: kept.map(({ tag }) => tag), form: this.form, memory, producedOutside: producedOutside(this.emitted, keep), engines: this.engines };
   }
 
   /** Bytes of one layer's key (or value) region per sequence: FlightLLM's forms lay it out for the longest sequence. */
@@ -395,13 +407,14 @@ function linearDims(d: ModelDims, projection: Projection): readonly [number, num
 
 function selected(part: Part, parts: LoweringParts): boolean {
   const among = (list: 'all' | readonly number[], value: number) => list === 'all' || list.includes(value);
+  if (part.kind === 'input') return true;
   if (part.kind === 'head') return parts.head;
   if (part.kind === 'tokenwise') return among(parts.tokenwise, part.layer);
   return among(parts.attention, part.sequence);
 }
 
 /** Inputs of kept layers that only left-out layers produce, with the producing layer's type. */
-function producedOutside(all: ReadonlyArray<{ layer: Layer; part: Part }>, keep: (part: Part) => boolean): Map<string, LayerType> {
+function producedOutside(all: ReadonlyArray<{ layer: Layer; part: Part; tag: LayerTag }>, keep: (part: Part) => boolean): Map<string, LayerType> {
   const keptOutputs = new Set<string>();
   const outsideProducer = new Map<string, LayerType>();
   for (const { layer, part } of all) {

@@ -1,6 +1,6 @@
 import { IrError, type Issue } from '../errors.js';
 import type { FlightLlmHardware } from '../hardware/index.js';
-import type { Ir, MaskLookup } from '../ir/index.js';
+import { declaredBatch, type Ir, type MaskLookup } from '../ir/index.js';
 import { Module, type ModuleId } from '../isa/index.js';
 import type { InstructionSink, LoadInstruction, MatrixInstruction, MatrixModule, MiscInstruction, StepInfo, StoreInstruction, StreamSink, SysInstruction } from './instructions.js';
 import { planAttentionMatrixMatrix } from './layers/attention-mm.js';
@@ -45,7 +45,7 @@ export interface Program {
  */
 export function planProgram(ir: Ir, hw: FlightLlmHardware, options: GenerateOptions = {}): Program {
   const { steps, issues } = planSteps(ir);
-  const context: GenerationContext = { hw, masks: options.masks };
+  const context: GenerationContext = { hw, masks: options.masks, flightllmShape: declaredBatch(ir) === undefined };
   const planned: Array<{ info: StepInfo; planned: PlannedStep }> = [];
   for (const step of steps) {
     const result = PLANNERS[step.layer.type](step, context);
@@ -57,7 +57,7 @@ export function planProgram(ir: Ir, hw: FlightLlmHardware, options: GenerateOpti
 }
 
 function stepInfo(step: Step): StepInfo {
-  return { index: step.index, name: stepName(step), type: step.layer.type };
+  return { index: step.index, name: stepName(step), type: step.layer.type, irIndex: step.irIndex };
 }
 
 /**

@@ -104,6 +104,8 @@ export interface StepInfo {
   readonly name: string;
   /** IR type of the step's main layer. */
   readonly type: string;
+  /** Index of the step's main layer in the IR. */
+  readonly irIndex: number;
 }
 
 /** A sink that is also told where each step begins and ends. */

@@ -46,6 +46,9 @@ export function irWork(ir: Ir, options: { target: CompileTarget; masks?: MaskLoo
     } else if (layer.type === 'attention_mm') {
       const macs = options.masks === undefined || options.maskBlockTokens === undefined ? 0 : maskedAttentionMacs(layer, options.masks, options.maskBlockTokens);
       products.push({ kind: 'attention', macs, a: layer.input[0]!.dtype, b: layer.input[1]!.dtype });
+      // A prompt chunk reads its context's keys and values from the cache; its own are fresh.
+      const { tokens, offset } = chunkExtent(layer);
+      kvReadBytes += (bytesOf(layer.input[1]!) * offset) / tokens;
     }
   }
   return { products, weightBytes, kvReadBytes };
@@ -57,6 +60,16 @@ function attentionMacs(layer: LayerOf<'attention_mv'> | LayerOf<'attention_mm'>)
   return heads * m * k * layer.input[1]!.shape[2]!;
 }
 
+/**
+ * Tokens a matrix-matrix attention product attends over (N for QKᵀ, K for
+ * S·V) and how many of them precede its M query rows (a chunk's context).
+ */
+function chunkExtent(layer: LayerOf<'attention_mm'>): { tokens: number; offset: number } {
+  const [, m, k] = layer.input[0]!.shape as [number, number, number];
+  const tokens = layer.structure.mask_mode === 'qkt' ? layer.input[1]!.shape[2]! : k;
+  return { tokens, offset: tokens - m };
+}
+
 /** Multiply-accumulates in the mask cells a prefill product keeps, within its M × (N or K) token extent. */
 function maskedAttentionMacs(layer: LayerOf<'attention_mm'>, masks: MaskLookup, cellTokens: number): number {
   const [heads, m, k] = layer.input[0]!.shape as [number, number, number];
@@ -64,11 +77,13 @@ function maskedAttentionMacs(layer: LayerOf<'attention_mm'>, masks: MaskLookup, 
   const qkt = layer.structure.mask_mode === 'qkt';
   // QKᵀ keeps cells of the M × N score matrix (inner dimension K); S·V of the M × K one (inner N).
   const [columns, inner] = qkt ? [n, k] : [k, n];
+  // The query rows are the last M tokens: rows offset … offset + M − 1 of the mask.
+  const { offset } = chunkExtent(layer);
   const mask = masks(layer.param[0]!.name, layer.name);
   let cellMacs = 0;
   for (let head = 0; head < heads; head++) {
-    for (let row = 0; row * cellTokens < m && row < mask.rows; row++) {
-      const rowTokens = Math.min(cellTokens, m - row * cellTokens);
+    for (let row = Math.floor(offset / cellTokens); row * cellTokens < offset + m && row < mask.rows; row++) {
+      const rowTokens = Math.min((row + 1) * cellTokens, offset + m) - Math.max(row * cellTokens, offset);
       for (let col = 0; col * cellTokens < columns && col < mask.cols; col++) {
         if (mask.cells[(head * mask.rows + row) * mask.cols + col] === 1) cellMacs += rowTokens * Math.min(cellTokens, columns - col * cellTokens);
       }

@@ -15,6 +15,8 @@ export interface ModuleFigures {
 /** Figures of one step (a layer with the layers fused into it). */
 export interface StepProfile {
   readonly index: number;
+  /** Index of the step's main layer in the IR. */
+  readonly irIndex: number;
   readonly name: string;
   readonly type: string;
   readonly startMs: number;
@@ -62,7 +64,7 @@ export function simulateProgram(program: Program, hw: FlightLlmHardware, options
       count: result.stepCounts[index * MODULE_COUNT + module]!,
       busyMs: result.stepBusyMs[index * MODULE_COUNT + module]!,
     }));
-    return { index: info.index, name: info.name, type: info.type, startMs: result.stepStartMs[index]!, endMs: result.stepEndMs[index]!, modules };
+    return { index: info.index, irIndex: info.irIndex, name: info.name, type: info.type, startMs: result.stepStartMs[index]!, endMs: result.stepEndMs[index]!, modules };
   });
   const modules = figures((module) => ({ count: result.counts[module]!, busyMs: result.busyMs[module]! }));
   const instructionCount = result.counts.reduce((sum, count) => sum + count, 0);

@@ -61,6 +61,7 @@ describe('figures', () => {
   test('module busy shares are busy time over the time the layer kind takes', () => {
     const step = (type: string, startMs: number, endMs: number, busy: Partial<Record<(typeof MODULES)[number], number>>): StepProfile => ({
       index: 0,
+      irIndex: 0,
       name: type,
       type,
       startMs,
@@ -81,7 +82,7 @@ describe('figures', () => {
       instructionCount: 2,
       moduleNames: MODULES,
       modules: {} as Profile['modules'],
-      steps: [{ index: 0, name: 'x', type: 'linear_mv', startMs: 0, endMs: 4, modules: Object.fromEntries(MODULES.map((m) => [m, { count: 1, busyMs: m === 'LD' || m === 'MV' ? 2 : 0 }])) as StepProfile['modules'] }],
+      steps: [{ index: 0, irIndex: 0, name: 'x', type: 'linear_mv', startMs: 0, endMs: 4, modules: Object.fromEntries(MODULES.map((m) => [m, { count: 1, busyMs: m === 'LD' || m === 'MV' ? 2 : 0 }])) as StepProfile['modules'] }],
     };
     assert.equal((await marks(moduleBusySpec(profile, 'test'), 'bar')).length, 2);
   });

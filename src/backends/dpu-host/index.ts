@@ -43,8 +43,9 @@ export const dpuHostBackend: HardwareBackend<DpuHostHardware> = {
   target: dpuHostTarget,
   peaks,
   simulate: (ir, hw, options) => simulateDpuHost(ir, hw, options),
-  // A DPU call's rows fill at most every pixel of every batch lane; beyond that its cost grows by a constant per row.
-  rowPeriod: (hw) => hw.dpu.conv.pixels * hw.dpu.batchLanes,
+  // An operator costs the longer of its memory traffic and its arithmetic: not periodic in rows.
+  rowPeriod: () => undefined,
+  parallelSequences: (hw) => hw.dpu.batchLanes,
 };
 
 export { dpuHostTarget } from './target.js';

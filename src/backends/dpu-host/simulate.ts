@@ -1,7 +1,7 @@
 import { dtypeBits } from '../../dtype.js';
 import { IrError, type Issue } from '../../errors.js';
 import { layerLabel } from '../../instgen/plan.js';
-import type { Ir, Layer, LayerOf, LayerType, Tensor } from '../../ir/index.js';
+import { declaredBatch, type Ir, type Layer, type LayerOf, type LayerType, type Tensor } from '../../ir/index.js';
 import type { TraceCallback } from '../../simulator/engine.js';
 import type { ModuleFigures, Profile, StepProfile } from '../../simulator/simulate.js';
 import { weightBitsOf } from '../backend.js';
@@ -15,8 +15,13 @@ import { dpuHostTarget } from './target.js';
  * longer of the two plus a fixed call cost. Everything the DPU cannot run
  * (attention products, softmax, norms, element-wise ops, SiLU, the KV-cache
  * append, sampling) runs on the host, bound by its memory bandwidth or its
- * arithmetic. A tensor crosses PCIe whenever the other side needs it. A
- * batch-1 request runs one operation at a time, so nothing overlaps.
+ * arithmetic. A tensor crosses PCIe whenever the other side reads it: each
+ * part of it that a layer reads (one sequence's rows, in a batched step)
+ * crosses once. One operation runs at a time, so nothing overlaps.
+ *
+ * A batched step (its input layer declares its sequences) spreads its rows
+ * over the DPU's batch lanes, one sequence per lane, and samples one token
+ * per sequence; FlightLLM's shapes are one sequence on one lane.
  */
 
 export const DPU_HOST_MODULES = ['DPU', 'HOST', 'PCIE'] as const;
@@ -26,9 +31,10 @@ const PCIE = 2;
 
 type Side = 'card' | 'host';
 
-interface Operation {
-  readonly module: typeof DPU | typeof HOST;
-  readonly ms: number;
+/** Where a layer type runs and what one layer of it costs there. */
+interface Operation<T extends LayerType> {
+  readonly on: Side;
+  cost(layer: LayerOf<T>, costs: Costs): number;
 }
 
 const MS_PER_SECOND = 1e3;
@@ -41,13 +47,20 @@ class Costs {
   /** Bytes of one element in the host's compute type. */
   readonly hostElementBytes: number;
 
-  constructor(readonly hw: DpuHostHardware) {
+  constructor(
+    readonly hw: DpuHostHardware,
+    /** Sequences in the step: each runs on its own batch lane, and each samples a token. */
+    readonly sequences: number,
+  ) {
     const { ddr } = hw.card;
     this.kernelBytesPerSecond = (ddr.bandwidthGBps * 1e9 * hw.dpu.ddrChannelsPerKernel * ddr.efficiency) / ddr.channels;
     this.hostElementBytes = dtypeBits(hw.host.computeDtype) / 8;
   }
 
-  /** One DPU call: weights streamed, MACs at the lane's rate (M rows fill at most `pixels` of it), whichever is longer. */
+  /**
+   * One DPU call: weights streamed, MACs at the rate of the lanes in use
+   * (M rows fill at most `pixels` of each), whichever is longer.
+   */
   linear(layer: LayerOf<'linear_mm'> | LayerOf<'linear_mv'>): number {
     const { dpu } = this.hw;
     const weight = layer.param[0]!;
@@ -55,7 +68,8 @@ class Costs {
     const m = layer.input[0]!.shape[1]!;
     // The DPU has no sparse mode: pruned weights are stored and multiplied densely.
     const streamMs = ((k * n * weightBitsOf(weight, dpuHostTarget(this.hw))) / 8 / this.kernelBytesPerSecond) * MS_PER_SECOND;
-    const macsPerSecond = dpu.conv.inputChannels * dpu.conv.outputChannels * Math.min(m, dpu.conv.pixels) * dpu.clockMHz * 1e6 * dpu.efficiency;
+    const parallelRows = Math.min(m, dpu.conv.pixels * Math.min(this.sequences, dpu.batchLanes));
+    const macsPerSecond = dpu.conv.inputChannels * dpu.conv.outputChannels * parallelRows * dpu.clockMHz * 1e6 * dpu.efficiency;
     const computeMs = ((m * k * n) / macsPerSecond) * MS_PER_SECOND;
     return dpu.callOverheadUs * MS_PER_US + Math.max(streamMs, computeMs);
   }
@@ -82,23 +96,26 @@ class Costs {
 }
 
 /** Where each layer type runs and what it costs there. */
-const OPERATIONS: { [T in LayerType]: (layer: LayerOf<T>, costs: Costs) => Operation } = {
-  linear_mm: (layer, costs) => ({ module: DPU, ms: costs.linear(layer) }),
-  linear_mv: (layer, costs) => ({ module: DPU, ms: costs.linear(layer) }),
-  attention_mm: (layer, costs) => ({ module: HOST, ms: costs.host(attentionWork(layer, costs)) }),
-  attention_mv: (layer, costs) => ({ module: HOST, ms: costs.host(attentionWork(layer, costs)) }),
-  softmax: (layer, costs) => elementwise(layer, costs, costs.hw.host.flopsPerElement.softmax),
-  layernorm: (layer, costs) => elementwise(layer, costs, costs.hw.host.flopsPerElement.layernorm),
-  eltwise: (layer, costs) => elementwise(layer, costs, costs.hw.host.flopsPerElement.eltwise),
-  silu: (layer, costs) => elementwise(layer, costs, costs.hw.host.flopsPerElement.silu),
-  // Appending to the host's cache writes the new entry only.
-  concat: (layer, costs) => ({ module: HOST, ms: costs.host({ bytes: (elementsOf(layer.input[1]!) * dtypeBits(layer.output[0]!.dtype)) / 8, flops: 0 }) }),
+const OPERATIONS: { [T in LayerType]: Operation<T> } = {
+  linear_mm: { on: 'card', cost: (layer, costs) => costs.linear(layer) },
+  linear_mv: { on: 'card', cost: (layer, costs) => costs.linear(layer) },
+  attention_mm: { on: 'host', cost: (layer, costs) => costs.host(attentionWork(layer, costs)) },
+  attention_mv: { on: 'host', cost: (layer, costs) => costs.host(attentionWork(layer, costs)) },
+  softmax: { on: 'host', cost: (layer, costs) => elementwise(layer, costs, costs.hw.host.flopsPerElement.softmax) },
+  layernorm: { on: 'host', cost: (layer, costs) => elementwise(layer, costs, costs.hw.host.flopsPerElement.layernorm) },
+  eltwise: { on: 'host', cost: (layer, costs) => elementwise(layer, costs, costs.hw.host.flopsPerElement.eltwise) },
+  silu: { on: 'host', cost: (layer, costs) => elementwise(layer, costs, costs.hw.host.flopsPerElement.silu) },
+  // Appending to the host's cache writes the new entries only.
+  concat: { on: 'host', cost: (layer, costs) => costs.host({ bytes: (elementsOf(layer.input[1]!) * dtypeBits(layer.output[0]!.dtype)) / 8, flops: 0 }) },
   // Embedding lookup: the rows the step needs.
-  input: (layer, costs) => ({ module: HOST, ms: costs.host({ bytes: layer.output.reduce((sum, tensor) => sum + costs.hostBytes(tensor), 0), flops: 0 }) }),
-  // Sampling from the last row of logits.
-  output: (layer, costs) => {
-    const vocab = layer.input[0]!.shape.at(-1)!;
-    return { module: HOST, ms: costs.host({ bytes: vocab * costs.hostElementBytes, flops: vocab * costs.hw.host.flopsPerElement.sampling }) };
+  input: { on: 'host', cost: (layer, costs) => costs.host({ bytes: layer.output.reduce((sum, tensor) => sum + costs.hostBytes(tensor), 0), flops: 0 }) },
+  // Sampling: one row of logits per sequence (the last row of a prompt).
+  output: {
+    on: 'host',
+    cost: (layer, costs) => {
+      const vocab = layer.input[0]!.shape.at(-1)!;
+      return costs.host({ bytes: costs.sequences * vocab * costs.hostElementBytes, flops: costs.sequences * vocab * costs.hw.host.flopsPerElement.sampling });
+    },
   },
 };
 
@@ -110,42 +127,65 @@ function attentionWork(layer: LayerOf<'attention_mm'> | LayerOf<'attention_mv'>,
   return { bytes, flops: 2 * heads * m * k * cache.shape[2]! };
 }
 
-function elementwise(layer: Layer, costs: Costs, flopsPerElement: number): Operation {
+function elementwise(layer: Layer, costs: Costs, flopsPerElement: number): number {
   const bytes = [...layer.input, ...layer.output].reduce((sum, tensor) => sum + costs.hostBytes(tensor), 0);
-  return { module: HOST, ms: costs.host({ bytes, flops: elementsOf(layer.input[0]!) * flopsPerElement }) };
+  return costs.host({ bytes, flops: elementsOf(layer.input[0]!) * flopsPerElement });
 }
 
 export interface DpuHostOptions {
   readonly trace?: TraceCallback | undefined;
   readonly file?: string | undefined;
+  /** Tensors produced outside this IR, with the producing layer's type: they start on that layer's side. */
+  readonly producedOutside?: ReadonlyMap<string, LayerType> | undefined;
 }
 
 /** Simulates an IR on a DPU card and its host. */
 export function simulateDpuHost(ir: Ir, hw: DpuHostHardware, options: DpuHostOptions = {}): Profile {
   const issues = checkPrecision(ir, hw);
   if (issues.length > 0) throw new IrError({ what: `${hw.dpu.name} cannot run this IR`, file: options.file, issues });
-  const costs = new Costs(hw);
+  const costs = new Costs(hw, declaredBatch(ir)?.sequences.length ?? 1);
   const timeline = new Timeline(options.trace);
-  // Where each tensor has a copy. Tensors from outside the IR (the KV cache
-  // of earlier steps, the prompt) start on the host.
-  const sides = new Map<string, Set<Side>>();
+  const placement = new Placement(options.producedOutside);
   ir.forEach((layer, index) => {
-    const operation = (OPERATIONS[layer.type] as (layer: Layer, costs: Costs) => Operation)(layer, costs);
-    const side: Side = operation.module === DPU ? 'card' : 'host';
+    const operation = OPERATIONS[layer.type] as Operation<LayerType>;
     timeline.beginStep(index, layer);
-    for (const tensor of layer.input) {
-      const at = sides.get(tensor.name) ?? new Set<Side>(['host']);
-      if (!at.has(side)) {
-        timeline.run(PCIE, costs.transfer(tensor));
-        at.add(side);
-      }
-      sides.set(tensor.name, at);
-    }
-    timeline.run(operation.module, operation.ms);
-    for (const tensor of layer.output) sides.set(tensor.name, new Set<Side>([side]));
+    for (const tensor of layer.input) if (placement.needsTransfer(tensor, operation.on)) timeline.run(PCIE, costs.transfer(tensor));
+    timeline.run(operation.on === 'card' ? DPU : HOST, operation.cost(layer as LayerOf<LayerType>, costs));
+    for (const tensor of layer.output) placement.produced(tensor, operation.on);
     timeline.endStep();
   });
   return timeline.profile();
+}
+
+/**
+ * Where each tensor lives: on the side that produced it. Tensors from
+ * outside the IR (the KV cache of earlier steps, the prompt) live on the
+ * host unless a layer outside the IR produced them on the card. A part of a
+ * tensor read on the other side crosses PCIe once.
+ */
+class Placement {
+  private readonly home = new Map<string, Side>();
+  private readonly copied = new Map<string, Set<string>>();
+
+  constructor(outside: ReadonlyMap<string, LayerType> | undefined) {
+    for (const [name, type] of outside ?? []) this.home.set(name, OPERATIONS[type].on);
+  }
+
+  produced(tensor: Tensor, side: Side): void {
+    this.home.set(tensor.name, side);
+    this.copied.delete(tensor.name);
+  }
+
+  /** Whether reading the tensor on `side` moves it there (and records the copy). */
+  needsTransfer(tensor: Tensor, side: Side): boolean {
+    if ((this.home.get(tensor.name) ?? 'host') === side) return false;
+    const part = `${side} ${tensor.addr} ${elementsOf(tensor)}`;
+    const copies = this.copied.get(tensor.name) ?? new Set<string>();
+    this.copied.set(tensor.name, copies);
+    if (copies.has(part)) return false;
+    copies.add(part);
+    return true;
+  }
 }
 
 /** The DPU computes in the types its description lists; every linear layer must use them. */
@@ -187,7 +227,7 @@ class Timeline {
 
   endStep(): void {
     const step = this.step!;
-    this.steps.push({ index: step.index, name: step.name, type: step.type, startMs: step.startMs, endMs: this.nowMs, modules: byName(step.modules) });
+    this.steps.push({ index: step.index, irIndex: step.index, name: step.name, type: step.type, startMs: step.startMs, endMs: this.nowMs, modules: byName(step.modules) });
     this.step = undefined;
   }
 

@@ -45,6 +45,7 @@ export const flightllmBackend: HardwareBackend<FlightLlmHardware> = {
     if (step.engine === 'mv') return mvRowsPerGroup(hw, step.k);
     return vectorRowsInFlight(hw, step.k);
   },
+  parallelSequences: () => 1,
 };
 
 export { flightllmTarget } from './target.js';

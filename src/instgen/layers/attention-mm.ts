@@ -10,8 +10,10 @@ import { T, when } from './tokens.js';
 
 /*
  * Attention products in matrix-matrix form (prefill), per head:
- *   QKᵀ  (mask_mode qkt):  Q [M, K] × Kᵀ [K, N], N = M tokens
- *   S·V  (mask_mode qktv): S [M, K] × V [K, N], K = M tokens
+ *   QKᵀ  (mask_mode qkt):  Q [M, K] × Kᵀ [K, N], N ≥ M tokens
+ *   S·V  (mask_mode qktv): S [M, K] × V [K, N], K ≥ M tokens
+ * The M query rows are the last M of the N (or K) tokens: a whole prompt
+ * (FlightLLM's prefill, N = M) or a chunk of one after its context.
  * The block-sparse mask decides which blocks are computed: QKᵀ skips empty
  * rows and columns; S·V loads only the kept runs of each softmax row and
  * zero-fills the rest of the A buffer.
@@ -87,6 +89,8 @@ interface AttentionDims {
   readonly mBlocks: number;
   readonly kBlocks: number;
   readonly nBlocks: number;
+  /** Tokens before the first query row: the context a prompt chunk attends to. */
+  readonly offsetTokens: number;
 }
 
 /**
@@ -149,16 +153,20 @@ function attentionDims(step: Step, hw: FlightLlmHardware, issues: LayerIssues): 
   const mode = layer.structure.mask_mode;
   if (!issues.require(mode === 'qkt' || mode === 'qktv', 'structure.mask_mode', `a matrix-matrix attention product is either qkt or qktv, got ${mode}`)) return undefined;
   issues.require(m > 1, 'input[0].shape', `a matrix-matrix attention product needs M > 1, got ${m}`);
-  issues.require(mode === 'qkt' ? n === m : k === m, 'input[1].shape', mode === 'qkt' ? `QKᵀ must be square in tokens: N = ${n}, M = ${m}` : `S·V needs K = M tokens: K = ${k}, M = ${m}`);
+  const tokens = mode === 'qkt' ? n : k;
+  issues.require(tokens >= m, 'input[1].shape', mode === 'qkt' ? `QKᵀ needs at least as many keys as query rows: N = ${n}, M = ${m}` : `S·V needs at least as many values as query rows: K = ${k}, M = ${m}`);
   if (issues.list.length > 0) return undefined;
   // A token count that is not a whole number of blocks is padded by the hardware.
-  return { mode: mode as 'qkt' | 'qktv', heads, kvHeads, m, k, n, mBlocks: ceilDiv(m, block), kBlocks: ceilDiv(k, block), nBlocks: ceilDiv(n, block) };
+  return { mode: mode as 'qkt' | 'qktv', heads, kvHeads, m, k, n, mBlocks: ceilDiv(m, block), kBlocks: ceilDiv(k, block), nBlocks: ceilDiv(n, block), offsetTokens: tokens - m };
 }
 
 /**
  * The layer's mask read at the granularity of sparsity blocks. A mask cell
  * covers `ratio` × `ratio` blocks, so every question is answered from the
- * cells, with per-row prefix counts built once.
+ * cells, with per-row prefix counts built once. Block row r of the product
+ * holds query tokens offset + r·block onwards; where the offset is not a
+ * whole number of cells a block row can straddle two cell rows, and keeps
+ * what either keeps.
  */
 class BlockMask {
   /** prefix[(head × rows + cellRow) × (cols + 1) + c]: kept cells among the first c of that cell row. */
@@ -166,8 +174,7 @@ class BlockMask {
 
   constructor(
     private readonly mask: AttentionMask,
-    /** Sparsity blocks per mask cell, along each axis. */
-    private readonly ratio: number,
+    private readonly geometry: { readonly ratio: number; readonly blockTokens: number; readonly offsetTokens: number },
   ) {
     const { heads, rows, cols, cells } = mask;
     this.prefix = new Uint16Array(heads * rows * (cols + 1));
@@ -176,45 +183,67 @@ class BlockMask {
     }
   }
 
+  /** First and last cell row a block row's tokens fall in. */
+  private cellRows(row: number): readonly [number, number] {
+    const { blockTokens, offsetTokens, ratio } = this.geometry;
+    const cellTokens = blockTokens * ratio;
+    const first = offsetTokens + row * blockTokens;
+    return [Math.floor(first / cellTokens), Math.floor((first + blockTokens - 1) / cellTokens)];
+  }
+
   private cell(head: number, cellRow: number, cellCol: number): boolean {
     return this.mask.cells[(head * this.mask.rows + cellRow) * this.mask.cols + cellCol] === 1;
   }
 
+  /** Whether any cell row in [firstRow, lastRow] keeps the cell column. */
+  private keptAny(head: number, cellRows: readonly [number, number], cellCol: number): boolean {
+    for (let cellRow = cellRows[0]; cellRow <= cellRows[1]; cellRow++) if (this.cell(head, cellRow, cellCol)) return true;
+    return false;
+  }
+
   /** Kept blocks of a block row among its first `columns`. */
   rowCount(head: number, row: number, columns: number): number {
-    const cellRow = Math.floor(row / this.ratio);
-    const full = Math.floor(columns / this.ratio);
-    const rest = columns - full * this.ratio;
-    const line = (head * this.mask.rows + cellRow) * (this.mask.cols + 1);
-    return this.prefix[line + full]! * this.ratio + (rest > 0 && this.cell(head, cellRow, full) ? rest : 0);
+    const { ratio } = this.geometry;
+    const cellRows = this.cellRows(row);
+    const full = Math.floor(columns / ratio);
+    const rest = columns - full * ratio;
+    if (cellRows[0] === cellRows[1]) {
+      const line = (head * this.mask.rows + cellRows[0]) * (this.mask.cols + 1);
+      return this.prefix[line + full]! * ratio + (rest > 0 && this.cell(head, cellRows[0], full) ? rest : 0);
+    }
+    let kept = 0;
+    for (let cellCol = 0; cellCol * ratio < columns; cellCol++) if (this.keptAny(head, cellRows, cellCol)) kept += Math.min(ratio, columns - cellCol * ratio);
+    return kept;
   }
 
   /** Block columns among the first `columns` that any block row in [first, end) keeps. */
   usedColumns(head: number, first: number, end: number, columns: number): number[] {
+    const { ratio } = this.geometry;
     const used: number[] = [];
-    const [firstCellRow, lastCellRow] = [Math.floor(first / this.ratio), Math.floor((end - 1) / this.ratio)];
-    for (let cellCol = 0; cellCol * this.ratio < columns; cellCol++) {
-      let kept = false;
-      for (let cellRow = firstCellRow; cellRow <= lastCellRow && !kept; cellRow++) kept = this.cell(head, cellRow, cellCol);
-      if (!kept) continue;
-      for (let column = cellCol * this.ratio; column < Math.min((cellCol + 1) * this.ratio, columns); column++) used.push(column);
+    const cellRows = [this.cellRows(first)[0], this.cellRows(end - 1)[1]] as const;
+    for (let cellCol = 0; cellCol * ratio < columns; cellCol++) {
+      if (!this.keptAny(head, cellRows, cellCol)) continue;
+      for (let column = cellCol * ratio; column < Math.min((cellCol + 1) * ratio, columns); column++) used.push(column);
     }
     return used;
   }
 
   /** Maximal runs [first, end) of kept blocks in a block row, among its first `columns`. */
   keptRuns(head: number, row: number, columns: number): Array<readonly [number, number]> {
-    const cellRow = Math.floor(row / this.ratio);
+    const { ratio } = this.geometry;
+    const cellRows = this.cellRows(row);
     const runs: Array<readonly [number, number]> = [];
     let start = -1;
-    for (let cellCol = 0; cellCol * this.ratio <= columns; cellCol++) {
-      const kept = cellCol * this.ratio < columns && this.cell(head, cellRow, cellCol);
-      if (kept && start < 0) start = cellCol * this.ratio;
+    for (let cellCol = 0; cellCol * ratio < columns; cellCol++) {
+      const kept = this.keptAny(head, cellRows, cellCol);
+      if (kept && start < 0) start = cellCol * ratio;
       if (!kept && start >= 0) {
-        runs.push([start, Math.min(cellCol * this.ratio, columns)]);
+        runs.push([start, cellCol * ratio]);
         start = -1;
       }
     }
+    // A run that reaches the last column ends there, even where the last cell is cut short.
+    if (start >= 0) runs.push([start, columns]);
     return runs;
   }
 }
@@ -228,9 +257,11 @@ function blockMask(step: Step, context: GenerationContext, dims: AttentionDims, 
   const { blockSize, maskBlockTokens } = context.hw.sparsity;
   const ratio = maskBlockTokens / blockSize;
   const columns = dims.mode === 'qkt' ? dims.nBlocks : dims.kBlocks;
-  const fits = mask.heads >= dims.heads && mask.rows * ratio >= dims.mBlocks && mask.cols * ratio >= columns;
-  issues.require(fits, 'param[0]', `mask "${parameter.name}" has shape (${mask.heads}, ${mask.rows}, ${mask.cols}), too small for ${dims.heads} heads and ${dims.m} tokens in cells of ${maskBlockTokens}`);
-  return fits ? new BlockMask(mask, ratio) : undefined;
+  const lastToken = dims.offsetTokens + dims.mBlocks * blockSize;
+  const fits = mask.heads >= dims.heads && mask.rows * maskBlockTokens >= lastToken && mask.cols * ratio >= columns;
+  const tokens = dims.offsetTokens === 0 ? `${dims.m} tokens` : `${dims.m} tokens after ${dims.offsetTokens}`;
+  issues.require(fits, 'param[0]', `mask "${parameter.name}" has shape (${mask.heads}, ${mask.rows}, ${mask.cols}), too small for ${dims.heads} heads and ${tokens} in cells of ${maskBlockTokens}`);
+  return fits ? new BlockMask(mask, { ratio, blockTokens: blockSize, offsetTokens: dims.offsetTokens }) : undefined;
 }
 
 /** One row group of a head, with the rows and columns the mask keeps. */

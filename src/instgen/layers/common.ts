@@ -9,6 +9,11 @@ export interface GenerationContext {
   readonly hw: FlightLlmHardware;
   /** Attention masks by parameter name; needed only by prefill attention. */
   readonly masks: MaskLookup | undefined;
+  /**
+   * The IR is in one of FlightLLM's single-sequence shapes (it declares no
+   * batch): behaviours of FlightLLM's generator that fit only those shapes apply.
+   */
+  readonly flightllmShape: boolean;
 }
 
 /** A step whose tiling and dependencies are worked out and that can now emit its instructions. */

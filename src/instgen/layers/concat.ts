@@ -5,8 +5,10 @@ import { ceilDiv, formatShape, LayerIssues, type StepPlanner } from './common.js
 import { tensorRatio } from './precision.js';
 
 /*
- * KV-cache append (decode). FlightLLM models it as reading the whole past
- * cache once, spread over the A channels, followed by an empty store.
+ * KV-cache append (decode, or a prompt chunk after its context). FlightLLM
+ * models it as reading the whole past cache once, spread over the A
+ * channels, followed by an empty store: its key cache is stored transposed,
+ * so appending tokens rewrites it. The new entries are not counted.
  */
 
 export const planConcat: StepPlanner = (step, { hw }) => {
@@ -15,7 +17,7 @@ export const planConcat: StepPlanner = (step, { hw }) => {
   const [past, fresh] = layer.input;
   issues.require(layer.input.length === 2 && layer.output.length === 1, 'input', `expected two inputs (the cache, the new entry) and one output, got ${layer.input.length} and ${layer.output.length}`);
   issues.require(layer.structure.dim === 1, 'structure.dim', `the cache grows along the token axis (dim 1), got ${layer.structure.dim}`);
-  issues.require(fresh !== undefined && fresh.shape[1] === 1, 'input[1].shape', `the new entry holds one token, got ${formatShape(fresh?.shape)}`);
+  issues.require(fresh !== undefined && fresh.shape.length === 3 && past !== undefined && fresh.shape[0] === past.shape[0] && fresh.shape[2] === past.shape[2], 'input[1].shape', `the new entries must have the cache's heads and width, [${past?.shape[0]}, tokens, ${past?.shape[2]}], got ${formatShape(fresh?.shape)}`);
   if (issues.list.length > 0 || past === undefined) return issues.list;
   const channels = hw.buffers.a.hbmChannels.count;
   const bytesPerChannel = ceilDiv(past.shape.reduce((product, size) => product * size, 1), channels);

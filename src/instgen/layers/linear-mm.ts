@@ -28,9 +28,11 @@ interface Plan {
   readonly outputDepth: number;
   /** Global-buffer words one output column occupies. */
   readonly outputWordsPerColumn: number;
+  /** Bytes the last block row stores per column (see emitColumnStores). */
+  readonly lastRowBytes: number;
 }
 
-export const planLinearMatrixMatrix: StepPlanner = (step, { hw }) => {
+export const planLinearMatrixMatrix: StepPlanner = (step, { hw, flightllmShape }) => {
   const shape = linearShape(step, hw, 'mm');
   if (shape instanceof LayerIssues) return shape.list;
   const issues = new LayerIssues(step);
@@ -44,7 +46,12 @@ export const planLinearMatrixMatrix: StepPlanner = (step, { hw }) => {
   const outputDepth = Math.floor(hw.buffers.global.depthWords / outputWordsPerColumn);
   issues.require(outputDepth >= 2, 'output[0].shape', `the global buffer cannot double-buffer an output column (${outputWordsPerColumn} words of ${hw.buffers.global.depthWords})`);
   if (issues.list.length > 0 || typeof split === 'string') return issues.list;
-  const plan: Plan = { hw, shape, split, outputDepth, outputWordsPerColumn };
+  // Quirk kept from FlightLLM in its own shapes: the last block row stores
+  // (rows left) bytes, not (rows left) × block bytes, e.g. 16 bytes instead
+  // of 256. A batched step stores what the block row holds.
+  const rowsLeft = shape.m - (shape.mBlocks - 1) * block;
+  const lastRowBytes = flightllmShape ? rowsLeft : rowsLeft * block;
+  const plan: Plan = { hw, shape, split, outputDepth, outputWordsPerColumn, lastRowBytes };
   return { emit: (sink) => emit(sink, plan) };
 };
 
@@ -227,15 +234,12 @@ function emitColumnStores(sink: InstructionSink, plan: Plan, s: { group: RowGrou
   const blockBytes = hw.sparsity.blockSize ** 2;
   const channels = hw.buffers.global.hbmChannels.count;
   const fused = shape.fusion.kind !== 'none';
-  // Quirk kept from FlightLLM: the last block row stores (rows left) bytes,
-  // not (rows left) × block bytes, e.g. 16 bytes instead of 256.
-  const lastRowBytes = shape.m - (shape.mBlocks - 1) * hw.sparsity.blockSize;
   for (let row = s.group.first; row < s.group.end; row++) {
     sink.store(
       store({
         wait: when(row === s.group.first, fused ? T.MISC : T.MM),
         release: when(row === s.group.end - 1 && s.releasesEngine && !fused, T.MM),
-        lengthBytes: row < shape.mBlocks - 1 ? blockBytes : lastRowBytes,
+        lengthBytes: row < shape.mBlocks - 1 ? blockBytes : plan.lastRowBytes,
         hbmAddress: shape.address.output + (row * shape.nBlocks + s.column) * blockBytes,
         bankAddress: (s.column * plan.outputWordsPerColumn) % hw.buffers.global.depthWords,
         hbmChannel: row % channels,

@@ -2,7 +2,7 @@ import type { FlightLlmHardware } from '../../hardware/index.js';
 import { Module } from '../../isa/index.js';
 import type { InstructionSink } from '../instructions.js';
 import { load, matrix, misc, store } from './builders.js';
-import { ceilDiv, LayerIssues, type StepPlanner } from './common.js';
+import { ceilDiv, LayerIssues, tiles, type StepPlanner } from './common.js';
 import { splitKMatrixVector, type KSplit } from './k-split.js';
 import { linearShape, type LinearShape } from './linear-shape.js';
 import { T, when } from './tokens.js';
@@ -12,11 +12,17 @@ import { T, when } from './tokens.js';
  * and weights stream through the A buffer, one MV tile of output columns at
  * a time, spread over the A channels in `channelLoops` passes.
  *
- *   load the input vector; load the bias
- *   for each tile of output columns:
- *     for each K split: load FSB, metadata (sparse only) and weights per A channel; MV
- *     [fused: element-wise or SiLU on the tile]
- *   store the output vector
+ * With several rows (a batched step run row by row on the MV engine), the B
+ * buffer holds as many input vectors as fit, and each weight tile, once
+ * loaded, is multiplied by every one of them: weights stream once per group
+ * of rows. FlightLLM's decode has one row, one group.
+ *
+ *   for each group of rows:
+ *     load the group's input vectors [first group: load the bias]
+ *     for each tile of output columns:
+ *       for each K split: load FSB, metadata (sparse only) and weights per A channel; one MV per row
+ *       [fused: element-wise or SiLU on the tile of each row]
+ *     store the group's output rows
  */
 
 interface Plan {
@@ -27,8 +33,12 @@ interface Plan {
   readonly tileBlocks: number;
   readonly channelLoops: number;
   readonly tiles: number;
-  /** Global-buffer words between consecutive output tiles. */
+  /** Global-buffer words between consecutive output tiles, and between the output rows of a group. */
   readonly outputStride: number;
+  readonly rowStride: number;
+  /** B-buffer words of one input vector, and the rows a group holds. */
+  readonly vectorWords: number;
+  readonly rowsPerGroup: number;
 }
 
 /** B-buffer words one input vector of K elements occupies (a vector that does not fill its last word is padded). */
@@ -53,7 +63,7 @@ export const planLinearMatrixVector: StepPlanner = (step, { hw }) => {
   const channelLoops = ceilDiv(tileBlocks, hw.buffers.a.hbmChannels.count);
   const split = splitKMatrixVector(hw, shape.kBlocks, channelLoops);
   if (typeof split === 'string') issues.add('param[0].shape', `K = ${shape.k}: ${split}`);
-  const vectorWords = ceilDiv(ceilDiv(shape.k, hw.buffers.b.hbmChannels.count), hw.buffers.b.widthBytes.matrixVector);
+  const vectorWords = vectorWordsOf(hw, shape.k);
   issues.require(
     vectorWords * hw.buffers.b.widthBytes.matrixVector * hw.buffers.b.hbmChannels.count === shape.k && vectorWords <= hw.buffers.b.depthWords,
     'input[0].shape',
@@ -63,15 +73,9 @@ export const planLinearMatrixVector: StepPlanner = (step, { hw }) => {
   const tileWords = ceilDiv(ceilDiv(tileBytes, hw.buffers.global.hbmChannels.count), hw.buffers.global.channelWidthBytes.matrixVector);
   issues.require(tileWords * hw.buffers.global.channelWidthBytes.matrixVector * hw.buffers.global.hbmChannels.count === tileBytes, 'output[0].shape', `an MV output tile of ${tileBytes} bytes must fill whole global-buffer words`);
   if (issues.list.length > 0 || typeof split === 'string') return issues.list;
-  const plan: Plan = {
-    hw,
-    shape,
-    split,
-    tileBlocks,
-    channelLoops,
-    tiles: ceilDiv(shape.nBlocks, tileBlocks),
-    outputStride: ceilDiv(tileBlocks * block, hw.buffers.global.channelWidthBytes.matrixVector),
-  };
+  const tiles = ceilDiv(shape.nBlocks, tileBlocks);
+  const outputStride = ceilDiv(tileBlocks * block, hw.buffers.global.channelWidthBytes.matrixVector);
+  const plan: Plan = { hw, shape, split, tileBlocks, channelLoops, tiles, outputStride, rowStride: tiles * outputStride, vectorWords, rowsPerGroup: mvRowsPerGroup(hw, shape.k) };
   return { emit: (sink) => emit(sink, plan) };
 };
 
@@ -86,42 +90,100 @@ interface StreamCursor {
 }
 
 function emit(sink: InstructionSink, plan: Plan): void {
-  const { hw, shape } = plan;
+  const groups = tiles(0, plan.shape.m, plan.rowsPerGroup);
+  groups.forEach(([first, end], index) => emitRowGroup(sink, plan, { first, end, isFirst: index === 0, isLast: index === groups.length - 1 }));
+}
+
+interface RowGroup {
+  readonly first: number;
+  readonly end: number;
+  readonly isFirst: boolean;
+  readonly isLast: boolean;
+}
+
+/**
+ * One group of rows: its input vectors, every weight tile with one MV per
+ * row, the group's outputs. A later group's vectors replace this group's in
+ * the B buffer, so its load waits for this group's last MV.
+ */
+function emitRowGroup(sink: InstructionSink, plan: Plan, group: RowGroup): void {
+  const { shape } = plan;
   const fused = shape.fusion.kind !== 'none';
-  sink.load(load({ target: 'b', lengthBytes: shape.k, hbmAddress: shape.address.input, crossChannel: true, parallelChannels: 1, bandwidthRatio: shape.inputRatio }));
-  if (shape.bias) sink.load(load({ target: 'bias', lengthBytes: shape.biasBytes, hbmAddress: shape.address.bias, parallelChannels: 1 }));
+  const rows = group.end - group.first;
+  sink.load(
+    load({ target: 'b', wait: when(!group.isFirst, T.MV), lengthBytes: shape.k * rows, hbmAddress: shape.address.input + group.first * shape.k, crossChannel: true, parallelChannels: 1, bandwidthRatio: shape.inputRatio }),
+  );
+  if (shape.bias && group.isFirst) sink.load(load({ target: 'bias', lengthBytes: shape.biasBytes, hbmAddress: shape.address.bias, parallelChannels: 1 }));
   const cursor: StreamCursor = { weightHbm: shape.address.weight, weightBank: 0, metaHbm: shape.address.meta, metaBank: 0, fsbHbm: shape.address.fsb, fsbBank: 0 };
   const products = plan.tiles * plan.split.ranges.length;
   let productIndex = 0;
   for (let tile = 0; tile < plan.tiles; tile++) {
-    const outputBank = (tile * plan.outputStride) % hw.buffers.global.depthWords;
     for (const [kFirst, kEnd] of plan.split.ranges) {
       productIndex++;
-      const lastSplit = kEnd === shape.kBlocks;
       const start = { weight: cursor.weightBank, meta: cursor.metaBank, fsb: cursor.fsbBank };
       emitWeightLoads(sink, plan, { tile, kBlocks: kEnd - kFirst, cursor, waitForEngine: productIndex > plan.split.depth });
-      sink.matrix(
-        Module.MV,
-        matrix({
-          wait: T.LD,
-          release: when(productIndex + plan.split.depth <= products, T.LD) | when(productIndex === products && lastSplit && !fused, T.ST) | when(lastSplit && fused, T.MISC),
-          kBlocks: kEnd - kFirst,
-          aAddress: start.weight % hw.buffers.a.depthWords,
-          outAddress: outputBank,
-          metaAddress: shape.sparseStreams ? start.meta % hw.buffers.meta.depthWords : 0,
-          fsbAddress: shape.sparseStreams ? start.fsb % hw.buffers.fsb.depthWords : 0,
-          bias: shape.bias,
-          relu: shape.relu,
-          sparse: shape.sparseCompute,
-          output: lastSplit,
-          sparseRatio: shape.sparseRatio,
-          rate: shape.matrixRate,
-        }),
-      );
+      for (let row = 0; row < rows; row++) {
+        emitProduct(sink, plan, { tile, row, rows, kBlocks: kEnd - kFirst, lastSplit: kEnd === shape.kBlocks, productIndex, products, group, start });
+      }
     }
-    if (fused) emitFusedMisc(sink, plan, { outputBank, releasesStore: tile === plan.tiles - 1 });
+    if (!fused) continue;
+    for (let row = 0; row < rows; row++) emitFusedMisc(sink, plan, { outputBank: outputBankOf(plan, tile, row), releasesStore: tile === plan.tiles - 1 && row === rows - 1 });
   }
-  sink.store(store({ wait: fused ? T.MISC : T.MV, lengthBytes: shape.m * shape.n, hbmAddress: shape.address.output, parallelChannels: 1, bandwidthRatio: shape.outputRatio }));
+  sink.store(store({ wait: fused ? T.MISC : T.MV, lengthBytes: rows * shape.n, hbmAddress: shape.address.output + group.first * shape.n, parallelChannels: 1, bandwidthRatio: shape.outputRatio }));
+}
+
+/** Global-buffer word where a row's output tile lands. */
+function outputBankOf(plan: Plan, tile: number, row: number): number {
+  return (tile * plan.outputStride + row * plan.rowStride) % plan.hw.buffers.global.depthWords;
+}
+
+interface Product {
+  readonly tile: number;
+  /** Position of the row in its group, and the group's rows. */
+  readonly row: number;
+  readonly rows: number;
+  readonly kBlocks: number;
+  readonly lastSplit: boolean;
+  /** 1-based index of the weight tile in the group, and how many there are. */
+  readonly productIndex: number;
+  readonly products: number;
+  readonly group: RowGroup;
+  readonly start: { readonly weight: number; readonly meta: number; readonly fsb: number };
+}
+
+/**
+ * One row's MV on the loaded weight tile. The group's first row waits for
+ * the loads; its last frees the A buffer for the loads `depth` tiles ahead,
+ * and, after the group's last tile, releases the store and the next group's
+ * vector load.
+ */
+function emitProduct(sink: InstructionSink, plan: Plan, p: Product): void {
+  const { hw, shape } = plan;
+  const fused = shape.fusion.kind !== 'none';
+  const lastRow = p.row === p.rows - 1;
+  const lastProduct = p.productIndex === p.products;
+  sink.matrix(
+    Module.MV,
+    matrix({
+      wait: when(p.row === 0, T.LD),
+      release:
+        when(lastRow && (p.productIndex + plan.split.depth <= p.products || (lastProduct && !p.group.isLast)), T.LD) |
+        when(lastRow && lastProduct && p.lastSplit && !fused, T.ST) |
+        when(p.lastSplit && fused, T.MISC),
+      kBlocks: p.kBlocks,
+      aAddress: p.start.weight % hw.buffers.a.depthWords,
+      bAddress: (p.row * plan.vectorWords) % hw.buffers.b.depthWords,
+      outAddress: outputBankOf(plan, p.tile, p.row),
+      metaAddress: shape.sparseStreams ? p.start.meta % hw.buffers.meta.depthWords : 0,
+      fsbAddress: shape.sparseStreams ? p.start.fsb % hw.buffers.fsb.depthWords : 0,
+      bias: shape.bias,
+      relu: shape.relu,
+      sparse: shape.sparseCompute,
+      output: p.lastSplit,
+      sparseRatio: shape.sparseRatio,
+      rate: shape.matrixRate,
+    }),
+  );
 }
 
 /**

@@ -60,7 +60,8 @@ export function linearShape(step: Step, hw: FlightLlmHardware, mode: 'mm' | 'mv'
   issues.require(output[1] === m && output[2] === n, 'output[0].shape', `expected [1, ${m}, ${n}] (M of the input, N of the weight), got ${formatShape(output)}`);
   issues.require(k % block === 0, 'param[0].shape', `K = ${k} must be a multiple of the block size ${block}`);
   issues.require(n % block === 0, 'param[0].shape', `N = ${n} must be a multiple of the block size ${block}`);
-  issues.require(mode === 'mm' ? m > 1 : m === 1, 'input[0].shape', mode === 'mm' ? `a matrix-matrix layer needs M > 1, got ${m}` : `a matrix-vector layer needs M = 1, got ${m}`);
+  // The MV engine runs several rows one after another (a batched step); the MM engine needs more than one.
+  if (mode === 'mm') issues.require(m > 1, 'input[0].shape', `a matrix-matrix layer needs M > 1, got ${m}`);
   const { bias_flag: bias, relu_flag: relu, mask_mode } = layer.structure;
   const sparseStreams = mask_mode === 'fsb';
   const expectedParams = 1 + (bias ? 1 : 0) + (sparseStreams ? 2 : 0);

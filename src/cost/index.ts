@@ -1,0 +1,1 @@
+export { createStepCostModel, type StepCost, type StepCostModel, type StepCostOptions } from './model.js';

@@ -1,0 +1,343 @@
+import { batchRows, checkBatch, stepForm, type BatchShape } from '../batch.js';
+import { backendFor, type HardwareBackend } from '../backends/index.js';
+import { checkKvFits, compileModel, generatedMasks, maxTokensOf, planMemory, type KvCapacity, type LinearEngine } from '../compiler/index.js';
+import { ModelError } from '../errors.js';
+import type { Hardware } from '../hardware/index.js';
+import type { MaskLookup } from '../ir/index.js';
+import { modelDims, type Model, type Projection } from '../model/index.js';
+import { physicalBound } from '../roofline/index.js';
+import type { ContentCache } from '../util/cache.js';
+import { contentHash } from '../util/hash.js';
+import { TOOL_VERSION } from '../version.js';
+import { probe, type PartLayout, type ProbeContext } from './probe.js';
+import { bilinear, bracket, lcm, PeriodicTable, stored, type Axis, type ProbeStore } from './tables.js';
+import { addScaled, boundComputeIndex, boundMemoryIndex, costLength, FIRST_MODULE, lerp, TIME } from './vector.js';
+
+/*
+ * What one accelerator step costs, on any kind of hardware, two ways:
+ * - exact: the step is compiled and simulated whole (instruction by
+ *   instruction on FlightLLM's architecture);
+ * - fast: the step is assembled from parts simulated exactly once and kept
+ *   in tables (token-wise layers by rows, attention by chunk and context,
+ *   the head by rows), so a second cost of a similar step takes microseconds.
+ * Where a step has more than one row, each projection runs on the engine
+ * that is faster for it at that many rows, and the result says which.
+ */
+
+export interface StepCost {
+  readonly path: 'exact' | 'fast';
+  /** Latency of the step, ms. */
+  readonly totalMs: number;
+  /** The physical bound of the step: no schedule on this hardware is faster. */
+  readonly boundMs: number;
+  readonly bound: { readonly memoryMs: number; readonly computeMs: number; readonly limit: 'memory' | 'compute' };
+  /** Busy time of each module, ms. */
+  readonly modules: Readonly<Record<string, number>>;
+  /** The engine each projection runs on. */
+  readonly engines: Readonly<Record<Projection, LinearEngine>>;
+  /** Rows of the token-wise layers: the new tokens of every sequence. */
+  readonly rows: number;
+}
+
+export interface StepCostOptions {
+  readonly hardware: Hardware;
+  readonly model: Model;
+  /** Attention masks and a digest of their content; default the masks generated from the model. */
+  readonly masks?: { readonly lookup: MaskLookup; readonly digest: string } | undefined;
+  /** Where exact part costs are kept between runs, keyed by the content of everything they depend on. */
+  readonly cache?: ContentCache | undefined;
+  /** Rows of the largest step activation slots are reserved for (planMemory); default the longest sequence. */
+  readonly maxBatchedTokens?: number | undefined;
+}
+
+export interface StepCostModel {
+  readonly hardware: Hardware;
+  readonly model: Model;
+  /** Modules reported, in order. */
+  readonly moduleNames: readonly string[];
+  /** The longest sequence a step may reach. */
+  readonly maxTokens: number;
+  /** The KV cache the deployment holds; a batch beyond it is refused. */
+  readonly capacity: KvCapacity;
+  /** Compiles and simulates the whole step. */
+  exact(batch: BatchShape): StepCost;
+  /** Adds the step up from exactly simulated parts. */
+  fast(batch: BatchShape): StepCost;
+  /** Writes part costs found since the last flush to the cache. */
+  flush(): void;
+}
+
+/** Bump when what a stored part cost means changes. */
+const COST_REVISION = 1;
+
+const PROJECTIONS_TOKENWISE = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const;
+
+const TOKENWISE: PartLayout = {
+  groups: [['input'], ['q'], ['k'], ['v'], ['o'], ['gate'], ['up'], ['down'], ['attn_norm', 'mlp_norm', 'rope', 'residual', 'silu', 'gate_mul']],
+  boundGroup: 8,
+  countedElsewhere: [],
+};
+const TOKENWISE_INPUT = 0;
+const TOKENWISE_OTHER = 8;
+const ATTENTION: PartLayout = { groups: [['concat'], ['qkt', 'softmax', 'qktv']], boundGroup: 1, countedElsewhere: ['input'] };
+const HEAD: PartLayout = { groups: [['lmHead'], ['final_norm', 'output']], boundGroup: 1, countedElsewhere: ['input'] };
+
+type Variant = 'flightllm' | 'batched';
+
+export function createStepCostModel(options: StepCostOptions): StepCostModel {
+  return new StepCosts(options);
+}
+
+class StepCosts implements StepCostModel {
+  readonly hardware: Hardware;
+  readonly model: Model;
+  readonly moduleNames: readonly string[];
+  readonly maxTokens: number;
+  readonly capacity: KvCapacity;
+  private readonly backend: HardwareBackend;
+  private readonly context: ProbeContext;
+  private readonly width: number;
+  private readonly layers: number;
+  private readonly store: ProbeStore;
+  private readonly cacheKey: string;
+  private readonly initialEntries: number;
+  private readonly periodic = new Map<string, PeriodicTable>();
+  private readonly decodeAttention = new Map<number, Float64Array>();
+  private readonly chunkAttention = new Map<string, Float64Array>();
+  private readonly contextUnit: number;
+  private readonly chunkAxes: { readonly rows: Axis; readonly context: Axis };
+
+  constructor(private readonly options: StepCostOptions) {
+    const { hardware, model } = options;
+    this.hardware = hardware;
+    this.model = model;
+    this.backend = backendFor(hardware);
+    this.moduleNames = this.backend.moduleNames;
+    this.maxTokens = maxTokensOf(model, hardware);
+    this.capacity = planMemory(model, hardware, { maxBatchedTokens: options.maxBatchedTokens });
+    const masks = options.masks ?? defaultMasks(model, hardware, this.backend);
+    this.context = { model, hardware, backend: this.backend, masks: masks?.lookup };
+    this.width = costLength(this.moduleNames.length);
+    this.layers = modelDims(model).layers;
+    this.contextUnit = this.backend.target(hardware).blockSize;
+    // Attention rows are tiled in blocks; contexts on the grid of mask cells (64 tokens) interpolate smoothly.
+    this.chunkAxes = { rows: { unit: this.contextUnit, fineUntil: 8, coarse: 4 }, context: { unit: 64, fineUntil: 0, coarse: 1 } };
+    this.cacheKey = contentHash(TOOL_VERSION, String(COST_REVISION), JSON.stringify(model), JSON.stringify(hardware), masks?.digest ?? 'no masks');
+    this.store = loadStore(options.cache, this.cacheKey);
+    this.initialEntries = this.store.size;
+  }
+
+  fast(batch: BatchShape): StepCost {
+    this.check(batch);
+    const form = stepForm(batch);
+    const rows = batchRows(batch);
+    const variant: Variant = form.kind === 'prefill' ? 'flightllm' : 'batched';
+    const total = new Float64Array(this.width);
+    const tokenwise = this.tokenwiseFast(variant, rows, batch.sequences.length);
+    addScaled(total, tokenwise.vector, 1, TOKENWISE_INPUT * this.width, this.width);
+    addScaled(total, tokenwise.vector, this.layers, TOKENWISE_OTHER * this.width, this.width);
+    for (const projection of PROJECTIONS_TOKENWISE) addScaled(total, tokenwise.chosen[projection]!, this.layers, 0, this.width);
+    const head = this.headFast(variant, variant === 'flightllm' ? rows : batch.sequences.length);
+    addScaled(total, head.vector, 1, this.width, this.width);
+    addScaled(total, head.lmHead, 1, 0, this.width);
+    for (const s of batch.sequences) {
+      const attention = s.newTokens === 1 ? this.decodeAttentionAt(s.context) : this.chunkAttentionAt(s.newTokens, s.context);
+      addScaled(total, attention, 1, 0, this.width);
+      addScaled(total, attention, 1, this.width, this.width);
+    }
+    return this.result(total, { path: 'fast', rows, engines: { ...tokenwise.engines, lmHead: head.engine } });
+  }
+
+  exact(batch: BatchShape): StepCost {
+    this.check(batch);
+    const form = stepForm(batch);
+    const rows = batchRows(batch);
+    const linearEngines = form.kind === 'batched' ? this.exactEngines(batch, rows) : undefined;
+    const compiled = compileModel(this.model, { batch, hardware: this.hardware, linearEngines });
+    const profile = this.backend.simulate(compiled.ir, this.hardware, { masks: this.context.masks });
+    const bound = physicalBound(compiled.ir, this.hardware, { masks: this.context.masks });
+    checkAboveBound(profile.totalMs, bound.boundMs, batch);
+    const modules = Object.fromEntries(this.moduleNames.map((name) => [name, profile.modules[name]?.busyMs ?? 0]));
+    return { path: 'exact', totalMs: profile.totalMs, boundMs: bound.boundMs, bound: { memoryMs: bound.memoryMs, computeMs: bound.computeMs, limit: bound.limit }, modules, engines: compiled.engines, rows };
+  }
+
+  flush(): void {
+    if (this.options.cache === undefined || this.store.size === this.initialEntries) return;
+    const entries = Object.fromEntries([...this.store].map(([key, value]) => [key, Array.from(value)]));
+    this.options.cache.set('step-costs', this.cacheKey, { entries });
+  }
+
+  private check(batch: BatchShape): void {
+    const issues = checkBatch(batch, this.maxTokens);
+    if (issues.length > 0) throw new ModelError({ what: 'invalid batch', issues });
+    checkKvFits(batch, this.capacity, this.model.displayName ?? this.model.name);
+  }
+
+  /** Token-wise layers of one transformer layer at `rows` rows, each projection on its faster engine. */
+  private tokenwiseFast(variant: Variant, rows: number, sequences: number): { vector: Float64Array; chosen: Partial<Record<Projection, Float64Array>>; engines: Record<Exclude<Projection, 'lmHead'>, LinearEngine> } {
+    const lanes = Math.min(sequences, this.backend.parallelSequences(this.hardware), rows);
+    const mm = rows > 1 ? this.periodicTable('tokenwise', variant, lanes, 'mm').at(rows) : undefined;
+    const mv = variant === 'batched' ? this.periodicTable('tokenwise', variant, lanes, 'mv').at(rows) : undefined;
+    const vector = (mm ?? mv)!;
+    const chosen: Partial<Record<Projection, Float64Array>> = {};
+    const engines = {} as Record<Exclude<Projection, 'lmHead'>, LinearEngine>;
+    PROJECTIONS_TOKENWISE.forEach((projection, index) => {
+      const group = (index + 1) * this.width;
+      const pick = faster(mm, mv, group);
+      engines[projection] = pick === mm ? 'mm' : 'mv';
+      chosen[projection] = pick.subarray(group, group + this.width);
+    });
+    return { vector, chosen, engines };
+  }
+
+  /** The head at `rows` rows (one per sequence; every prompt row in FlightLLM's prefill). */
+  private headFast(variant: Variant, rows: number): { vector: Float64Array; lmHead: Float64Array; engine: LinearEngine } {
+    const mm = rows > 1 ? this.periodicTable('head', variant, 1, 'mm').at(rows) : undefined;
+    const mv = variant === 'batched' ? this.periodicTable('head', variant, 1, 'mv').at(rows) : undefined;
+    const vector = (mm ?? mv)!;
+    const pick = faster(mm, mv, 0);
+    return { vector, lmHead: pick.subarray(0, this.width), engine: pick === mm ? 'mm' : 'mv' };
+  }
+
+  /**
+   * One decode's attention and KV-cache append at a context: the attention
+   * tiles as probed at the start of the context's block (they are the same
+   * for every context in it), the append and the bound interpolated (they
+   * grow with every token).
+   */
+  private decodeAttentionAt(context: number): Float64Array {
+    let value = this.decodeAttention.get(context);
+    if (value !== undefined) return value;
+    const unit = this.contextUnit;
+    const start = Math.floor(context / unit) * unit;
+    const low = this.attentionProbe(1, start);
+    if (start === context) value = low;
+    else {
+      const t = (context - start) / unit;
+      const high = this.attentionProbe(1, Math.min(start + unit, this.maxTokens - 1));
+      value = lerp(low, high, t);
+      const attention = this.width;
+      for (let i = 0; i < boundMemoryIndex(this.moduleNames.length); i++) value[attention + i] = low[attention + i]!;
+    }
+    this.decodeAttention.set(context, value);
+    return value;
+  }
+
+  /** A prompt chunk's attention (and append), interpolated over a grid of chunk lengths and contexts. */
+  private chunkAttentionAt(newTokens: number, context: number): Float64Array {
+    const key = `${newTokens}@${context}`;
+    let value = this.chunkAttention.get(key);
+    if (value !== undefined) return value;
+    const { rows, context: contextAxis } = this.chunkAxes;
+    // Attention tiles rows in blocks: a chunk costs what the whole blocks it fills cost, over the same span of keys.
+    const blocks = Math.ceil(newTokens / rows.unit);
+    const shifted = Math.max(0, context + newTokens - blocks * rows.unit);
+    const x = bracket(rows, blocks);
+    const y = bracket(contextAxis, shifted / contextAxis.unit);
+    value = bilinear(x, y, (b, c) => {
+      const chunk = b * rows.unit;
+      const at = Math.min(c * contextAxis.unit, this.maxTokens - chunk);
+      return this.attentionProbe(chunk, at);
+    });
+    this.chunkAttention.set(key, value);
+    return value;
+  }
+
+  private attentionProbe(newTokens: number, context: number): Float64Array {
+    return stored(this.store, `attention|${newTokens}|${context}`, () =>
+      probe(this.context, { batch: { sequences: [{ newTokens, context }] }, batchedForm: true, parts: { tokenwise: [], attention: [0], head: false }, layout: ATTENTION }),
+    );
+  }
+
+  private periodicTable(part: 'tokenwise' | 'head', variant: Variant, lanes: number, engine: LinearEngine): PeriodicTable {
+    const name = `${part}|${variant}|${lanes}|${engine}`;
+    let table = this.periodic.get(name);
+    if (table === undefined) {
+      const exact = (rows: number) => stored(this.store, `${name}|${rows}`, () => (part === 'tokenwise' ? this.tokenwiseProbe(variant, lanes, engine, rows) : this.headProbe(variant, engine, rows)));
+      table = new PeriodicTable(this.periodOf(part, engine), exact);
+      this.periodic.set(name, table);
+    }
+    return table;
+  }
+
+  /** Rows after which every layer of the part repeats its cost: the least common multiple of their periods. */
+  private periodOf(part: 'tokenwise' | 'head', engine: LinearEngine): number {
+    const d = modelDims(this.model);
+    const inner = part === 'tokenwise' ? [d.hidden, d.qWidth, d.intermediate] : [d.hidden];
+    const periods = [...inner.map((k) => this.backend.rowPeriod(this.hardware, { engine, k })), this.backend.rowPeriod(this.hardware, { engine: 'vector', k: d.hidden })];
+    return periods.some((period) => period === undefined) ? Infinity : lcm(periods as number[]);
+  }
+
+  private tokenwiseProbe(variant: Variant, lanes: number, engine: LinearEngine, rows: number): Float64Array {
+    const parts = { tokenwise: [0], attention: [], head: false };
+    const batch = variant === 'flightllm' ? { sequences: [{ newTokens: rows, context: 0 }] } : sequencesOverRows(rows, lanes);
+    return probe(this.context, { batch, parts, layout: TOKENWISE, batchedForm: variant === 'batched', linearEngines: allOn(engine) });
+  }
+
+  private headProbe(variant: Variant, engine: LinearEngine, rows: number): Float64Array {
+    const parts = { tokenwise: [], attention: [], head: true };
+    const batch = variant === 'flightllm' ? { sequences: [{ newTokens: rows, context: 0 }] } : { sequences: Array.from({ length: rows }, () => ({ newTokens: 1, context: 0 })) };
+    return probe(this.context, { batch, parts, layout: HEAD, batchedForm: variant === 'batched', linearEngines: allOn(engine) });
+  }
+
+  /** Each projection's engine for a batched step, from exact probes of its token-wise layers and head. */
+  private exactEngines(batch: BatchShape, rows: number): Record<Projection, LinearEngine> {
+    const sequences = batch.sequences.length;
+    const lanes = Math.min(sequences, this.backend.parallelSequences(this.hardware), rows);
+    const engines = { ...allOn('mv') };
+    if (rows > 1) {
+      const mm = stored(this.store, `tokenwise|batched|${lanes}|mm|${rows}`, () => this.tokenwiseProbe('batched', lanes, 'mm', rows));
+      const mv = stored(this.store, `tokenwise|batched|${lanes}|mv|${rows}`, () => this.tokenwiseProbe('batched', lanes, 'mv', rows));
+      PROJECTIONS_TOKENWISE.forEach((projection, index) => (engines[projection] = faster(mm, mv, (index + 1) * this.width) === mm ? 'mm' : 'mv'));
+    }
+    if (sequences > 1) {
+      const mm = stored(this.store, `head|batched|1|mm|${sequences}`, () => this.headProbe('batched', 'mm', sequences));
+      const mv = stored(this.store, `head|batched|1|mv|${sequences}`, () => this.headProbe('batched', 'mv', sequences));
+      engines.lmHead = faster(mm, mv, 0) === mm ? 'mm' : 'mv';
+    }
+    return engines;
+  }
+
+  private result(total: Float64Array, r: { path: 'fast'; rows: number; engines: Record<Projection, LinearEngine> }): StepCost {
+    const count = this.moduleNames.length;
+    const memoryMs = total[boundMemoryIndex(count)]!;
+    const computeMs = total[boundComputeIndex(count)]!;
+    const modules = Object.fromEntries(this.moduleNames.map((name, index) => [name, total[FIRST_MODULE + index]!]));
+    return { path: r.path, totalMs: total[TIME]!, boundMs: Math.max(memoryMs, computeMs), bound: { memoryMs, computeMs, limit: memoryMs >= computeMs ? 'memory' : 'compute' }, modules, engines: r.engines, rows: r.rows };
+  }
+}
+
+/** The faster of two part costs for the group at `offset` (mm wins ties, as FlightLLM's design would run it). */
+function faster(mm: Float64Array | undefined, mv: Float64Array | undefined, offset: number): Float64Array {
+  if (mm === undefined) return mv!;
+  if (mv === undefined) return mm;
+  return mv[offset + TIME]! < mm[offset + TIME]! ? mv : mm;
+}
+
+function allOn(engine: LinearEngine): Record<Projection, LinearEngine> {
+  return { q: engine, k: engine, v: engine, o: engine, gate: engine, up: engine, down: engine, lmHead: engine };
+}
+
+/** `lanes` sequences over `rows` rows: the token-wise layers see only how many rows and sequences there are. */
+function sequencesOverRows(rows: number, lanes: number): BatchShape {
+  return { sequences: [{ newTokens: rows - lanes + 1, context: 0 }, ...Array.from({ length: lanes - 1 }, () => ({ newTokens: 1, context: 0 }))] };
+}
+
+function defaultMasks(model: Model, hardware: Hardware, backend: HardwareBackend): { lookup: MaskLookup; digest: string } | undefined {
+  // Generated masks follow from the model and hardware, both in the cache key.
+  return backend.maskGeometry(hardware) === undefined ? undefined : { lookup: generatedMasks(model, hardware), digest: 'generated' };
+}
+
+function loadStore(cache: ContentCache | undefined, key: string): ProbeStore {
+  const saved = cache?.get<{ entries: Record<string, number[]> }>('step-costs', key);
+  return new Map(Object.entries(saved?.entries ?? {}).map(([k, v]) => [k, Float64Array.from(v)]));
+}
+
+/** Allowance for rounding when a latency equals its bound. */
+const BOUND_TOLERANCE = 1e-9;
+
+function checkAboveBound(totalMs: number, boundMs: number, batch: BatchShape): void {
+  if (totalMs >= boundMs * (1 - BOUND_TOLERANCE)) return;
+  const shape = batch.sequences.map((s) => `${s.newTokens}@${s.context}`).join(' ');
+  throw new Error(`step ${shape}: the simulated ${totalMs} ms is below the physical bound of ${boundMs} ms: the simulator, or a calibration that makes the hardware faster than its peak, is wrong`);
+}
