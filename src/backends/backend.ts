@@ -101,13 +101,8 @@ export interface HardwareBackend<H extends Hardware = Hardware> {
   peaks(hw: H): Peaks;
   /** Simulates an IR: a FlightLLM stage file, a batched step or a segment of one. */
   simulate(ir: Ir, hw: H, options: SimulationOptions): Profile;
-  /**
-   * Rows after which the cost of a token-wise step repeats, plus a constant
-   * per period: the fast cost path extrapolates beyond two periods. None
-   * where costs are not periodic in rows (a roofline's max of two terms has
-   * a kink): the fast path then costs every row count exactly.
-   */
-  rowPeriod(hw: H, step: RowPeriodQuery): number | undefined;
+  /** How a token-wise step's cost grows with its rows (the fast cost path's tables follow it). */
+  rowStructure(hw: H, step: RowStructureQuery): RowStructure;
   /**
    * Sequences whose rows the hardware runs side by side (a DPU's batch
    * lanes): token-wise costs depend on a batch's sequence count up to this
@@ -122,8 +117,20 @@ export interface MaskGeometry {
   readonly maskBlockTokens: number;
 }
 
-/** The token-wise step a row period is asked for. */
-export interface RowPeriodQuery {
+/**
+ * How a token-wise step's cost grows with its rows: by the same amount
+ * every `periodRows` rows beyond two periods (one more row group of the
+ * matrix engine, one more pass of the weights), and linearly between
+ * multiples of `affineRows` (rows fill a tile already paid for). No period
+ * where costs are not periodic (a roofline's max of two terms has a kink).
+ */
+export interface RowStructure {
+  readonly periodRows: number | undefined;
+  readonly affineRows: number;
+}
+
+/** The token-wise step a row structure is asked for. */
+export interface RowStructureQuery {
   /** `mm`: matrix-matrix engine; `mv`: matrix-vector engine, row by row; `vector`: a norm or element-wise layer. */
   readonly engine: 'mm' | 'mv' | 'vector';
   /** Inner dimension of a linear layer (elements), or the row length of a vector layer. */

@@ -44,7 +44,8 @@ export {
   type Peaks,
   type BoundProduct,
   type SimulationOptions,
-  type RowPeriodQuery,
+  type RowStructure,
+  type RowStructureQuery,
   type MaskGeometry,
 } from './backend.js';
 export { flightllmBackend, flightllmTarget, FlightLlmHardwareSchema, type FlightLlmHardware } from './flightllm/index.js';

@@ -80,9 +80,24 @@ type Part = { readonly kind: 'input' } | { readonly kind: 'head' } | { readonly 
 export function lower(input: LoweringInput): Lowered {
   const lowering = new Lowering(input);
   lowering.inputLayer();
-  for (let layer = 0; layer < lowering.dims.layers; layer++) lowering.block(layer);
-  lowering.head();
+  const needed = layersNeeded(input.parts, lowering.dims.layers);
+  for (let layer = 0; layer < lowering.dims.layers; layer++) if (needed(layer)) lowering.block(layer);
+  if (input.parts === undefined || input.parts.head) lowering.head();
   return lowering.result();
+}
+
+/**
+ * The transformer layers a part of a step needs built: its own, and those
+ * whose layers produce what it reads (the layer before a token-wise layer,
+ * every layer for attention, the last for the head). Addresses of a part
+ * differ from the whole step's; costs do not depend on them.
+ */
+function layersNeeded(parts: LoweringParts | undefined, layers: number): (layer: number) => boolean {
+  if (parts === undefined || parts.attention === 'all' || parts.attention.length > 0 || parts.tokenwise === 'all') return () => true;
+  const wanted = new Set<number>();
+  for (const layer of parts.tokenwise) [layer - 1, layer].filter((l) => l >= 0).forEach((l) => wanted.add(l));
+  if (parts.head) wanted.add(layers - 1);
+  return (layer) => wanted.has(layer);
 }
 
 /** Where a sequence's rows sit among the step's M rows. */

@@ -10,7 +10,7 @@ import type { ContentCache } from '../util/cache.js';
 import { contentHash } from '../util/hash.js';
 import { TOOL_VERSION } from '../version.js';
 import { probe, type PartLayout, type ProbeContext } from './probe.js';
-import { bilinear, bracket, lcm, PeriodicTable, stored, type Axis, type ProbeStore } from './tables.js';
+import { bilinear, bracket, RowTable, stored, type Axis, type ProbeStore } from './tables.js';
 import { addScaled, boundComputeIndex, boundMemoryIndex, costLength, FIRST_MODULE, lerp, TIME } from './vector.js';
 
 /*
@@ -84,6 +84,9 @@ const HEAD: PartLayout = { groups: [['lmHead'], ['final_norm', 'output']], bound
 
 type Variant = 'flightllm' | 'batched';
 
+/** Contexts between probes where attention is not tiled. */
+const UNTILED_CONTEXT_STEP = 16;
+
 export function createStepCostModel(options: StepCostOptions): StepCostModel {
   return new StepCosts(options);
 }
@@ -101,10 +104,13 @@ class StepCosts implements StepCostModel {
   private readonly store: ProbeStore;
   private readonly cacheKey: string;
   private readonly initialEntries: number;
-  private readonly periodic = new Map<string, PeriodicTable>();
+  private readonly rowTables = new Map<string, RowTable>();
+  private readonly bases = new Map<number, { vector: Float64Array; engines: Record<Projection, LinearEngine> }>();
+  /** Attention parts summed over their groups, by context (decodes) and by chunk and context. */
   private readonly decodeAttention = new Map<number, Float64Array>();
   private readonly chunkAttention = new Map<string, Float64Array>();
   private readonly contextUnit: number;
+  private readonly attentionTiled: boolean;
   private readonly chunkAxes: { readonly rows: Axis; readonly context: Axis };
 
   constructor(private readonly options: StepCostOptions) {
@@ -116,10 +122,14 @@ class StepCosts implements StepCostModel {
     this.maxTokens = maxTokensOf(model, hardware);
     this.capacity = planMemory(model, hardware, { maxBatchedTokens: options.maxBatchedTokens });
     const masks = options.masks ?? defaultMasks(model, hardware, this.backend);
-    this.context = { model, hardware, backend: this.backend, masks: masks?.lookup };
+    this.context = { model, hardware, backend: this.backend, masks: masks?.lookup, maxTokens: this.maxTokens };
     this.width = costLength(this.moduleNames.length);
     this.layers = modelDims(model).layers;
-    this.contextUnit = this.backend.target(hardware).blockSize;
+    // Tiled attention (a block size above one) costs the same for every context in a block: probe per block.
+    // Untiled attention grows smoothly with the context: probe every 16 tokens and interpolate.
+    const block = this.backend.target(hardware).blockSize;
+    this.attentionTiled = block > 1;
+    this.contextUnit = this.attentionTiled ? block : UNTILED_CONTEXT_STEP;
     // Attention rows are tiled in blocks; contexts on the grid of mask cells (64 tokens) interpolate smoothly.
     this.chunkAxes = { rows: { unit: this.contextUnit, fineUntil: 8, coarse: 4 }, context: { unit: 64, fineUntil: 0, coarse: 1 } };
     this.cacheKey = contentHash(TOOL_VERSION, String(COST_REVISION), JSON.stringify(model), JSON.stringify(hardware), masks?.digest ?? 'no masks');
@@ -129,23 +139,30 @@ class StepCosts implements StepCostModel {
 
   fast(batch: BatchShape): StepCost {
     this.check(batch);
-    const form = stepForm(batch);
     const rows = batchRows(batch);
-    const variant: Variant = form.kind === 'prefill' ? 'flightllm' : 'batched';
-    const total = new Float64Array(this.width);
-    const tokenwise = this.tokenwiseFast(variant, rows, batch.sequences.length);
-    addScaled(total, tokenwise.vector, 1, TOKENWISE_INPUT * this.width, this.width);
-    addScaled(total, tokenwise.vector, this.layers, TOKENWISE_OTHER * this.width, this.width);
-    for (const projection of PROJECTIONS_TOKENWISE) addScaled(total, tokenwise.chosen[projection]!, this.layers, 0, this.width);
-    const head = this.headFast(variant, variant === 'flightllm' ? rows : batch.sequences.length);
-    addScaled(total, head.vector, 1, this.width, this.width);
-    addScaled(total, head.lmHead, 1, 0, this.width);
-    for (const s of batch.sequences) {
-      const attention = s.newTokens === 1 ? this.decodeAttentionAt(s.context) : this.chunkAttentionAt(s.newTokens, s.context);
-      addScaled(total, attention, 1, 0, this.width);
-      addScaled(total, attention, 1, this.width, this.width);
-    }
-    return this.result(total, { path: 'fast', rows, engines: { ...tokenwise.engines, lmHead: head.engine } });
+    const variant: Variant = stepForm(batch).kind === 'prefill' ? 'flightllm' : 'batched';
+    const base = this.baseAt(variant, rows, batch.sequences.length);
+    const total = Float64Array.from(base.vector);
+    for (const s of batch.sequences) addScaled(total, s.newTokens === 1 ? this.decodeAttentionAt(s.context) : this.chunkAttentionAt(s.newTokens, s.context));
+    return this.result(total, { path: 'fast', rows, engines: base.engines });
+  }
+
+  /** Everything but attention: the input, every layer's token-wise part, the head. Kept per shape of the step. */
+  private baseAt(variant: Variant, rows: number, sequences: number): { vector: Float64Array; engines: Record<Projection, LinearEngine> } {
+    const key = ((variant === 'flightllm' ? 1 : 0) * 65_536 + sequences) * 2 ** 24 + rows;
+    let base = this.bases.get(key);
+    if (base !== undefined) return base;
+    const vector = new Float64Array(this.width);
+    const tokenwise = this.tokenwiseFast(variant, rows, sequences);
+    addScaled(vector, tokenwise.vector, 1, TOKENWISE_INPUT * this.width, this.width);
+    addScaled(vector, tokenwise.vector, this.layers, TOKENWISE_OTHER * this.width, this.width);
+    for (const projection of PROJECTIONS_TOKENWISE) addScaled(vector, tokenwise.chosen[projection]!, this.layers);
+    const head = this.headFast(variant, variant === 'flightllm' ? rows : sequences);
+    addScaled(vector, head.vector, 1, this.width, this.width);
+    addScaled(vector, head.lmHead);
+    base = { vector, engines: { ...tokenwise.engines, lmHead: head.engine } };
+    this.bases.set(key, base);
+    return base;
   }
 
   exact(batch: BatchShape): StepCost {
@@ -176,8 +193,8 @@ class StepCosts implements StepCostModel {
   /** Token-wise layers of one transformer layer at `rows` rows, each projection on its faster engine. */
   private tokenwiseFast(variant: Variant, rows: number, sequences: number): { vector: Float64Array; chosen: Partial<Record<Projection, Float64Array>>; engines: Record<Exclude<Projection, 'lmHead'>, LinearEngine> } {
     const lanes = Math.min(sequences, this.backend.parallelSequences(this.hardware), rows);
-    const mm = rows > 1 ? this.periodicTable('tokenwise', variant, lanes, 'mm').at(rows) : undefined;
-    const mv = variant === 'batched' ? this.periodicTable('tokenwise', variant, lanes, 'mv').at(rows) : undefined;
+    const mm = rows > 1 ? this.rowTable('tokenwise', variant, lanes, 'mm').at(rows) : undefined;
+    const mv = variant === 'batched' ? this.rowTable('tokenwise', variant, lanes, 'mv').at(rows) : undefined;
     const vector = (mm ?? mv)!;
     const chosen: Partial<Record<Projection, Float64Array>> = {};
     const engines = {} as Record<Exclude<Projection, 'lmHead'>, LinearEngine>;
@@ -192,18 +209,18 @@ class StepCosts implements StepCostModel {
 
   /** The head at `rows` rows (one per sequence; every prompt row in FlightLLM's prefill). */
   private headFast(variant: Variant, rows: number): { vector: Float64Array; lmHead: Float64Array; engine: LinearEngine } {
-    const mm = rows > 1 ? this.periodicTable('head', variant, 1, 'mm').at(rows) : undefined;
-    const mv = variant === 'batched' ? this.periodicTable('head', variant, 1, 'mv').at(rows) : undefined;
+    const mm = rows > 1 ? this.rowTable('head', variant, 1, 'mm').at(rows) : undefined;
+    const mv = variant === 'batched' ? this.rowTable('head', variant, 1, 'mv').at(rows) : undefined;
     const vector = (mm ?? mv)!;
     const pick = faster(mm, mv, 0);
     return { vector, lmHead: pick.subarray(0, this.width), engine: pick === mm ? 'mm' : 'mv' };
   }
 
   /**
-   * One decode's attention and KV-cache append at a context: the attention
-   * tiles as probed at the start of the context's block (they are the same
-   * for every context in it), the append and the bound interpolated (they
-   * grow with every token).
+   * One decode's attention and KV-cache append at a context. Tiled attention
+   * is read as probed at the start of the context's block (every context in
+   * a block reads the same tiles); the append, the bound and untiled
+   * attention are interpolated (they grow with every token).
    */
   private decodeAttentionAt(context: number): Float64Array {
     let value = this.decodeAttention.get(context);
@@ -217,8 +234,9 @@ class StepCosts implements StepCostModel {
       const high = this.attentionProbe(1, Math.min(start + unit, this.maxTokens - 1));
       value = lerp(low, high, t);
       const attention = this.width;
-      for (let i = 0; i < boundMemoryIndex(this.moduleNames.length); i++) value[attention + i] = low[attention + i]!;
+      if (this.attentionTiled) for (let i = 0; i < boundMemoryIndex(this.moduleNames.length); i++) value[attention + i] = low[attention + i]!;
     }
+    value = this.summed(value);
     this.decodeAttention.set(context, value);
     return value;
   }
@@ -234,13 +252,22 @@ class StepCosts implements StepCostModel {
     const shifted = Math.max(0, context + newTokens - blocks * rows.unit);
     const x = bracket(rows, blocks);
     const y = bracket(contextAxis, shifted / contextAxis.unit);
-    value = bilinear(x, y, (b, c) => {
-      const chunk = b * rows.unit;
-      const at = Math.min(c * contextAxis.unit, this.maxTokens - chunk);
-      return this.attentionProbe(chunk, at);
-    });
+    value = this.summed(
+      bilinear(x, y, (b, c) => {
+        const chunk = b * rows.unit;
+        const at = Math.min(c * contextAxis.unit, this.maxTokens - chunk);
+        return this.attentionProbe(chunk, at);
+      }),
+    );
     this.chunkAttention.set(key, value);
     return value;
+  }
+
+  /** A part's groups added into one cost vector. */
+  private summed(groups: Float64Array): Float64Array {
+    const out = new Float64Array(this.width);
+    for (let offset = 0; offset < groups.length; offset += this.width) addScaled(out, groups, 1, offset, this.width);
+    return out;
   }
 
   private attentionProbe(newTokens: number, context: number): Float64Array {
@@ -249,23 +276,31 @@ class StepCosts implements StepCostModel {
     );
   }
 
-  private periodicTable(part: 'tokenwise' | 'head', variant: Variant, lanes: number, engine: LinearEngine): PeriodicTable {
+  private rowTable(part: 'tokenwise' | 'head', variant: Variant, lanes: number, engine: LinearEngine): RowTable {
     const name = `${part}|${variant}|${lanes}|${engine}`;
-    let table = this.periodic.get(name);
+    let table = this.rowTables.get(name);
     if (table === undefined) {
       const exact = (rows: number) => stored(this.store, `${name}|${rows}`, () => (part === 'tokenwise' ? this.tokenwiseProbe(variant, lanes, engine, rows) : this.headProbe(variant, engine, rows)));
-      table = new PeriodicTable(this.periodOf(part, engine), exact);
-      this.periodic.set(name, table);
+      table = new RowTable(this.rowShape(part, engine), exact);
+      this.rowTables.set(name, table);
     }
     return table;
   }
 
-  /** Rows after which every layer of the part repeats its cost: the least common multiple of their periods. */
-  private periodOf(part: 'tokenwise' | 'head', engine: LinearEngine): number {
+  /** How each group of a part grows with rows, from the backend: linear layers by their engine and inner dimension, the rest as vector layers. */
+  private rowShape(part: 'tokenwise' | 'head', engine: LinearEngine): { width: number; periods: number[]; affineRows: number; minRows: number } {
     const d = modelDims(this.model);
-    const inner = part === 'tokenwise' ? [d.hidden, d.qWidth, d.intermediate] : [d.hidden];
-    const periods = [...inner.map((k) => this.backend.rowPeriod(this.hardware, { engine, k })), this.backend.rowPeriod(this.hardware, { engine: 'vector', k: d.hidden })];
-    return periods.some((period) => period === undefined) ? Infinity : lcm(periods as number[]);
+    const structure = (query: { engine: 'mm' | 'mv' | 'vector'; k: number }) => this.backend.rowStructure(this.hardware, query);
+    const linear = (k: number) => structure({ engine, k });
+    const vector = structure({ engine: 'vector', k: d.hidden });
+    const inner: Record<Exclude<Projection, 'lmHead'>, number> = { q: d.hidden, k: d.hidden, v: d.hidden, o: d.qWidth, gate: d.hidden, up: d.hidden, down: d.intermediate };
+    const groups = part === 'tokenwise' ? [vector, ...PROJECTIONS_TOKENWISE.map((p) => linear(inner[p])), vector] : [linear(d.hidden), vector];
+    return {
+      width: this.width,
+      periods: groups.map((g) => g.periodRows ?? Infinity),
+      affineRows: Math.max(...groups.map((g) => g.affineRows)),
+      minRows: engine === 'mm' ? 2 : 1,
+    };
   }
 
   private tokenwiseProbe(variant: Variant, lanes: number, engine: LinearEngine, rows: number): Float64Array {
@@ -302,7 +337,8 @@ class StepCosts implements StepCostModel {
     const count = this.moduleNames.length;
     const memoryMs = total[boundMemoryIndex(count)]!;
     const computeMs = total[boundComputeIndex(count)]!;
-    const modules = Object.fromEntries(this.moduleNames.map((name, index) => [name, total[FIRST_MODULE + index]!]));
+    const modules: Record<string, number> = {};
+    for (let index = 0; index < count; index++) modules[this.moduleNames[index]!] = total[FIRST_MODULE + index]!;
     return { path: r.path, totalMs: total[TIME]!, boundMs: Math.max(memoryMs, computeMs), bound: { memoryMs, computeMs, limit: memoryMs >= computeMs ? 'memory' : 'compute' }, modules, engines: r.engines, rows: r.rows };
   }
 }

@@ -1,6 +1,6 @@
 import type { BatchShape } from '../batch.js';
 import type { HardwareBackend } from '../backends/index.js';
-import { compileModel, type LayerTag, type LinearEngines, type LoweringParts } from '../compiler/index.js';
+import { lower, type LayerTag, type LinearEngines, type LoweringParts } from '../compiler/index.js';
 import type { Hardware } from '../hardware/index.js';
 import type { MaskLookup } from '../ir/index.js';
 import type { Model } from '../model/index.js';
@@ -20,6 +20,8 @@ export interface ProbeContext {
   readonly hardware: Hardware;
   readonly backend: HardwareBackend;
   readonly masks: MaskLookup | undefined;
+  /** The longest sequence (FlightLLM's forms lay their KV cache out for it). */
+  readonly maxTokens: number;
 }
 
 /** Which tags each group of a part sums, the group that carries the part's bound, and tags another part counts. */
@@ -41,9 +43,10 @@ export interface ProbeSpec {
 /** The part's cost vectors, one per group, back to back. */
 export function probe(context: ProbeContext, spec: ProbeSpec): Float64Array {
   const { hardware, backend } = context;
-  const compiled = compileModel(context.model, { batch: spec.batch, hardware, parts: spec.parts, linearEngines: spec.linearEngines, batchedForm: spec.batchedForm });
-  const profile = backend.simulate(compiled.ir, hardware, { masks: context.masks, producedOutside: compiled.producedOutside });
-  const bound = physicalBound(compiled.ir, hardware, { masks: context.masks });
+  // Lowered directly: a part is not frozen or checked against memory as a whole step is.
+  const compiled = lower({ model: context.model, target: backend.target(hardware), batch: spec.batch, maxTokens: context.maxTokens, parts: spec.parts, linearEngines: spec.linearEngines, batchedForm: spec.batchedForm });
+  const profile = backend.simulate(compiled.layers, hardware, { masks: context.masks, producedOutside: compiled.producedOutside });
+  const bound = physicalBound(compiled.layers, hardware, { masks: context.masks });
   const modules = backend.moduleNames;
   const width = costLength(modules.length);
   const out = new Float64Array(spec.layout.groups.length * width);

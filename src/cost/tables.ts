@@ -25,26 +25,63 @@ export function stored(store: ProbeStore, key: string, compute: () => Float64Arr
   return value;
 }
 
-/** A part's cost by its rows: exact up to two periods, extrapolated beyond. */
-export class PeriodicTable {
+/** How a part's groups grow with rows (see RowStructure in the backend interface). */
+export interface RowShape {
+  /** Length of one group's cost vector. */
+  readonly width: number;
+  /** Each group's period in rows; Infinity where it has none. */
+  readonly periods: readonly number[];
+  /** Rows between exact probes, linear in between. */
+  readonly affineRows: number;
+  /** Fewest rows a probe can have (the matrix engine needs two). */
+  readonly minRows: number;
+}
+
+/**
+ * A part's cost by its rows. Each group is read exactly up to two of its
+ * periods (interpolated between multiples of `affineRows`) and extrapolated
+ * beyond from two anchors one period apart.
+ */
+export class RowTable {
   private readonly answered = new Map<number, Float64Array>();
+  private readonly inRange = new Map<number, Float64Array>();
 
   constructor(
-    private readonly period: number,
+    private readonly shape: RowShape,
     private readonly exact: (rows: number) => Float64Array,
   ) {}
 
   at(rows: number): Float64Array {
     let value = this.answered.get(rows);
     if (value !== undefined) return value;
-    if (rows <= 2 * this.period) value = this.exact(rows);
-    else {
-      // rows = anchor + periods × period, with the anchor in (period, 2 period].
-      const anchor = ((rows - 1) % this.period) + 1 + this.period;
-      const periods = (rows - anchor) / this.period;
-      value = lerp(this.exact(anchor), this.exact(anchor + this.period), periods);
-    }
+    const { width, periods } = this.shape;
+    value = new Float64Array(width * periods.length);
+    periods.forEach((period, group) => {
+      const offset = group * width;
+      let part: Float64Array;
+      if (rows <= 2 * period) part = this.within(rows).subarray(offset, offset + width);
+      else {
+        // rows = anchor + n × period, with the anchor in (period, 2 period].
+        const anchor = ((rows - 1) % period) + 1 + period;
+        const low = this.within(anchor).subarray(offset, offset + width);
+        const high = this.within(anchor + period).subarray(offset, offset + width);
+        part = lerp(low, high, (rows - anchor) / period);
+      }
+      value!.set(part, offset);
+    });
     this.answered.set(rows, value);
+    return value;
+  }
+
+  /** Exact at multiples of `affineRows` (and the row after each), linear in between. */
+  private within(rows: number): Float64Array {
+    let value = this.inRange.get(rows);
+    if (value !== undefined) return value;
+    const unit = this.shape.affineRows;
+    const low = Math.max(this.shape.minRows, unit * Math.floor((rows - 1) / unit) + 1);
+    const high = unit * Math.ceil(rows / unit);
+    value = unit === 1 || rows <= low || rows >= high ? this.exact(rows) : lerp(this.exact(low), this.exact(high), (rows - low) / (high - low));
+    this.inRange.set(rows, value);
     return value;
   }
 }
@@ -70,10 +107,4 @@ export function bilinear(x: { low: number; high: number; t: number }, y: { low: 
   if (y.t === 0) return bottom;
   const top = x.t === 0 ? at(x.low, y.high) : lerp(at(x.low, y.high), at(x.high, y.high), x.t);
   return lerp(bottom, top, y.t);
-}
-
-/** Least common multiple of positive integers. */
-export function lcm(values: readonly number[]): number {
-  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
-  return values.reduce((acc, value) => (acc * value) / gcd(acc, value), 1);
 }

@@ -44,7 +44,7 @@ export const dpuHostBackend: HardwareBackend<DpuHostHardware> = {
   peaks,
   simulate: (ir, hw, options) => simulateDpuHost(ir, hw, options),
   // An operator costs the longer of its memory traffic and its arithmetic: not periodic in rows.
-  rowPeriod: () => undefined,
+  rowStructure: () => ({ periodRows: undefined, affineRows: 1 }),
   parallelSequences: (hw) => hw.dpu.batchLanes,
 };
 

@@ -40,10 +40,12 @@ export const flightllmBackend: HardwareBackend<FlightLlmHardware> = {
   target: flightllmTarget,
   peaks,
   simulate: (ir, hw, options) => simulateIr(ir, hw, options),
-  rowPeriod: (hw, step) => {
-    if (step.engine === 'mm') return hw.mpe.matrixMatrix.parallelism.m;
-    if (step.engine === 'mv') return mvRowsPerGroup(hw, step.k);
-    return vectorRowsInFlight(hw, step.k);
+  rowStructure: (hw, step) => {
+    // The matrix engine computes row groups of parallelism.m rows in tiles of blockSize rows: a partial tile costs as a whole one, but stores what it holds.
+    if (step.engine === 'mm') return { periodRows: hw.mpe.matrixMatrix.parallelism.m, affineRows: hw.sparsity.blockSize };
+    // Row by row, weights stream once per group of rows the B buffer holds.
+    if (step.engine === 'mv') return { periodRows: mvRowsPerGroup(hw, step.k), affineRows: 1 };
+    return { periodRows: vectorRowsInFlight(hw, step.k), affineRows: 1 };
   },
   parallelSequences: () => 1,
 };

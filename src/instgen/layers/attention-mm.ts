@@ -248,6 +248,24 @@ class BlockMask {
   }
 }
 
+/** Block masks are pure functions of a mask and its reading: built once per mask (every head, layer after layer, step after step). */
+const blockMasks = new WeakMap<AttentionMask, Map<string, BlockMask>>();
+
+function cachedBlockMask(mask: AttentionMask, geometry: { ratio: number; blockTokens: number; offsetTokens: number }): BlockMask {
+  let byGeometry = blockMasks.get(mask);
+  if (byGeometry === undefined) {
+    byGeometry = new Map();
+    blockMasks.set(mask, byGeometry);
+  }
+  const key = `${geometry.ratio} ${geometry.blockTokens} ${geometry.offsetTokens}`;
+  let found = byGeometry.get(key);
+  if (found === undefined) {
+    found = new BlockMask(mask, geometry);
+    byGeometry.set(key, found);
+  }
+  return found;
+}
+
 function blockMask(step: Step, context: GenerationContext, dims: AttentionDims, issues: LayerIssues): BlockMask | undefined {
   const layer = step.layer as LayerOf<'attention_mm'>;
   const parameter = layer.param[0];
@@ -261,7 +279,7 @@ function blockMask(step: Step, context: GenerationContext, dims: AttentionDims, 
   const fits = mask.heads >= dims.heads && mask.rows * maskBlockTokens >= lastToken && mask.cols * ratio >= columns;
   const tokens = dims.offsetTokens === 0 ? `${dims.m} tokens` : `${dims.m} tokens after ${dims.offsetTokens}`;
   issues.require(fits, 'param[0]', `mask "${parameter.name}" has shape (${mask.heads}, ${mask.rows}, ${mask.cols}), too small for ${dims.heads} heads and ${tokens} in cells of ${maskBlockTokens}`);
-  return fits ? new BlockMask(mask, { ratio, blockTokens: blockSize, offsetTokens: dims.offsetTokens }) : undefined;
+  return fits ? cachedBlockMask(mask, { ratio, blockTokens: blockSize, offsetTokens: dims.offsetTokens }) : undefined;
 }
 
 /** One row group of a head, with the rows and columns the mask keeps. */
