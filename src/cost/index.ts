@@ -1,1 +1,1 @@
-export { createStepCostModel, type StepCost, type StepCostModel, type StepCostOptions } from './model.js';
+export { createStepCostModel, type StepCost, type ExactStepCost, type StepCostModel, type StepCostOptions } from './model.js';

@@ -5,7 +5,8 @@ import { ModelError } from '../errors.js';
 import type { Hardware } from '../hardware/index.js';
 import type { MaskLookup } from '../ir/index.js';
 import { modelDims, type Model, type Projection } from '../model/index.js';
-import { physicalBound } from '../roofline/index.js';
+import { physicalBound, type Bound } from '../roofline/index.js';
+import type { Profile } from '../simulator/simulate.js';
 import type { ContentCache } from '../util/cache.js';
 import { contentHash } from '../util/hash.js';
 import { TOOL_VERSION } from '../version.js';
@@ -39,6 +40,15 @@ export interface StepCost {
   readonly rows: number;
 }
 
+/** An exact step cost, with the simulation and the bound it came from. */
+export interface ExactStepCost extends StepCost {
+  readonly path: 'exact';
+  /** Per-module and per-step figures of the simulation. */
+  readonly profile: Profile;
+  /** The bound with the bytes and operations behind it. */
+  readonly physical: Bound;
+}
+
 export interface StepCostOptions {
   readonly hardware: Hardware;
   readonly model: Model;
@@ -60,7 +70,7 @@ export interface StepCostModel {
   /** The KV cache the deployment holds; a batch beyond it is refused. */
   readonly capacity: KvCapacity;
   /** Compiles and simulates the whole step. */
-  exact(batch: BatchShape): StepCost;
+  exact(batch: BatchShape): ExactStepCost;
   /** Adds the step up from exactly simulated parts. */
   fast(batch: BatchShape): StepCost;
   /** Writes part costs found since the last flush to the cache. */
@@ -165,7 +175,7 @@ class StepCosts implements StepCostModel {
     return base;
   }
 
-  exact(batch: BatchShape): StepCost {
+  exact(batch: BatchShape): ExactStepCost {
     this.check(batch);
     const form = stepForm(batch);
     const rows = batchRows(batch);
@@ -175,7 +185,17 @@ class StepCosts implements StepCostModel {
     const bound = physicalBound(compiled.ir, this.hardware, { masks: this.context.masks });
     checkAboveBound(profile.totalMs, bound.boundMs, batch);
     const modules = Object.fromEntries(this.moduleNames.map((name) => [name, profile.modules[name]?.busyMs ?? 0]));
-    return { path: 'exact', totalMs: profile.totalMs, boundMs: bound.boundMs, bound: { memoryMs: bound.memoryMs, computeMs: bound.computeMs, limit: bound.limit }, modules, engines: compiled.engines, rows };
+    return {
+      path: 'exact',
+      totalMs: profile.totalMs,
+      boundMs: bound.boundMs,
+      bound: { memoryMs: bound.memoryMs, computeMs: bound.computeMs, limit: bound.limit },
+      modules,
+      engines: compiled.engines,
+      rows,
+      profile,
+      physical: bound,
+    };
   }
 
   flush(): void {

@@ -2,6 +2,8 @@ import { UserError } from '../errors.js';
 import { compileModel, generatedMasks, writeIr, type Stage } from '../compiler/index.js';
 import type { Hardware } from '../hardware/index.js';
 import { defaultMaskDirectory, loadIr, maskDirectory, type Ir, type MaskLookup } from '../ir/index.js';
+import type { BatchShape } from '../batch.js';
+import { createStepCostModel } from '../cost/index.js';
 import type { Model } from '../model/index.js';
 import { physicalBound, type Bound } from '../roofline/index.js';
 import { backendFor, simulate } from '../backends/index.js';
@@ -39,7 +41,19 @@ export interface CompileJob {
   readonly irOutput?: string | undefined;
 }
 
-export type SimulationJob = IrFileJob | CompileJob;
+/** Cost one step over a batch of sequences exactly: each projection on its faster engine, compiled and simulated whole. */
+export interface BatchJob {
+  readonly kind: 'batch';
+  readonly model: Model;
+  readonly hardware: Hardware;
+  readonly batch: BatchShape;
+  /** Shown for the job: `<model>_<stage>_token_<N>_batch_<B>`. */
+  readonly label: string;
+  /** Masks to use; generated from the model when undefined. */
+  readonly masksDir?: string | undefined;
+}
+
+export type SimulationJob = IrFileJob | CompileJob | BatchJob;
 
 /** A job's outcome as data: errors cannot keep their class across threads. */
 export type SimulationOutcome =
@@ -53,7 +67,7 @@ interface Prepared {
   readonly file?: string;
 }
 
-const PREPARE: { [K in SimulationJob['kind']]: (job: Extract<SimulationJob, { kind: K }>) => Prepared } = {
+const PREPARE: { [K in Exclude<SimulationJob['kind'], 'batch'>]: (job: Extract<SimulationJob, { kind: K }>) => Prepared } = {
   'ir-file': (job) => {
     const cache = job.cacheDir === undefined ? undefined : new ContentCache(job.cacheDir);
     const ir = loadIr(job.irPath, cache === undefined ? {} : { cache });
@@ -85,6 +99,7 @@ function cachedGeneratedMasks(model: Model, hw: Hardware): MaskLookup {
 }
 
 export function jobLabel(job: SimulationJob): string {
+  if (job.kind === 'batch') return job.label;
   return job.kind === 'ir-file' ? job.irPath : `${job.model.name}_${job.stage}_token_${job.tokens}`;
 }
 
@@ -96,9 +111,7 @@ export function runSimulationJob(job: SimulationJob, hooks: { trace?: TraceCallb
   const started = performance.now();
   const label = jobLabel(job);
   try {
-    const prepared = (PREPARE[job.kind] as (job: SimulationJob) => Prepared)(job);
-    const profile = simulate(prepared.ir, job.hardware, { masks: prepared.masks, file: prepared.file, trace: hooks.trace });
-    const bound = physicalBound(prepared.ir, job.hardware, { masks: prepared.masks });
+    const { profile, bound } = job.kind === 'batch' ? costBatch(job) : simulateJob(job, hooks);
     checkAboveBound(profile, bound, label);
     return { ok: true, label, profile, bound, csv: profileToCsv(profile), elapsedMs: performance.now() - started };
   } catch (error) {
@@ -106,6 +119,19 @@ export function runSimulationJob(job: SimulationJob, hooks: { trace?: TraceCallb
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
     return { ok: false, label, userError: false, message: `internal error while simulating ${label}: ${message}` };
   }
+}
+
+function simulateJob(job: IrFileJob | CompileJob, hooks: { trace?: TraceCallback }): { profile: Profile; bound: Bound } {
+  const prepared = (PREPARE[job.kind] as (job: SimulationJob) => Prepared)(job);
+  const profile = simulate(prepared.ir, job.hardware, { masks: prepared.masks, file: prepared.file, trace: hooks.trace });
+  return { profile, bound: physicalBound(prepared.ir, job.hardware, { masks: prepared.masks }) };
+}
+
+function costBatch(job: BatchJob): { profile: Profile; bound: Bound } {
+  const masks = !usesMasks(job.hardware) ? undefined : job.masksDir === undefined ? cachedGeneratedMasks(job.model, job.hardware) : maskDirectory(job.masksDir);
+  const costs = createStepCostModel({ hardware: job.hardware, model: job.model, masks: masks === undefined ? undefined : { lookup: masks, digest: job.masksDir ?? 'generated' } });
+  const cost = costs.exact(job.batch);
+  return { profile: cost.profile, bound: cost.physical };
 }
 
 /** Allowance for rounding when a latency equals its bound. */

@@ -7,6 +7,7 @@ import type { Model } from '../model/index.js';
 import { maxTokensOf, writeMasks } from '../compiler/index.js';
 import { contentHash } from '../util/hash.js';
 import { TOOL_VERSION } from '../version.js';
+import { decodeShape, prefillShape } from '../batch.js';
 import { caseFigures, caseLabel, lengthsNeeded, type Case, type CaseFigures, type Padding, type Stage } from './cases.js';
 import { gpuFigures, type GpuProfile } from './gpu.js';
 import type { IrFileJob, SimulationJob } from './jobs.js';
@@ -62,10 +63,12 @@ export interface CaseResult {
 
 export interface ProfileResult {
   readonly cases: readonly CaseResult[];
-  /** Simulated latency of every length used, ms. */
+  /** Simulated latency of every length used at batch 1, ms. */
   readonly latencies: Readonly<Record<Stage, Readonly<Record<number, number>>>>;
-  /** Physical bound of every length used, ms. */
+  /** Physical bound of every length used at batch 1, ms. */
   readonly bounds: Readonly<Record<Stage, Readonly<Record<number, number>>>>;
+  /** The same for every batch size used (batch 1 included), by batch size. */
+  readonly byBatch: Readonly<Record<number, { readonly latencies: Readonly<Record<Stage, Readonly<Record<number, number>>>>; readonly bounds: Readonly<Record<Stage, Readonly<Record<number, number>>>> }>>;
   readonly simulated: number;
   readonly reused: number;
 }
@@ -76,24 +79,16 @@ const RESULT_REVISION = 2;
 export async function profileCases(options: ProfileOptions): Promise<ProfileResult> {
   const { hardware, cases } = options;
   const target = compileTarget(hardware);
-  checkCases(cases, options.source.kind === 'model' ? maxTokensOf(options.source.model, hardware) : target.maxTokens);
+  checkCases(cases, { maxTokens: options.source.kind === 'model' ? maxTokensOf(options.source.model, hardware) : target.maxTokens, source: options.source });
   const padding: Padding = options.exact === true ? { prefill: 1, decode: 1 } : target.padTokens;
-  const needed = lengthsNeeded(cases, padding);
-  const lengths = (['prefill', 'decode'] as const).flatMap((stage) => needed[stage].map((tokens) => ({ stage, tokens })));
-  const work = (SOURCES[options.source.kind] as (source: ProfileSource, hw: Hardware, lengths: Lengths) => LengthWork[])(options.source, hardware, lengths).map((item) =>
-    options.irOutput !== undefined && item.job.kind === 'compile' ? { ...item, job: { ...item.job, irOutput: join(options.irOutput, `${item.name}.yaml`) } } : item,
-  );
+  const work = lengthWork(options, padding);
   if (options.irOutput !== undefined && options.source.kind === 'model' && options.source.masksDir === undefined && backendFor(hardware).maskGeometry(hardware) !== undefined) {
     writeMasks(join(options.irOutput, 'attention_mask'), options.source.model, hardware);
   }
-  const latencies: Record<Stage, Record<number, number>> = { prefill: {}, decode: {} };
-  const bounds: Record<Stage, Record<number, number>> = { prefill: {}, decode: {} };
+  const figures = new StepFigures();
   const todo = work.filter((item) => {
     const stored = options.results?.lookup(item.name, item.key);
-    if (stored !== undefined) {
-      latencies[item.stage][item.tokens] = stored.totalMs;
-      bounds[item.stage][item.tokens] = stored.boundMs;
-    }
+    if (stored !== undefined) figures.set(item, stored);
     return stored === undefined;
   });
   const outcomes = await runSimulationJobs(
@@ -104,23 +99,75 @@ export async function profileCases(options: ProfileOptions): Promise<ProfileResu
     outcomes.forEach((outcome, index) => {
       const item = todo[index]!;
       if (!outcome.ok) throw outcome.userError ? new UserError({ what: outcome.message }) : new Error(outcome.message);
-      latencies[item.stage][item.tokens] = outcome.profile.totalMs;
-      bounds[item.stage][item.tokens] = outcome.bound.boundMs;
-      options.results?.store(item.name, item.key, { csv: outcome.csv, totalMs: outcome.profile.totalMs, boundMs: outcome.bound.boundMs });
+      const result = { totalMs: outcome.profile.totalMs, boundMs: outcome.bound.boundMs };
+      figures.set(item, result);
+      options.results?.store(item.name, item.key, { csv: outcome.csv, ...result });
     });
   } finally {
     options.results?.flush();
   }
   const results = cases.map((c) => ({
     case: c,
-    fpga: caseFigures(c, (stage, tokens) => latencies[stage][tokens]!, padding),
-    bound: caseFigures(c, (stage, tokens) => bounds[stage][tokens]!, padding),
+    fpga: caseFigures(c, (stage, tokens) => figures.latencies(c.batch)[stage][tokens]!, padding),
+    bound: caseFigures(c, (stage, tokens) => figures.bounds(c.batch)[stage][tokens]!, padding),
     gpu: Object.fromEntries((options.gpus ?? []).map((gpu) => [gpu.label, gpuFigures(gpu, c)])),
   }));
-  return { cases: results, latencies, bounds, simulated: todo.length, reused: work.length - todo.length };
+  return { cases: results, latencies: figures.latencies(1), bounds: figures.bounds(1), byBatch: figures.all(), simulated: todo.length, reused: work.length - todo.length };
+}
+
+/** Latency and bound of every step, by batch size, stage and length. */
+class StepFigures {
+  private readonly byBatch: Record<number, { latencies: Record<Stage, Record<number, number>>; bounds: Record<Stage, Record<number, number>> }> = {};
+
+  set(item: { batch: number; stage: Stage; tokens: number }, result: { totalMs: number; boundMs: number }): void {
+    const entry = (this.byBatch[item.batch] ??= { latencies: { prefill: {}, decode: {} }, bounds: { prefill: {}, decode: {} } });
+    entry.latencies[item.stage][item.tokens] = result.totalMs;
+    entry.bounds[item.stage][item.tokens] = result.boundMs;
+  }
+
+  latencies(batch: number): Record<Stage, Record<number, number>> {
+    return this.byBatch[batch]?.latencies ?? { prefill: {}, decode: {} };
+  }
+
+  bounds(batch: number): Record<Stage, Record<number, number>> {
+    return this.byBatch[batch]?.bounds ?? { prefill: {}, decode: {} };
+  }
+
+  all(): ProfileResult['byBatch'] {
+    return this.byBatch;
+  }
+}
+
+/**
+ * Every step the cases need, each with its job and cache key: at batch 1 one
+ * of FlightLLM's stages per length (from the source), at batch B the same
+ * lengths as a step of B identical sequences (from a model).
+ */
+function lengthWork(options: ProfileOptions, padding: Padding): LengthWork[] {
+  const batches = [...new Set(options.cases.map((c) => c.batch))].sort((a, b) => a - b);
+  return batches.flatMap((batch) => {
+    const needed = lengthsNeeded(options.cases.filter((c) => c.batch === batch), padding);
+    const lengths = (['prefill', 'decode'] as const).flatMap((stage) => needed[stage].map((tokens) => ({ stage, tokens })));
+    if (batch > 1) return batchWork(options.source as Extract<ProfileSource, { kind: 'model' }>, options.hardware, { batch, lengths });
+    return (SOURCES[options.source.kind] as (source: ProfileSource, hw: Hardware, lengths: Lengths) => LengthWork[])(options.source, options.hardware, lengths).map((item) =>
+      options.irOutput !== undefined && item.job.kind === 'compile' ? { ...item, job: { ...item.job, irOutput: join(options.irOutput, `${item.name}.yaml`) } } : item,
+    );
+  });
+}
+
+/** Steps of `batch` identical sequences at each length: a prompt of N, or a decode bringing each sequence to N tokens. */
+function batchWork(source: Extract<ProfileSource, { kind: 'model' }>, hardware: Hardware, b: { batch: number; lengths: Lengths }): LengthWork[] {
+  const context = contentHash(TOOL_VERSION, String(RESULT_REVISION), JSON.stringify(source.model), JSON.stringify(hardware), source.masksDir === undefined ? 'generated masks' : maskDigest(source.masksDir));
+  return b.lengths.map(({ stage, tokens }) => {
+    const one = stage === 'prefill' ? prefillShape(tokens) : decodeShape(tokens);
+    const shape = { sequences: Array.from({ length: b.batch }, () => one.sequences[0]!) };
+    const name = `${source.model.name}_${stage}_token_${tokens}_batch_${b.batch}`;
+    return { batch: b.batch, stage, tokens, name, job: { kind: 'batch', model: source.model, hardware, batch: shape, label: name, masksDir: source.masksDir }, key: contentHash(context, JSON.stringify(shape)) };
+  });
 }
 
 interface LengthWork {
+  readonly batch: number;
   readonly stage: Stage;
   readonly tokens: number;
   /** FlightLLM's name for the length: `<model>_<stage>_token_<N>`. */
@@ -143,6 +190,7 @@ const SOURCES: { [K in ProfileSource['kind']]: (source: Extract<ProfileSource, {
   model: (source, hardware, lengths) => {
     const context = contentHash(TOOL_VERSION, String(RESULT_REVISION), JSON.stringify(source.model), JSON.stringify(hardware), source.masksDir === undefined ? 'generated masks' : maskDigest(source.masksDir));
     return lengths.map(({ stage, tokens }) => ({
+      batch: 1,
       stage,
       tokens,
       name: `${source.model.name}_${stage}_token_${tokens}`,
@@ -161,6 +209,7 @@ const SOURCES: { [K in ProfileSource['kind']]: (source: Extract<ProfileSource, {
     }
     const context = contentHash(TOOL_VERSION, String(RESULT_REVISION), JSON.stringify(hardware), maskDigest(source.masksDir ?? join(source.directory, 'attention_mask')));
     return files.map((file) => ({
+      batch: 1,
       stage: file.stage,
       tokens: file.tokens,
       name: `${source.modelName}_${file.stage}_token_${file.tokens}`,
@@ -177,9 +226,9 @@ function maskDigest(directory: string): string {
   return contentHash(...files.flatMap((file) => [file, readFileSync(join(directory, file))]));
 }
 
-function checkCases(cases: readonly Case[], maxTokens: number): void {
+function checkCases(cases: readonly Case[], limits: { maxTokens: number; source: ProfileSource }): void {
   for (const c of cases) {
-    if (c.batch !== 1) throw new UserError({ what: `case ${caseLabel(c)}: the simulator models batch-1 inference, got batch ${c.batch}` });
-    if (c.prompt + c.generated > maxTokens) throw new UserError({ what: `case ${caseLabel(c)}: prompt + generated = ${c.prompt + c.generated} tokens exceeds the maximum of ${maxTokens}` });
+    if (c.batch > 1 && limits.source.kind !== 'model') throw new UserError({ what: `case ${caseLabel(c)}: a batch of ${c.batch} is compiled from a model (--model); FlightLLM's IR files hold one sequence` });
+    if (c.prompt + c.generated > limits.maxTokens) throw new UserError({ what: `case ${caseLabel(c)}: prompt + generated = ${c.prompt + c.generated} tokens exceeds the maximum of ${limits.maxTokens}` });
   }
 }
