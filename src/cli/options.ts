@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { load } from 'js-yaml';
 import { ContentCache, defaultCacheDirectory } from '../util/cache.js';
+import type { CliIo } from './io.js';
 
 /** Commander parser for options that take a positive integer. */
 export function positiveInteger(value: string): number {
@@ -9,9 +10,9 @@ export function positiveInteger(value: string): number {
   return parsed;
 }
 
-/** The parse cache the CLI uses unless `--no-cache` is given. */
-export function cliCache(enabled: boolean): ContentCache | undefined {
-  return enabled ? new ContentCache(defaultCacheDirectory()) : undefined;
+/** The parse cache the CLI uses unless `--no-cache` is given, where the CLI's environment places it. */
+export function cliCache(enabled: boolean, io: CliIo): ContentCache | undefined {
+  return enabled ? new ContentCache(defaultCacheDirectory(io.env)) : undefined;
 }
 
 /**
