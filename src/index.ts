@@ -9,6 +9,7 @@
 export {
   loadHardware,
   parseHardware,
+  shippedHardwareNames,
   checkHardware,
   resolveExpressions,
   compileTarget,
@@ -48,6 +49,7 @@ export {
 export {
   loadModel,
   parseModel,
+  shippedModelNames,
   modelDims,
   ModelSchema,
   PrecisionSchema,

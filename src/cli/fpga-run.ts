@@ -9,7 +9,7 @@ import { zodIssues } from '../util/zod-issues.js';
 import { profileCases, ResultStore, type Case, type ProfileResult, type ProfileSource } from '../profiler/index.js';
 import { PACKAGE_ROOT } from '../version.js';
 import type { CliIo, CliOutput } from './io.js';
-import { cliCache, keyValue, positiveInteger } from './options.js';
+import { cliCache, DEFAULT_HARDWARE, hardwareHelp, keyValue, modelHelp, positiveInteger } from './options.js';
 import { Progress } from './progress.js';
 
 /*
@@ -39,12 +39,12 @@ export const packageFile = (path: string) => fileURLToPath(new URL(path, PACKAGE
 /** Adds the FPGA-side options to a command. */
 export function withFpgaOptions(command: Command): Command {
   return command
-    .option('--model <file>', 'model description (ir/*.yaml) or Hugging Face config.json', packageFile('ir/llama2-7b.yaml'))
+    .option('--model <file>', modelHelp(), 'llama2-7b')
     .option('--ir-dir <dir>', 'use FlightLLM-format IR files <model-name>_<stage>_token_<n>.yaml instead of compiling --model')
     .option('--model-name <name>', 'with --ir-dir: model name in the IR file names', 'llama2')
     .option('--label <text>', "model name shown (default: the model's displayName)")
     .option('--masks <dir>', 'attention masks to use (default: generated from the model; with --ir-dir, its attention_mask/)')
-    .option('--hardware <file>', 'hardware configuration (hardware/*.yaml: vhk158, u280, v80, u250)', packageFile('hardware/vhk158.yaml'))
+    .option('--hardware <file>', hardwareHelp(), DEFAULT_HARDWARE)
     .option('--set <key=value>', 'override a hardware value, e.g. --set hbm.bandwidthGiBps=500 (repeatable)', keyValue)
     .option('--precision <preset>', `model precision: ${[...PRECISION_PRESET_NAMES, 'INT8'].join(', ')} (default: the model's)`)
     .option('--kv-cache <dtype>', 'KV-cache element type, e.g. int8 or fp16 (default: the precision\'s)')

@@ -5,9 +5,8 @@ import { UsageError } from '../../errors.js';
 import { compileTarget, loadHardware, type Hardware } from '../../hardware/index.js';
 import { loadModel, type Precision } from '../../model/index.js';
 import { casesFromOption, profileCases, type CaseResult } from '../../profiler/index.js';
-import { packageFile } from '../fpga-run.js';
 import type { CliIo } from '../io.js';
-import { cliCache, keyValue, positiveInteger } from '../options.js';
+import { cliCache, hardwareHelp, keyValue, modelHelp, positiveInteger } from '../options.js';
 import { Progress } from '../progress.js';
 
 /*
@@ -24,12 +23,13 @@ interface BoardsOptions {
   json?: boolean;
 }
 
-const DEFAULT_BOARDS = ['vhk158', 'u280', 'v80', 'u250'].map((board) => packageFile(`hardware/${board}.yaml`));
+/** FlightLLM's board first, then the others it was or could be built on, then the DPU card. */
+const DEFAULT_BOARDS = ['vhk158', 'u280', 'v80', 'u250'];
 
 export function addOptions(command: Command): Command {
   return command
-    .option('--hardware <files...>', 'hardware configurations (default: vhk158, u280, v80, u250)', DEFAULT_BOARDS)
-    .option('--model <files...>', 'model descriptions', [packageFile('ir/llama2-7b.yaml'), packageFile('ir/qwen2.5-7b.yaml')])
+    .option('--hardware <files...>', hardwareHelp('hardware configurations, each'), DEFAULT_BOARDS)
+    .option('--model <files...>', modelHelp('model descriptions, each'), ['llama2-7b', 'qwen2.5-7b'])
     .option('--case <case>', 'one case, batch x prompt x generated', '1x128x512')
     .option('--set <key=value>', 'override a value in every hardware file (repeatable)', keyValue)
     .option('--jobs <n>', 'worker threads (default: one per core)', positiveInteger)

@@ -1,12 +1,10 @@
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
 import { compileModel, gib, memoryUse, writeIr, writeMasks } from '../../compiler/index.js';
 import { loadHardware } from '../../hardware/index.js';
 import { loadModel } from '../../model/index.js';
-import { PACKAGE_ROOT } from '../../version.js';
 import type { CliIo } from '../io.js';
-import { cliCache, keyValue, positiveInteger } from '../options.js';
+import { cliCache, DEFAULT_HARDWARE, hardwareHelp, keyValue, modelHelp, positiveInteger } from '../options.js';
 
 interface CompileOptions {
   model: string;
@@ -27,11 +25,11 @@ function stage(value: string): 'prefill' | 'decode' {
 
 export function addOptions(command: Command): Command {
   return command
-    .requiredOption('--model <file>', 'model description (ir/*.yaml) or Hugging Face config.json')
+    .requiredOption('--model <file>', modelHelp())
     .requiredOption('--stage <stage>', 'prefill or decode', stage)
     .requiredOption('--tokens <n>', 'prompt length (prefill) or context length (decode)', positiveInteger)
     .requiredOption('--out <dir>', 'output directory')
-    .option('--hardware <file>', 'hardware configuration', fileURLToPath(new URL('hardware/vhk158.yaml', PACKAGE_ROOT)))
+    .option('--hardware <file>', hardwareHelp(), DEFAULT_HARDWARE)
     .option('--set <key=value>', 'override a hardware value, e.g. --set hbm.bandwidthGiBps=500 (repeatable)', keyValue)
     .option('--no-pad', 'compile the length as given instead of rounding it up as FlightLLM does')
     .option('--masks <dir>', 'reuse the masks in this directory instead of writing generated ones')

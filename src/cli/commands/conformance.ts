@@ -1,14 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { loadHardware } from '../../hardware/index.js';
 import { compareProfileCsv, findReferenceCases, runSimulationJobs, type CsvComparison, type ReferenceCase, type SimulationOutcome } from '../../profiler/index.js';
 import { formatFixed } from '../../util/format.js';
-import { PACKAGE_ROOT } from '../../version.js';
 import { EXIT_INTERNAL_ERROR, EXIT_OK, type CliIo } from '../io.js';
-import { cliCache, positiveInteger } from '../options.js';
+import { cliCache, DEFAULT_HARDWARE, hardwareHelp, positiveInteger } from '../options.js';
 import { Progress } from '../progress.js';
 
 interface ConformanceOptions {
@@ -20,12 +18,10 @@ interface ConformanceOptions {
   cache: boolean;
 }
 
-const DEFAULT_HARDWARE = fileURLToPath(new URL('hardware/vhk158.yaml', PACKAGE_ROOT));
-
 export function addOptions(command: Command): Command {
   return command
     .requiredOption('--reference <dir>', 'FlightLLM output directory holding ir_output/ and profiler_output/')
-    .option('--hardware <file>', 'hardware configuration', DEFAULT_HARDWARE)
+    .option('--hardware <file>', hardwareHelp(), DEFAULT_HARDWARE)
     .option('--filter <text>', 'only cases whose name contains this text')
     .option('--tolerance <relative>', 'largest relative time difference accepted', Number, 1e-6)
     .option('--jobs <n>', 'worker threads (default: one per core)', positiveInteger)

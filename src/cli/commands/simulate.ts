@@ -6,7 +6,7 @@ import { runSimulationJob, runSimulationJobs, type SimulationJob, type Simulatio
 import { moduleNamesOf, TraceWriter } from '../../simulator/index.js';
 import { writeFileAtomic } from '../../util/files.js';
 import { EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR, type CliIo } from '../io.js';
-import { cliCache, keyValue, positiveInteger } from '../options.js';
+import { cliCache, hardwareHelp, keyValue, positiveInteger } from '../options.js';
 import { Progress } from '../progress.js';
 
 interface SimulateOptions {
@@ -29,7 +29,7 @@ const DEFAULT_OUT_DIR = join('compiler_output', 'profiler_output');
 
 export function addOptions(command: Command): Command {
   return command
-    .requiredOption('--hardware <file>', 'hardware configuration: ours (hardware/*.yaml) or FlightLLM config.yaml')
+    .requiredOption('--hardware <file>', hardwareHelp())
     .option('--set <key=value>', 'override a hardware value, e.g. --set hbm.bandwidthGiBps=500 (repeatable)', keyValue)
     .requiredOption('--ir <files...>', 'IR files in FlightLLM format')
     .option('--masks <dir>', 'attention-mask directory (default: attention_mask/ beside each IR file)')
