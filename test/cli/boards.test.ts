@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { PRECISION_PRESET_NAMES } from '../../src/model/index.js';
 import { profileCases } from '../../src/profiler/index.js';
-import { runMain, temporaryDirectory, tinyModel, tinyModelFile, VHK158, vhk158Hardware, type CliResult } from '../helpers.js';
+import { ROOT, runMain, temporaryDirectory, tinyModel, tinyModelFile, VHK158, vhk158Hardware, type CliResult } from '../helpers.js';
 
 /*
  * The boards beside the VHK158 (given by name), hardware overrides,
@@ -139,5 +140,35 @@ describe('fpga-llm-sim sensitivity', () => {
     // Every latency is divided by the divisor: throughput follows it exactly.
     assert.ok(Math.abs(document.rows[0].decodeElasticity - 1) < 1e-9, String(document.rows[0].decodeElasticity));
     assert.ok(document.base.tokensPerSecond > 0);
+  });
+});
+
+describe('fpga-llm-sim boards', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  /** Cells of a table row, trimmed: markdown `| a | b |` or cli-table3 `│ a │ b │`. */
+  const cells = (line: string, separator: string) => line.split(separator).slice(1, -1).map((cell) => cell.trim());
+  /** The row of a table whose board and model cells match, ignoring case (the README capitalises names). */
+  const rowOf = (text: string, separator: string, board: string, model: string) =>
+    text
+      .split('\n')
+      .filter((line) => line.startsWith(separator))
+      .map((line) => cells(line, separator))
+      .find((row) => row[0]?.toLowerCase() === board.toLowerCase() && row[1]?.toLowerCase() === model.toLowerCase());
+
+  test("the U280 row for LLaMA2-7B, case 1x128x512, is the README's, figure for figure, and a model too large is refused as the README quotes", async () => {
+    const result = await runMain(['boards', '--hardware', 'u280', '--model', 'llama2-7b', 'qwen2.5-32b', '--case', '1x128x512', '--jobs', '1']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^Case 1x128x512 \(batch x prompt x generated\)/);
+    const ours = rowOf(result.stdout, '│', 'u280', 'llama2-7b');
+    const documented = rowOf(readme, '|', 'u280', 'llama2-7b');
+    assert.ok(ours !== undefined && documented !== undefined, `rows: ${ours} / ${documented}`);
+    assert.deepEqual(ours.map((cell) => cell.toLowerCase()), documented.map((cell) => cell.toLowerCase()));
+    // The figure the README compares with FlightLLM's measured 55 token/s.
+    assert.equal(ours[5], /--hardware u280` estimates \*\*([\d.]+) token\/s\*\*/.exec(readme)?.[1]);
+    const refusal = /"(does not fit in HBM of u280: [^"]*)"/.exec(readme)?.[1]?.replace(/\s+/g, ' ');
+    assert.ok(refusal !== undefined);
+    assert.deepEqual(rowOf(result.stdout, '│', 'u280', 'Qwen2.5-32B')?.slice(3, 5), ['refused', '']);
+    assert.ok(result.stdout.includes(`u280 × Qwen2.5-32B: Qwen2.5-32B ${refusal}`), result.stdout);
+    assert.match(result.stderr, /^boards: 2 model × board pairs\n$/);
   });
 });
