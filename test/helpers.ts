@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +28,11 @@ export const NO_REFERENCE: string | false = existsSync(join(REFERENCE_DIR, 'ir_o
 
 export const VHK158 = join(ROOT, 'hardware', 'vhk158.yaml');
 
+const TEST_CACHE_PREFIX = 'fpga-llm-sim-test-cache-';
+/** How long the test cache of another source revision is kept unwritten before a new revision's first test removes it. */
+const STALE_TEST_CACHE_MS = 60 * 60 * 1000;
 let sharedCache: ContentCache | undefined;
+
 /**
  * The parse cache the test files share (and the CLI's, in `runMain`).
  * Loading a shipped board costs most test files more than their tests do:
@@ -44,9 +48,22 @@ export function testCache(): ContentCache {
       .filter((name) => name.endsWith('.ts'))
       .sort()
       .flatMap((name) => [name, readFileSync(join(ROOT, 'src', name))]);
-    sharedCache = new ContentCache(join(tmpdir(), `fpga-llm-sim-test-cache-${contentHash(...sources).slice(0, 16)}`));
+    const directory = join(tmpdir(), `${TEST_CACHE_PREFIX}${contentHash(...sources).slice(0, 16)}`);
+    if (!existsSync(directory)) removeStaleTestCaches();
+    sharedCache = new ContentCache(directory);
   }
   return sharedCache;
+}
+
+/** The caches of earlier source revisions, a few MB each, go once they have not been written for an hour. */
+function removeStaleTestCaches(): void {
+  for (const name of readdirSync(tmpdir()).filter((entry) => entry.startsWith(TEST_CACHE_PREFIX))) {
+    const path = join(tmpdir(), name);
+    // Another test process may be removing or using it: a cache that vanishes only costs time.
+    try {
+      if (Date.now() - statSync(path).mtimeMs > STALE_TEST_CACHE_MS) rmSync(path, { recursive: true, force: true });
+    } catch {}
+  }
 }
 
 /** A shipped board by name (or any hardware file), through the shared test cache. */
