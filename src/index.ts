@@ -9,6 +9,7 @@
 export {
   loadHardware,
   parseHardware,
+  shippedHardwareNames,
   checkHardware,
   resolveExpressions,
   HardwareSchema,
@@ -45,6 +46,7 @@ export {
 export {
   loadModel,
   parseModel,
+  shippedModelNames,
   modelDims,
   ModelSchema,
   PrecisionSchema,

@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dump } from 'js-yaml';
+import { main } from '../src/cli/program.js';
 import { loadHardware, type FlightLlmHardware, type Hardware } from '../src/hardware/index.js';
 import type { Layer } from '../src/ir/index.js';
+import { parseModel, type Model } from '../src/model/index.js';
+import { ContentCache } from '../src/util/cache.js';
+import { contentHash } from '../src/util/hash.js';
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -23,10 +28,53 @@ export const NO_REFERENCE: string | false = existsSync(join(REFERENCE_DIR, 'ir_o
 
 export const VHK158 = join(ROOT, 'hardware', 'vhk158.yaml');
 
+const TEST_CACHE_PREFIX = 'fpga-llm-sim-test-cache-';
+/** How long the test cache of another source revision is kept unwritten before a new revision's first test removes it. */
+const STALE_TEST_CACHE_MS = 60 * 60 * 1000;
+let sharedCache: ContentCache | undefined;
+
+/**
+ * The parse cache the test files share (and the CLI's, in `runMain`).
+ * Loading a shipped board costs most test files more than their tests do:
+ * mathjs alone, which its expressions need, takes most of a second to
+ * import, once per file. A cached board is the validated result of the same
+ * file; the directory is named by a hash of every source file, so a change
+ * to any loader is never served a result of the code before it. Tests of
+ * loading itself (test/hardware/) load without it.
+ */
+export function testCache(): ContentCache {
+  if (sharedCache === undefined) {
+    const sources = readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' })
+      .filter((name) => name.endsWith('.ts'))
+      .sort()
+      .flatMap((name) => [name, readFileSync(join(ROOT, 'src', name))]);
+    const directory = join(tmpdir(), `${TEST_CACHE_PREFIX}${contentHash(...sources).slice(0, 16)}`);
+    if (!existsSync(directory)) removeStaleTestCaches();
+    sharedCache = new ContentCache(directory);
+  }
+  return sharedCache;
+}
+
+/** The caches of earlier source revisions, a few MB each, go once they have not been written for an hour. */
+function removeStaleTestCaches(): void {
+  for (const name of readdirSync(tmpdir()).filter((entry) => entry.startsWith(TEST_CACHE_PREFIX))) {
+    const path = join(tmpdir(), name);
+    // Another test process may be removing or using it: a cache that vanishes only costs time.
+    try {
+      if (Date.now() - statSync(path).mtimeMs > STALE_TEST_CACHE_MS) rmSync(path, { recursive: true, force: true });
+    } catch {}
+  }
+}
+
+/** A shipped board by name (or any hardware file), through the shared test cache. */
+export function shippedHardware(name: string, overrides?: Readonly<Record<string, unknown>>): Hardware {
+  return loadHardware(name, { cache: testCache(), overrides });
+}
+
 let vhk158: FlightLlmHardware | undefined;
 /** The shipped VHK158 configuration, loaded once. */
 export function vhk158Hardware(): FlightLlmHardware {
-  vhk158 ??= flightllm(loadHardware(VHK158));
+  vhk158 ??= flightllm(shippedHardware(VHK158));
   return vhk158;
 }
 
@@ -40,22 +88,76 @@ export function temporaryDirectory(): string {
   return mkdtempSync(join(tmpdir(), 'fpga-llm-sim-test-'));
 }
 
+/** What one CLI run wrote, and its exit code. */
 export interface CliResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
 }
 
-/** Runs the CLI from source, as a user would run the installed binary. */
-export function runCli(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+/**
+ * Runs the CLI in this process: `main(args, io)` with buffers for stdout and
+ * stderr (not a terminal, unless `tty` gives its width). Its parse cache is
+ * `env.FPGA_LLM_SIM_CACHE`, by default the shared test cache.
+ */
+export async function runMain(args: readonly string[], options: { env?: Record<string, string>; tty?: { columns: number } } = {}): Promise<CliResult> {
+  const terminal = options.tty === undefined ? {} : { isTTY: true, columns: options.tty.columns };
+  let [stdout, stderr] = ['', ''];
+  const code = await main(args, {
+    stdout: { ...terminal, write: (text: string) => (stdout += text) },
+    stderr: { ...terminal, write: (text: string) => (stderr += text) },
+    env: { FPGA_LLM_SIM_CACHE: testCache().directory, ...options.env },
+  });
+  return { code, stdout, stderr };
+}
+
+/**
+ * Runs the CLI from source in a process of its own, as a user runs the
+ * installed binary; its parse cache is the shared test cache unless `env`
+ * says otherwise. Slow (a second or so each): for the few tests of what only
+ * a real process shows, its exit code and streams.
+ */
+export function runCliProcess(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args],
-      { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env }, maxBuffer: 64 * 1024 * 1024 },
+      { cwd: options.cwd ?? ROOT, env: { ...process.env, FPGA_LLM_SIM_CACHE: testCache().directory, ...options.env }, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }),
     );
   });
+}
+
+/**
+ * The tiny model the tests share: two decoder layers, 4 query heads of 128
+ * sharing 2 key/value heads, every dimension a multiple of the block size
+ * (16), and every tensor a whole number of 64-byte bursts at every precision.
+ */
+export const TINY_ARCHITECTURE = {
+  hidden_size: 512,
+  intermediate_size: 1024,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  num_hidden_layers: 2,
+  vocab_size: 2048,
+  max_position_embeddings: 2048,
+} as const;
+
+/** The tiny model's description as a model file holds it, with `mapping` when given. */
+export function tinyModelDescription(mapping?: Record<string, unknown>): Record<string, unknown> {
+  return { name: 'tiny', displayName: 'Tiny', architecture: { ...TINY_ARCHITECTURE }, ...(mapping === undefined ? {} : { mapping }) };
+}
+
+/** The tiny model, validated. */
+export function tinyModel(mapping?: Record<string, unknown>): Model {
+  return parseModel(tinyModelDescription(mapping)).model;
+}
+
+/** Writes the tiny model's description to `<directory>/<name>` and returns the path. */
+export function tinyModelFile(directory: string, options: { name?: string; mapping?: Record<string, unknown> } = {}): string {
+  const path = join(directory, options.name ?? 'tiny.yaml');
+  writeFileSync(path, dump(tinyModelDescription(options.mapping)));
+  return path;
 }
 
 /** A 3-D int8 tensor. */

@@ -6,9 +6,10 @@ import { loadHardware, type Hardware } from '../hardware/index.js';
 import { UsageError } from '../errors.js';
 import { loadModel, PRECISION_PRESET_NAMES, PRECISION_PRESETS, PrecisionSchema, type Model, type Precision } from '../model/index.js';
 import { zodIssues } from '../util/zod-issues.js';
-import { profileCases, ResultStore, type Case, type GpuProfile, type ProfileResult, type ProfileSource } from '../profiler/index.js';
+import { profileCases, ResultStore, type Case, type ProfileResult, type ProfileSource } from '../profiler/index.js';
 import { PACKAGE_ROOT } from '../version.js';
-import { cliCache, keyValue, positiveInteger } from './options.js';
+import type { CliIo, CliOutput } from './io.js';
+import { cliCache, DEFAULT_HARDWARE, hardwareHelp, keyValue, modelHelp, positiveInteger } from './options.js';
 import { Progress } from './progress.js';
 
 /*
@@ -38,12 +39,12 @@ export const packageFile = (path: string) => fileURLToPath(new URL(path, PACKAGE
 /** Adds the FPGA-side options to a command. */
 export function withFpgaOptions(command: Command): Command {
   return command
-    .option('--model <file>', 'model description (ir/*.yaml) or Hugging Face config.json', packageFile('ir/llama2-7b.yaml'))
+    .option('--model <file>', modelHelp(), 'llama2-7b')
     .option('--ir-dir <dir>', 'use FlightLLM-format IR files <model-name>_<stage>_token_<n>.yaml instead of compiling --model')
     .option('--model-name <name>', 'with --ir-dir: model name in the IR file names', 'llama2')
     .option('--label <text>', "model name shown (default: the model's displayName)")
     .option('--masks <dir>', 'attention masks to use (default: generated from the model; with --ir-dir, its attention_mask/)')
-    .option('--hardware <file>', 'hardware configuration (hardware/*.yaml: vhk158, u280, v80, u250)', packageFile('hardware/vhk158.yaml'))
+    .option('--hardware <file>', hardwareHelp(), DEFAULT_HARDWARE)
     .option('--set <key=value>', 'override a hardware value, e.g. --set hbm.bandwidthGiBps=500 (repeatable)', keyValue)
     .option('--precision <preset>', `model precision: ${[...PRECISION_PRESET_NAMES, 'INT8'].join(', ')} (default: the model's)`)
     .option('--kv-cache <dtype>', 'KV-cache element type, e.g. int8 or fp16 (default: the precision\'s)')
@@ -62,18 +63,17 @@ export interface FpgaRun {
   readonly result: ProfileResult;
 }
 
-/** Simulates the lengths the cases need, with a progress bar, and adds up each case. */
-export async function runFpga(options: FpgaOptions, cases: readonly Case[], gpus: readonly GpuProfile[]): Promise<FpgaRun> {
-  const hardware = loadHardware(options.hardware, { cache: cliCache(true)!, overrides: options.set });
-  const { source, label } = fpgaSource(options);
-  const progress = new Progress('profile');
+/** Simulates the lengths the cases need, with a progress bar, and adds up each case (GPU columns are the caller's). */
+export async function runFpga(options: FpgaOptions, cases: readonly Case[], io: CliIo): Promise<FpgaRun> {
+  const hardware = loadHardware(options.hardware, { cache: cliCache(true, io)!, overrides: options.set });
+  const { source, label } = fpgaSource(options, io.stderr);
+  const progress = new Progress('profile', io.stderr);
   const started = performance.now();
   const result = await profileCases({
     hardware,
     cases,
     source,
     exact: options.exact === true,
-    gpus,
     results: new ResultStore(join(options.outDir, 'profiler_output'), options.force === true || options.emitIr === true),
     irOutput: options.emitIr === true ? join(options.outDir, 'ir_output') : undefined,
     threads: options.jobs,
@@ -83,13 +83,14 @@ export async function runFpga(options: FpgaOptions, cases: readonly Case[], gpus
   return { hardware, label, source, result };
 }
 
-export function fpgaSource(options: FpgaOptions): { source: ProfileSource; label: string } {
+/** What the options ask to simulate; assumptions made loading a model are reported on `stderr`. */
+export function fpgaSource(options: FpgaOptions, stderr: CliOutput): { source: ProfileSource; label: string } {
   if (options.irDir !== undefined) {
     if (options.precision !== undefined || options.kvCache !== undefined) throw new UsageError({ what: '--precision and --kv-cache apply to a model (--model), not to IR files (--ir-dir)' });
     return { source: { kind: 'ir-directory', directory: options.irDir, modelName: options.modelName, masksDir: options.masks }, label: options.label ?? options.modelName };
   }
   const loaded = loadModel(options.model);
-  for (const assumption of loaded.assumptions) process.stderr.write(`fpga-llm-sim: assumed ${assumption}\n`);
+  for (const assumption of loaded.assumptions) stderr.write(`fpga-llm-sim: assumed ${assumption}\n`);
   const model = withPrecision(loaded.model, options);
   const precision = model === loaded.model ? '' : ` (${precisionLabel(model.mapping.precision)})`;
   return { source: { kind: 'model', model, masksDir: options.masks }, label: options.label ?? `${model.displayName ?? model.name}${precision}` };

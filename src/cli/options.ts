@@ -1,6 +1,22 @@
 import { InvalidArgumentError } from 'commander';
 import { load } from 'js-yaml';
+import { shippedHardwareNames } from '../hardware/index.js';
+import { shippedModelNames } from '../model/index.js';
 import { ContentCache, defaultCacheDirectory } from '../util/cache.js';
+import type { CliIo } from './io.js';
+
+/** The board every command simulates unless told otherwise. */
+export const DEFAULT_HARDWARE = 'vhk158';
+
+/** Help text of an option taking hardware files or shipped boards by name. */
+export function hardwareHelp(what = 'hardware configuration'): string {
+  return `${what}: a file (ours, or FlightLLM's config.yaml) or a shipped board by name (${shippedHardwareNames().join(', ')})`;
+}
+
+/** Help text of an option taking model descriptions or shipped models by name. */
+export function modelHelp(what = 'model description'): string {
+  return `${what}: a file (ir/*.yaml format, or a Hugging Face config.json) or a shipped model by name (${shippedModelNames().join(', ')})`;
+}
 
 /** Commander parser for options that take a positive integer. */
 export function positiveInteger(value: string): number {
@@ -9,9 +25,9 @@ export function positiveInteger(value: string): number {
   return parsed;
 }
 
-/** The parse cache the CLI uses unless `--no-cache` is given. */
-export function cliCache(enabled: boolean): ContentCache | undefined {
-  return enabled ? new ContentCache(defaultCacheDirectory()) : undefined;
+/** The parse cache the CLI uses unless `--no-cache` is given, where the CLI's environment places it. */
+export function cliCache(enabled: boolean, io: CliIo): ContentCache | undefined {
+  return enabled ? new ContentCache(defaultCacheDirectory(io.env)) : undefined;
 }
 
 /**

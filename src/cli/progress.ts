@@ -1,24 +1,32 @@
+import type { CliOutput } from './io.js';
+
 /**
- * A one-line progress report on stderr. On a terminal the line is redrawn in
- * place; elsewhere (CI logs, pipes) only the final line is printed.
+ * A one-line progress report on the CLI's stderr. On a terminal the line is
+ * redrawn in place; elsewhere (CI logs, pipes, tests) only the final line is
+ * printed.
  */
 export class Progress {
-  private readonly interactive = process.stderr.isTTY === true;
+  private readonly interactive: boolean;
   private lastWidth = 0;
 
-  constructor(private readonly label: string) {}
+  constructor(
+    private readonly label: string,
+    private readonly output: CliOutput,
+  ) {
+    this.interactive = output.isTTY === true;
+  }
 
   update(done: number, total: number, detail: string): void {
     if (!this.interactive) return;
     const width = 24;
     const filled = Math.round((done / total) * width);
     const line = `${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${detail}`;
-    process.stderr.write(`\r${line.padEnd(this.lastWidth)}`);
+    this.output.write(`\r${line.padEnd(this.lastWidth)}`);
     this.lastWidth = line.length;
   }
 
   finish(summary: string): void {
-    if (this.interactive) process.stderr.write(`\r${' '.repeat(this.lastWidth)}\r`);
-    process.stderr.write(`${this.label}: ${summary}\n`);
+    if (this.interactive) this.output.write(`\r${' '.repeat(this.lastWidth)}\r`);
+    this.output.write(`${this.label}: ${summary}\n`);
   }
 }

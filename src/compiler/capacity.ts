@@ -35,9 +35,12 @@ export interface KvCapacity {
 }
 
 export interface PlanMemoryOptions {
-  /** Rows of the largest step the server schedules (vLLM's max_num_batched_tokens); default the longest sequence. */
+  /** Rows of the largest step the server schedules (vLLM's max_num_batched_tokens); default 2048, as vLLM's, or the longest sequence if shorter. */
   readonly maxBatchedTokens?: number | undefined;
 }
+
+/** vLLM's default --max-num-batched-tokens. */
+export const DEFAULT_MAX_BATCHED_TOKENS = 2048;
 
 /**
  * The KV capacity of a model on a board. Activation slots are reserved for a
@@ -48,7 +51,7 @@ export interface PlanMemoryOptions {
  */
 export function planMemory(model: Model, hardware: Hardware, options: PlanMemoryOptions = {}): KvCapacity {
   const maxTokens = maxTokensOf(model, hardware);
-  const rows = Math.min(options.maxBatchedTokens ?? maxTokens, maxTokens);
+  const rows = Math.min(options.maxBatchedTokens ?? DEFAULT_MAX_BATCHED_TOKENS, maxTokens);
   const target = compileTarget(hardware);
   const pool = target.memory.find((p) => p.holds.includes('kvCache'))!;
   // FlightLLM's prefill form at `rows` sizes every slot for that many rows, logits included.

@@ -56,7 +56,7 @@ export interface StepCostOptions {
   readonly masks?: { readonly lookup: MaskLookup; readonly digest: string } | undefined;
   /** Where exact part costs are kept between runs, keyed by the content of everything they depend on. */
   readonly cache?: ContentCache | undefined;
-  /** Rows of the largest step activation slots are reserved for (planMemory); default the longest sequence. */
+  /** Rows of the largest step activation slots are reserved for (planMemory); default vLLM's 2048. */
   readonly maxBatchedTokens?: number | undefined;
 }
 
@@ -141,7 +141,7 @@ class StepCosts implements StepCostModel {
     this.attentionTiled = block > 1;
     this.contextUnit = this.attentionTiled ? block : UNTILED_CONTEXT_STEP;
     // Attention rows are tiled in blocks; contexts on the grid of mask cells (64 tokens) interpolate smoothly.
-    this.chunkAxes = { rows: { unit: this.contextUnit, fineUntil: 8, coarse: 4 }, context: { unit: 64, fineUntil: 0, coarse: 1 } };
+    this.chunkAxes = { rows: { unit: block, fineUntil: 8, coarse: 4 }, context: { unit: 64, fineUntil: 0, coarse: 1 } };
     this.cacheKey = contentHash(TOOL_VERSION, String(COST_REVISION), JSON.stringify(model), JSON.stringify(hardware), masks?.digest ?? 'no masks');
     this.store = loadStore(options.cache, this.cacheKey);
     this.initialEntries = this.store.size;

@@ -1,6 +1,6 @@
 export { FlightLlmHardwareSchema, type FlightLlmHardware } from '../backends/flightllm/schema.js';
 export { DpuHostHardwareSchema, type DpuHostHardware } from '../backends/dpu-host/schema.js';
 export { HardwareSchema, HARDWARE_KINDS, type Hardware, type HardwareKind } from './kinds.js';
-export { loadHardware, parseHardware, checkHardware, type LoadHardwareOptions } from './load.js';
+export { loadHardware, parseHardware, checkHardware, shippedHardwareNames, type LoadHardwareOptions } from './load.js';
 export { resolveExpressions, hasExpressions } from './expressions.js';
 export { FlightLlmConfigSchema, type FlightLlmConfig } from './flightllm.js';

@@ -4,6 +4,7 @@ import { ConfigError, type Issue } from '../errors.js';
 import { ContentCache } from '../util/cache.js';
 import { deepFreeze } from '../util/freeze.js';
 import { contentHash } from '../util/hash.js';
+import { resolveShipped, shippedNames, type ShippedFolder } from '../util/shipped.js';
 import { parseYaml, readTextFile } from '../util/yaml.js';
 import { readHardwareTree, withOverrides } from './extends.js';
 import { zodIssues } from '../util/zod-issues.js';
@@ -23,12 +24,22 @@ export interface LoadHardwareOptions {
   readonly overrides?: Readonly<Record<string, unknown>> | undefined;
 }
 
+/** The boards in hardware/; flightllm-profiler.yaml only completes FlightLLM's config.yaml. */
+const SHIPPED_HARDWARE: ShippedFolder = { folder: 'hardware', what: 'hardware configuration', exclude: ['flightllm-profiler.yaml'] };
+
+/** The boards that `loadHardware` takes by name: `u250`, `u280`, `v80`, `vhk158`. */
+export function shippedHardwareNames(): string[] {
+  return shippedNames(SHIPPED_HARDWARE);
+}
+
 /**
  * Reads a hardware description: our own schema (hardware/*.yaml, which may
- * extend another file) or FlightLLM's flat config.yaml. Expressions are evaluated and every
+ * extend another file) or FlightLLM's flat config.yaml, given by path or by
+ * the name of a shipped board (`u280`). Expressions are evaluated and every
  * consistency rule checked; all problems are reported in one ConfigError.
  */
-export function loadHardware(path: string, options: LoadHardwareOptions = {}): Hardware {
+export function loadHardware(pathOrName: string, options: LoadHardwareOptions = {}): Hardware {
+  const path = resolveShipped(pathOrName, SHIPPED_HARDWARE, ConfigError);
   const { tree: fileTree, sources } = readHardwareTree(path);
   const overrides = options.overrides ?? {};
   const tree = Object.keys(overrides).length === 0 ? fileTree : withOverrides(fileTree, overrides, path);

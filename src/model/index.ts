@@ -11,5 +11,5 @@ export {
   type Precision,
   type PrecisionPreset,
   type Model, type Architecture, type Mapping, type AttentionMasks, type Projection, type MaskPattern } from './schema.js';
-export { loadModel, parseModel, checkArchitecture, type LoadedModel } from './load.js';
+export { loadModel, parseModel, checkArchitecture, shippedModelNames, type LoadedModel } from './load.js';
 export { modelDims, weightMatrices, type ModelDims } from './dims.js';

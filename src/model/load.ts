@@ -1,6 +1,7 @@
 import { basename, extname } from 'node:path';
 import { ModelError, type Issue } from '../errors.js';
 import { deepFreeze } from '../util/freeze.js';
+import { resolveShipped, shippedNames, type ShippedFolder } from '../util/shipped.js';
 import { parseYaml, readTextFile } from '../util/yaml.js';
 import { zodIssues } from '../util/zod-issues.js';
 import { ArchitectureSchema, ModelSchema, type Model } from './schema.js';
@@ -11,11 +12,21 @@ export interface LoadedModel {
   readonly assumptions: readonly string[];
 }
 
+/** The model descriptions in ir/. */
+const SHIPPED_MODELS: ShippedFolder = { folder: 'ir', what: 'model description' };
+
+/** The models that `loadModel` takes by name: `llama2-7b`, `qwen2.5-7b`, … */
+export function shippedModelNames(): string[] {
+  return shippedNames(SHIPPED_MODELS);
+}
+
 /**
  * Reads a model description: ours (YAML or JSON with `architecture` and
- * `mapping`), or a Hugging Face config.json, which gets the default mapping.
+ * `mapping`), or a Hugging Face config.json, which gets the default mapping;
+ * given by path or by the name of a shipped model (`qwen2.5-7b`).
  */
-export function loadModel(path: string): LoadedModel {
+export function loadModel(pathOrName: string): LoadedModel {
+  const path = resolveShipped(pathOrName, SHIPPED_MODELS, ModelError);
   const text = readTextFile(path, ModelError, 'model description');
   const raw = parseYaml(text, path, ModelError, 'model description');
   return parseModel(raw, { file: path, name: basename(path, extname(path)) });

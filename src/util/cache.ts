@@ -33,10 +33,10 @@ export class ContentCache {
   }
 }
 
-/** `$FPGA_LLM_SIM_CACHE`, else `$XDG_CACHE_HOME/fpga-llm-sim`, else `~/.cache/fpga-llm-sim`. */
-export function defaultCacheDirectory(): string {
-  const explicit = process.env['FPGA_LLM_SIM_CACHE'];
+/** `$FPGA_LLM_SIM_CACHE`, else `$XDG_CACHE_HOME/fpga-llm-sim`, else `~/.cache/fpga-llm-sim`, in `env` (default: the process's). */
+export function defaultCacheDirectory(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  const explicit = env['FPGA_LLM_SIM_CACHE'];
   if (explicit !== undefined && explicit !== '') return explicit;
-  const xdg = process.env['XDG_CACHE_HOME'];
+  const xdg = env['XDG_CACHE_HOME'];
   return join(xdg !== undefined && xdg !== '' ? xdg : join(homedir(), '.cache'), 'fpga-llm-sim');
 }

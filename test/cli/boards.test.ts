@@ -1,33 +1,27 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { dump } from 'js-yaml';
-import { loadModel, PRECISION_PRESET_NAMES } from '../../src/model/index.js';
+import { PRECISION_PRESET_NAMES } from '../../src/model/index.js';
 import { profileCases } from '../../src/profiler/index.js';
-import { ROOT, runCli, temporaryDirectory, VHK158, vhk158Hardware, type CliResult } from '../helpers.js';
+import { ROOT, runMain, temporaryDirectory, tinyModel, tinyModelFile, VHK158, vhk158Hardware, type CliResult } from '../helpers.js';
 
 /*
- * The boards beside the VHK158, hardware overrides, precisions and the
- * sensitivity command, through the real CLI. Every run starts at once: each
- * is its own process.
+ * The boards beside the VHK158 (given by name), hardware overrides,
+ * precisions and the sensitivity command, through the CLI in this process.
  */
 
 const work = temporaryDirectory();
-const env = { FPGA_LLM_SIM_CACHE: join(work, 'cache') };
-const hardware = (name: string) => join(ROOT, 'hardware', `${name}.yaml`);
-const model = (name: string) => join(ROOT, 'ir', `${name}.yaml`);
-const tiny = join(work, 'tiny.yaml');
-writeFileSync(tiny, dump({ name: 'tiny', displayName: 'Tiny', architecture: { hidden_size: 512, intermediate_size: 1024, num_attention_heads: 4, num_key_value_heads: 2, num_hidden_layers: 2, vocab_size: 2048, max_position_embeddings: 2048 } }));
+const tiny = tinyModelFile(work);
 const outDir = (name: string) => join(work, name);
 
-// One thread each: the runs already go side by side, and a worker pool per process would only add start-up time.
+// One thread each: small lengths simulate faster in this thread than a worker pool starts.
 const RUNS = {
-  u250: ['profile', '--hardware', hardware('u250'), '--model', model('qwen2.5-32b'), '--cases', '1x16x2', '--json', '--out-dir', outDir('u250'), '--jobs', '1'],
-  u280: ['profile', '--hardware', hardware('u280'), '--model', model('llama2-7b'), '--cases', '1x128x2', '--json', '--out-dir', outDir('u280'), '--jobs', '1'],
-  v80: ['profile', '--hardware', hardware('v80'), '--model', model('llama2-7b'), '--cases', '1x128x2', '--json', '--out-dir', outDir('v80'), '--jobs', '1'],
+  u250: ['profile', '--hardware', 'u250', '--model', 'qwen2.5-32b', '--cases', '1x16x2', '--json', '--out-dir', outDir('u250'), '--jobs', '1'],
+  u280: ['profile', '--hardware', 'u280', '--model', 'llama2-7b', '--cases', '1x128x2', '--json', '--out-dir', outDir('u280'), '--jobs', '1'],
+  v80: ['profile', '--hardware', 'v80', '--model', 'llama2-7b', '--cases', '1x128x2', '--json', '--out-dir', outDir('v80'), '--jobs', '1'],
   tinyHalfDivisor: ['profile', '--model', tiny, '--cases', '1x16x2', '--json', '--out-dir', outDir('tiny-half'), '--set', `calibration.timeDivisor=${vhk158Hardware().calibration.timeDivisor / 2}`, '--jobs', '1'],
-  tinyPrecision: ['profile', '--hardware', hardware('u280'), '--model', tiny, '--cases', '1x16x2', '--json', '--out-dir', outDir('tiny-w4a16'), '--precision', 'W4A16', '--kv-cache', 'int8', '--jobs', '1'],
+  tinyPrecision: ['profile', '--hardware', 'u280', '--model', tiny, '--cases', '1x16x2', '--json', '--out-dir', outDir('tiny-w4a16'), '--precision', 'W4A16', '--kv-cache', 'int8', '--jobs', '1'],
   tinyTable: ['profile', '--model', tiny, '--cases', '1x16x2', '--out-dir', outDir('tiny-table'), '--jobs', '1'],
   tinyNoBound: ['profile', '--model', tiny, '--cases', '1x16x2', '--out-dir', outDir('tiny-nobound'), '--no-bound', '--jobs', '1'],
   badKey: ['profile', '--model', tiny, '--cases', '1x16x2', '--out-dir', outDir('bad-key'), '--set', 'hbm.nonsense.deep=3', '--jobs', '1'],
@@ -35,8 +29,12 @@ const RUNS = {
   sensitivity: ['sensitivity', '--hardware', VHK158, '--model', tiny, '--case', '1x16x2', '--keys', 'calibration.timeDivisor', '--json', '--out-dir', outDir('sensitivity'), '--jobs', '1'],
 } as const;
 
-const runs = new Map(Object.entries(RUNS).map(([name, args]) => [name, runCli(args, { env })]));
-const run = (name: keyof typeof RUNS): Promise<CliResult> => runs.get(name)!;
+// Each run once, when a test first needs it; some tests share one.
+const runs = new Map<keyof typeof RUNS, Promise<CliResult>>();
+const run = (name: keyof typeof RUNS): Promise<CliResult> => {
+  if (!runs.has(name)) runs.set(name, runMain(RUNS[name]));
+  return runs.get(name)!;
+};
 
 interface CaseJson {
   fpga: { prefillMs: number; decodeMs: number; totalMs: number; tokensPerSecond: number };
@@ -97,7 +95,7 @@ describe('profile on other boards', () => {
 describe('hardware overrides and precision options', () => {
   test('--set calibration.timeDivisor to half its value doubles every simulated latency and leaves the bound alone', async () => {
     // The same case without the override, simulated in this process.
-    const a = (await profileCases({ hardware: vhk158Hardware(), cases: [{ batch: 1, prompt: 16, generated: 2 }], source: { kind: 'model', model: loadModel(tiny).model }, threads: 1 })).cases[0]!;
+    const a = (await profileCases({ hardware: vhk158Hardware(), cases: [{ batch: 1, prompt: 16, generated: 2 }], source: { kind: 'model', model: tinyModel() }, threads: 1 })).cases[0]!;
     const b = (await profiled('tinyHalfDivisor')).cases[0]!;
     assert.ok(Math.abs(b.fpga.prefillMs - 2 * a.fpga.prefillMs) < 1e-9 * a.fpga.prefillMs, `${b.fpga.prefillMs} vs 2 × ${a.fpga.prefillMs}`);
     assert.ok(Math.abs(b.fpga.decodeMs - 2 * a.fpga.decodeMs) < 1e-9 * a.fpga.decodeMs, `${b.fpga.decodeMs} vs 2 × ${a.fpga.decodeMs}`);
@@ -142,5 +140,35 @@ describe('fpga-llm-sim sensitivity', () => {
     // Every latency is divided by the divisor: throughput follows it exactly.
     assert.ok(Math.abs(document.rows[0].decodeElasticity - 1) < 1e-9, String(document.rows[0].decodeElasticity));
     assert.ok(document.base.tokensPerSecond > 0);
+  });
+});
+
+describe('fpga-llm-sim boards', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  /** Cells of a table row, trimmed: markdown `| a | b |` or cli-table3 `│ a │ b │`. */
+  const cells = (line: string, separator: string) => line.split(separator).slice(1, -1).map((cell) => cell.trim());
+  /** The row of a table whose board and model cells match, ignoring case (the README capitalises names). */
+  const rowOf = (text: string, separator: string, board: string, model: string) =>
+    text
+      .split('\n')
+      .filter((line) => line.startsWith(separator))
+      .map((line) => cells(line, separator))
+      .find((row) => row[0]?.toLowerCase() === board.toLowerCase() && row[1]?.toLowerCase() === model.toLowerCase());
+
+  test("the U280 row for LLaMA2-7B, case 1x128x512, is the README's, figure for figure, and a model too large is refused as the README quotes", async () => {
+    const result = await runMain(['boards', '--hardware', 'u280', '--model', 'llama2-7b', 'qwen2.5-32b', '--case', '1x128x512', '--jobs', '1']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^Case 1x128x512 \(batch x prompt x generated\)/);
+    const ours = rowOf(result.stdout, '│', 'u280', 'llama2-7b');
+    const documented = rowOf(readme, '|', 'u280', 'llama2-7b');
+    assert.ok(ours !== undefined && documented !== undefined, `rows: ${ours} / ${documented}`);
+    assert.deepEqual(ours.map((cell) => cell.toLowerCase()), documented.map((cell) => cell.toLowerCase()));
+    // The figure the README compares with FlightLLM's measured 55 token/s.
+    assert.equal(ours[5], /--hardware u280` estimates \*\*([\d.]+) token\/s\*\*/.exec(readme)?.[1]);
+    const refusal = /"(does not fit in HBM of u280: [^"]*)"/.exec(readme)?.[1]?.replace(/\s+/g, ' ');
+    assert.ok(refusal !== undefined);
+    assert.deepEqual(rowOf(result.stdout, '│', 'u280', 'Qwen2.5-32B')?.slice(3, 5), ['refused', '']);
+    assert.ok(result.stdout.includes(`u280 × Qwen2.5-32B: Qwen2.5-32B ${refusal}`), result.stdout);
+    assert.match(result.stderr, /^boards: 2 model × board pairs\n$/);
   });
 });

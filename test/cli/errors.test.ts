@@ -3,12 +3,14 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { dump, load } from 'js-yaml';
-import { ROOT, runCli, temporaryDirectory, tinyDecodeIr, VHK158, type CliResult } from '../helpers.js';
+import { shippedHardwareNames } from '../../src/hardware/index.js';
+import { ROOT, runMain, temporaryDirectory, tinyDecodeIr, tinyModelFile, VHK158 } from '../helpers.js';
 
 /*
  * Every mistake a user can make on the command line gets one clear paragraph
  * on stderr naming the file and the field, exit code 2, no stack trace and no
- * output file. Each case below runs the real CLI.
+ * output file. Each case runs the CLI in this process, main(args, io);
+ * test/cli/main.test.ts checks that the real binary exits and writes alike.
  */
 
 const work = temporaryDirectory();
@@ -26,7 +28,7 @@ const hardwareWith = (name: string, edit: (tree: Record<string, any>) => void) =
 };
 
 const goodIr = file('good.yaml', dump(tinyDecodeIr()));
-const tinyModel = file('tiny-model.yaml', dump({ name: 'tiny', architecture: { hidden_size: 512, intermediate_size: 1024, num_attention_heads: 4, num_hidden_layers: 1, vocab_size: 2048, max_position_embeddings: 4096 } }));
+const tinyModel = tinyModelFile(work);
 const attentionIr = file(
   'attention.yaml',
   dump([
@@ -64,6 +66,12 @@ const CASES: readonly Case[] = [
   { name: 'an unknown command', args: ['simulat'], message: /unknown command 'simulat'/ },
   { name: 'a missing required option', args: ['simulate', '--ir', goodIr], message: /required option '--hardware <file>' not specified/ },
   { name: 'a non-numeric --jobs', args: ['simulate', '--hardware', VHK158, '--ir', goodIr, goodIr, '--jobs', 'many'], message: /option '--jobs <n>' argument 'many' is invalid\. expected a positive integer, got "many"/ },
+  {
+    name: 'a hardware name that is neither a file nor shipped',
+    args: ['simulate', '--hardware', 'u290', '--ir', goodIr],
+    message: new RegExp(`no hardware configuration "u290": it is neither a file nor a shipped name; shipped: ${shippedHardwareNames().join(', ')}\\.`),
+  },
+  { name: 'a model name that is neither a file nor shipped', args: ['compile', '--model', 'llama9-7b', '--stage', 'decode', '--tokens', '64', '--out', join(work, 'llama9')], message: /no model description "llama9-7b": it is neither a file nor a shipped name; shipped: .*llama2-7b/, output: join(work, 'llama9') },
   { name: 'a missing hardware file', args: ['simulate', '--hardware', join(work, 'none.yaml'), '--ir', goodIr], message: /cannot read hardware configuration: no such file/, names: 'none.yaml' },
   { name: 'malformed hardware YAML', args: ['simulate', '--hardware', file('hw-broken.yaml', 'clock: {frequencyMHz: 225\n'), '--ir', goodIr], message: /malformed YAML in hardware configuration: .* at line \d+, column \d+/, names: 'hw-broken.yaml' },
   {
@@ -171,13 +179,10 @@ const CASES: readonly Case[] = [
   { name: 'a conformance directory without reference data', args: ['conformance', '--reference', work], message: /no reference cases in .*: expected ir_output\/<name>\.yaml files with matching profiler_output\/<name>\.csv files\./ },
 ];
 
-// Start every run at once: each is a separate process, and waiting for them one by one is slow.
-const runs = new Map(CASES.map((c) => [c.name, runCli(c.args, { env: { FPGA_LLM_SIM_CACHE: join(work, 'cache') } })]));
-
 describe('user errors', () => {
   for (const c of CASES) {
     test(`${c.name}: exit 2, one paragraph, no stack trace, nothing written`, async () => {
-      const result: CliResult = await runs.get(c.name)!;
+      const result = await runMain(c.args, { env: { FPGA_LLM_SIM_CACHE: join(work, 'cache') } });
       assert.equal(result.code, 2, `exit code; stderr: ${result.stderr}`);
       assert.match(result.stderr, c.message);
       assert.match(result.stderr, /^fpga-llm-sim: error: /);
@@ -189,8 +194,7 @@ describe('user errors', () => {
     });
   }
 
-  test('no temporary file is left behind by a failed run', async () => {
-    await Promise.all(runs.values());
+  test('no temporary file is left behind by a failed run', () => {
     assert.deepEqual(readdirSync(work).filter((name) => name.endsWith('.tmp')), []);
   });
 });

@@ -3,19 +3,18 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { dump } from 'js-yaml';
-import { runCli, temporaryDirectory, tinyDecodeIr, VHK158 } from '../helpers.js';
+import { runMain, temporaryDirectory, tinyDecodeIr, tinyModelFile, VHK158 } from '../helpers.js';
 
 const work = temporaryDirectory();
-const env = { FPGA_LLM_SIM_CACHE: join(work, 'cache') };
-const model = join(work, 'tiny.yaml');
-writeFileSync(model, dump({ name: 'tiny', displayName: 'Tiny', architecture: { hidden_size: 512, intermediate_size: 1024, num_attention_heads: 4, num_key_value_heads: 2, num_hidden_layers: 2, vocab_size: 2048, max_position_embeddings: 4096 } }));
+const model = tinyModelFile(work);
 const gpu = join(work, 'gpu.csv');
 writeFileSync(gpu, 'device,backend,batch,prompt,generated,prefill_ms,decode_ms,total_ms,source\nA100,GPU-x,1,100,40,2,80,82,test\nA100,GPU-x,1,256,64,3,100,103,test\n');
-const common = ['--model', model, '--out-dir', join(work, 'out')];
+// One thread: these few small lengths simulate faster here than a worker pool starts (test/cli/simulate.test.ts runs the pool).
+const common = ['--model', model, '--out-dir', join(work, 'out'), '--jobs', '1'];
 
 describe('fpga-llm-sim profile', () => {
   test('--json prints hardware, model and per-case FPGA figures, their bound, and GPU figures with null where a GPU lacks a case', async () => {
-    const result = await runCli(['profile', ...common, '--cases', '1x100x40,1x128x16', '--gpu', gpu, '--json'], { env });
+    const result = await runMain(['profile', ...common, '--cases', '1x100x40,1x128x16', '--gpu', gpu, '--json']);
     assert.equal(result.code, 0, result.stderr);
     const document = JSON.parse(result.stdout);
     assert.equal(document.hardware, 'vhk158');
@@ -34,7 +33,7 @@ describe('fpga-llm-sim profile', () => {
   });
 
   test('a second run reuses every length', async () => {
-    const result = await runCli(['profile', ...common, '--cases', '1x100x40', '--gpu', gpu], { env });
+    const result = await runMain(['profile', ...common, '--cases', '1x100x40', '--gpu', gpu]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /profile: 0 token lengths simulated, 4 reused/);
     assert.match(result.stdout, /\+-+Case: Tiny, \(Batch 1, Prefill 100, Decode   40\)-+\+\n\| Hardware +\| +GPU-x +\| VHK158 FPGA \|/);
@@ -44,9 +43,9 @@ describe('fpga-llm-sim profile', () => {
 describe('fpga-llm-sim compare', () => {
   test('lists the cases each side lacks instead of inventing figures', async () => {
     const saved = join(work, 'fpga.json');
-    const profiled = await runCli(['profile', ...common, '--cases', '1x100x40,1x512x8', '--gpu', gpu, '--json'], { env });
+    const profiled = await runMain(['profile', ...common, '--cases', '1x100x40,1x512x8', '--gpu', gpu, '--json']);
     writeFileSync(saved, profiled.stdout);
-    const result = await runCli(['compare', '--gpu', gpu, '--fpga', saved], { env });
+    const result = await runMain(['compare', '--gpu', gpu, '--fpga', saved]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /Missing \(shown as —\):\n {2}1x512x8: not in GPU-x .*\n {2}1x256x64: no FPGA figures\n/);
     assert.match(result.stdout, /Prefill 256, Decode   64[\s\S]*?\| Total time \(ms\) +\| +103\.0 +\| +— +\|/);
@@ -56,7 +55,7 @@ describe('fpga-llm-sim compare', () => {
 describe('fpga-llm-sim figures', () => {
   test('writes the five SVG figures', async () => {
     const out = join(work, 'figures');
-    const result = await runCli(['figures', ...common, '--cases', '1x100x40', '--gpu', gpu, '--out', out], { env });
+    const result = await runMain(['figures', ...common, '--cases', '1x100x40', '--gpu', gpu, '--out', out]);
     assert.equal(result.code, 0, result.stderr);
     for (const name of ['case-latency', 'case-speedup', 'decode-latency', 'module-busy-prefill', 'module-busy-decode']) {
       assert.match(readFileSync(join(out, `${name}.svg`), 'utf8'), /^<svg [^>]*>[\s\S]*<\/svg>$/);
@@ -69,7 +68,7 @@ describe('fpga-llm-sim simulate --trace', () => {
     const ir = join(work, 'tiny-ir.yaml');
     writeFileSync(ir, dump(tinyDecodeIr()));
     const trace = join(work, 'trace.json');
-    const result = await runCli(['simulate', '--hardware', VHK158, '--ir', ir, '--trace', trace, '--trace-max-events', '20'], { env });
+    const result = await runMain(['simulate', '--hardware', VHK158, '--ir', ir, '--trace', trace, '--trace-max-events', '20']);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /wrote .*trace\.json: 20 instruction slices; \d+ more left out/);
     const events = JSON.parse(readFileSync(trace, 'utf8')).traceEvents as Array<{ ph: string }>;

@@ -5,10 +5,9 @@ import { describe, test } from 'node:test';
 import { dump } from 'js-yaml';
 import { parseIr } from '../../src/ir/index.js';
 import { profileToCsv, simulateIr } from '../../src/simulator/index.js';
-import { NO_REFERENCE, REFERENCE_DIR, runCli, temporaryDirectory, tinyDecodeIr, VHK158, vhk158Hardware } from '../helpers.js';
+import { NO_REFERENCE, REFERENCE_DIR, runMain, temporaryDirectory, tinyDecodeIr, tinyModelFile, VHK158, vhk158Hardware } from '../helpers.js';
 
 const work = temporaryDirectory();
-const env = { FPGA_LLM_SIM_CACHE: join(work, 'cache') };
 const small = join(work, 'small.yaml');
 const wide = join(work, 'wide.yaml');
 writeFileSync(small, dump(tinyDecodeIr()));
@@ -17,14 +16,14 @@ const expected = (ir: ReturnType<typeof tinyDecodeIr>) => profileToCsv(simulateI
 
 describe('fpga-llm-sim simulate', () => {
   test('one IR file prints its CSV on stdout', async () => {
-    const result = await runCli(['simulate', '--hardware', VHK158, '--ir', small], { env });
+    const result = await runMain(['simulate', '--hardware', VHK158, '--ir', small]);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, expected(tinyDecodeIr()));
   });
 
   test('--csv writes the CSV to a file instead', async () => {
     const out = join(work, 'small.csv');
-    const result = await runCli(['simulate', '--hardware', VHK158, '--ir', small, '--csv', out], { env });
+    const result = await runMain(['simulate', '--hardware', VHK158, '--ir', small, '--csv', out]);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(readFileSync(out, 'utf8'), expected(tinyDecodeIr()));
     assert.match(result.stderr, /wrote .*small\.csv/);
@@ -32,7 +31,7 @@ describe('fpga-llm-sim simulate', () => {
 
   test('several IR files run on the worker pool and each gets <name>.csv in --out-dir', async () => {
     const out = join(work, 'many');
-    const result = await runCli(['simulate', '--hardware', VHK158, '--ir', small, wide, '--out-dir', out, '--jobs', '2'], { env });
+    const result = await runMain(['simulate', '--hardware', VHK158, '--ir', small, wide, '--out-dir', out, '--jobs', '2']);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(readFileSync(join(out, 'small.csv'), 'utf8'), expected(tinyDecodeIr()));
     assert.equal(readFileSync(join(out, 'wide.csv'), 'utf8'), expected(tinyDecodeIr({ hidden: 2048, ffn: 4096 })));
@@ -40,7 +39,7 @@ describe('fpga-llm-sim simulate', () => {
   });
 
   test('--json prints the profile with its per-step figures', async () => {
-    const result = await runCli(['simulate', '--hardware', VHK158, '--ir', small, '--json'], { env });
+    const result = await runMain(['simulate', '--hardware', VHK158, '--ir', small, '--json']);
     assert.equal(result.code, 0, result.stderr);
     const profile = JSON.parse(result.stdout);
     assert.deepEqual(profile.steps.map((step: { name: string }) => step.name), ['norm', 'gate+act', 'down+add']);
@@ -51,7 +50,7 @@ describe('fpga-llm-sim simulate', () => {
 
 describe('fpga-llm-sim conformance', { skip: NO_REFERENCE }, () => {
   test('reports every selected reference case as matching', async () => {
-    const result = await runCli(['conformance', '--reference', REFERENCE_DIR, '--filter', 'decode_token_9', '--jobs', '2'], { env });
+    const result = await runMain(['conformance', '--reference', REFERENCE_DIR, '--filter', 'decode_token_9', '--jobs', '1']);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /llama2_decode_token_992/);
     assert.match(result.stdout, /(\d+) of \1 cases match FlightLLM within 0\.000001 relative \(\1 byte-identical CSVs\)\./);
@@ -61,14 +60,13 @@ describe('fpga-llm-sim conformance', { skip: NO_REFERENCE }, () => {
 describe('fpga-llm-sim compile', () => {
   test('writes the IR and the masks, and the IR simulates', async () => {
     const out = join(work, 'compiled');
-    const model = join(work, 'tiny-model.yaml');
-    writeFileSync(model, dump({ name: 'tiny', architecture: { hidden_size: 512, intermediate_size: 1024, num_attention_heads: 4, num_key_value_heads: 2, num_hidden_layers: 2, vocab_size: 2048, max_position_embeddings: 4096 }, mapping: { attentionMasks: { pattern: 'local+sink', windowBlocks: 2, sinkBlocks: 1 } } }));
-    const compiled = await runCli(['compile', '--model', model, '--stage', 'prefill', '--tokens', '200', '--out', out], { env });
+    const model = tinyModelFile(work, { name: 'tiny-local.yaml', mapping: { attentionMasks: { pattern: 'local+sink', windowBlocks: 2, sinkBlocks: 1 } } });
+    const compiled = await runMain(['compile', '--model', model, '--stage', 'prefill', '--tokens', '200', '--out', out]);
     assert.equal(compiled.code, 0, compiled.stderr);
     assert.match(compiled.stderr, /wrote .*tiny_prefill_token_256\.yaml/);
     assert.match(compiled.stderr, /wrote 2 masks \(local\+sink\)/);
     assert.match(compiled.stderr, /memory: HBM \d+\.\d\d GiB of 8\.00 GiB/);
-    const simulated = await runCli(['simulate', '--hardware', VHK158, '--ir', join(out, 'tiny_prefill_token_256.yaml')], { env });
+    const simulated = await runMain(['simulate', '--hardware', VHK158, '--ir', join(out, 'tiny_prefill_token_256.yaml')]);
     assert.equal(simulated.code, 0, simulated.stderr);
     assert.match(simulated.stdout, /^inst_type,inst_cnt,part_time,part_time_ratio\n/);
   });

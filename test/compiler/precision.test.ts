@@ -3,18 +3,16 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { compileModel, memoryUse, type CompiledIr } from '../../src/compiler/index.js';
 import { ModelError } from '../../src/errors.js';
-import { loadHardware, type Hardware } from '../../src/hardware/index.js';
+import type { Hardware } from '../../src/hardware/index.js';
 import type { Layer, Param } from '../../src/ir/index.js';
-import { loadModel, parseModel, type Model } from '../../src/model/index.js';
-import { ROOT, thrown, vhk158Hardware } from '../helpers.js';
+import { loadModel, type Model } from '../../src/model/index.js';
+import { ROOT, shippedHardware, thrown, TINY_ARCHITECTURE as ARCHITECTURE, tinyModel, vhk158Hardware } from '../helpers.js';
 
 /*
- * A two-layer model with grouped-query attention, every dimension a multiple
- * of the block size (16), and every tensor a whole number of 64-byte bursts
- * at every precision, so that the allocator's alignment adds nothing and the
- * byte counts below are exact.
+ * The tiny model: every tensor is a whole number of 64-byte bursts at every
+ * precision, so the allocator's alignment adds nothing and the byte counts
+ * below are exact.
  */
-const ARCHITECTURE = { hidden_size: 512, intermediate_size: 1024, num_attention_heads: 4, num_key_value_heads: 2, num_hidden_layers: 2, vocab_size: 2048, max_position_embeddings: 2048 };
 const hidden = ARCHITECTURE.hidden_size;
 const headDim = hidden / ARCHITECTURE.num_attention_heads;
 const kvWidth = ARCHITECTURE.num_key_value_heads * headDim;
@@ -26,7 +24,7 @@ const LINEAR_ELEMENTS =
 /** Elements of the norm scales: two norms per layer and the final one, hidden_size each. */
 const NORM_ELEMENTS = (2 * layers + 1) * hidden;
 
-const tiny = (precision: unknown): Model => parseModel({ name: 'tiny', architecture: ARCHITECTURE, mapping: { precision } }).model;
+const tiny = (precision: unknown): Model => tinyModel({ precision });
 const compile = (precision: unknown, hardware: Hardware = vhk158Hardware()): CompiledIr => compileModel(tiny(precision), { stage: 'decode', tokens: 64, hardware });
 
 const linears = (compiled: CompiledIr) => compiled.ir.filter((layer): layer is Extract<Layer, { type: 'linear_mv' | 'linear_mm' }> => layer.type === 'linear_mv' || layer.type === 'linear_mm');
@@ -111,7 +109,7 @@ describe('precision on the VHK158', () => {
 
 describe('memory pools of the U250', () => {
   const qwen = loadModel(join(ROOT, 'ir', 'qwen2.5-32b.yaml')).model;
-  const u250 = (kernels?: number) => loadHardware(join(ROOT, 'hardware', 'u250.yaml'), kernels === undefined ? {} : { overrides: { 'dpu.kernels': kernels } });
+  const u250 = (kernels?: number) => shippedHardware('u250', kernels === undefined ? undefined : { 'dpu.kernels': kernels });
   // Qwen2.5-32B in W8A8 on the DPU (int8 weights stored at 8 bits): per layer
   // q (5120 × 5120), k and v (5120 × 1024 each), o (5120 × 5120), gate, up and
   // down (5120 × 27648 each), int32 biases on q, k and v, and two int8 norm
@@ -141,8 +139,8 @@ describe('memory pools of the U250', () => {
   });
 
   test('pruned weights are stored densely: the DPU has no sparse mode', () => {
-    const pruned = parseModel({ name: 'tiny', architecture: ARCHITECTURE, mapping: { weightSparsity: { q: 0.5, gate: 0.25 } } }).model;
-    const dense = parseModel({ name: 'tiny', architecture: ARCHITECTURE }).model;
+    const pruned = tinyModel({ weightSparsity: { q: 0.5, gate: 0.25 } });
+    const dense = tinyModel();
     const bytes = (model: Model, hardware: Hardware) => compileModel(model, { stage: 'decode', tokens: 64, hardware }).memory.weightBytes;
     assert.equal(bytes(pruned, u250()), bytes(dense, u250()));
     // FlightLLM's design stores only the kept values.

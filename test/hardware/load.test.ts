@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { dump, load as parseYamlText } from 'js-yaml';
 import { ConfigError } from '../../src/errors.js';
-import { loadHardware, parseHardware, resolveExpressions } from '../../src/hardware/index.js';
+import { loadHardware, parseHardware, resolveExpressions, shippedHardwareNames } from '../../src/hardware/index.js';
 import { ContentCache } from '../../src/util/cache.js';
-import { flightllm, NO_REFERENCE, REFERENCE_DIR, temporaryDirectory, thrown, VHK158 } from '../helpers.js';
+import { flightllm, NO_REFERENCE, REFERENCE_DIR, ROOT, temporaryDirectory, thrown, VHK158 } from '../helpers.js';
 
 /** The shipped VHK158 file as a plain object, to mutate in tests. */
 function vhk158Tree(): Record<string, any> {
@@ -108,6 +108,46 @@ describe('loading hardware', () => {
     edited['clock'].frequencyMHz = 300;
     writeFileSync(file, dump(edited));
     assert.equal(flightllm(loadHardware(file, { cache })).clock.frequencyMHz, 300);
+  });
+});
+
+describe('shipped boards by name', () => {
+  test('each shipped name loads the same description as its file in hardware/', () => {
+    for (const name of shippedHardwareNames()) assert.deepEqual(loadHardware(name), loadHardware(join(ROOT, 'hardware', `${name}.yaml`)), name);
+  });
+
+  test('the names are the YAML files in hardware/ that load as boards on their own', () => {
+    const boards = readdirSync(join(ROOT, 'hardware'))
+      .filter((file) => file.endsWith('.yaml'))
+      .filter((file) => {
+        try {
+          return loadHardware(join(ROOT, 'hardware', file)) !== undefined;
+        } catch (error) {
+          assert.ok(error instanceof ConfigError, String(error));
+          return false;
+        }
+      });
+    assert.deepEqual(shippedHardwareNames(), boards.map((file) => file.replace(/\.yaml$/, '')).sort());
+    assert.ok(shippedHardwareNames().includes('vhk158'));
+  });
+
+  test('a file of that name in the working directory wins over the shipped board', () => {
+    const directory = temporaryDirectory();
+    const tree = vhk158Tree();
+    tree['clock'].frequencyMHz = 300;
+    writeFileSync(join(directory, 'vhk158'), dump(tree));
+    const cwd = process.cwd();
+    process.chdir(directory);
+    try {
+      assert.equal(flightllm(loadHardware('vhk158')).clock.frequencyMHz, 300);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  test('a name that is neither a file nor shipped is refused, listing the shipped names', () => {
+    const error = thrown(ConfigError, () => loadHardware('u290'));
+    assert.equal(error.message, `no hardware configuration "u290": it is neither a file nor a shipped name; shipped: ${shippedHardwareNames().join(', ')}.`);
   });
 });
 

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { load as parseYamlText } from 'js-yaml';
 import { IrError } from '../../src/errors.js';
-import { parseHardware, type FlightLlmHardware } from '../../src/hardware/index.js';
+import type { FlightLlmHardware } from '../../src/hardware/index.js';
 import { generateInstructions, planProgram } from '../../src/instgen/index.js';
 import type { Dtype, Ir, Layer } from '../../src/ir/index.js';
-import { flightllm, RecordingSink, thrown, tinyDecodeIr, type Recorded, VHK158, vhk158Hardware } from '../helpers.js';
+import { flightllm, RecordingSink, shippedHardware, thrown, tinyDecodeIr, type Recorded, vhk158Hardware } from '../helpers.js';
 
 /*
  * tinyDecodeIr's steps: the RMS norm alone, gate + SiLU, and down + the
@@ -34,9 +32,7 @@ const isMatrix = (i: Recorded) => i.module === 'MV' || i.module === 'MM';
 
 /** VHK158 with the precision tables replaced. */
 function vhk158With(precision: Record<string, unknown>): FlightLlmHardware {
-  const tree = parseYamlText(readFileSync(VHK158, 'utf8')) as Record<string, any>;
-  tree['precision'] = { ...tree['precision'], ...precision };
-  return flightllm(parseHardware(tree, { file: 'vhk158-int8-only.yaml' }));
+  return flightllm(shippedHardware('vhk158', Object.fromEntries(Object.entries(precision).map(([key, value]) => [`precision.${key}`, value]))));
 }
 
 describe('instructions by precision', () => {

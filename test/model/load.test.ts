@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ModelError } from '../../src/errors.js';
-import { loadModel, modelDims, parseModel } from '../../src/model/index.js';
+import { loadModel, modelDims, parseModel, shippedModelNames } from '../../src/model/index.js';
 import { ROOT, temporaryDirectory, thrown } from '../helpers.js';
 
 
@@ -17,6 +17,18 @@ describe('model descriptions', () => {
       assert.match(model.source ?? '', /^https:\/\/huggingface\.co\//);
     });
   }
+
+  test('every model description in ir/ loads by its name as by its path', () => {
+    const files = readdirSync(join(ROOT, 'ir')).filter((file) => file.endsWith('.yaml'));
+    assert.deepEqual(shippedModelNames(), files.map((file) => file.replace(/\.yaml$/, '')).sort());
+    for (const name of shippedModelNames()) assert.deepEqual(loadModel(name), loadModel(join(ROOT, 'ir', `${name}.yaml`)), name);
+  });
+
+  test('a name that is neither a file nor shipped is refused, listing the shipped names', () => {
+    const error = thrown(ModelError, () => loadModel('qwen2.6-7b'));
+    assert.equal(error.message, `no model description "qwen2.6-7b": it is neither a file nor a shipped name; shipped: ${shippedModelNames().join(', ')}.`);
+    for (const name of ['llama2-7b', 'qwen2.5-7b']) assert.ok(shippedModelNames().includes(name), name);
+  });
 
   test('grouped-query attention: key and value widths follow the key/value heads', () => {
     const d = modelDims(loadModel(join(ROOT, 'ir', 'qwen2.5-32b.yaml')).model);

@@ -3,10 +3,7 @@ import { describe, test } from 'node:test';
 import { ModelError } from '../../src/errors.js';
 import { parseModel, PRECISION_PRESET_NAMES, PrecisionSchema, type Precision } from '../../src/model/index.js';
 import { zodIssues } from '../../src/util/zod-issues.js';
-import { thrown } from '../helpers.js';
-
-const architecture = { hidden_size: 512, intermediate_size: 1024, num_attention_heads: 4, num_hidden_layers: 1, vocab_size: 2048, max_position_embeddings: 2048 };
-
+import { thrown, tinyModelDescription } from '../helpers.js';
 
 const resolve = (value: unknown): Precision => PrecisionSchema.parse(value);
 
@@ -68,23 +65,23 @@ describe('precision presets', () => {
 
 describe('precision in a model file', () => {
   test('precision: FP16 parses into the FP16 preset', () => {
-    const { model } = parseModel({ name: 'tiny', architecture, mapping: { precision: 'FP16' } });
+    const { model } = parseModel(tinyModelDescription({ precision: 'FP16' }));
     assert.deepEqual(model.mapping.precision, resolve('FP16'));
   });
 
   test('a model without a precision gets the flightllm preset', () => {
-    const { model } = parseModel({ name: 'tiny', architecture });
+    const { model } = parseModel(tinyModelDescription());
     assert.deepEqual(model.mapping.precision, resolve('flightllm'));
-    assert.deepEqual(parseModel({ name: 'tiny', architecture, mapping: {} }).model.mapping.precision, resolve('flightllm'));
+    assert.deepEqual(parseModel(tinyModelDescription({})).model.mapping.precision, resolve('flightllm'));
   });
 
   test('an object precision in a model file keeps the preset\'s other fields', () => {
-    const { model } = parseModel({ name: 'tiny', architecture, mapping: { precision: { preset: 'W4A16', kvCache: 'int8' } } });
+    const { model } = parseModel(tinyModelDescription({ precision: { preset: 'W4A16', kvCache: 'int8' } }));
     assert.deepEqual(model.mapping.precision, { ...resolve('W4A16'), kvCache: 'int8' });
   });
 
   test('an unknown preset in a model file is a ModelError at mapping.precision naming the file', () => {
-    const error = thrown(ModelError, () => parseModel({ name: 'tiny', architecture, mapping: { precision: 'W9A9' } }, { file: 'tiny.yaml' }));
+    const error = thrown(ModelError, () => parseModel(tinyModelDescription({ precision: 'W9A9' }), { file: 'tiny.yaml' }));
     assert.ok(error.issues.some((issue) => issue.path.startsWith('mapping.precision') && /unknown precision "W9A9"/.test(issue.message)), JSON.stringify(error.issues));
     assert.match(error.message, /^tiny\.yaml: invalid model description: /);
   });

@@ -3,14 +3,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseHardware, type Hardware } from '../../src/hardware/index.js';
-import { parseModel } from '../../src/model/index.js';
 import { profileCases, ResultStore } from '../../src/profiler/index.js';
-import { temporaryDirectory, vhk158Hardware } from '../helpers.js';
+import { temporaryDirectory, tinyModel, vhk158Hardware } from '../helpers.js';
 
-const model = parseModel({
-  name: 'tiny',
-  architecture: { hidden_size: 512, intermediate_size: 1024, num_attention_heads: 4, num_hidden_layers: 2, vocab_size: 2048, max_position_embeddings: 2048 },
-}).model;
+const model = tinyModel();
 const cases = [{ batch: 1, prompt: 100, generated: 40 }];
 
 describe('stored results', () => {

@@ -4,12 +4,9 @@ import { UserError } from '../../src/errors.js';
 import { parseModel } from '../../src/model/index.js';
 import { flightllmBackend } from '../../src/backends/index.js';
 import { sensitivity, type SensitivityOptions } from '../../src/profiler/index.js';
-import { VHK158, vhk158Hardware } from '../helpers.js';
+import { tinyModel, VHK158, vhk158Hardware } from '../helpers.js';
 
-const tiny = parseModel({
-  name: 'tiny',
-  architecture: { hidden_size: 512, intermediate_size: 1024, num_attention_heads: 4, num_key_value_heads: 2, num_hidden_layers: 2, vocab_size: 2048, max_position_embeddings: 2048 },
-}).model;
+const tiny = tinyModel();
 
 const options = (extra: Partial<SensitivityOptions>): SensitivityOptions => ({
   hardwarePath: VHK158,

@@ -2,22 +2,16 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { compileModel } from '../../src/compiler/index.js';
-import { loadHardware } from '../../src/hardware/index.js';
 import { loadIr, maskDirectory, type Layer } from '../../src/ir/index.js';
-import { parseModel } from '../../src/model/index.js';
 import { runSimulationJob } from '../../src/profiler/index.js';
 import { physicalBound } from '../../src/roofline/index.js';
 import { simulate } from '../../src/backends/index.js';
-import { NO_REFERENCE, REFERENCE_DIR, ROOT, tinyDecodeIr, VHK158, vhk158Hardware } from '../helpers.js';
+import { NO_REFERENCE, REFERENCE_DIR, shippedHardware, tinyDecodeIr, tinyModel, vhk158Hardware } from '../helpers.js';
 
 const GIB = 2 ** 30;
 const close = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) <= 1e-12 * Math.abs(expected), `${what}: ${actual} vs ${expected}`);
 
-/** A small model: 2 layers, 4 query heads of 128 sharing 2 key/value heads. */
-const tiny = parseModel({
-  name: 'tiny',
-  architecture: { hidden_size: 512, intermediate_size: 1024, num_attention_heads: 4, num_key_value_heads: 2, num_hidden_layers: 2, vocab_size: 2048, max_position_embeddings: 2048 },
-}).model;
+const tiny = tinyModel();
 
 describe('the physical bound on the VHK158', () => {
   const hw = vhk158Hardware();
@@ -85,7 +79,7 @@ describe('the physical bound on the VHK158', () => {
 });
 
 describe('the physical bound on the U250', () => {
-  const hw = loadHardware(join(ROOT, 'hardware', 'u250.yaml'));
+  const hw = shippedHardware('u250');
   /** tinyDecodeIr with every weight dense. */
   const dense = tinyDecodeIr().map((layer) => ('param' in layer && layer.type === 'linear_mv' ? { ...layer, param: layer.param.map((p) => ({ ...p, sparse_flag: false, sparse_ratio: 1 })) } : layer) as Layer);
 
@@ -110,7 +104,7 @@ describe('the physical bound on the U250', () => {
 
 describe('the bound as a check on the simulator', () => {
   test('a calibration that makes the board faster than its peak fails the job as an internal error', () => {
-    const hardware = loadHardware(VHK158, { overrides: { 'calibration.timeDivisor': 100 } });
+    const hardware = shippedHardware('vhk158', { 'calibration.timeDivisor': 100 });
     const outcome = runSimulationJob({ kind: 'compile', model: tiny, hardware, stage: 'decode', tokens: 64 });
     assert.equal(outcome.ok, false);
     if (outcome.ok) return;

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { IrError } from '../../src/errors.js';
-import { loadHardware, type DpuHostHardware } from '../../src/hardware/index.js';
+import type { DpuHostHardware } from '../../src/hardware/index.js';
 import type { Dtype, Layer, Tensor } from '../../src/ir/index.js';
 import { DPU_HOST_MODULES, moduleNamesOf, simulate } from '../../src/backends/index.js';
 import { parseProfileCsv, profileToCsv, type Profile } from '../../src/simulator/index.js';
-import { inputAndNorm, ROOT, tensor, thrown, tinyDecodeIr } from '../helpers.js';
+import { inputAndNorm, shippedHardware, tensor, thrown, tinyDecodeIr } from '../helpers.js';
 
 function dpuHost(): DpuHostHardware {
-  const hw = loadHardware(join(ROOT, 'hardware', 'u250.yaml'));
+  const hw = shippedHardware('u250');
   if (hw.kind !== 'dpu-host') throw new Error(`expected dpu-host hardware, got ${hw.kind}`);
   return hw;
 }

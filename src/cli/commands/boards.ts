@@ -6,8 +6,8 @@ import { compileTarget } from '../../backends/index.js';
 import { loadHardware, type Hardware } from '../../hardware/index.js';
 import { loadModel, type Precision } from '../../model/index.js';
 import { casesFromOption, profileCases, type CaseResult } from '../../profiler/index.js';
-import { packageFile } from '../fpga-run.js';
-import { cliCache, keyValue, positiveInteger } from '../options.js';
+import type { CliIo } from '../io.js';
+import { cliCache, hardwareHelp, keyValue, modelHelp, positiveInteger } from '../options.js';
 import { Progress } from '../progress.js';
 
 /*
@@ -24,24 +24,24 @@ interface BoardsOptions {
   json?: boolean;
 }
 
-const DEFAULT_BOARDS = ['vhk158', 'u280', 'v80', 'u250'].map((board) => packageFile(`hardware/${board}.yaml`));
+/** FlightLLM's board first, then the others it was or could be built on, then the DPU card. */
+const DEFAULT_BOARDS = ['vhk158', 'u280', 'v80', 'u250'];
 
-export function registerBoards(program: Command): void {
-  program
-    .command('boards')
-    .description('one case for several models on several boards: prefill latency and decode throughput beside their physical bounds')
-    .option('--hardware <files...>', 'hardware configurations (default: vhk158, u280, v80, u250)', DEFAULT_BOARDS)
-    .option('--model <files...>', 'model descriptions', [packageFile('ir/llama2-7b.yaml'), packageFile('ir/qwen2.5-7b.yaml')])
+export function addOptions(command: Command): Command {
+  return command
+    .option('--hardware <files...>', hardwareHelp('hardware configurations, each'), DEFAULT_BOARDS)
+    .option('--model <files...>', modelHelp('model descriptions, each'), ['llama2-7b', 'qwen2.5-7b'])
     .option('--case <case>', 'one case, batch x prompt x generated', '1x128x512')
     .option('--set <key=value>', 'override a value in every hardware file (repeatable)', keyValue)
     .option('--jobs <n>', 'worker threads (default: one per core)', positiveInteger)
-    .option('--json', 'print one JSON document instead of the table')
-    .action(async (options: BoardsOptions) => {
-      const cases = casesFromOption(options.case);
-      if (cases.length !== 1) throw new UsageError({ what: `--case takes one case, got ${cases.length}` });
-      const rows = await runAll(options, cases[0]!);
-      process.stdout.write(options.json === true ? `${JSON.stringify(rows, null, 2)}\n` : table(rows, options.case));
-    });
+    .option('--json', 'print one JSON document instead of the table');
+}
+
+export async function run(options: BoardsOptions, io: CliIo): Promise<void> {
+  const cases = casesFromOption(options.case);
+  if (cases.length !== 1) throw new UsageError({ what: `--case takes one case, got ${cases.length}` });
+  const rows = await runAll(options, cases[0]!, io);
+  io.stdout.write(options.json === true ? `${JSON.stringify(rows, null, 2)}\n` : table(rows, options.case));
 }
 
 interface BoardRow {
@@ -53,10 +53,10 @@ interface BoardRow {
   readonly refused: string | undefined;
 }
 
-async function runAll(options: BoardsOptions, c: CaseResult['case']): Promise<BoardRow[]> {
-  const boards = options.hardware.map((file) => loadHardware(file, { cache: cliCache(true), overrides: options.set }));
+async function runAll(options: BoardsOptions, c: CaseResult['case'], io: CliIo): Promise<BoardRow[]> {
+  const boards = options.hardware.map((file) => loadHardware(file, { cache: cliCache(true, io), overrides: options.set }));
   const models = options.model.map((file) => loadModel(file).model);
-  const progress = new Progress('boards');
+  const progress = new Progress('boards', io.stderr);
   const rows: BoardRow[] = [];
   for (const hardware of boards) {
     for (const model of models) {

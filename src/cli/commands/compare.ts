@@ -4,6 +4,7 @@ import { compileTarget } from '../../backends/index.js';
 import { loadHardware } from '../../hardware/index.js';
 import { loadModel } from '../../model/index.js';
 import { compareWithGpu, formatCaseTable, gpuProfilesFor, loadFpgaProfile, loadGpuProfile, type Case, type FpgaCase, type GpuProfile } from '../../profiler/index.js';
+import type { CliIo } from '../io.js';
 import { cliCache } from '../options.js';
 import { fpgaLabel, runFpga, withFpgaOptions, type FpgaOptions } from '../fpga-run.js';
 
@@ -12,29 +13,29 @@ interface CompareOptions extends FpgaOptions {
   fpga?: string;
 }
 
-export function registerCompare(program: Command): void {
-  withFpgaOptions(
-    program
-      .command('compare')
-      .description('speedup tables of the FPGA against any GPU profiles; cases one side lacks are listed, never invented')
+export function addOptions(command: Command): Command {
+  return withFpgaOptions(
+    command
       .requiredOption('--gpu <files...>', 'GPU profile CSVs (columns: device, backend, batch, prompt, generated, prefill_ms, decode_ms, total_ms, source)')
       .option('--fpga <file>', "FPGA figures saved from profile --json (default: simulate the GPU profiles' cases)"),
-  ).action(async (options: CompareOptions) => {
-    const loaded = options.gpu.map(loadGpuProfile);
-    const names = options.fpga === undefined ? modelNamesOf(options) : [loadFpgaProfile(options.fpga).model];
-    const { matching: gpus, other } = gpuProfilesFor(loaded, { names });
-    for (const gpu of other) process.stderr.write(`fpga-llm-sim: ${gpu.file} has no rows for ${names[0]}; left out\n`);
-    const side = options.fpga === undefined ? await simulatedSide(options, gpus) : savedSide(options.fpga);
-    const comparison = compareWithGpu(side.cases, gpus);
-    process.stdout.write(
-      formatCaseTable({
-        model: side.model,
-        fpgaLabel: side.fpgaLabel,
-        rows: comparison.cases.map((row) => ({ case: row.case, fpga: row.fpga, gpus: comparison.backends.map((label) => ({ label, figures: row.gpu[label] })) })),
-      }),
-    );
-    if (comparison.missing.length > 0) process.stdout.write(`Missing (shown as —):\n${comparison.missing.map((line) => `  ${line}`).join('\n')}\n`);
-  });
+  );
+}
+
+export async function run(options: CompareOptions, io: CliIo): Promise<void> {
+  const loaded = options.gpu.map(loadGpuProfile);
+  const names = options.fpga === undefined ? modelNamesOf(options) : [loadFpgaProfile(options.fpga).model];
+  const { matching: gpus, other } = gpuProfilesFor(loaded, { names });
+  for (const gpu of other) io.stderr.write(`fpga-llm-sim: ${gpu.file} has no rows for ${names[0]}; left out\n`);
+  const side = options.fpga === undefined ? await simulatedSide(options, gpus, io) : savedSide(options.fpga);
+  const comparison = compareWithGpu(side.cases, gpus);
+  io.stdout.write(
+    formatCaseTable({
+      model: side.model,
+      fpgaLabel: side.fpgaLabel,
+      rows: comparison.cases.map((row) => ({ case: row.case, fpga: row.fpga, gpus: comparison.backends.map((label) => ({ label, figures: row.gpu[label] })) })),
+    }),
+  );
+  if (comparison.missing.length > 0) io.stdout.write(`Missing (shown as —):\n${comparison.missing.map((line) => `  ${line}`).join('\n')}\n`);
 }
 
 /** The names GPU rows may give the model being simulated. */
@@ -60,8 +61,8 @@ function savedSide(file: string): FpgaSide {
 }
 
 /** Simulates every GPU case the FPGA can run (batch 1, within its longest sequence). */
-async function simulatedSide(options: CompareOptions, gpus: readonly GpuProfile[]): Promise<FpgaSide> {
-  const hardware = loadHardware(options.hardware, { cache: cliCache(true)!, overrides: options.set });
+async function simulatedSide(options: CompareOptions, gpus: readonly GpuProfile[], io: CliIo): Promise<FpgaSide> {
+  const hardware = loadHardware(options.hardware, { cache: cliCache(true, io)!, overrides: options.set });
   const maxTokens = options.irDir === undefined ? maxTokensOf(loadModel(options.model).model, hardware) : compileTarget(hardware).maxTokens;
   const cases: Case[] = [];
   for (const gpu of gpus) {
@@ -71,6 +72,6 @@ async function simulatedSide(options: CompareOptions, gpus: readonly GpuProfile[
       if (!known && c.batch === 1 && c.prompt + c.generated <= maxTokens) cases.push(c);
     }
   }
-  const run = await runFpga(options, cases, []);
+  const run = await runFpga(options, cases, io);
   return { model: run.label, fpgaLabel: fpgaLabel(run.hardware), cases: run.result.cases };
 }

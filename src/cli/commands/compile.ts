@@ -1,12 +1,11 @@
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
 import { compileModel, gib, memoryUse, writeIr, writeMasks } from '../../compiler/index.js';
 import { backendFor } from '../../backends/index.js';
 import { loadHardware } from '../../hardware/index.js';
 import { loadModel } from '../../model/index.js';
-import { PACKAGE_ROOT } from '../../version.js';
-import { cliCache, keyValue, positiveInteger } from '../options.js';
+import type { CliIo } from '../io.js';
+import { cliCache, DEFAULT_HARDWARE, hardwareHelp, keyValue, modelHelp, positiveInteger } from '../options.js';
 
 interface CompileOptions {
   model: string;
@@ -25,34 +24,33 @@ function stage(value: string): 'prefill' | 'decode' {
   return value;
 }
 
-export function registerCompile(program: Command): void {
-  program
-    .command('compile')
-    .description('lower a model description (or a Hugging Face config.json) to FlightLLM-format IR and attention masks')
-    .requiredOption('--model <file>', 'model description (ir/*.yaml) or Hugging Face config.json')
+export function addOptions(command: Command): Command {
+  return command
+    .requiredOption('--model <file>', modelHelp())
     .requiredOption('--stage <stage>', 'prefill or decode', stage)
     .requiredOption('--tokens <n>', 'prompt length (prefill) or context length (decode)', positiveInteger)
     .requiredOption('--out <dir>', 'output directory')
-    .option('--hardware <file>', 'hardware configuration', fileURLToPath(new URL('hardware/vhk158.yaml', PACKAGE_ROOT)))
+    .option('--hardware <file>', hardwareHelp(), DEFAULT_HARDWARE)
     .option('--set <key=value>', 'override a hardware value, e.g. --set hbm.bandwidthGiBps=500 (repeatable)', keyValue)
     .option('--no-pad', 'compile the length as given instead of rounding it up as FlightLLM does')
     .option('--masks <dir>', 'reuse the masks in this directory instead of writing generated ones')
-    .option('--no-cache', 'parse the hardware file afresh')
-    .action((options: CompileOptions) => {
-      const cache = cliCache(options.cache);
-      const hardware = loadHardware(options.hardware, { cache, overrides: options.set });
-      const { model, assumptions } = loadModel(options.model);
-      for (const assumption of assumptions) process.stderr.write(`fpga-llm-sim: assumed ${assumption}\n`);
-      const compiled = compileModel(model, { stage: options.stage, tokens: options.tokens, hardware, pad: options.pad });
-      const irPath = join(options.out, `${compiled.name}.yaml`);
-      writeIr(irPath, compiled.ir);
-      process.stderr.write(`fpga-llm-sim: wrote ${irPath} (${compiled.ir.length} layers)\n`);
-      if (options.masks === undefined && backendFor(hardware).maskGeometry(hardware) !== undefined) {
-        const masks = writeMasks(join(options.out, 'attention_mask'), model, hardware);
-        process.stderr.write(`fpga-llm-sim: wrote ${masks.length} masks (${model.mapping.attentionMasks.pattern}) to ${join(options.out, 'attention_mask')}\n`);
-      }
-      const m = compiled.memory;
-      const use = memoryUse(m, hardware).map(({ pool, neededBytes }) => `${pool.name} ${gib(neededBytes)} of ${gib(pool.capacityBytes)}`);
-      process.stderr.write(`fpga-llm-sim: memory: ${use.join('; ')} (weights ${gib(m.weightBytes)}, KV cache ${gib(m.kvCacheBytes)}, activations ${gib(m.activationBytes)})\n`);
-    });
+    .option('--no-cache', 'parse the hardware file afresh');
+}
+
+export function run(options: CompileOptions, io: CliIo): void {
+  const cache = cliCache(options.cache, io);
+  const hardware = loadHardware(options.hardware, { cache, overrides: options.set });
+  const { model, assumptions } = loadModel(options.model);
+  for (const assumption of assumptions) io.stderr.write(`fpga-llm-sim: assumed ${assumption}\n`);
+  const compiled = compileModel(model, { stage: options.stage, tokens: options.tokens, hardware, pad: options.pad });
+  const irPath = join(options.out, `${compiled.name}.yaml`);
+  writeIr(irPath, compiled.ir);
+  io.stderr.write(`fpga-llm-sim: wrote ${irPath} (${compiled.ir.length} layers)\n`);
+  if (options.masks === undefined && backendFor(hardware).maskGeometry(hardware) !== undefined) {
+    const masks = writeMasks(join(options.out, 'attention_mask'), model, hardware);
+    io.stderr.write(`fpga-llm-sim: wrote ${masks.length} masks (${model.mapping.attentionMasks.pattern}) to ${join(options.out, 'attention_mask')}\n`);
+  }
+  const m = compiled.memory;
+  const use = memoryUse(m, hardware).map(({ pool, neededBytes }) => `${pool.name} ${gib(neededBytes)} of ${gib(pool.capacityBytes)}`);
+  io.stderr.write(`fpga-llm-sim: memory: ${use.join('; ')} (weights ${gib(m.weightBytes)}, KV cache ${gib(m.kvCacheBytes)}, activations ${gib(m.activationBytes)})\n`);
 }

@@ -19,6 +19,7 @@ import {
 import { UserError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/files.js';
 import { compileTarget } from '../../backends/index.js';
+import type { CliIo } from '../io.js';
 import { defaultGpuFiles, fpgaLabel, modelNames, packageFile, runFpga, withFpgaOptions, type FpgaOptions, type FpgaRun } from '../fpga-run.js';
 
 interface FiguresOptions extends FpgaOptions {
@@ -27,32 +28,32 @@ interface FiguresOptions extends FpgaOptions {
   gpu?: string[];
 }
 
-export function registerFigures(program: Command): void {
-  withFpgaOptions(
-    program
-      .command('figures')
-      .description('write SVG figures: latency and speedup per case (FlightLLM Figure 12), decode latency against context, module busy share per layer kind')
+export function addOptions(command: Command): Command {
+  return withFpgaOptions(
+    command
       .requiredOption('--out <dir>', 'directory for the SVG files')
       .option('--cases <list|file>', 'cases as batch x prompt x generated or a YAML file', packageFile('ir/cases/figure12.yaml'))
       .option('--gpu <files...>', 'GPU profile CSVs (default: compiler_output/gpu_profile/*.csv); only rows of the same model are used'),
-  ).action(async (options: FiguresOptions) => {
-    const cases = casesFromOption(options.cases);
-    const run = await runFpga(options, cases, []);
-    const { matching: gpus } = gpuProfilesFor((options.gpu ?? defaultGpuFiles()).map(loadGpuProfile), { names: modelNames(run) });
-    const comparison = compareWithGpu(run.result.cases, gpus, { fpgaCasesOnly: true });
-    const label = fpgaLabel(run.hardware);
-    const figures: Record<string, VegaLiteSpec> = {
-      'case-latency.svg': caseLatencySpec(comparison, label),
-      'case-speedup.svg': caseSpeedupSpec(comparison, label),
-      'decode-latency.svg': decodeLatencySpec(run.result.latencies.decode, label),
-      ...busyFigures(run, options, cases),
-    };
-    for (const [file, spec] of Object.entries(figures)) {
-      const path = join(options.out, file);
-      writeFileAtomic(path, await renderSvg(spec));
-      process.stderr.write(`fpga-llm-sim: wrote ${path}\n`);
-    }
-  });
+  );
+}
+
+export async function run(options: FiguresOptions, io: CliIo): Promise<void> {
+  const cases = casesFromOption(options.cases);
+  const fpga = await runFpga(options, cases, io);
+  const { matching: gpus } = gpuProfilesFor((options.gpu ?? defaultGpuFiles()).map(loadGpuProfile), { names: modelNames(fpga) });
+  const comparison = compareWithGpu(fpga.result.cases, gpus, { fpgaCasesOnly: true });
+  const label = fpgaLabel(fpga.hardware);
+  const figures: Record<string, VegaLiteSpec> = {
+    'case-latency.svg': caseLatencySpec(comparison, label),
+    'case-speedup.svg': caseSpeedupSpec(comparison, label),
+    'decode-latency.svg': decodeLatencySpec(fpga.result.latencies.decode, label),
+    ...busyFigures(fpga, options, cases),
+  };
+  for (const [file, spec] of Object.entries(figures)) {
+    const path = join(options.out, file);
+    writeFileAtomic(path, await renderSvg(spec));
+    io.stderr.write(`fpga-llm-sim: wrote ${path}\n`);
+  }
 }
 
 /** Module busy shares at the first case's prompt and at the longest context the cases reach. */

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CliIo } from '../io.js';
 import { casesFromOption, compareWithGpu, formatCaseTable, gpuProfilesFor, loadGpuProfile, type GpuProfile } from '../../profiler/index.js';
 import { defaultGpuFiles, fpgaLabel, modelNames, packageFile, runFpga, withFpgaOptions, type FpgaOptions, type FpgaRun } from '../fpga-run.js';
 
@@ -9,23 +10,23 @@ interface ProfileOptions extends FpgaOptions {
   bound: boolean;
 }
 
-export function registerProfile(program: Command): void {
-  withFpgaOptions(
-    program
-      .command('profile')
-      .description('simulate the token lengths a set of cases needs and print FPGA latency and throughput, with the physical bound, beside GPU profiles')
+export function addOptions(command: Command): Command {
+  return withFpgaOptions(
+    command
       .option('--cases <list|file>', 'cases as batch x prompt x generated (1x128x512,1x512x1536) or a YAML file', packageFile('ir/cases/figure12.yaml'))
       .option('--gpu <files...>', 'GPU profile CSVs (default: compiler_output/gpu_profile/*.csv); only rows of the same model are used')
       .option('--no-bound', "leave out the bound column (FlightLLM's table layout)")
       .option('--json', 'print one JSON document instead of the table'),
-  ).action(async (options: ProfileOptions) => {
-    const cases = casesFromOption(options.cases);
-    const loaded = (options.gpu ?? defaultGpuFiles()).map(loadGpuProfile);
-    const run = await runFpga(options, cases, []);
-    const { matching, other } = gpuProfilesFor(loaded, { names: modelNames(run) });
-    for (const gpu of other) process.stderr.write(`fpga-llm-sim: ${gpu.file} has no rows for ${run.label}; left out\n`);
-    process.stdout.write(options.json === true ? `${JSON.stringify(profileJson(run, matching), null, 2)}\n` : caseTable(run, matching, { bound: options.bound }));
-  });
+  );
+}
+
+export async function run(options: ProfileOptions, io: CliIo): Promise<void> {
+  const cases = casesFromOption(options.cases);
+  const loaded = (options.gpu ?? defaultGpuFiles()).map(loadGpuProfile);
+  const fpga = await runFpga(options, cases, io);
+  const { matching, other } = gpuProfilesFor(loaded, { names: modelNames(fpga) });
+  for (const gpu of other) io.stderr.write(`fpga-llm-sim: ${gpu.file} has no rows for ${fpga.label}; left out\n`);
+  io.stdout.write(options.json === true ? `${JSON.stringify(profileJson(fpga, matching), null, 2)}\n` : caseTable(fpga, matching, { bound: options.bound }));
 }
 
 /** The seed's table for the run's cases and the given GPU profiles, with the bound column unless asked not to. */

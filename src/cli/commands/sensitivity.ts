@@ -3,6 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { casesFromOption, sensitivity, type Sensitivity } from '../../profiler/index.js';
 import { fpgaLabel, fpgaSource, withFpgaOptions, type FpgaOptions } from '../fpga-run.js';
+import type { CliIo } from '../io.js';
 import { Progress } from '../progress.js';
 
 interface SensitivityCliOptions extends FpgaOptions {
@@ -12,35 +13,35 @@ interface SensitivityCliOptions extends FpgaOptions {
   json?: boolean;
 }
 
-export function registerSensitivity(program: Command): void {
-  withFpgaOptions(
-    program
-      .command('sensitivity')
-      .description('which hardware parameters one case depends on most: each is changed by --step and the case simulated again')
+export function addOptions(command: Command): Command {
+  return withFpgaOptions(
+    command
       .option('--case <case>', 'one case, batch x prompt x generated', '1x128x512')
       .option('--keys <list>', 'comma-separated dotted hardware keys to vary (default: the continuous parameters of the hardware kind)')
       .option('--step <fraction>', 'relative change of each parameter', relativeStep, -0.1)
       .option('--json', 'print one JSON document instead of the table'),
-  ).action(async (options: SensitivityCliOptions) => {
-    const cases = casesFromOption(options.case);
-    if (cases.length !== 1) throw new UsageError({ what: `--case takes one case, got ${cases.length}` });
-    const { source, label } = fpgaSource(options);
-    const progress = new Progress('sensitivity');
-    const result = await sensitivity({
-      hardwarePath: options.hardware,
-      overrides: options.set,
-      keys: options.keys?.split(',').map((key) => key.trim()),
-      step: options.step,
-      case: cases[0]!,
-      source,
-      exact: options.exact,
-      threads: options.jobs,
-      onVariant: (done, total) => progress.update(done, total, 'parameters varied'),
-    });
-    progress.finish(`${result.rows.length} parameters varied by ${(options.step * 100).toFixed(0)} %`);
-    const json = { model: label, hardware: result.hardware.name, case: cases[0], step: options.step, base: result.base, rows: result.rows };
-    process.stdout.write(options.json === true ? `${JSON.stringify(json, null, 2)}\n` : table(result, `${label} on ${fpgaLabel(result.hardware)}, case ${options.case}`));
+  );
+}
+
+export async function run(options: SensitivityCliOptions, io: CliIo): Promise<void> {
+  const cases = casesFromOption(options.case);
+  if (cases.length !== 1) throw new UsageError({ what: `--case takes one case, got ${cases.length}` });
+  const { source, label } = fpgaSource(options, io.stderr);
+  const progress = new Progress('sensitivity', io.stderr);
+  const result = await sensitivity({
+    hardwarePath: options.hardware,
+    overrides: options.set,
+    keys: options.keys?.split(',').map((key) => key.trim()),
+    step: options.step,
+    case: cases[0]!,
+    source,
+    exact: options.exact,
+    threads: options.jobs,
+    onVariant: (done, total) => progress.update(done, total, 'parameters varied'),
   });
+  progress.finish(`${result.rows.length} parameters varied by ${(options.step * 100).toFixed(0)} %`);
+  const json = { model: label, hardware: result.hardware.name, case: cases[0], step: options.step, base: result.base, rows: result.rows };
+  io.stdout.write(options.json === true ? `${JSON.stringify(json, null, 2)}\n` : table(result, `${label} on ${fpgaLabel(result.hardware)}, case ${options.case}`));
 }
 
 function relativeStep(value: string): number {

@@ -6,7 +6,8 @@ import { runSimulationJob, runSimulationJobs, type SimulationJob, type Simulatio
 import { moduleNamesOf } from '../../backends/index.js';
 import { TraceWriter } from '../../simulator/index.js';
 import { writeFileAtomic } from '../../util/files.js';
-import { cliCache, keyValue, positiveInteger } from '../options.js';
+import { EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR, type CliIo } from '../io.js';
+import { cliCache, hardwareHelp, keyValue, positiveInteger } from '../options.js';
 import { Progress } from '../progress.js';
 
 interface SimulateOptions {
@@ -27,11 +28,9 @@ interface SimulateOptions {
 /** Where CSVs go when several IR files are simulated and no --out-dir is given (FlightLLM's layout). */
 const DEFAULT_OUT_DIR = join('compiler_output', 'profiler_output');
 
-export function registerSimulate(program: Command): void {
-  program
-    .command('simulate')
-    .description('simulate FlightLLM-format IR files and write FlightLLM profiler CSVs')
-    .requiredOption('--hardware <file>', 'hardware configuration: ours (hardware/*.yaml) or FlightLLM config.yaml')
+export function addOptions(command: Command): Command {
+  return command
+    .requiredOption('--hardware <file>', hardwareHelp())
     .option('--set <key=value>', 'override a hardware value, e.g. --set hbm.bandwidthGiBps=500 (repeatable)', keyValue)
     .requiredOption('--ir <files...>', 'IR files in FlightLLM format')
     .option('--masks <dir>', 'attention-mask directory (default: attention_mask/ beside each IR file)')
@@ -42,15 +41,16 @@ export function registerSimulate(program: Command): void {
     .option('--no-cache', 'parse every file afresh instead of reusing cached parses')
     .option('--trace <file>', 'with one IR file: write a Chrome trace-event JSON of the module timelines (opens in Perfetto)')
     .option('--trace-window <start:end>', 'only trace instructions within this time window, in ms', timeWindow)
-    .option('--trace-max-events <n>', 'trace at most this many instructions', positiveInteger, DEFAULT_TRACE_EVENTS)
-    .action(async (options: SimulateOptions) => {
-      checkCombination(options);
-      const cache = cliCache(options.cache);
-      const hardware = loadHardware(options.hardware, { cache, overrides: options.set });
-      const jobs: SimulationJob[] = options.ir.map((irPath) => ({ kind: 'ir-file', irPath, hardware, masksDir: options.masks, cacheDir: cache?.directory }));
-      if (jobs.length === 1 && options.outDir === undefined) writeSingle(traced(jobs[0]!, options), options);
-      else await writeMany(jobs, options);
-    });
+    .option('--trace-max-events <n>', 'trace at most this many instructions', positiveInteger, DEFAULT_TRACE_EVENTS);
+}
+
+export async function run(options: SimulateOptions, io: CliIo): Promise<number | void> {
+  checkCombination(options);
+  const cache = cliCache(options.cache, io);
+  const hardware = loadHardware(options.hardware, { cache, overrides: options.set });
+  const jobs: SimulationJob[] = options.ir.map((irPath) => ({ kind: 'ir-file', irPath, hardware, masksDir: options.masks, cacheDir: cache?.directory }));
+  if (jobs.length === 1 && options.outDir === undefined) writeSingle(traced(jobs[0]!, options, io), options, io);
+  else return writeMany(jobs, options, io);
 }
 
 /** About 100 MB of trace JSON. */
@@ -63,7 +63,7 @@ function timeWindow(value: string): readonly [number, number] {
 }
 
 /** Runs one job in this thread, writing its trace when asked. */
-function traced(job: SimulationJob, options: SimulateOptions): SimulationOutcome {
+function traced(job: SimulationJob, options: SimulateOptions, io: CliIo): SimulationOutcome {
   if (options.trace === undefined) return runSimulationJob(job);
   const writer = new TraceWriter(options.trace, { processName: job.hardware.name, moduleNames: moduleNamesOf(job.hardware), windowMs: options.traceWindow, maxEvents: options.traceMaxEvents });
   const outcome = runSimulationJob(job, { trace: writer.record });
@@ -73,7 +73,7 @@ function traced(job: SimulationJob, options: SimulateOptions): SimulationOutcome
   }
   writer.finish(outcome.profile.steps);
   const left = writer.dropped > 0 ? `; ${writer.dropped} more left out (narrow --trace-window or raise --trace-max-events)` : '';
-  process.stderr.write(`fpga-llm-sim: wrote ${options.trace}: ${writer.written} instruction slices${left}\n`);
+  io.stderr.write(`fpga-llm-sim: wrote ${options.trace}: ${writer.written} instruction slices${left}\n`);
   return outcome;
 }
 
@@ -85,20 +85,21 @@ function checkCombination(options: SimulateOptions): void {
   if (options.csv !== undefined && options.outDir !== undefined) throw new UsageError({ what: 'give either --csv or --out-dir, not both' });
 }
 
-function writeSingle(outcome: SimulationOutcome, options: SimulateOptions): void {
+function writeSingle(outcome: SimulationOutcome, options: SimulateOptions, io: CliIo): void {
   if (!outcome.ok) throw failure(outcome);
   const text = options.json === true ? `${JSON.stringify(outcome.profile, null, 2)}\n` : outcome.csv;
   if (options.csv !== undefined) {
     writeFileAtomic(options.csv, text);
-    process.stderr.write(`fpga-llm-sim: wrote ${options.csv} (${outcome.profile.totalMs.toFixed(3)} ms simulated, ${outcome.profile.instructionCount} instructions)\n`);
+    io.stderr.write(`fpga-llm-sim: wrote ${options.csv} (${outcome.profile.totalMs.toFixed(3)} ms simulated, ${outcome.profile.instructionCount} instructions)\n`);
   } else {
-    process.stdout.write(text);
+    io.stdout.write(text);
   }
 }
 
-async function writeMany(jobs: readonly SimulationJob[], options: SimulateOptions): Promise<void> {
+/** Simulates on the worker pool, writing each CSV as it comes; returns the exit code (the worst failure's). */
+async function writeMany(jobs: readonly SimulationJob[], options: SimulateOptions, io: CliIo): Promise<number> {
   const outDir = options.outDir ?? DEFAULT_OUT_DIR;
-  const progress = new Progress('simulate');
+  const progress = new Progress('simulate', io.stderr);
   const started = performance.now();
   const outcomes = await runSimulationJobs(jobs, {
     ...(options.jobs === undefined ? {} : { threads: options.jobs }),
@@ -109,8 +110,9 @@ async function writeMany(jobs: readonly SimulationJob[], options: SimulateOption
   });
   const failed = outcomes.filter((outcome) => !outcome.ok);
   progress.finish(`${outcomes.length - failed.length} of ${outcomes.length} IR files simulated into ${outDir} in ${((performance.now() - started) / 1000).toFixed(2)} s`);
-  for (const outcome of failed) if (!outcome.ok) process.stderr.write(`fpga-llm-sim: error: ${outcome.message}\n`);
-  if (failed.length > 0) process.exitCode = failed.some((outcome) => !outcome.ok && !outcome.userError) ? 1 : 2;
+  for (const outcome of failed) if (!outcome.ok) io.stderr.write(`fpga-llm-sim: error: ${outcome.message}\n`);
+  if (failed.length === 0) return EXIT_OK;
+  return failed.some((outcome) => !outcome.ok && !outcome.userError) ? EXIT_INTERNAL_ERROR : EXIT_USER_ERROR;
 }
 
 function csvName(irPath: string): string {

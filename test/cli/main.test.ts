@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { dump } from 'js-yaml';
+import { runCliProcess, runMain, ROOT, temporaryDirectory, tinyDecodeIr, VHK158 } from '../helpers.js';
+
+/*
+ * The few things only a real process shows: that the binary's exit code and
+ * streams are main()'s. Every other CLI test runs main(args, io) in process.
+ * The runs start at once: each is a process of its own.
+ */
+
+const work = temporaryDirectory();
+const ir = join(work, 'tiny.yaml');
+writeFileSync(ir, dump(tinyDecodeIr()));
+
+/** A FlightLLM reference directory whose one CSV disagrees with the simulation. */
+const reference = join(work, 'reference');
+mkdirSync(join(reference, 'ir_output', 'attention_mask'), { recursive: true });
+mkdirSync(join(reference, 'profiler_output'));
+writeFileSync(join(reference, 'ir_output', 'tiny.yaml'), dump(tinyDecodeIr()));
+writeFileSync(join(reference, 'profiler_output', 'tiny.csv'), 'inst_type,inst_cnt,part_time,part_time_ratio\nTOTAL,1,1.000000,100.00\n');
+
+const RUNS = {
+  version: ['--version'],
+  simulate: ['simulate', '--hardware', VHK158, '--ir', ir],
+  missingFile: ['simulate', '--hardware', join(work, 'none.yaml'), '--ir', ir],
+  mismatch: ['conformance', '--reference', reference, '--jobs', '1'],
+} as const;
+const runs = new Map(Object.entries(RUNS).map(([name, args]) => [name, runCliProcess(args)]));
+const run = (name: keyof typeof RUNS) => runs.get(name)!;
+
+describe('the fpga-llm-sim binary', () => {
+  test('--version prints the package version on stdout and exits 0', async () => {
+    const result = await run('version');
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, `${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`);
+    assert.equal(result.stderr, '');
+  });
+
+  test("simulate writes main()'s CSV on stdout and exits 0", async () => {
+    const [spawned, inProcess] = await Promise.all([run('simulate'), runMain(RUNS.simulate)]);
+    assert.equal(spawned.code, 0, spawned.stderr);
+    assert.match(spawned.stdout, /^inst_type,inst_cnt,part_time,part_time_ratio\n/);
+    assert.deepEqual(spawned, inProcess);
+  });
+
+  test('a user error exits 2 with one paragraph on stderr and nothing on stdout', async () => {
+    const result = await run('missingFile');
+    assert.equal(result.code, 2);
+    assert.equal(result.stdout, '');
+    assert.equal(result.stderr, `fpga-llm-sim: error: ${join(work, 'none.yaml')}: cannot read hardware configuration: no such file.\n`);
+  });
+
+  test('a conformance case that differs from the reference exits 1, our failure, after printing the table', async () => {
+    const result = await run('mismatch');
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stdout, /tiny .* DIFFERS/);
+    assert.match(result.stdout, /0 of 1 cases match FlightLLM/);
+  });
+});
