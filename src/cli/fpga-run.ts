@@ -97,7 +97,7 @@ export function fpgaSource(options: FpgaOptions, stderr: CliOutput): { source: P
 }
 
 /** The model with the precision --precision and --kv-cache ask for. */
-function withPrecision(model: Model, options: FpgaOptions): Model {
+export function withPrecision(model: Model, options: { precision?: string | undefined; kvCache?: string | undefined }): Model {
   if (options.precision === undefined && options.kvCache === undefined) return model;
   const { preset, weights, weightBits, activations, kvCache, bias } = model.mapping.precision;
   const base = options.precision === undefined ? { preset, weights, activations, kvCache, bias, ...(weightBits === undefined ? {} : { weightBits }) } : { preset: options.precision };

@@ -13,8 +13,8 @@ import { EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR, type CliIo, type CliOutp
 export interface CommandModule {
   /** Adds the command's options to it. */
   addOptions(command: Command): Command;
-  /** Runs the command; returns its exit code (nothing: success). */
-  run(options: never, io: CliIo): Promise<number | void> | number | void;
+  /** Runs the command; returns its exit code (nothing: success). The command says where each option's value came from. */
+  run(options: never, io: CliIo, command: Command): Promise<number | void> | number | void;
 }
 
 interface CommandEntry {
@@ -42,6 +42,9 @@ const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/figures.js'),
   },
   { name: 'sensitivity', description: 'which hardware parameters one case depends on most: each is changed by --step and the case simulated again', load: () => import('./commands/sensitivity.js') },
+  { name: 'step', description: 'what one accelerator step over a batch of sequences (decodes, prompts, prompt chunks) costs, where its time goes, and its bound', load: () => import('./commands/step.js') },
+  { name: 'serve', description: 'serve a workload (vLLM-style policies, paged KV cache, prefix caching, chunked prefill) and report vllm bench serve metrics', load: () => import('./commands/serve.js') },
+  { name: 'bench', description: 'a serving sweep over client concurrencies or request rates (default: the K100-AI benchmark’s four scenarios), one row per point, with figures', load: () => import('./commands/bench.js') },
   { name: 'compile', description: 'lower a model description (or a Hugging Face config.json) to FlightLLM-format IR and attention masks', load: () => import('./commands/compile.js') },
   { name: 'simulate', description: 'simulate FlightLLM-format IR files and write FlightLLM profiler CSVs', load: () => import('./commands/simulate.js') },
   { name: 'conformance', description: 'simulate every IR file that has a FlightLLM profiler CSV and compare the results', load: () => import('./commands/conformance.js') },
@@ -92,7 +95,7 @@ async function buildProgram(args: readonly string[], io: CliIo, setExitCode: (co
     const command = program.command(entry.name).description(entry.description);
     if (entry.name !== invoked) continue;
     const module = await entry.load();
-    module.addOptions(command).action(async () => setExitCode((await module.run(command.opts() as never, io)) ?? EXIT_OK));
+    module.addOptions(command).action(async () => setExitCode((await module.run(command.opts() as never, io, command)) ?? EXIT_OK));
   }
   return program;
 }

@@ -6,3 +6,6 @@ export { runLoop, type LoopOptions, type LoopTotals, type StepRecord } from './l
 export { percentile, mean, std, summary } from './metrics.js';
 export { BlockHasher, uniquePrompt, uniqueOutput, type RequestSpec, type Segment } from './request.js';
 export { Sequence } from './sequence.js';
+export { servingTraceEvents } from './trace.js';
+export { benchServing, powersOfTwo, K100_AI_SCENARIOS, type Scenario, type BenchPoint, type BenchOptions } from './bench.js';
+export { throughputSpec, latencyPercentilesSpec, distributionSpec } from './figures.js';

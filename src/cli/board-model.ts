@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { loadHardware, type Hardware } from '../hardware/index.js';
+import { loadModel, PRECISION_PRESET_NAMES, type Model } from '../model/index.js';
+import { precisionLabel, withPrecision } from './fpga-run.js';
+import type { CliIo } from './io.js';
+import { cliCache, DEFAULT_HARDWARE, hardwareHelp, keyValue, modelHelp } from './options.js';
+
+/*
+ * The options of commands that run one model on one board (step, serve,
+ * bench): which board, which model, at which precision.
+ */
+
+export interface BoardModelOptions {
+  hardware: string;
+  model: string;
+  set?: Record<string, unknown>;
+  precision?: string;
+  kvCache?: string;
+  cache: boolean;
+}
+
+export function withBoardAndModel(command: Command): Command {
+  return command
+    .option('--hardware <file>', hardwareHelp(), DEFAULT_HARDWARE)
+    .option('--model <file>', modelHelp(), 'llama2-7b')
+    .option('--set <key=value>', 'override a hardware value, e.g. --set hbm.bandwidthGiBps=500 (repeatable)', keyValue)
+    .option('--precision <preset>', `model precision: ${[...PRECISION_PRESET_NAMES, 'INT8'].join(', ')} (default: the model's)`)
+    .option('--kv-cache <dtype>', "KV-cache element type, e.g. int8 or fp16 (default: the precision's)")
+    .option('--no-cache', 'parse files afresh and keep no step-cost tables between runs');
+}
+
+export interface BoardAndModel {
+  readonly hardware: Hardware;
+  readonly model: Model;
+  /** The model as shown, with its precision where one was asked for. */
+  readonly label: string;
+}
+
+/** The board and model the options name; assumptions made loading the model are reported on stderr. */
+export function loadBoardAndModel(options: BoardModelOptions, io: CliIo): BoardAndModel {
+  const hardware = loadHardware(options.hardware, { cache: cliCache(options.cache, io), overrides: options.set });
+  const loaded = loadModel(options.model);
+  for (const assumption of loaded.assumptions) io.stderr.write(`fpga-llm-sim: assumed ${assumption}\n`);
+  const model = withPrecision(loaded.model, options);
+  const precision = model === loaded.model ? '' : ` (${precisionLabel(model.mapping.precision)})`;
+  return { hardware, model, label: `${model.displayName ?? model.name}${precision}` };
+}

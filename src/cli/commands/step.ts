@@ -1,0 +1,97 @@
+import Table from 'cli-table3';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { BatchShape, SequenceShape } from '../../batch.js';
+import { maxTokensOf } from '../../compiler/index.js';
+import { createStepCostModel, type StepCost } from '../../cost/index.js';
+import { UsageError } from '../../errors.js';
+import type { Projection } from '../../model/index.js';
+import { loadBoardAndModel, withBoardAndModel, type BoardModelOptions } from '../board-model.js';
+import type { CliIo } from '../io.js';
+import { cliCache } from '../options.js';
+
+/*
+ * `step`: what one accelerator step over a batch of sequences costs, where
+ * its time goes, and how close it comes to the hardware's bound.
+ */
+
+interface StepOptions extends BoardModelOptions {
+  seq: Array<{ text: string; shape: SequenceShape; count: number }>;
+  fast?: boolean;
+  json?: boolean;
+}
+
+export function addOptions(command: Command): Command {
+  return withBoardAndModel(
+    command
+      .requiredOption('--seq <new@context>', 'a sequence: NEW tokens over CONTEXT cached ones (1@1024: a decode; 128@0: a prompt; 64@512: a chunk after 512); NEWxN@… or NEW@CONTEXTxN for N of them (repeatable)', collectSequence)
+      .option('--fast', 'add the step up from parts simulated once and kept in tables (microseconds once warm) instead of simulating it whole')
+      .option('--json', 'print { totalMs, boundMs, modules, sequences, … } as JSON'),
+  );
+}
+
+/** `1@512x32`: 32 sequences of one new token over 512 cached. */
+function collectSequence(text: string, previous: StepOptions['seq'] = []): StepOptions['seq'] {
+  const match = /^\s*(\d+)@(\d+)(?:x(\d+))?\s*$/.exec(text);
+  if (match === null) throw new InvalidArgumentError(`expected NEW@CONTEXT or NEW@CONTEXTxCOUNT, e.g. 1@1024 or 1@512x32, got "${text}".`);
+  const [newTokens, context, count] = [Number(match[1]), Number(match[2]), match[3] === undefined ? 1 : Number(match[3])];
+  if (newTokens < 1) throw new InvalidArgumentError(`"${text}": a sequence computes at least one new token.`);
+  if (count < 1) throw new InvalidArgumentError(`"${text}": the count must be at least 1.`);
+  return [...previous, { text: text.trim(), shape: { newTokens, context }, count }];
+}
+
+export function run(options: StepOptions, io: CliIo): void {
+  const { hardware, model, label } = loadBoardAndModel(options, io);
+  const maxTokens = maxTokensOf(model, hardware);
+  for (const s of options.seq) {
+    const total = s.shape.context + s.shape.newTokens;
+    if (total > maxTokens) throw new UsageError({ what: `--seq ${s.text}: context ${s.shape.context} + ${s.shape.newTokens} new tokens = ${total} exceeds ${label}'s maximum of ${maxTokens} tokens on ${hardware.name}` });
+  }
+  const batch: BatchShape = { sequences: options.seq.flatMap((s) => Array.from({ length: s.count }, () => s.shape)) };
+  const costs = createStepCostModel({ hardware, model, cache: cliCache(options.cache, io) });
+  const started = performance.now();
+  const cost = options.fast === true ? costs.fast(batch) : costs.exact(batch);
+  costs.flush();
+  io.stderr.write(`fpga-llm-sim: step costed ${options.fast === true ? 'from tables' : 'by simulating it whole'} in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+  io.stdout.write(options.json === true ? `${JSON.stringify(stepJson(cost, batch), null, 2)}\n` : stepReport(cost, { batch, hardware: hardware.name, label }));
+}
+
+function stepJson(cost: StepCost, batch: BatchShape): unknown {
+  return {
+    path: cost.path,
+    totalMs: cost.totalMs,
+    boundMs: cost.boundMs,
+    bound: cost.bound,
+    rows: cost.rows,
+    tokensPerSecond: tokensPerSecond(cost, batch),
+    modules: cost.modules,
+    engines: cost.engines,
+    sequences: batch.sequences,
+  };
+}
+
+/** Tokens the step samples (one per sequence) per second of its latency. */
+function tokensPerSecond(cost: StepCost, batch: BatchShape): number {
+  return batch.sequences.length / (cost.totalMs / 1000);
+}
+
+function stepReport(cost: StepCost, s: { batch: BatchShape; hardware: string; label: string }): string {
+  const n = s.batch.sequences.length;
+  const lines = [
+    `${s.label} on ${s.hardware}: one step over ${n} sequence${n === 1 ? '' : 's'}, ${cost.rows} rows`,
+    `  latency ${cost.totalMs.toFixed(3)} ms (${cost.path}); bound ${cost.boundMs.toFixed(3)} ms (${cost.bound.limit}); ${((cost.boundMs / cost.totalMs) * 100).toFixed(1)} % of the bound`,
+    `  ${tokensPerSecond(cost, s.batch).toFixed(2)} token/s (one token per sequence); bound ${(n / (cost.boundMs / 1000)).toFixed(2)} token/s`,
+    `  engines: ${engineSummary(cost.engines)}`,
+  ];
+  const table = new Table({ head: ['module', 'busy ms', 'share of the step'], style: { head: [], border: [], compact: true } });
+  const busiest = Object.entries(cost.modules).sort((a, b) => b[1] - a[1])[0]?.[0];
+  for (const [name, busy] of Object.entries(cost.modules)) table.push([name === busiest ? `${name} (limits)` : name, busy.toFixed(3), `${((busy / cost.totalMs) * 100).toFixed(1)} %`]);
+  return `${lines.join('\n')}\n${table.toString()}\n`;
+}
+
+/** `MV (row by row) for q, k, v; MM for o, …`. */
+function engineSummary(engines: Readonly<Record<Projection, 'mm' | 'mv'>>): string {
+  const byEngine = { mm: [] as string[], mv: [] as string[] };
+  for (const [projection, engine] of Object.entries(engines)) byEngine[engine].push(projection);
+  const parts = [byEngine.mm.length > 0 ? `MM (matrix-matrix) for ${byEngine.mm.join(', ')}` : '', byEngine.mv.length > 0 ? `MV (row by row) for ${byEngine.mv.join(', ')}` : ''];
+  return parts.filter((p) => p !== '').join('; ');
+}

@@ -1,0 +1,164 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { DATASET_NAMES, POLICY_NAMES, WORKLOAD_DEFAULTS, type DatasetName, type PolicyName, type ServeOptions, type WorkloadOptions } from '../serving/index.js';
+import { positiveInteger } from './options.js';
+
+/*
+ * The serving options of `serve` and `bench`, under the names vLLM gives
+ * them: the engine's (`vllm serve`) and the benchmark client's
+ * (`vllm bench serve`).
+ */
+
+export interface ServingCliOptions {
+  policy: PolicyName;
+  maxNumSeqs: number;
+  maxNumBatchedTokens: number;
+  enableChunkedPrefill: boolean;
+  enablePrefixCaching: boolean;
+  blockSize?: number;
+  numGpuBlocksOverride?: number;
+  datasetName: DatasetName;
+  datasetPath?: string;
+  numPrompts?: number;
+  requestRate: number;
+  burstiness: number;
+  maxConcurrency?: number;
+  seed: number;
+  randomInputLen: number;
+  randomOutputLen: number;
+  randomRangeRatio: number;
+  randomPrefixLen: number;
+  multiturnTurns: number;
+  multiturnPrefixLen: number;
+  multiturnInputLen: number;
+  multiturnOutputLen: number;
+  metricPercentiles: number[];
+  goodput?: Record<string, number>;
+  exact?: boolean;
+}
+
+/** The serving options; `sweep` leaves out --request-rate and --max-concurrency, which `bench` takes as lists. */
+export function withServingOptions(command: Command, sweep = false): Command {
+  const client = sweep ? command : command.option('--request-rate <rps>', 'requests per second, or inf to send them all at once', rate, Infinity).option('--max-concurrency <n>', 'requests in flight at most (with inf rate: a closed loop of n clients)', positiveInteger);
+  return client
+    .option('--policy <name>', `batch policy: ${POLICY_NAMES.join(', ')}`, choice('--policy', POLICY_NAMES), 'vllm')
+    .option('--max-num-seqs <n>', 'sequences in a step (the batch size of static batches)', positiveInteger, 256)
+    .option('--max-num-batched-tokens <n>', 'tokens one step computes', positiveInteger, 2048)
+    .option('--enable-chunked-prefill', 'split prompts to fill the token budget beside running decodes (default)', true)
+    .option('--no-enable-chunked-prefill', 'steps of whole prompts first, then steps of decodes')
+    .option('--enable-prefix-caching', 'share the KV blocks of equal prompt prefixes (default; vllm policy)', true)
+    .option('--no-enable-prefix-caching', 'compute every prompt in full')
+    .option('--block-size <tokens>', "tokens per KV block (default: the board's kvCache.blockTokens)", positiveInteger)
+    .option('--num-gpu-blocks-override <n>', 'KV blocks, instead of what device memory holds', positiveInteger)
+    .option('--dataset-name <name>', `workload: ${DATASET_NAMES.join(', ')}`, choice('--dataset-name', DATASET_NAMES), 'random')
+    .option('--dataset-path <file>', 'a trace: Vidur CSV (arrived_at,num_prefill_tokens,num_decode_tokens) or JSONL (input_toks, output_toks, arrival_time_ns, input_tok_ids)')
+    .option('--num-prompts <n>', `requests (default ${WORKLOAD_DEFAULTS.numPrompts}; a trace: all of it)`, positiveInteger)
+    .option('--burstiness <factor>', 'gamma shape of the gaps between requests: 1 is Poisson, lower is burstier', positiveNumber('--burstiness'), 1)
+    .option('--seed <n>', 'seed of the workload', nonNegativeInteger, 0)
+    .option('--random-input-len <tokens>', 'random dataset: prompt length', positiveInteger, WORKLOAD_DEFAULTS.randomInputLen)
+    .option('--random-output-len <tokens>', 'random dataset: output length', positiveInteger, WORKLOAD_DEFAULTS.randomOutputLen)
+    .option('--random-range-ratio <ratio>', 'random dataset: lengths drawn uniformly within ± this fraction', ratio, WORKLOAD_DEFAULTS.randomRangeRatio)
+    .option('--random-prefix-len <tokens>', 'random dataset: a prefix every prompt shares', nonNegativeInteger, WORKLOAD_DEFAULTS.randomPrefixLen)
+    .option('--multiturn-turns <n>', 'multiturn dataset: turns per conversation', positiveInteger, WORKLOAD_DEFAULTS.multiturnTurns)
+    .option('--multiturn-prefix-len <tokens>', 'multiturn dataset: the system prompt every conversation shares', nonNegativeInteger, WORKLOAD_DEFAULTS.multiturnPrefixLen)
+    .option('--multiturn-input-len <tokens>', 'multiturn dataset: each new message', positiveInteger, WORKLOAD_DEFAULTS.multiturnInputLen)
+    .option('--multiturn-output-len <tokens>', 'multiturn dataset: each reply', positiveInteger, WORKLOAD_DEFAULTS.multiturnOutputLen)
+    .option('--metric-percentiles <list>', 'percentiles reported, comma-separated', percentileList, [50, 90, 99])
+    .option('--goodput <slo...>', 'service-level objectives KEY:MS (ttft, tpot, e2el): requests meeting all count towards request_goodput', goodputPairs)
+    .option('--exact', 'cost every step by simulating it whole (slow) instead of from tables');
+}
+
+/** The workload the options describe. */
+export function workloadOf(o: ServingCliOptions): WorkloadOptions {
+  return {
+    datasetName: o.datasetName,
+    datasetPath: o.datasetPath,
+    numPrompts: o.numPrompts,
+    requestRate: o.requestRate,
+    burstiness: o.burstiness,
+    seed: o.seed,
+    randomInputLen: o.randomInputLen,
+    randomOutputLen: o.randomOutputLen,
+    randomRangeRatio: o.randomRangeRatio,
+    randomPrefixLen: o.randomPrefixLen,
+    multiturnTurns: o.multiturnTurns,
+    multiturnPrefixLen: o.multiturnPrefixLen,
+    multiturnInputLen: o.multiturnInputLen,
+    multiturnOutputLen: o.multiturnOutputLen,
+  };
+}
+
+/** The engine and client settings the options give, for `serve()`. */
+export function servingSettings(o: ServingCliOptions): Omit<ServeOptions, 'hardware' | 'model' | 'workload'> {
+  return {
+    policy: o.policy,
+    maxNumSeqs: o.maxNumSeqs,
+    maxNumBatchedTokens: o.maxNumBatchedTokens,
+    enableChunkedPrefill: o.enableChunkedPrefill,
+    enablePrefixCaching: o.enablePrefixCaching,
+    blockSize: o.blockSize,
+    numGpuBlocksOverride: o.numGpuBlocksOverride,
+    maxConcurrency: o.maxConcurrency,
+    exact: o.exact === true,
+    percentiles: o.metricPercentiles,
+    goodput: o.goodput === undefined ? undefined : { ttft: o.goodput['ttft'], tpot: o.goodput['tpot'], e2el: o.goodput['e2el'] },
+  };
+}
+
+function choice<T extends string>(flag: string, names: readonly T[]): (value: string) => T {
+  return (value) => {
+    if ((names as readonly string[]).includes(value)) return value as T;
+    throw new InvalidArgumentError(`${flag} expects one of ${names.join(', ')}, got "${value}".`);
+  };
+}
+
+function rate(value: string): number {
+  if (value === 'inf') return Infinity;
+  const parsed = Number(value);
+  if (!(parsed > 0) || !Number.isFinite(parsed)) throw new InvalidArgumentError(`expected requests per second (> 0) or inf, got "${value}".`);
+  return parsed;
+}
+
+function positiveNumber(flag: string): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (!(parsed > 0)) throw new InvalidArgumentError(`${flag} expects a positive number, got "${value}".`);
+    return parsed;
+  };
+}
+
+function nonNegativeInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError(`expected a whole number, got "${value}".`);
+  return parsed;
+}
+
+function ratio(value: string): number {
+  const parsed = Number(value);
+  if (!(parsed >= 0 && parsed < 1)) throw new InvalidArgumentError(`expected a ratio in [0, 1), got "${value}".`);
+  return parsed;
+}
+
+function percentileList(value: string): number[] {
+  const list = value.split(',').map((p) => Number(p.trim()));
+  if (list.some((p) => !(p >= 0 && p <= 100))) throw new InvalidArgumentError(`expected percentiles between 0 and 100, comma-separated, got "${value}".`);
+  return list;
+}
+
+const GOODPUT_KEYS = ['ttft', 'tpot', 'e2el'];
+
+function goodputPairs(value: string, previous: Record<string, number> = {}): Record<string, number> {
+  const match = /^(\w+):(.+)$/.exec(value.trim());
+  if (match === null || !GOODPUT_KEYS.includes(match[1]!) || !(Number(match[2]) >= 0)) {
+    throw new InvalidArgumentError(`expected KEY:MILLISECONDS with KEY one of ${GOODPUT_KEYS.join(', ')}, got "${value}".`);
+  }
+  return { ...previous, [match[1]!]: Number(match[2]) };
+}
+
+/** A comma-separated list of positive numbers (`1,2,4,8`), for sweeps. */
+export function numberList(flag: string): (value: string) => number[] {
+  return (value) => {
+    const list = value.split(',').map((v) => (v.trim() === 'inf' ? Infinity : Number(v.trim())));
+    if (list.length === 0 || list.some((v) => !(v > 0))) throw new InvalidArgumentError(`${flag} expects positive numbers, comma-separated, got "${value}".`);
+    return list;
+  };
+}
