@@ -140,6 +140,32 @@ export {
 export { prefillShape, decodeShape, stepForm, batchRows, formatBatch, checkBatch, type BatchShape, type SequenceShape, type StepForm } from './batch.js';
 export { createStepCostModel, type StepCost, type StepCostModel, type StepCostOptions } from './cost/index.js';
 
+// Serving: workloads, batch policies, the paged KV cache, the event loop, vLLM-style metrics
+export {
+  serve,
+  generateRequests,
+  benchServing,
+  K100_AI_SCENARIOS,
+  createPolicy,
+  KvBlockManager,
+  servingTraceEvents,
+  throughputSpec,
+  latencyPercentilesSpec,
+  distributionSpec,
+  POLICY_NAMES,
+  DATASET_NAMES,
+  type ServeOptions,
+  type ServeResult,
+  type RequestRecord,
+  type RequestSpec,
+  type WorkloadOptions,
+  type BatchPolicy,
+  type PolicyName,
+  type Scenario,
+  type BenchPoint,
+  type StepRecord,
+} from './serving/index.js';
+
 // Physical lower bounds (roofline)
 export { physicalBound, irWork, type Bound, type BoundOptions, type IrWork } from './roofline/index.js';
 

@@ -49,8 +49,10 @@ export type LinearEngines = Readonly<Partial<Record<Projection, LinearEngine>>>;
 export interface LoweringParts {
   /** Transformer layers whose token-wise layers are emitted. */
   readonly tokenwise: 'all' | readonly number[];
-  /** Sequences whose attention and KV-cache append are emitted, in every transformer layer. */
+  /** Sequences whose attention and KV-cache append are emitted. */
   readonly attention: 'all' | readonly number[];
+  /** The transformer layers their attention is emitted in; default every one. */
+  readonly attentionLayers?: readonly number[] | undefined;
   /** The final norm, the LM head and the output marker. */
   readonly head: boolean;
 }
@@ -75,7 +77,7 @@ export interface Lowered {
 
 type Shape = readonly number[];
 /** Which part of the step a layer belongs to. */
-type Part = { readonly kind: 'input' } | { readonly kind: 'head' } | { readonly kind: 'tokenwise'; readonly layer: number } | { readonly kind: 'attention'; readonly sequence: number };
+type Part = { readonly kind: 'input' } | { readonly kind: 'head' } | { readonly kind: 'tokenwise'; readonly layer: number } | { readonly kind: 'attention'; readonly sequence: number; readonly layer: number };
 
 export function lower(input: LoweringInput): Lowered {
   const lowering = new Lowering(input);
@@ -93,8 +95,10 @@ export function lower(input: LoweringInput): Lowered {
  * differ from the whole step's; costs do not depend on them.
  */
 function layersNeeded(parts: LoweringParts | undefined, layers: number): (layer: number) => boolean {
-  if (parts === undefined || parts.attention === 'all' || parts.attention.length > 0 || parts.tokenwise === 'all') return () => true;
-  const wanted = new Set<number>();
+  if (parts === undefined || parts.tokenwise === 'all') return () => true;
+  const attends = parts.attention === 'all' || parts.attention.length > 0;
+  if (attends && parts.attentionLayers === undefined) return () => true;
+  const wanted = new Set<number>(attends ? parts.attentionLayers : []);
   for (const layer of parts.tokenwise) [layer - 1, layer].filter((l) => l >= 0).forEach((l) => wanted.add(l));
   if (parts.head) wanted.add(layers - 1);
   return (layer) => wanted.has(layer);
@@ -227,7 +231,7 @@ class Lowering {
    */
   private attention(l: number, s: SequenceRows, step: { q: Ref; k: Ref; v: Ref; out: Ref }): void {
     const { heads, kvHeads, headDim } = this.dims;
-    const part: Part = { kind: 'attention', sequence: s.index };
+    const part: Part = { kind: 'attention', sequence: s.index, layer: l };
     const n = s.newTokens;
     const total = s.context + n;
     const { keys, values } = this.cacheOf(l, s, step, part);
@@ -425,7 +429,7 @@ function selected(part: Part, parts: LoweringParts): boolean {
   if (part.kind === 'input') return true;
   if (part.kind === 'head') return parts.head;
   if (part.kind === 'tokenwise') return among(parts.tokenwise, part.layer);
-  return among(parts.attention, part.sequence);
+  return among(parts.attention, part.sequence) && (parts.attentionLayers === undefined || parts.attentionLayers.includes(part.layer));
 }
 
 /** Inputs of kept layers that only left-out layers produce, with the producing layer's type. */

@@ -78,7 +78,7 @@ export interface StepCostModel {
 }
 
 /** Bump when what a stored part cost means changes. */
-const COST_REVISION = 1;
+const COST_REVISION = 2;
 
 const PROJECTIONS_TOKENWISE = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const;
 
@@ -96,6 +96,15 @@ type Variant = 'flightllm' | 'batched';
 
 /** Contexts between probes where attention is not tiled. */
 const UNTILED_CONTEXT_STEP = 16;
+
+/** Layers a prompt chunk's attention is simulated in (see attentionProbe). */
+const CHUNK_ATTENTION_LAYERS = 4;
+
+/** `count` layers evenly spread over `layers` (all of them when there are fewer). */
+function spreadLayers(layers: number, count: number): number[] {
+  if (layers <= count) return Array.from({ length: layers }, (_, l) => l);
+  return Array.from({ length: count }, (_, i) => Math.floor(((i + 0.5) * layers) / count));
+}
 
 export function createStepCostModel(options: StepCostOptions): StepCostModel {
   return new StepCosts(options);
@@ -290,10 +299,20 @@ class StepCosts implements StepCostModel {
     return out;
   }
 
+  /**
+   * One sequence's attention and append, every layer. A prompt chunk's
+   * attention, the costliest to simulate, is simulated in a sample of
+   * layers spread over the model and scaled to all of them: layers differ
+   * only in their masks, and attention is a small share of a prefill step.
+   */
   private attentionProbe(newTokens: number, context: number): Float64Array {
-    return stored(this.store, `attention|${newTokens}|${context}`, () =>
-      probe(this.context, { batch: { sequences: [{ newTokens, context }] }, batchedForm: true, parts: { tokenwise: [], attention: [0], head: false }, layout: ATTENTION }),
-    );
+    return stored(this.store, `attention|${newTokens}|${context}`, () => {
+      const sample = newTokens > 1 ? spreadLayers(this.layers, CHUNK_ATTENTION_LAYERS) : undefined;
+      const parts = { tokenwise: [], attention: [0], attentionLayers: sample, head: false };
+      const vector = probe(this.context, { batch: { sequences: [{ newTokens, context }] }, batchedForm: true, parts, layout: ATTENTION });
+      if (sample !== undefined) for (let i = 0; i < vector.length; i++) vector[i]! *= this.layers / sample.length;
+      return vector;
+    });
   }
 
   private rowTable(part: 'tokenwise' | 'head', variant: Variant, lanes: number, engine: LinearEngine): RowTable {

@@ -229,6 +229,70 @@ function benchMemory(): void {
   }
 }
 
+/** Seeded random batches within the board's KV capacity: 1–64 sequences, decodes at any context, one in ten a prompt chunk after a context. */
+function randomBatches(count: number, capacityTokens: number): Array<{ sequences: Array<{ newTokens: number; context: number }> }> {
+  let state = 12345;
+  const next = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const int = (from: number, to: number) => from + Math.floor(next() * (to - from + 1));
+  return Array.from({ length: count }, () => {
+    const sequences = Array.from({ length: int(1, 64) }, () => (int(0, 9) === 0 ? { newTokens: int(2, 512), context: int(0, 1024) } : { newTokens: 1, context: int(1, 2047) }));
+    let tokens = 0;
+    const kept = sequences.filter((s) => (tokens += Math.ceil((s.context + s.newTokens) / 16) * 16) <= capacityTokens);
+    return { sequences: kept.length > 0 ? kept : [sequences[0]!] };
+  });
+}
+
+/** The fast step-cost path against the exact one on random batches: error, and both paths' speed. */
+function benchStepCosts(lib: Library): void {
+  const count = Number(process.env['BENCH_STEP_BATCHES'] ?? 200);
+  process.stderr.write(`Step costs: fast against exact on ${count} random batches (LLaMA2-7B)\n`);
+  const model = lib.loadModel('llama2-7b').model;
+  for (const board of ['vhk158', 'u250']) {
+    const hw = lib.loadHardware(board);
+    const costs = lib.createStepCostModel({ hardware: hw, model });
+    const batches = randomBatches(count, costs.capacity.tokens);
+    let started = performance.now();
+    const exact = batches.map((batch) => costs.exact(batch).totalMs);
+    const exactMs = performance.now() - started;
+    const fresh = lib.createStepCostModel({ hardware: hw, model });
+    started = performance.now();
+    const fast = batches.map((batch) => fresh.fast(batch).totalMs);
+    const coldMs = performance.now() - started;
+    started = performance.now();
+    let calls = 0;
+    while (performance.now() - started < 2000) for (const batch of batches) (fresh.fast(batch), calls++);
+    const perSecond = calls / ((performance.now() - started) / 1000);
+    const errors = fast.map((value, index) => Math.abs(value / exact[index]! - 1) * 100);
+    const sequences = batches.reduce((sum, b) => sum + b.sequences.length, 0) / batches.length;
+    record({ what: `fast step cost error, ${board}`, value: `max ${Math.max(...errors).toFixed(3)} %, mean ${(errors.reduce((a, b) => a + b, 0) / errors.length).toFixed(4)} %`, baseline: 'exact: the whole step simulated', note: `${count} batches of ${sequences.toFixed(1)} sequences on average (target: max ≤ 2 %)` });
+    record({ what: `step costs per second, ${board}`, value: `fast ${perSecond.toFixed(0)}/s once warm (tables filled in ${(coldMs / 1000).toFixed(1)} s)`, baseline: `exact ${(count / (exactMs / 1000)).toFixed(2)}/s (${(exactMs / count).toFixed(0)} ms a step)`, note: `${(perSecond / (count / (exactMs / 1000))).toFixed(0)}× faster once warm (target ≥ 100,000/s)` });
+  }
+}
+
+/** A serving run in a fresh process: wall time and peak heap, step-cost tables cold (no cache). */
+function servingRun(requests: number): { seconds: number; heapMB: number; outputTps: number } {
+  const script = `
+    const lib = await import(${JSON.stringify(pathToFileURL(join(DIST, 'index.js')).href)});
+    const started = performance.now();
+    let heap = 0;
+    const { result } = lib.serve({
+      hardware: lib.loadHardware('vhk158'), model: lib.loadModel('llama2-7b').model,
+      workload: { datasetName: 'random', numPrompts: ${requests}, randomInputLen: 528, randomOutputLen: 264, randomRangeRatio: 496 / 528, seed: 0 },
+      maxConcurrency: 64,
+      onProgress: (done) => { if (done % 100 === 0) heap = Math.max(heap, process.memoryUsage().heapUsed); },
+    });
+    heap = Math.max(heap, process.memoryUsage().heapUsed);
+    console.log(JSON.stringify({ seconds: (performance.now() - started) / 1000, heapMB: heap / 2 ** 20, outputTps: result.output_throughput }));`;
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 26 }));
+}
+
+function benchServing(): void {
+  process.stderr.write('Serving: prompts 32–1,024 tokens, outputs 16–512, concurrency 64, LLaMA2-7B on the VHK158, fast path, cold tables\n');
+  const small = servingRun(1000);
+  const large = servingRun(10000);
+  record({ what: 'serve 10,000 requests', value: `${large.seconds.toFixed(1)} s, peak heap ${large.heapMB.toFixed(0)} MB`, baseline: `1,000 requests: ${small.seconds.toFixed(1)} s, peak heap ${small.heapMB.toFixed(0)} MB`, note: `target ≤ 20 s on 2 cores; ${large.outputTps.toFixed(1)} output token/s simulated` });
+}
+
 async function main(): Promise<void> {
   if (!existsSync(join(DIST, 'index.js'))) throw new Error('dist/ is missing: run npm run build first');
   benchStartUp();
@@ -244,6 +308,9 @@ async function main(): Promise<void> {
   } else {
     process.stderr.write(`bench: ${NO_REFERENCE}; the IR-file benchmarks need it.\n`);
   }
+  // Batched steps and serving need only the shipped boards and models.
+  benchStepCosts((await import(pathToFileURL(join(DIST, 'index.js')).href)) as Library);
+  benchServing();
   const table = new Table({ head: ['figure', 'measured', 'baseline (same run)', 'note'], style: { head: [], border: [], compact: true }, wordWrap: true, colWidths: [34, 40, 40, 46] });
   for (const figure of figures) table.push([figure.what, figure.value, figure.baseline, figure.note]);
   process.stdout.write(`${table.toString()}\n`);
