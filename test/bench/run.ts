@@ -293,24 +293,33 @@ function benchServing(): void {
   record({ what: 'serve 10,000 requests', value: `${large.seconds.toFixed(1)} s, peak heap ${large.heapMB.toFixed(0)} MB`, baseline: `1,000 requests: ${small.seconds.toFixed(1)} s, peak heap ${small.heapMB.toFixed(0)} MB`, note: `target ≤ 20 s on 2 cores; ${large.outputTps.toFixed(1)} output token/s simulated` });
 }
 
+/** The sections, in order; `BENCH_ONLY=steps,serving` runs only those named. */
+const SECTIONS: ReadonlyArray<{ name: string; needsReference: boolean; run: (lib: Library) => void }> = [
+  { name: 'startup', needsReference: false, run: () => benchStartUp() },
+  { name: 'parsing', needsReference: true, run: benchParsing },
+  { name: 'throughput', needsReference: true, run: benchThroughput },
+  { name: 'end-to-end', needsReference: true, run: benchEndToEnd },
+  { name: 'one-call', needsReference: true, run: () => benchOneCall() },
+  { name: 'profile', needsReference: true, run: () => benchProfile() },
+  { name: 'masks', needsReference: true, run: benchMasks },
+  { name: 'memory', needsReference: true, run: () => benchMemory() },
+  // Batched steps and serving need only the shipped boards and models.
+  { name: 'steps', needsReference: false, run: benchStepCosts },
+  { name: 'serving', needsReference: false, run: () => benchServing() },
+];
+
 async function main(): Promise<void> {
   if (!existsSync(join(DIST, 'index.js'))) throw new Error('dist/ is missing: run npm run build first');
-  benchStartUp();
-  if (NO_REFERENCE === false) {
-    const lib = (await import(pathToFileURL(join(DIST, 'index.js')).href)) as Library;
-    benchParsing(lib);
-    benchThroughput(lib);
-    benchEndToEnd(lib);
-    benchOneCall();
-    benchProfile();
-    benchMasks(lib);
-    benchMemory();
-  } else {
-    process.stderr.write(`bench: ${NO_REFERENCE}; the IR-file benchmarks need it.\n`);
+  const lib = (await import(pathToFileURL(join(DIST, 'index.js')).href)) as Library;
+  const only = process.env['BENCH_ONLY']?.split(',').map((name) => name.trim());
+  for (const section of SECTIONS) {
+    if (only !== undefined && !only.includes(section.name)) continue;
+    if (section.needsReference && NO_REFERENCE !== false) {
+      process.stderr.write(`bench: ${section.name} skipped: ${NO_REFERENCE}\n`);
+      continue;
+    }
+    section.run(lib);
   }
-  // Batched steps and serving need only the shipped boards and models.
-  benchStepCosts((await import(pathToFileURL(join(DIST, 'index.js')).href)) as Library);
-  benchServing();
   const table = new Table({ head: ['figure', 'measured', 'baseline (same run)', 'note'], style: { head: [], border: [], compact: true }, wordWrap: true, colWidths: [34, 40, 40, 46] });
   for (const figure of figures) table.push([figure.what, figure.value, figure.baseline, figure.note]);
   process.stdout.write(`${table.toString()}\n`);

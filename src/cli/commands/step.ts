@@ -52,7 +52,8 @@ export function run(options: StepOptions, io: CliIo): void {
   const cost = options.fast === true ? costs.fast(batch) : costs.exact(batch);
   costs.flush();
   io.stderr.write(`fpga-llm-sim: step costed ${options.fast === true ? 'from tables' : 'by simulating it whole'} in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
-  io.stdout.write(options.json === true ? `${JSON.stringify(stepJson(cost, batch), null, 2)}\n` : stepReport(cost, { batch, hardware: hardware.name, label }));
+  const capacity = { blocks: costs.capacity.blocks, blockTokens: costs.capacity.blockTokens, tokens: costs.capacity.tokens, bytesPerToken: costs.capacity.bytesPerToken };
+  io.stdout.write(options.json === true ? `${JSON.stringify({ ...(stepJson(cost, batch) as object), kvCapacity: capacity }, null, 2)}\n` : stepReport(cost, { batch, hardware: hardware.name, label, capacity }));
 }
 
 function stepJson(cost: StepCost, batch: BatchShape): unknown {
@@ -74,13 +75,14 @@ function tokensPerSecond(cost: StepCost, batch: BatchShape): number {
   return batch.sequences.length / (cost.totalMs / 1000);
 }
 
-function stepReport(cost: StepCost, s: { batch: BatchShape; hardware: string; label: string }): string {
+function stepReport(cost: StepCost, s: { batch: BatchShape; hardware: string; label: string; capacity: { blocks: number; blockTokens: number; tokens: number } }): string {
   const n = s.batch.sequences.length;
   const lines = [
     `${s.label} on ${s.hardware}: one step over ${n} sequence${n === 1 ? '' : 's'}, ${cost.rows} rows`,
     `  latency ${cost.totalMs.toFixed(3)} ms (${cost.path}); bound ${cost.boundMs.toFixed(3)} ms (${cost.bound.limit}); ${((cost.boundMs / cost.totalMs) * 100).toFixed(1)} % of the bound`,
     `  ${tokensPerSecond(cost, s.batch).toFixed(2)} token/s (one token per sequence); bound ${(n / (cost.boundMs / 1000)).toFixed(2)} token/s`,
     `  engines: ${engineSummary(cost.engines)}`,
+    `  KV cache for serving: ${s.capacity.tokens} tokens (${s.capacity.blocks} blocks of ${s.capacity.blockTokens}); this step holds ${s.batch.sequences.reduce((sum, q) => sum + Math.ceil((q.context + q.newTokens) / s.capacity.blockTokens), 0)} blocks`,
   ];
   const table = new Table({ head: ['module', 'busy ms', 'share of the step'], style: { head: [], border: [], compact: true } });
   const busiest = Object.entries(cost.modules).sort((a, b) => b[1] - a[1])[0]?.[0];
