@@ -90,6 +90,8 @@ export interface HardwareBackend<H extends Hardware = Hardware> {
   readonly sensitivityKeys: readonly string[];
   /** Consistency rules between values beyond the schema; every broken one as data. */
   check(hw: H): Issue[];
+  /** Why the hardware cannot run a model at this precision, or undefined when it can. */
+  refusePrecision(hw: H, precision: PrecisionDtypes): string | undefined;
   /** What the compiler must respect on this hardware. */
   target(hw: H): CompileTarget;
   /**
@@ -129,6 +131,15 @@ export interface RowStructure {
   readonly affineRows: number;
 }
 
+/** What a precision asks of the hardware: the element types it computes and stores. */
+export interface PrecisionDtypes {
+  readonly weights: Dtype;
+  readonly activations: Dtype;
+  readonly kvCache: Dtype;
+  /** Group-wise scales and zero points (GPTQ, AWQ). */
+  readonly group?: { readonly size: number; readonly bits: number } | undefined;
+}
+
 /** The token-wise step a row structure is asked for. */
 export interface RowStructureQuery {
   /** `mm`: matrix-matrix engine; `mv`: matrix-vector engine, row by row; `vector`: a norm or element-wise layer. */
@@ -140,4 +151,13 @@ export interface RowStructureQuery {
 /** Bits a weight streams with: its own `stream_bits`, else the hardware's convention for its dtype. */
 export function weightBitsOf(weight: { readonly dtype: Dtype; readonly stream_bits?: number | undefined }, target: CompileTarget): number {
   return weight.stream_bits ?? target.weightBits(weight.dtype);
+}
+
+/** Bits streamed per weight element, its share of group-wise scales and zero points included. */
+export function weightBitsPerElement(
+  weight: { readonly dtype: Dtype; readonly stream_bits?: number | undefined; readonly group_size?: number | undefined; readonly group_bits?: number | undefined },
+  target: CompileTarget,
+): number {
+  const groupShare = weight.group_size === undefined ? 0 : (weight.group_bits ?? 0) / weight.group_size;
+  return weightBitsOf(weight, target) + groupShare;
 }

@@ -37,6 +37,7 @@ export function moduleNamesOf(hw: Hardware): readonly string[] {
 
 export {
   weightBitsOf,
+  weightBitsPerElement,
   type HardwareBackend,
   type CompileTarget,
   type MemoryPool,
@@ -47,6 +48,7 @@ export {
   type RowStructure,
   type RowStructureQuery,
   type MaskGeometry,
+  type PrecisionDtypes,
 } from './backend.js';
 export { flightllmBackend, flightllmTarget, FlightLlmHardwareSchema, type FlightLlmHardware } from './flightllm/index.js';
 export { dpuHostBackend, dpuHostTarget, DpuHostHardwareSchema, DPU_HOST_MODULES, simulateDpuHost, type DpuHostHardware, type DpuHostOptions } from './dpu-host/index.js';

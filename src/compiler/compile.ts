@@ -1,9 +1,9 @@
 import { checkBatch, decodeShape, formatBatch, prefillShape, type BatchShape, type StepForm } from '../batch.js';
-import { compileTarget, type CompileTarget, type MemoryContent, type MemoryPool } from '../backends/index.js';
+import { backendFor, compileTarget, type CompileTarget, type MemoryContent, type MemoryPool } from '../backends/index.js';
 import { ModelError, type Issue } from '../errors.js';
 import type { Hardware } from '../hardware/index.js';
 import type { Ir, LayerType } from '../ir/index.js';
-import { modelDims, type Model, type Projection } from '../model/index.js';
+import { modelDims, PRECISION_PRESETS, type Model, type Precision, type Projection } from '../model/index.js';
 import { deepFreeze } from '../util/freeze.js';
 import { lower, type LayerTag, type LinearEngine, type LinearEngines, type LoweringParts } from './lower.js';
 import type { MemoryPlan } from './memory.js';
@@ -64,6 +64,7 @@ export function compileModel(model: Model, options: CompileOptions): CompiledIr 
   const { hardware: hw } = options;
   const target = compileTarget(hw);
   throwIfAny(checkForHardware(model, target), 'the model cannot be mapped onto this hardware');
+  checkPrecision(model, hw);
   const maxTokens = maxTokensOf(model, hw);
   const batch = 'batch' in options ? options.batch : stageBatch(options, target, maxTokens);
   throwIfAny(checkBatch(batch, maxTokens), 'invalid batch');
@@ -131,6 +132,20 @@ function kvExtent(c: { batch: BatchShape; form: StepForm; maxTokens: number }): 
   const tokens = c.batch.sequences.reduce((sum, s) => sum + s.context + s.newTokens, 0);
   const n = c.batch.sequences.length;
   return `${tokens} tokens of ${n} sequence${n === 1 ? '' : 's'}`;
+}
+
+/** Refuses a precision the board does not run, naming both. */
+function checkPrecision(model: Model, hw: Hardware): void {
+  const precision = model.mapping.precision;
+  const reason = backendFor(hw).refusePrecision(hw, precision);
+  if (reason === undefined) return;
+  throw new ModelError({ what: `${hw.name} does not run ${model.displayName ?? model.name} at precision ${precisionName(precision)}`, detail: `${reason}.` });
+}
+
+/** `W4A16`, or `W4A16 with an int8 KV cache` where the cache departs from the preset's. */
+export function precisionName(precision: Precision): string {
+  const presetCache = PRECISION_PRESETS[precision.preset].kvCache;
+  return precision.kvCache === presetCache ? precision.preset : `${precision.preset} with a ${precision.kvCache} KV cache`;
 }
 
 /** Every dimension the matrix engine tiles must be a whole number of blocks. */

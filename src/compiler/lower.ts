@@ -341,8 +341,12 @@ class Lowering {
     const convention = this.input.target.weightBits(this.precision.weights);
     const bits = this.precision.weightBits ?? convention;
     const stored = this.input.target.storesPrunedWeights ? Math.ceil(elements * keep) : elements;
-    const param = this.parameter(name, shape, this.precision.weights, bytesOf(stored, bits), { sparse_flag: keep < 1, sparse_ratio: keep });
+    const group = this.precision.group;
+    // Each group of `size` weights along K of each output column carries its scale and zero point.
+    const groupBytes = group === undefined ? 0 : bytesOf(Math.ceil(shape[1]! / group.size) * shape[2]!, group.bits);
+    const param = this.parameter(name, shape, this.precision.weights, bytesOf(stored, bits) + groupBytes, { sparse_flag: keep < 1, sparse_ratio: keep });
     if (bits !== convention) param.stream_bits = bits;
+    if (group !== undefined) Object.assign(param, { group_size: group.size, group_bits: group.bits });
     return param;
   }
 

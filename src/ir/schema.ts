@@ -29,6 +29,13 @@ export const ParamSchema = TensorSchema.extend({
    * (calibration.weightStreamBits).
    */
   stream_bits: z.number().int().positive().max(64).optional(),
+  /**
+   * Ours: group-wise quantisation (GPTQ, AWQ). Every `group_size` weights
+   * along K of each output column share a scale and a zero point of
+   * `group_bits` bits together, stored and streamed beside the weights.
+   */
+  group_size: z.number().int().positive().optional(),
+  group_bits: z.number().int().positive().max(64).optional(),
 });
 export type Param = z.infer<typeof ParamSchema>;
 

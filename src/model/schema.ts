@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DTYPES, type Dtype } from '../dtype.js';
+import { DTYPES, dtypeBits, type Dtype } from '../dtype.js';
 
 /*
  * A model description: the architecture, with the field names of a Hugging
@@ -63,16 +63,29 @@ export const PRECISION_PRESETS = {
   /** FlightLLM's mapping: every tensor labelled int8, weights streamed at the hardware's convention for int8 (4 bits on FlightLLM's boards). */
   flightllm: { weights: 'int8', activations: 'int8', kvCache: 'int8', bias: 'int32' },
   FP16: { weights: 'fp16', activations: 'fp16', kvCache: 'fp16', bias: 'fp16' },
-  /** INT8: 8-bit weights and activations, int8 KV cache. */
+  BF16: { weights: 'bf16', activations: 'bf16', kvCache: 'bf16', bias: 'bf16' },
+  /** INT8: 8-bit weights and activations (SmoothQuant-style W8A8), int8 KV cache. */
   W8A8: { weights: 'int8', weightBits: 8, activations: 'int8', kvCache: 'int8', bias: 'int32' },
-  /** 4-bit weights (GPTQ/AWQ style), fp16 activations and KV cache. */
+  /** 8-bit weights, fp16 activations and KV cache, one scale per output channel. */
+  W8A16: { weights: 'int8', weightBits: 8, activations: 'fp16', kvCache: 'fp16', bias: 'fp16' },
+  /** 4-bit weights, fp16 activations and KV cache, scales folded away (no group overhead). */
   W4A16: { weights: 'int4', activations: 'fp16', kvCache: 'fp16', bias: 'fp16' },
   W4A8: { weights: 'int4', activations: 'int8', kvCache: 'int8', bias: 'int32' },
-} as const satisfies Record<string, { weights: Dtype; weightBits?: number; activations: Dtype; kvCache: Dtype; bias: Dtype }>;
+  /**
+   * GPTQ and AWQ: weights quantised in groups of 128 along K, each group of
+   * each output column with an fp16 scale and a zero point packed at the
+   * weight's width (GPTQ's and AWQ's qzeros), as vLLM's kernels read them.
+   */
+  'GPTQ-W4A16': { weights: 'int4', activations: 'fp16', kvCache: 'fp16', bias: 'fp16', groupSize: 128, groupBits: 16 + 4 },
+  'GPTQ-W8A16': { weights: 'int8', weightBits: 8, activations: 'fp16', kvCache: 'fp16', bias: 'fp16', groupSize: 128, groupBits: 16 + 8 },
+  'AWQ-W4A16': { weights: 'int4', activations: 'fp16', kvCache: 'fp16', bias: 'fp16', groupSize: 128, groupBits: 16 + 4 },
+  /** FP8 (e4m3) weights and activations with per-tensor scales; the KV cache stays fp16 unless set (vLLM's default). */
+  FP8: { weights: 'fp8', activations: 'fp8', kvCache: 'fp16', bias: 'fp16' },
+} as const satisfies Record<string, { weights: Dtype; weightBits?: number; activations: Dtype; kvCache: Dtype; bias: Dtype; groupSize?: number; groupBits?: number }>;
 export type PrecisionPreset = keyof typeof PRECISION_PRESETS;
 export const PRECISION_PRESET_NAMES = Object.keys(PRECISION_PRESETS) as PrecisionPreset[];
 /** Other names users write for the presets. */
-const PRESET_ALIASES: Readonly<Record<string, PrecisionPreset>> = { INT8: 'W8A8' };
+const PRESET_ALIASES: Readonly<Record<string, PrecisionPreset>> = { INT8: 'W8A8', GPTQ: 'GPTQ-W4A16', AWQ: 'AWQ-W4A16' };
 
 const presetName = z
   .string()
@@ -95,6 +108,10 @@ export const PrecisionSchema = z
       activations: z.enum(DTYPES).optional(),
       kvCache: z.enum(DTYPES).optional(),
       bias: z.enum(DTYPES).optional(),
+      /** Weights along K per quantisation group (GPTQ, AWQ); each group of each output column carries `groupBits`. */
+      groupSize: z.number().int().positive().optional(),
+      /** Bits of a group's scale and zero point. */
+      groupBits: z.number().int().positive().max(64).optional(),
     }),
   ])
   .transform((value) => resolvePrecision(typeof value === 'string' ? { preset: value } : value));
@@ -107,11 +124,17 @@ export interface Precision {
   readonly activations: Dtype;
   readonly kvCache: Dtype;
   readonly bias: Dtype;
+  /** Quantisation groups: weights along K per group, and the bits of each group's scale and zero point. */
+  readonly group: { readonly size: number; readonly bits: number } | undefined;
 }
 
-function resolvePrecision(value: { preset?: PrecisionPreset; weights?: Dtype; weightBits?: number; activations?: Dtype; kvCache?: Dtype; bias?: Dtype }): Precision {
+type PresetFields = { weights: Dtype; weightBits?: number; activations: Dtype; kvCache: Dtype; bias: Dtype; groupSize?: number; groupBits?: number };
+
+function resolvePrecision(value: Partial<PresetFields> & { preset?: PrecisionPreset }): Precision {
   const preset = value.preset ?? 'flightllm';
-  const base: { weights: Dtype; weightBits?: number; activations: Dtype; kvCache: Dtype; bias: Dtype } = PRECISION_PRESETS[preset];
+  const base: PresetFields = PRECISION_PRESETS[preset];
+  const groupSize = value.groupSize ?? base.groupSize;
+  const groupBits = value.groupBits ?? base.groupBits;
   return {
     preset,
     weights: value.weights ?? base.weights,
@@ -119,6 +142,8 @@ function resolvePrecision(value: { preset?: PrecisionPreset; weights?: Dtype; we
     activations: value.activations ?? base.activations,
     kvCache: value.kvCache ?? base.kvCache,
     bias: value.bias ?? base.bias,
+    // A group size alone keeps the preset's per-group bits, or an fp16 scale and a zero point at the weight's width.
+    group: groupSize === undefined ? undefined : { size: groupSize, bits: groupBits ?? 16 + dtypeBits(value.weights ?? base.weights) },
   };
 }
 

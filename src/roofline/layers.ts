@@ -1,5 +1,5 @@
 import { dtypeBits } from '../dtype.js';
-import { weightBitsOf, type BoundProduct, type CompileTarget } from '../backends/index.js';
+import { weightBitsPerElement, type BoundProduct, type CompileTarget } from '../backends/index.js';
 import type { Ir, LayerOf, MaskLookup, Tensor } from '../ir/index.js';
 
 /*
@@ -39,7 +39,7 @@ export function irWork(ir: Ir, options: { target: CompileTarget; masks?: MaskLoo
       const keep = options.target.storesPrunedWeights ? (weight.sparse_ratio ?? 1) : 1;
       const m = layer.input[0]!.shape[1]!;
       products.push({ kind: 'linear', macs: m * k * n * keep, a: layer.input[0]!.dtype, b: weight.dtype });
-      weightBytes += (k * n * keep * weightBitsOf(weight, options.target)) / 8;
+      weightBytes += (k * n * keep * weightBitsPerElement(weight, options.target)) / 8;
     } else if (layer.type === 'attention_mv') {
       products.push({ kind: 'attention', macs: attentionMacs(layer), a: layer.input[0]!.dtype, b: layer.input[1]!.dtype });
       kvReadBytes += bytesOf(layer.input[1]!);

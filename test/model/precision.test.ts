@@ -11,11 +11,18 @@ describe('precision presets', () => {
   // What each preset documents: weights, the width they stream at (undefined: the
   // hardware's convention for the dtype), activations, KV cache and biases.
   const documented: Record<string, Omit<Precision, 'preset'>> = {
-    flightllm: { weights: 'int8', weightBits: undefined, activations: 'int8', kvCache: 'int8', bias: 'int32' },
-    FP16: { weights: 'fp16', weightBits: undefined, activations: 'fp16', kvCache: 'fp16', bias: 'fp16' },
-    W8A8: { weights: 'int8', weightBits: 8, activations: 'int8', kvCache: 'int8', bias: 'int32' },
-    W4A16: { weights: 'int4', weightBits: undefined, activations: 'fp16', kvCache: 'fp16', bias: 'fp16' },
-    W4A8: { weights: 'int4', weightBits: undefined, activations: 'int8', kvCache: 'int8', bias: 'int32' },
+    flightllm: { weights: 'int8', weightBits: undefined, activations: 'int8', kvCache: 'int8', bias: 'int32', group: undefined },
+    FP16: { weights: 'fp16', weightBits: undefined, activations: 'fp16', kvCache: 'fp16', bias: 'fp16', group: undefined },
+    BF16: { weights: 'bf16', weightBits: undefined, activations: 'bf16', kvCache: 'bf16', bias: 'bf16', group: undefined },
+    W8A8: { weights: 'int8', weightBits: 8, activations: 'int8', kvCache: 'int8', bias: 'int32', group: undefined },
+    W8A16: { weights: 'int8', weightBits: 8, activations: 'fp16', kvCache: 'fp16', bias: 'fp16', group: undefined },
+    W4A16: { weights: 'int4', weightBits: undefined, activations: 'fp16', kvCache: 'fp16', bias: 'fp16', group: undefined },
+    W4A8: { weights: 'int4', weightBits: undefined, activations: 'int8', kvCache: 'int8', bias: 'int32', group: undefined },
+    // An fp16 scale and a zero point at the weight's width for every 128 weights of a column.
+    'GPTQ-W4A16': { weights: 'int4', weightBits: undefined, activations: 'fp16', kvCache: 'fp16', bias: 'fp16', group: { size: 128, bits: 20 } },
+    'GPTQ-W8A16': { weights: 'int8', weightBits: 8, activations: 'fp16', kvCache: 'fp16', bias: 'fp16', group: { size: 128, bits: 24 } },
+    'AWQ-W4A16': { weights: 'int4', weightBits: undefined, activations: 'fp16', kvCache: 'fp16', bias: 'fp16', group: { size: 128, bits: 20 } },
+    FP8: { weights: 'fp8', weightBits: undefined, activations: 'fp8', kvCache: 'fp16', bias: 'fp16', group: undefined },
   };
 
   test('the documented presets are exactly the ones there are', () => {

@@ -40,6 +40,11 @@ export const dpuHostBackend: HardwareBackend<DpuHostHardware> = {
   ],
   maskGeometry: () => undefined,
   check: (hw) => brokenRules(hw, DPU_HOST_RULES),
+  refusePrecision: (hw, p) => {
+    const { weights, activations } = hw.dpu.precision;
+    if (!weights.includes(p.weights) || !activations.includes(p.activations)) return `${hw.dpu.name} computes ${weights.join(' or ')} weights with ${activations.join(' or ')} activations, not ${p.weights} weights with ${p.activations} activations (dpu.precision)`;
+    return undefined;
+  },
   target: dpuHostTarget,
   peaks,
   simulate: (ir, hw, options) => simulateDpuHost(ir, hw, options),

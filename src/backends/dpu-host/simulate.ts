@@ -4,7 +4,7 @@ import { layerLabel } from '../../instgen/plan.js';
 import { declaredBatch, type Ir, type Layer, type LayerOf, type LayerType, type Tensor } from '../../ir/index.js';
 import type { TraceCallback } from '../../simulator/engine.js';
 import type { ModuleFigures, Profile, StepProfile } from '../../simulator/simulate.js';
-import { weightBitsOf } from '../backend.js';
+import { weightBitsPerElement } from '../backend.js';
 import type { DpuHostHardware } from './schema.js';
 import { dpuHostTarget } from './target.js';
 
@@ -67,7 +67,7 @@ class Costs {
     const [, k, n] = weight.shape as [number, number, number];
     const m = layer.input[0]!.shape[1]!;
     // The DPU has no sparse mode: pruned weights are stored and multiplied densely.
-    const streamMs = ((k * n * weightBitsOf(weight, dpuHostTarget(this.hw))) / 8 / this.kernelBytesPerSecond) * MS_PER_SECOND;
+    const streamMs = ((k * n * weightBitsPerElement(weight, dpuHostTarget(this.hw))) / 8 / this.kernelBytesPerSecond) * MS_PER_SECOND;
     const parallelRows = Math.min(m, dpu.conv.pixels * Math.min(this.sequences, dpu.batchLanes));
     const macsPerSecond = dpu.conv.inputChannels * dpu.conv.outputChannels * parallelRows * dpu.clockMHz * 1e6 * dpu.efficiency;
     const computeMs = ((m * k * n) / macsPerSecond) * MS_PER_SECOND;

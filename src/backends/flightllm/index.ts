@@ -37,6 +37,15 @@ export const flightllmBackend: HardwareBackend<FlightLlmHardware> = {
   sensitivityKeys: ['hbm.bandwidthGiBps', 'hbm.efficiency.sameChannel', 'hbm.efficiency.crossChannel', 'clock.frequencyMHz', 'calibration.timeDivisor'],
   maskGeometry: (hw) => ({ maxTokens: hw.sparsity.maxTokens, maskBlockTokens: hw.sparsity.maskBlockTokens }),
   check: (hw) => brokenRules(hw, FLIGHTLLM_RULES),
+  refusePrecision: (hw, p) => {
+    const { matrixRate, vectorRate } = hw.precision;
+    const pair = (a: string, b: string, of: string) => (matrixRate[a as keyof typeof matrixRate]?.[b as keyof typeof matrixRate] === undefined ? `its matrix engine has no rate for ${a} ${of} (precision.matrixRate.${a}.${b})` : undefined);
+    return (
+      pair(p.activations, p.weights, `activations × ${p.weights} weights`) ??
+      pair(p.activations, p.kvCache, `queries × a ${p.kvCache} KV cache`) ??
+      (vectorRate[p.activations] === undefined ? `its vector engine has no rate for ${p.activations} (precision.vectorRate.${p.activations})` : undefined)
+    );
+  },
   target: flightllmTarget,
   peaks,
   simulate: (ir, hw, options) => simulateIr(ir, hw, options),

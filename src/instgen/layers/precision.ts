@@ -1,5 +1,5 @@
 import { dtypeBits, type Dtype } from '../../dtype.js';
-import { weightBitsOf } from '../../backends/backend.js';
+import { weightBitsPerElement } from '../../backends/backend.js';
 import { flightllmTarget } from '../../backends/flightllm/target.js';
 import type { FlightLlmHardware } from '../../hardware/index.js';
 import type { Param, Tensor } from '../../ir/index.js';
@@ -26,9 +26,9 @@ export function tensorRatio(tensor: Tensor): number {
   return transferRatio(dtypeBits(tensor.dtype));
 }
 
-/** Bits a weight streams with: its own `stream_bits`, else the hardware's convention for its dtype. */
+/** Bits a weight streams with per element: its own `stream_bits` (else the hardware's convention for its dtype) and its share of group scales. */
 export function weightStreamBits(weight: Param, hw: FlightLlmHardware): number {
-  return weightBitsOf(weight, flightllmTarget(hw));
+  return weightBitsPerElement(weight, flightllmTarget(hw));
 }
 
 /** Matrix-engine throughput for `a` × `b`, or an issue (and 1) when the engine cannot multiply them. */
