@@ -50,6 +50,11 @@ export function stepForm(batch: BatchShape): StepForm {
   return { kind: 'batched' };
 }
 
+/** The step's form on hardware that does, or does not, lower lone prompts and decodes in FlightLLM's forms. */
+export function stepFormOn(batch: BatchShape, target: { readonly flightllmForms: boolean }): StepForm {
+  return target.flightllmForms ? stepForm(batch) : { kind: 'batched' };
+}
+
 /** Rows every token-wise layer of the step computes: the new tokens of all sequences. */
 export function batchRows(batch: BatchShape): number {
   return batch.sequences.reduce((sum, s) => sum + s.newTokens, 0);

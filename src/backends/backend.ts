@@ -37,6 +37,13 @@ export interface CompileTarget {
   readonly memory: readonly MemoryPool[];
   /** Whether pruned weights are stored (and streamed) as their kept values only; otherwise densely. */
   readonly storesPrunedWeights: boolean;
+  /**
+   * Whether a lone prompt or a lone decode lowers in FlightLLM's forms (its
+   * prefill runs the head over every prompt row); otherwise every step is
+   * lowered in the batched form, the head over each sequence's last row, as
+   * serving stacks run it.
+   */
+  readonly flightllmForms: boolean;
   /** Tokens per paged KV-cache block (hardware `kvCache.blockTokens`). */
   readonly kvBlockTokens: number;
   /** Bits a weight of this dtype is stored and streamed with, unless the model says otherwise. */
@@ -86,10 +93,14 @@ export interface HardwareBackend<H extends Hardware = Hardware> {
   readonly kind: H['kind'];
   /** The modules a profile reports, in report order (CSV rows, trace tracks). */
   readonly moduleNames: readonly string[];
+  /** The module that is a host CPU's busy time, where the kind has one (its busy power applies while it runs). */
+  readonly hostModule?: string | undefined;
   /** Continuous parameters `sensitivity` perturbs by default. */
   readonly sensitivityKeys: readonly string[];
   /** Consistency rules between values beyond the schema; every broken one as data. */
   check(hw: H): Issue[];
+  /** The precision a model runs at when none is asked for and the board refuses the model's own (a GPU and FlightLLM's int8 mapping). */
+  defaultPrecision?(hw: H): string | undefined;
   /** Why the hardware cannot run a model at this precision, or undefined when it can. */
   refusePrecision(hw: H, precision: PrecisionDtypes): string | undefined;
   /** What the compiler must respect on this hardware. */
@@ -133,6 +144,8 @@ export interface RowStructure {
 
 /** What a precision asks of the hardware: the element types it computes and stores. */
 export interface PrecisionDtypes {
+  /** The named precision it starts from (boards that list the presets their software stack runs check it). */
+  readonly preset?: string | undefined;
   readonly weights: Dtype;
   readonly activations: Dtype;
   readonly kvCache: Dtype;

@@ -4,6 +4,7 @@ import type { Profile } from '../simulator/simulate.js';
 import type { CompileTarget, HardwareBackend, SimulationOptions } from './backend.js';
 import { dpuHostBackend } from './dpu-host/index.js';
 import { flightllmBackend } from './flightllm/index.js';
+import { rooflineBackend } from './roofline/index.js';
 
 /*
  * The registry of hardware kinds: one backend per kind. Everything that
@@ -13,6 +14,7 @@ import { flightllmBackend } from './flightllm/index.js';
 const BACKENDS: { readonly [K in HardwareKind]: HardwareBackend<Extract<Hardware, { kind: K }>> } = {
   flightllm: flightllmBackend,
   'dpu-host': dpuHostBackend,
+  roofline: rooflineBackend,
 };
 
 /** The backend of a board's kind. */
@@ -52,3 +54,4 @@ export {
 } from './backend.js';
 export { flightllmBackend, flightllmTarget, FlightLlmHardwareSchema, type FlightLlmHardware } from './flightllm/index.js';
 export { dpuHostBackend, dpuHostTarget, DpuHostHardwareSchema, DPU_HOST_MODULES, simulateDpuHost, type DpuHostHardware, type DpuHostOptions } from './dpu-host/index.js';
+export { rooflineBackend, rooflineTarget, RooflineHardwareSchema, ROOFLINE_MODULES, simulateRoofline, rooflineKernels, kernelsMs, type RooflineHardware, type Kernel } from './roofline/index.js';

@@ -41,7 +41,7 @@ export function loadBoardAndModel(options: BoardModelOptions, io: CliIo): BoardA
   const hardware = loadHardware(options.hardware, { cache: cliCache(options.cache, io), overrides: options.set });
   const loaded = loadModel(options.model);
   for (const assumption of loaded.assumptions) io.stderr.write(`fpga-llm-sim: assumed ${assumption}\n`);
-  const model = withPrecision(loaded.model, options);
+  const model = withPrecision(loaded.model, options, { hardware, stderr: io.stderr });
   const precision = model === loaded.model ? '' : ` (${precisionLabel(model.mapping.precision)})`;
   return { hardware, model, label: `${model.displayName ?? model.name}${precision}` };
 }

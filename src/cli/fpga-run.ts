@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadHardware, type Hardware } from '../hardware/index.js';
+import { boardDefaultPrecision } from '../compiler/index.js';
 import { UsageError } from '../errors.js';
 import { loadModel, PRECISION_PRESET_NAMES, PRECISION_PRESETS, PrecisionSchema, type Model, type Precision } from '../model/index.js';
 import { zodIssues } from '../util/zod-issues.js';
@@ -66,7 +67,7 @@ export interface FpgaRun {
 /** Simulates the lengths the cases need, with a progress bar, and adds up each case (GPU columns are the caller's). */
 export async function runFpga(options: FpgaOptions, cases: readonly Case[], io: CliIo): Promise<FpgaRun> {
   const hardware = loadHardware(options.hardware, { cache: cliCache(true, io)!, overrides: options.set });
-  const { source, label } = fpgaSource(options, io.stderr);
+  const { source, label } = fpgaSource(options, io.stderr, hardware);
   const progress = new Progress('profile', io.stderr);
   const started = performance.now();
   const result = await profileCases({
@@ -84,20 +85,29 @@ export async function runFpga(options: FpgaOptions, cases: readonly Case[], io: 
 }
 
 /** What the options ask to simulate; assumptions made loading a model are reported on `stderr`. */
-export function fpgaSource(options: FpgaOptions, stderr: CliOutput): { source: ProfileSource; label: string } {
+export function fpgaSource(options: FpgaOptions, stderr: CliOutput, hardware?: Hardware): { source: ProfileSource; label: string } {
   if (options.irDir !== undefined) {
     if (options.precision !== undefined || options.kvCache !== undefined) throw new UsageError({ what: '--precision and --kv-cache apply to a model (--model), not to IR files (--ir-dir)' });
     return { source: { kind: 'ir-directory', directory: options.irDir, modelName: options.modelName, masksDir: options.masks }, label: options.label ?? options.modelName };
   }
   const loaded = loadModel(options.model);
   for (const assumption of loaded.assumptions) stderr.write(`fpga-llm-sim: assumed ${assumption}\n`);
-  const model = withPrecision(loaded.model, options);
+  const model = withPrecision(loaded.model, options, hardware === undefined ? undefined : { hardware, stderr });
   const precision = model === loaded.model ? '' : ` (${precisionLabel(model.mapping.precision)})`;
   return { source: { kind: 'model', model, masksDir: options.masks }, label: options.label ?? `${model.displayName ?? model.name}${precision}` };
 }
 
-/** The model with the precision --precision and --kv-cache ask for. */
-export function withPrecision(model: Model, options: { precision?: string | undefined; kvCache?: string | undefined }): Model {
+/**
+ * The model with the precision --precision and --kv-cache ask for; without
+ * --precision, on a board that refuses the model's own and names a default,
+ * that default (said on stderr).
+ */
+export function withPrecision(model: Model, options: { precision?: string | undefined; kvCache?: string | undefined }, board?: { hardware: Hardware; stderr: CliOutput }): Model {
+  const fallback = options.precision === undefined && board !== undefined ? boardDefaultPrecision(model, board.hardware) : undefined;
+  if (fallback !== undefined) {
+    board!.stderr.write(`fpga-llm-sim: ${board!.hardware.name} does not run ${model.displayName ?? model.name}'s ${precisionLabel(model.mapping.precision)} mapping; running it at ${fallback}, the board's default (--precision to choose)\n`);
+    return withPrecision(model, { ...options, precision: fallback });
+  }
   if (options.precision === undefined && options.kvCache === undefined) return model;
   const { preset, weights, weightBits, activations, kvCache, bias } = model.mapping.precision;
   const base = options.precision === undefined ? { preset, weights, activations, kvCache, bias, ...(weightBits === undefined ? {} : { weightBits }) } : { preset: options.precision };

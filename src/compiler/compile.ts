@@ -142,6 +142,18 @@ function checkPrecision(model: Model, hw: Hardware): void {
   throw new ModelError({ what: `${hw.name} does not run ${model.displayName ?? model.name} at precision ${precisionName(precision)}`, detail: `${reason}.` });
 }
 
+/**
+ * The precision preset a model should run at on a board that refuses its
+ * own, where the board names a default (a GPU given FlightLLM's int8
+ * mapping runs FP16); undefined when the model's precision is fine or the
+ * board names none.
+ */
+export function boardDefaultPrecision(model: Model, hw: Hardware): string | undefined {
+  const backend = backendFor(hw);
+  if (backend.refusePrecision(hw, model.mapping.precision) === undefined) return undefined;
+  return backend.defaultPrecision?.(hw);
+}
+
 /** `W4A16`, or `W4A16 with an int8 KV cache` where the cache departs from the preset's. */
 export function precisionName(precision: Precision): string {
   const presetCache = PRECISION_PRESETS[precision.preset].kvCache;

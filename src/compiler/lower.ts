@@ -1,7 +1,7 @@
 import type { CompileTarget } from '../backends/index.js';
 import type { Dtype, Layer, LayerType, Param, Tensor } from '../ir/index.js';
 import { modelDims, type Model, type ModelDims, type Precision, type Projection } from '../model/index.js';
-import { batchRows, stepForm, type BatchShape, type StepForm } from '../batch.js';
+import { batchRows, stepFormOn, type BatchShape, type StepForm } from '../batch.js';
 import { AddressPlanner, bytesOf, dtypeBits, type MemoryPlan } from './memory.js';
 import { maskParameterName, namingFor, parameterName, type Naming } from './naming.js';
 
@@ -134,7 +134,7 @@ class Lowering {
 
   constructor(private readonly input: LoweringInput) {
     this.dims = modelDims(input.model);
-    this.form = input.batchedForm === true ? { kind: 'batched' } : stepForm(input.batch);
+    this.form = input.batchedForm === true ? { kind: 'batched' } : stepFormOn(input.batch, input.target);
     this.naming = namingFor(this.form);
     this.precision = input.model.mapping.precision;
     this.rows = batchRows(input.batch);

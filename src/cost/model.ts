@@ -1,4 +1,4 @@
-import { batchRows, checkBatch, stepForm, type BatchShape } from '../batch.js';
+import { batchRows, checkBatch, stepFormOn, type BatchShape } from '../batch.js';
 import { backendFor, type HardwareBackend } from '../backends/index.js';
 import { checkKvFits, compileModel, generatedMasks, maxTokensOf, planMemory, type KvCapacity, type LinearEngine } from '../compiler/index.js';
 import { ModelError } from '../errors.js';
@@ -12,7 +12,8 @@ import { contentHash } from '../util/hash.js';
 import { TOOL_VERSION } from '../version.js';
 import { probe, type PartLayout, type ProbeContext } from './probe.js';
 import { bilinear, bracket, RowTable, stored, type Axis, type ProbeStore } from './tables.js';
-import { addScaled, boundComputeIndex, boundMemoryIndex, costLength, FIRST_MODULE, lerp, TIME } from './vector.js';
+import { dynamicJoules, stepEnergy, type EnergyFigures } from '../energy/index.js';
+import { addScaled, boundComputeIndex, boundMemoryIndex, costLength, dynamicEnergyIndex, FIRST_MODULE, lerp, TIME } from './vector.js';
 
 /*
  * What one accelerator step costs, on any kind of hardware, two ways:
@@ -38,6 +39,10 @@ export interface StepCost {
   readonly engines: Readonly<Record<Projection, LinearEngine>>;
   /** Rows of the token-wise layers: the new tokens of every sequence. */
   readonly rows: number;
+  /** Energy of the step beyond idle power from the work it does, J (0 where the board's energy follows utilisation). */
+  readonly dynamicJ: number;
+  /** Energy of the step; undefined where the board describes no energy. */
+  readonly energy: EnergyFigures | undefined;
 }
 
 /** An exact step cost, with the simulation and the bound it came from. */
@@ -78,7 +83,7 @@ export interface StepCostModel {
 }
 
 /** Bump when what a stored part cost means changes. */
-const COST_REVISION = 2;
+const COST_REVISION = 3;
 
 const PROJECTIONS_TOKENWISE = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const;
 
@@ -159,7 +164,7 @@ class StepCosts implements StepCostModel {
   fast(batch: BatchShape): StepCost {
     this.check(batch);
     const rows = batchRows(batch);
-    const variant: Variant = stepForm(batch).kind === 'prefill' ? 'flightllm' : 'batched';
+    const variant: Variant = stepFormOn(batch, this.backend.target(this.hardware)).kind === 'prefill' ? 'flightllm' : 'batched';
     const base = this.baseAt(variant, rows, batch.sequences.length);
     const total = Float64Array.from(base.vector);
     for (const s of batch.sequences) addScaled(total, s.newTokens === 1 ? this.decodeAttentionAt(s.context) : this.chunkAttentionAt(s.newTokens, s.context));
@@ -186,7 +191,7 @@ class StepCosts implements StepCostModel {
 
   exact(batch: BatchShape): ExactStepCost {
     this.check(batch);
-    const form = stepForm(batch);
+    const form = stepFormOn(batch, this.backend.target(this.hardware));
     const rows = batchRows(batch);
     const linearEngines = form.kind === 'batched' ? this.exactEngines(batch, rows) : undefined;
     const compiled = compileModel(this.model, { batch, hardware: this.hardware, linearEngines });
@@ -194,10 +199,13 @@ class StepCosts implements StepCostModel {
     const bound = physicalBound(compiled.ir, this.hardware, { masks: this.context.masks });
     checkAboveBound(profile.totalMs, bound.boundMs, batch);
     const modules = Object.fromEntries(this.moduleNames.map((name) => [name, profile.modules[name]?.busyMs ?? 0]));
+    const dynamicJ = dynamicJoules(compiled.ir, profile, this.hardware, { masks: this.context.masks });
     return {
       path: 'exact',
       totalMs: profile.totalMs,
       boundMs: bound.boundMs,
+      dynamicJ,
+      energy: stepEnergy(this.hardware, { totalMs: profile.totalMs, boundMs: bound.boundMs, dynamicJ, modules }),
       bound: { memoryMs: bound.memoryMs, computeMs: bound.computeMs, limit: bound.limit },
       modules,
       engines: compiled.engines,
@@ -378,7 +386,9 @@ class StepCosts implements StepCostModel {
     const computeMs = total[boundComputeIndex(count)]!;
     const modules: Record<string, number> = {};
     for (let index = 0; index < count; index++) modules[this.moduleNames[index]!] = total[FIRST_MODULE + index]!;
-    return { path: r.path, totalMs: total[TIME]!, boundMs: Math.max(memoryMs, computeMs), bound: { memoryMs, computeMs, limit: memoryMs >= computeMs ? 'memory' : 'compute' }, modules, engines: r.engines, rows: r.rows };
+    const [totalMs, boundMs, dynamicJ] = [total[TIME]!, Math.max(memoryMs, computeMs), total[dynamicEnergyIndex(count)]!];
+    const energy = stepEnergy(this.hardware, { totalMs, boundMs, dynamicJ, modules });
+    return { path: r.path, totalMs, boundMs, bound: { memoryMs, computeMs, limit: memoryMs >= computeMs ? 'memory' : 'compute' }, modules, engines: r.engines, rows: r.rows, dynamicJ, energy };
   }
 }
 

@@ -5,7 +5,8 @@ import type { Hardware } from '../hardware/index.js';
 import type { MaskLookup } from '../ir/index.js';
 import type { Model } from '../model/index.js';
 import { physicalBound } from '../roofline/index.js';
-import { boundComputeIndex, boundMemoryIndex, costLength, FIRST_MODULE, TIME } from './vector.js';
+import { dynamicJoules } from '../energy/index.js';
+import { boundComputeIndex, boundMemoryIndex, costLength, dynamicEnergyIndex, FIRST_MODULE, TIME } from './vector.js';
 
 /*
  * A probe simulates one part of a step exactly (the token-wise layers of one
@@ -67,6 +68,7 @@ export function probe(context: ProbeContext, spec: ProbeSpec): Float64Array {
   const boundBase = spec.layout.boundGroup * width;
   out[boundBase + boundMemoryIndex(modules.length)] = bound.memoryMs;
   out[boundBase + boundComputeIndex(modules.length)] = bound.computeMs;
+  out[boundBase + dynamicEnergyIndex(modules.length)] = dynamicJoules(compiled.layers, profile, hardware, { masks: context.masks });
   return out;
 }
 

@@ -1,7 +1,8 @@
 /*
  * The cost of a part of a step as one flat vector, so parts can be added,
  * scaled and interpolated without knowing what they hold:
- *   [time ms, busy ms of each module…, bound memory ms, bound compute ms]
+ *   [time ms, busy ms of each module…, bound memory ms, bound compute ms,
+ *    dynamic energy J]
  * A part made of groups (one per projection, say) is several such vectors
  * back to back.
  */
@@ -11,7 +12,7 @@ export const FIRST_MODULE = 1;
 
 /** Length of one cost vector for hardware reporting `modules` modules. */
 export function costLength(modules: number): number {
-  return modules + 3;
+  return modules + 4;
 }
 
 export function boundMemoryIndex(modules: number): number {
@@ -32,4 +33,9 @@ export function lerp(a: ArrayLike<number>, b: ArrayLike<number>, t: number): Flo
   const out = new Float64Array(a.length);
   for (let i = 0; i < a.length; i++) out[i] = a[i]! + t * (b[i]! - a[i]!);
   return out;
+}
+
+/** Energy beyond idle power from the work done (bytes, operations, link traffic, host busy time), J. */
+export function dynamicEnergyIndex(modules: number): number {
+  return modules + 3;
 }

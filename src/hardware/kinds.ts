@@ -1,19 +1,20 @@
 import { z } from 'zod';
 import { DpuHostHardwareSchema, type DpuHostHardware } from '../backends/dpu-host/schema.js';
 import { FlightLlmHardwareSchema, type FlightLlmHardware } from '../backends/flightllm/schema.js';
+import { RooflineHardwareSchema, type RooflineHardware } from '../backends/roofline/schema.js';
 
 /*
  * Every kind of hardware the simulator models, told apart by `kind`. A file
  * without `kind` describes FlightLLM's architecture.
  */
 
-export const HARDWARE_KINDS = ['flightllm', 'dpu-host'] as const;
+export const HARDWARE_KINDS = ['flightllm', 'dpu-host', 'roofline'] as const;
 export type HardwareKind = (typeof HARDWARE_KINDS)[number];
 
-export const HardwareSchema = z.discriminatedUnion('kind', [FlightLlmHardwareSchema, DpuHostHardwareSchema]);
+export const HardwareSchema = z.discriminatedUnion('kind', [FlightLlmHardwareSchema, DpuHostHardwareSchema, RooflineHardwareSchema]);
 
 /** A validated, frozen hardware description of any kind. */
-export type Hardware = FlightLlmHardware | DpuHostHardware;
+export type Hardware = FlightLlmHardware | DpuHostHardware | RooflineHardware;
 
 /** The kind a raw description declares, defaulting to FlightLLM's architecture. */
 export function withDefaultKind(raw: unknown): unknown {

@@ -32,6 +32,11 @@ export function shippedHardwareNames(): string[] {
   return shippedNames(SHIPPED_HARDWARE);
 }
 
+/** The file a hardware path or shipped board name refers to. */
+export function hardwarePath(pathOrName: string): string {
+  return resolveShipped(pathOrName, SHIPPED_HARDWARE, ConfigError);
+}
+
 /**
  * Reads a hardware description: our own schema (hardware/*.yaml, which may
  * extend another file) or FlightLLM's flat config.yaml, given by path or by

@@ -44,7 +44,8 @@ export function irWork(ir: Ir, options: { target: CompileTarget; masks?: MaskLoo
       products.push({ kind: 'attention', macs: attentionMacs(layer), a: layer.input[0]!.dtype, b: layer.input[1]!.dtype });
       kvReadBytes += bytesOf(layer.input[1]!);
     } else if (layer.type === 'attention_mm') {
-      const macs = options.masks === undefined || options.maskBlockTokens === undefined ? 0 : maskedAttentionMacs(layer, options.masks, options.maskBlockTokens);
+      // Dense hardware (no mask cells) computes the causal triangle; block-sparse hardware the cells its masks keep, none without masks.
+      const macs = options.maskBlockTokens === undefined ? causalAttentionMacs(layer) : options.masks === undefined ? 0 : maskedAttentionMacs(layer, options.masks, options.maskBlockTokens);
       products.push({ kind: 'attention', macs, a: layer.input[0]!.dtype, b: layer.input[1]!.dtype });
       // A prompt chunk reads its context's keys and values from the cache; its own are fresh.
       const { tokens, offset } = chunkExtent(layer);
@@ -60,11 +61,20 @@ function attentionMacs(layer: LayerOf<'attention_mv'> | LayerOf<'attention_mm'>)
   return heads * m * k * layer.input[1]!.shape[2]!;
 }
 
+/** Causal attention: query row i of M attends the `offset` context tokens and the first i + 1 of its own. */
+export function causalAttentionMacs(layer: LayerOf<'attention_mm'>): number {
+  const [heads, m, k] = layer.input[0]!.shape as [number, number, number];
+  const n = layer.input[1]!.shape[2]!;
+  const { offset } = chunkExtent(layer);
+  const inner = layer.structure.mask_mode === 'qkt' ? k : n;
+  return heads * inner * (m * offset + (m * (m + 1)) / 2);
+}
+
 /**
  * Tokens a matrix-matrix attention product attends over (N for QKᵀ, K for
  * S·V) and how many of them precede its M query rows (a chunk's context).
  */
-function chunkExtent(layer: LayerOf<'attention_mm'>): { tokens: number; offset: number } {
+export function chunkExtent(layer: LayerOf<'attention_mm'>): { tokens: number; offset: number } {
   const [, m, k] = layer.input[0]!.shape as [number, number, number];
   const tokens = layer.structure.mask_mode === 'qkt' ? layer.input[1]!.shape[2]! : k;
   return { tokens, offset: tokens - m };

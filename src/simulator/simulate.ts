@@ -37,6 +37,8 @@ export interface Profile {
   readonly moduleNames: readonly string[];
   readonly modules: Readonly<Record<string, ModuleFigures>>;
   readonly steps: readonly StepProfile[];
+  /** Bytes moved over a host link, where the kind has one. */
+  readonly interconnectBytes?: number | undefined;
 }
 
 export interface SimulateOptions extends GenerateOptions {

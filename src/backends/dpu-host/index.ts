@@ -26,6 +26,7 @@ function peaks(hw: DpuHostHardware): Peaks {
 export const dpuHostBackend: HardwareBackend<DpuHostHardware> = {
   kind: 'dpu-host',
   moduleNames: DPU_HOST_MODULES,
+  hostModule: 'HOST',
   sensitivityKeys: [
     'card.ddr.bandwidthGBps',
     'card.ddr.efficiency',

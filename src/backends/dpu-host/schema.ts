@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DTYPES } from '../../dtype.js';
+import { EnergySchema, PriceSchema } from '../energy-schema.js';
 import { KvCacheSchema } from '../kv-cache-schema.js';
 
 /*
@@ -75,6 +76,10 @@ export const DpuHostHardwareSchema = z.strictObject({
   }),
   /** Paging of the KV cache for serving. */
   kvCache: KvCacheSchema,
+  /** Power and energy; absent: no energy is reported. */
+  energy: EnergySchema.optional(),
+  /** What an hour of the board costs; absent: no cost is reported. */
+  price: PriceSchema.optional(),
   compiler: z.strictObject({
     /** Token counts lengths are rounded up to (1: exact). */
     padTokens: z.strictObject({ prefill: positiveInt, decode: positiveInt }),

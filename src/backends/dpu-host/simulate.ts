@@ -46,6 +46,8 @@ class Costs {
   private readonly kernelBytesPerSecond: number;
   /** Bytes of one element in the host's compute type. */
   readonly hostElementBytes: number;
+  /** Bytes sent over PCIe so far. */
+  transferredBytes = 0;
 
   constructor(
     readonly hw: DpuHostHardware,
@@ -91,6 +93,7 @@ class Costs {
   transfer(tensor: Tensor): number {
     const { pcie } = this.hw;
     const bytes = (elementsOf(tensor) * dtypeBits(tensor.dtype)) / 8;
+    this.transferredBytes += bytes;
     return pcie.latencyUs * MS_PER_US + (bytes / (pcie.bandwidthGBps * 1e9 * pcie.efficiency)) * MS_PER_SECOND;
   }
 }
@@ -154,7 +157,7 @@ export function simulateDpuHost(ir: Ir, hw: DpuHostHardware, options: DpuHostOpt
     for (const tensor of layer.output) placement.produced(tensor, operation.on);
     timeline.endStep();
   });
-  return timeline.profile();
+  return { ...timeline.profile(), interconnectBytes: costs.transferredBytes };
 }
 
 /**

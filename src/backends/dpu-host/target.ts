@@ -27,6 +27,7 @@ export function dpuHostTarget(hw: DpuHostHardware): CompileTarget {
     ],
     // The DPU has no sparse mode.
     storesPrunedWeights: false,
+    flightllmForms: true,
     kvBlockTokens: hw.kvCache.blockTokens,
     weightBits: (dtype) => dtypeBits(dtype),
   };

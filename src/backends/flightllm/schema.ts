@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DTYPES } from '../../dtype.js';
+import { EnergySchema, PriceSchema } from '../energy-schema.js';
 import { KvCacheSchema } from '../kv-cache-schema.js';
 
 /*
@@ -108,6 +109,10 @@ export const FlightLlmHardwareSchema = z.strictObject({
   }),
   /** Paging of the KV cache for serving. */
   kvCache: KvCacheSchema,
+  /** Power and energy; absent: no energy is reported. */
+  energy: EnergySchema.optional(),
+  /** What an hour of the board costs; absent: no cost is reported. */
+  price: PriceSchema.optional(),
   compiler: z.strictObject({
     /** Token counts the IR is generated at: lengths are rounded up to these multiples. */
     padTokens: z.strictObject({ prefill: positiveInt, decode: positiveInt }),

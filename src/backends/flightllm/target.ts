@@ -14,6 +14,7 @@ export function flightllmTarget(hw: FlightLlmHardware): CompileTarget {
     padTokens: hw.compiler.padTokens,
     memory: [{ name: 'HBM', field: 'hbm.totalSizeGiB', capacityBytes: hw.hbm.totalSizeGiB * GIB, holds: ['weights', 'kvCache', 'activations'] }],
     storesPrunedWeights: true,
+    flightllmForms: true,
     kvBlockTokens: hw.kvCache.blockTokens,
     weightBits: (dtype) => hw.calibration.weightStreamBits[dtype] ?? dtypeBits(dtype),
   };

@@ -67,6 +67,7 @@ function stepJson(cost: StepCost, batch: BatchShape): unknown {
     modules: cost.modules,
     engines: cost.engines,
     sequences: batch.sequences,
+    energy: cost.energy === undefined ? null : { joules: cost.energy.joules, averageWatts: cost.energy.averageWatts, tokensPerJoule: batch.sequences.length / cost.energy.joules },
   };
 }
 
@@ -81,6 +82,7 @@ function stepReport(cost: StepCost, s: { batch: BatchShape; hardware: string; la
     `${s.label} on ${s.hardware}: one step over ${n} sequence${n === 1 ? '' : 's'}, ${cost.rows} rows`,
     `  latency ${cost.totalMs.toFixed(3)} ms (${cost.path}); bound ${cost.boundMs.toFixed(3)} ms (${cost.bound.limit}); ${((cost.boundMs / cost.totalMs) * 100).toFixed(1)} % of the bound`,
     `  ${tokensPerSecond(cost, s.batch).toFixed(2)} token/s (one token per sequence); bound ${(n / (cost.boundMs / 1000)).toFixed(2)} token/s`,
+    ...(cost.energy === undefined ? [] : [`  energy ${cost.energy.joules.toFixed(4)} J at ${cost.energy.averageWatts.toFixed(1)} W average; ${(n / cost.energy.joules).toFixed(2)} token/J`]),
     `  engines: ${engineSummary(cost.engines)}`,
     `  KV cache for serving: ${s.capacity.tokens} tokens (${s.capacity.blocks} blocks of ${s.capacity.blockTokens}); this step holds ${s.batch.sequences.reduce((sum, q) => sum + Math.ceil((q.context + q.newTokens) / s.capacity.blockTokens), 0)} blocks`,
   ];

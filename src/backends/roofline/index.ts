@@ -1,0 +1,62 @@
+import type { Dtype } from '../../dtype.js';
+import type { HardwareBackend, Peaks, PrecisionDtypes } from '../backend.js';
+import { brokenRules } from '../rules.js';
+import { ROOFLINE_RULES } from './rules.js';
+import type { RooflineHardware } from './schema.js';
+import { ROOFLINE_MODULES, simulateRoofline } from './simulate.js';
+import { rooflineTarget } from './target.js';
+
+/*
+ * GPUs and ASICs, operator by operator (./simulate.ts): each kernel the
+ * longer of its memory and compute times at calibrated efficiencies, plus a
+ * launch cost.
+ */
+
+function peaks(hw: RooflineHardware): Peaks {
+  const tops = hw.compute.peakTops;
+  const fastest = Math.max(...Object.values(tops));
+  const peakOf = (dtype: Dtype) => tops[dtype];
+  return {
+    bytesPerSecond: hw.memory.bandwidthGBps * 1e9,
+    // Two operations a multiply-accumulate; rates relative to the fastest type.
+    macsPerSecond: (fastest * 1e12) / 2,
+    rate: (p) => (peakOf(p.a) ?? fastest) / fastest,
+    kvCacheInPeakMemory: true,
+    runs: (p) => peakOf(p.a) !== undefined,
+  };
+}
+
+function refusePrecision(hw: RooflineHardware, p: PrecisionDtypes): string | undefined {
+  if (p.preset !== undefined && !hw.precisions.includes(p.preset)) return `${hw.name} runs ${hw.precisions.join(', ')} (precisions), not ${p.preset}`;
+  if (hw.compute.peakTops[p.activations] === undefined) return `${hw.name} has no ${p.activations} compute peak (compute.peakTops.${p.activations})`;
+  if (!hw.kvCacheDtypes.includes(p.kvCache)) return `${hw.name} stores a KV cache as ${hw.kvCacheDtypes.join(' or ')} (kvCacheDtypes), not ${p.kvCache}`;
+  return undefined;
+}
+
+export const rooflineBackend: HardwareBackend<RooflineHardware> = {
+  kind: 'roofline',
+  moduleNames: ROOFLINE_MODULES,
+  sensitivityKeys: [
+    'memory.bandwidthGBps',
+    'efficiency.linear.memory',
+    'efficiency.linear.compute',
+    'efficiency.attention.memory',
+    'efficiency.attention.compute',
+    'efficiency.vector.memory',
+    'kernelLaunchUs',
+  ],
+  maskGeometry: () => undefined,
+  check: (hw) => brokenRules(hw, ROOFLINE_RULES),
+  refusePrecision,
+  defaultPrecision: (hw) => hw.precisions[0],
+  target: rooflineTarget,
+  peaks,
+  simulate: (ir, hw, options) => simulateRoofline(ir, hw, options),
+  // A kernel costs the longer of two terms: a kink, not a period.
+  rowStructure: () => ({ periodRows: undefined, affineRows: 1 }),
+  parallelSequences: () => 1,
+};
+
+export { rooflineTarget } from './target.js';
+export { RooflineHardwareSchema, type RooflineHardware } from './schema.js';
+export { ROOFLINE_MODULES, simulateRoofline, rooflineKernels, kernelsMs, type Kernel, type OperatorClass } from './simulate.js';

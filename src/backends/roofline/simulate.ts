@@ -1,0 +1,142 @@
+import { dtypeBits, type Dtype } from '../../dtype.js';
+import { IrError } from '../../errors.js';
+import { planSteps, stepName, type Step } from '../../instgen/plan.js';
+import type { Ir, Layer, Tensor } from '../../ir/index.js';
+import type { TraceCallback } from '../../simulator/engine.js';
+import type { ModuleFigures, Profile, StepProfile } from '../../simulator/simulate.js';
+import { causalAttentionMacs } from '../../roofline/layers.js';
+import { weightBitsPerElement } from '../backend.js';
+import type { RooflineHardware } from './schema.js';
+import { rooflineTarget } from './target.js';
+
+/*
+ * A GPU or ASIC, kernel by kernel. Kernels are the steps FlightLLM's fusion
+ * forms (a projection with its rotary embedding, SiLU or residual add; an
+ * attention product with its softmax), as the fused kernels of vLLM's GPU
+ * backends run them; QKᵀ and S·V of one attention are one kernel whose
+ * scores never leave the chip (FlashAttention, PagedAttention). A kernel
+ * takes its launch cost plus the longer of its memory time and its compute
+ * time; kernels run one after another.
+ */
+
+export const ROOFLINE_MODULES = ['COMPUTE', 'MEMORY', 'LAUNCH'] as const;
+const [COMPUTE, MEMORY, LAUNCH] = [0, 1, 2];
+
+export type OperatorClass = 'linear' | 'attention' | 'vector';
+
+/** One kernel's work: what its time follows from. */
+export interface Kernel {
+  readonly class: OperatorClass;
+  readonly bytes: number;
+  /** Operations (a multiply-accumulate is two) by the type they multiply in. */
+  readonly ops: number;
+  readonly dtype: Dtype;
+  /** S·V after QKᵀ: the same kernel, no launch of its own. */
+  readonly continues: boolean;
+}
+
+const MS_PER_SECOND = 1e3;
+const elementsOf = (tensor: Tensor) => tensor.shape.reduce((product, size) => product * size, 1);
+const bytesOf = (tensor: Tensor) => (elementsOf(tensor) * dtypeBits(tensor.dtype)) / 8;
+
+export interface RooflineOptions {
+  readonly trace?: TraceCallback | undefined;
+  readonly file?: string | undefined;
+}
+
+/** The kernels an IR runs, in order, with the plan's steps they come from. */
+export function rooflineKernels(ir: Ir, hw: RooflineHardware, options: { file?: string | undefined } = {}): { steps: Step[]; kernels: Kernel[] } {
+  const { steps, issues } = planSteps(ir);
+  if (issues.length > 0) throw new IrError({ what: 'the IR cannot run on this hardware', file: options.file, issues });
+  return { steps, kernels: steps.map((step) => kernelOf(step, hw)) };
+}
+
+/** Time of a sequence of kernels, ms: each its launch plus the longer of its memory and compute times. */
+export function kernelsMs(kernels: readonly Kernel[], hw: RooflineHardware): number {
+  let totalMs = 0;
+  for (const kernel of kernels) {
+    const busy = times(kernel, hw);
+    totalMs += busy[LAUNCH]! + Math.max(busy[COMPUTE]!, busy[MEMORY]!);
+  }
+  return totalMs;
+}
+
+export function simulateRoofline(ir: Ir, hw: RooflineHardware, options: RooflineOptions = {}): Profile {
+  const { steps, kernels } = rooflineKernels(ir, hw, options);
+  const totals = ROOFLINE_MODULES.map(() => ({ count: 0, busyMs: 0 }));
+  const profiles: StepProfile[] = [];
+  let nowMs = 0;
+  steps.forEach((step, index) => {
+    const busy = times(kernels[index]!, hw);
+    const startMs = nowMs;
+    nowMs += busy[LAUNCH]! + Math.max(busy[COMPUTE]!, busy[MEMORY]!);
+    const modules = busy.map((ms) => ({ count: ms > 0 ? 1 : 0, busyMs: ms }));
+    modules.forEach((figures, index) => {
+      totals[index]!.count += figures.count;
+      totals[index]!.busyMs += figures.busyMs;
+    });
+    options.trace?.(busy[COMPUTE]! >= busy[MEMORY]! ? COMPUTE : MEMORY, step.index, startMs, nowMs);
+    profiles.push({ index: step.index, irIndex: step.irIndex, name: stepName(step), type: step.layer.type, startMs, endMs: nowMs, modules: byName(modules) });
+  });
+  const instructionCount = totals[LAUNCH]!.count;
+  return { totalMs: nowMs, instructionCount, moduleNames: ROOFLINE_MODULES, modules: byName(totals), steps: profiles };
+}
+
+/** Compute, memory and launch time of a kernel, ms. */
+function times(kernel: Kernel, hw: RooflineHardware): number[] {
+  const efficiency = hw.efficiency[kernel.class];
+  const peak = hw.compute.peakTops[kernel.dtype];
+  const computeEfficiency = 'compute' in efficiency ? efficiency.compute : 1;
+  const computeMs = kernel.ops === 0 ? 0 : peak === undefined ? Infinity : (kernel.ops / (peak * 1e12 * computeEfficiency)) * MS_PER_SECOND;
+  const memoryMs = (kernel.bytes / (hw.memory.bandwidthGBps * 1e9 * efficiency.memory)) * MS_PER_SECOND;
+  const launchMs = kernel.continues ? 0 : hw.kernelLaunchUs * 1e-3;
+  return [computeMs, memoryMs, launchMs];
+}
+
+function kernelOf(step: Step, hw: RooflineHardware): Kernel {
+  const layer = step.layer;
+  if (layer.type === 'linear_mm' || layer.type === 'linear_mv') return linearKernel(step, hw);
+  if (layer.type === 'attention_mm' || layer.type === 'attention_mv') return attentionKernel(layer, step.fused.length > 0);
+  // The KV-cache append writes the new entries in place.
+  if (layer.type === 'concat') return { class: 'vector', bytes: bytesOf(layer.input[1]!), ops: 0, dtype: layer.input[1]!.dtype, continues: false };
+  return { class: 'vector', bytes: [...step.fused, layer].reduce((sum, l) => sum + ioBytes(l), 0), ops: 0, dtype: layer.input[0]!.dtype, continues: false };
+}
+
+/** Weights (dense: pruned ones are not skipped), bias, input rows, and the fused layers' other operands and final output. */
+function linearKernel(step: Step, hw: RooflineHardware): Kernel {
+  const layer = step.layer as Extract<Layer, { type: 'linear_mm' | 'linear_mv' }>;
+  const weight = layer.param[0]!;
+  const [, k, n] = weight.shape as [number, number, number];
+  const input = layer.input[0]!;
+  const m = input.shape[1]!;
+  const target = rooflineTarget(hw);
+  const weightBytes = (k * n * weightBitsPerElement(weight, target)) / 8;
+  const biasBytes = layer.param.slice(1).reduce((sum, p) => sum + bytesOf(p), 0);
+  const produced = new Set([layer, ...step.fused].flatMap((l) => l.output.map((t) => t.name)));
+  const operands = step.fused.flatMap((l) => l.input).filter((t) => !produced.has(t.name));
+  const last = (step.fused.at(-1) ?? layer).output[0]!;
+  return { class: 'linear', bytes: weightBytes + biasBytes + bytesOf(input) + operands.reduce((sum, t) => sum + bytesOf(t), 0) + bytesOf(last), ops: 2 * m * k * n, dtype: input.dtype, continues: false };
+}
+
+/**
+ * QKᵀ (the product whose softmax fuses into it) reads Q and the keys; S·V
+ * reads the values and writes the output; the scores stay on chip. A
+ * prompt chunk computes the causal triangle only (masked tiles are
+ * skipped, as FlashAttention does).
+ */
+function attentionKernel(layer: Extract<Layer, { type: 'attention_mm' | 'attention_mv' }>, scores: boolean): Kernel {
+  const [a, b] = [layer.input[0]!, layer.input[1]!];
+  const [heads, m, k] = a.shape as [number, number, number];
+  const macs = layer.type === 'attention_mm' ? causalAttentionMacs(layer) : heads * m * k * b.shape[2]!;
+  const bytes = scores ? bytesOf(a) + bytesOf(b) : bytesOf(b) + bytesOf(layer.output[0]!);
+  return { class: 'attention', bytes, ops: 2 * macs, dtype: a.dtype, continues: !scores };
+}
+
+function ioBytes(layer: Layer): number {
+  const params = 'param' in layer ? layer.param : [];
+  return [...layer.input, ...layer.output, ...params].reduce((sum, t) => sum + bytesOf(t), 0);
+}
+
+function byName(figures: ReadonlyArray<ModuleFigures>): Record<string, ModuleFigures> {
+  return Object.fromEntries(ROOFLINE_MODULES.map((name, index) => [name, figures[index]!]));
+}

@@ -1,0 +1,26 @@
+import { dtypeBits } from '../../dtype.js';
+import type { CompileTarget } from '../backend.js';
+import type { RooflineHardware } from './schema.js';
+
+const GIB = 2 ** 30;
+
+/**
+ * What the compiler must respect on a GPU or ASIC: no tiling constraint,
+ * exact token counts, one device memory for weights, KV cache and
+ * activations, weights stored densely at their type's width.
+ */
+export function rooflineTarget(hw: RooflineHardware): CompileTarget {
+  return {
+    blockSize: 1,
+    blockSizeField: 'compute',
+    maxTokens: hw.compiler.maxTokens,
+    maxTokensField: 'compiler.maxTokens',
+    padTokens: { prefill: 1, decode: 1 },
+    memory: [{ name: 'the device memory the serving stack may use', field: 'memory.capacityGiB × memory.usableFraction', capacityBytes: hw.memory.capacityGiB * hw.memory.usableFraction * GIB, holds: ['weights', 'kvCache', 'activations'] }],
+    // Dense kernels: pruned weights are streamed like the others.
+    storesPrunedWeights: false,
+    flightllmForms: false,
+    kvBlockTokens: hw.kvCache.blockTokens,
+    weightBits: (dtype) => dtypeBits(dtype),
+  };
+}

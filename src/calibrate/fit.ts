@@ -1,0 +1,129 @@
+import { levenbergMarquardt } from 'ml-levenberg-marquardt';
+import { kernelsMs, rooflineKernels, type Kernel, type RooflineHardware } from '../backends/index.js';
+import { compileModel } from '../compiler/index.js';
+import { UserError } from '../errors.js';
+import type { Model } from '../model/index.js';
+import type { Observation } from './measurements.js';
+
+/*
+ * Least-squares calibration of a roofline board: the efficiencies and the
+ * launch cost that make its simulated times closest to measured ones, in
+ * relative error (a 10 ms and a 10 s measurement count alike). Each step's
+ * kernels are found once; a kernel's time is arithmetic over the
+ * parameters, so the fit evaluates thousands of candidates in milliseconds.
+ */
+
+/** A parameter the fit may move: a dotted key of the board with its bounds. */
+export interface FitParameter {
+  readonly key: string;
+  readonly min: number;
+  readonly max: number;
+}
+
+export const FIT_PARAMETERS: readonly FitParameter[] = [
+  { key: 'efficiency.linear.memory', min: 0.05, max: 1 },
+  { key: 'efficiency.linear.compute', min: 0.05, max: 1 },
+  { key: 'efficiency.attention.memory', min: 0.05, max: 1 },
+  { key: 'efficiency.attention.compute', min: 0.05, max: 1 },
+  { key: 'efficiency.vector.memory', min: 0.05, max: 1 },
+  { key: 'kernelLaunchUs', min: 0, max: 100 },
+];
+
+export interface CalibrationOptions {
+  readonly hardware: RooflineHardware;
+  readonly model: Model;
+  readonly observations: readonly Observation[];
+  /** Keys to fit (default every FIT_PARAMETERS key). */
+  readonly keys?: readonly string[] | undefined;
+}
+
+export interface ObservationFit {
+  readonly label: string;
+  readonly measuredMs: number;
+  readonly beforeMs: number;
+  readonly afterMs: number;
+  /** (simulated − measured) / measured after the fit. */
+  readonly relativeError: number;
+}
+
+export interface Calibration {
+  /** The fitted values by dotted key. */
+  readonly values: Readonly<Record<string, number>>;
+  /** The board with them. */
+  readonly hardware: RooflineHardware;
+  readonly observations: readonly ObservationFit[];
+  /** Root mean square of the relative errors, before and after. */
+  readonly rmsBefore: number;
+  readonly rmsAfter: number;
+  readonly iterations: number;
+}
+
+/** Fits the board's efficiencies and launch cost to the observations. */
+export function calibrate(options: CalibrationOptions): Calibration {
+  const parameters = chosen(options.keys);
+  if (options.observations.length === 0) throw new UserError({ what: 'nothing to calibrate on: the measurements hold no rows for this model' });
+  const kernels = options.observations.map((o) => o.terms.map((term) => ({ weight: term.weight, kernels: stepKernels(options, term.batch) })));
+  const predict = (hw: RooflineHardware, index: number) => kernels[index]!.reduce((sum, term) => sum + term.weight * kernelsMs(term.kernels, hw), 0);
+  const start = parameters.map((p) => valueAt(options.hardware, p.key));
+  const fitted = levenbergMarquardt(
+    { x: options.observations.map((_, index) => index), y: options.observations.map(() => 1) },
+    (values: number[]) => {
+      const hw = withValues(options.hardware, parameters, values);
+      return (index: number) => predict(hw, index) / options.observations[index]!.measuredMs;
+    },
+    {
+      initialValues: start,
+      minValues: parameters.map((p) => p.min),
+      maxValues: parameters.map((p) => p.max),
+      gradientDifference: parameters.map((p) => (p.max - p.min) * 1e-4),
+      centralDifference: true,
+      damping: 1e-2,
+      maxIterations: 300,
+      errorTolerance: 1e-12,
+    },
+  );
+  const hardware = withValues(options.hardware, parameters, fitted.parameterValues);
+  const observations = options.observations.map((o, index) => {
+    const afterMs = predict(hardware, index);
+    return { label: o.label, measuredMs: o.measuredMs, beforeMs: predict(options.hardware, index), afterMs, relativeError: (afterMs - o.measuredMs) / o.measuredMs };
+  });
+  const rms = (errors: number[]) => Math.sqrt(errors.reduce((sum, e) => sum + e * e, 0) / errors.length);
+  return {
+    values: Object.fromEntries(parameters.map((p, index) => [p.key, fitted.parameterValues[index]!])),
+    hardware,
+    observations,
+    rmsBefore: rms(observations.map((o) => (o.beforeMs - o.measuredMs) / o.measuredMs)),
+    rmsAfter: rms(observations.map((o) => o.relativeError)),
+    iterations: fitted.iterations,
+  };
+}
+
+function chosen(keys: readonly string[] | undefined): FitParameter[] {
+  if (keys === undefined) return [...FIT_PARAMETERS];
+  return keys.map((key) => {
+    const parameter = FIT_PARAMETERS.find((p) => p.key === key);
+    if (parameter === undefined) throw new UserError({ what: `cannot fit "${key}"`, detail: `expected one of ${FIT_PARAMETERS.map((p) => p.key).join(', ')}.` });
+    return parameter;
+  });
+}
+
+function stepKernels(options: CalibrationOptions, batch: Observation['terms'][number]['batch']): Kernel[] {
+  const { ir } = compileModel(options.model, { batch, hardware: options.hardware });
+  return rooflineKernels(ir, options.hardware).kernels;
+}
+
+function valueAt(tree: unknown, key: string): number {
+  const value = key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], tree);
+  return value as number;
+}
+
+/** A copy of the board with the parameters at the given values. */
+function withValues(hw: RooflineHardware, parameters: readonly FitParameter[], values: readonly number[]): RooflineHardware {
+  const copy = structuredClone(hw) as unknown as Record<string, unknown>;
+  parameters.forEach((p, index) => {
+    const parts = p.key.split('.');
+    const parent = parts.slice(0, -1).reduce<Record<string, unknown>>((node, part) => node[part] as Record<string, unknown>, copy);
+    parent[parts.at(-1)!] = values[index]!;
+  });
+  return copy as unknown as RooflineHardware;
+}

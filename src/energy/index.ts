@@ -1,0 +1,90 @@
+import { backendFor } from '../backends/index.js';
+import type { Hardware } from '../hardware/index.js';
+import type { Ir, MaskLookup } from '../ir/index.js';
+import { irWork } from '../roofline/index.js';
+import type { Profile } from '../simulator/simulate.js';
+
+/*
+ * Energy and cost of what a board runs. A step draws the board's idle power
+ * for its whole time, plus either the energy of the work it does (bytes
+ * through device memory, multiply-accumulates by the type they multiply in,
+ * bits over the host link: `dynamic.model: work`) or, where only a maximum
+ * power is known, the span from idle to that maximum in proportion to how
+ * close the step runs to the board's bound (`dynamic.model: utilization`).
+ * A host CPU that runs operators adds its idle power and, while it
+ * computes, the difference to its busy power.
+ */
+
+const PJ = 1e-12;
+const SECONDS_PER_MS = 1e-3;
+const SECONDS_PER_HOUR = 3600;
+
+/** What a step or a run consumed. */
+export interface EnergyFigures {
+  readonly joules: number;
+  readonly averageWatts: number;
+}
+
+/** Energy figures of a run that produced tokens. */
+export interface EnergyReport extends EnergyFigures {
+  readonly tokensPerJoule: number;
+}
+
+/** What a step did, as the energy model needs it. */
+export interface StepActivity {
+  readonly totalMs: number;
+  readonly boundMs: number;
+  /** Energy of the work done (`dynamicJoules`), J. */
+  readonly dynamicJ: number;
+  /** Busy time of each module, ms. */
+  readonly modules: Readonly<Record<string, number>>;
+}
+
+/**
+ * Energy of the work an IR does on a board whose energy follows its work,
+ * J; 0 where it follows utilisation or is not described. Additive over
+ * parts of a step, so the fast cost path can sum it like busy times.
+ */
+export function dynamicJoules(ir: Ir, profile: Profile, hw: Hardware, options: { masks?: MaskLookup | undefined } = {}): number {
+  const dynamic = hw.energy?.dynamic;
+  if (dynamic === undefined || dynamic.model !== 'work') return 0;
+  const backend = backendFor(hw);
+  const peaks = backend.peaks(hw);
+  const work = irWork(ir, { target: backend.target(hw), masks: options.masks, maskBlockTokens: peaks.maskBlockTokens });
+  // The device's own memory: a KV cache kept on a host is the host's energy.
+  const bytes = work.weightBytes + (peaks.kvCacheInPeakMemory ? work.kvReadBytes : 0);
+  let joules = bytes * dynamic.memoryPjPerByte * PJ;
+  for (const p of work.products) if (peaks.runs(p)) joules += p.macs * (dynamic.macPj[p.a] ?? 0) * PJ;
+  joules += (profile.interconnectBytes ?? 0) * 8 * dynamic.interconnectPjPerBit * PJ;
+  return joules;
+}
+
+/** Energy of one step, or undefined where the board describes no energy. */
+export function stepEnergy(hw: Hardware, step: StepActivity): EnergyFigures | undefined {
+  const energy = hw.energy;
+  if (energy === undefined) return undefined;
+  const seconds = step.totalMs * SECONDS_PER_MS;
+  const dynamic = energy.dynamic;
+  let joules = energy.idleWatts * seconds + (dynamic.model === 'utilization' ? (dynamic.maxWatts - energy.idleWatts) * step.boundMs * SECONDS_PER_MS : step.dynamicJ);
+  // A board cannot draw more than its maximum power on average.
+  const maxWatts = dynamic.maxWatts;
+  if (maxWatts !== undefined) joules = Math.min(joules, maxWatts * seconds);
+  const host = energy.host;
+  const hostModule = backendFor(hw).hostModule;
+  if (host !== undefined) joules += host.idleWatts * seconds + (host.busyWatts - host.idleWatts) * (hostModule === undefined ? 0 : (step.modules[hostModule] ?? 0)) * SECONDS_PER_MS;
+  return { joules, averageWatts: seconds === 0 ? 0 : joules / seconds };
+}
+
+/** Totals of a run: joules over `seconds`, and tokens per joule for `tokens` produced. */
+export function energyReport(joules: number, seconds: number, tokens: number): EnergyReport {
+  return { joules, averageWatts: seconds === 0 ? 0 : joules / seconds, tokensPerJoule: joules === 0 ? 0 : tokens / joules };
+}
+
+/**
+ * Tokens an hour of the board buys, per dollar: a throughput in tokens per
+ * second over the board's price in dollars per hour. Undefined without a price.
+ */
+export function tokensPerDollar(hw: Hardware, tokensPerSecond: number): number | undefined {
+  const price = hw.price;
+  return price === undefined ? undefined : (tokensPerSecond * SECONDS_PER_HOUR) / price.dollarsPerHour;
+}
