@@ -142,5 +142,6 @@ export function defaultGpuFiles(): string[] {
 
 /** Column title of the FPGA, e.g. `VHK158 FPGA`. */
 export function fpgaLabel(hardware: Hardware): string {
-  return `${hardware.name.toUpperCase()} FPGA`;
+  // GPUs and ASICs are not FPGAs: their column carries the board's name alone.
+  return hardware.kind === 'roofline' ? hardware.name.toUpperCase() : `${hardware.name.toUpperCase()} FPGA`;
 }

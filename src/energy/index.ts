@@ -75,6 +75,13 @@ export function stepEnergy(hw: Hardware, step: StepActivity): EnergyFigures | un
   return { joules, averageWatts: seconds === 0 ? 0 : joules / seconds };
 }
 
+/** Energy of `ms` with nothing running (the board's idle power, and its host's), or undefined where the board describes no energy. */
+export function idleJoules(hw: Hardware, ms: number): number | undefined {
+  const energy = hw.energy;
+  if (energy === undefined) return undefined;
+  return (energy.idleWatts + (energy.host?.idleWatts ?? 0)) * ms * SECONDS_PER_MS;
+}
+
 /** Totals of a run: joules over `seconds`, and tokens per joule for `tokens` produced. */
 export function energyReport(joules: number, seconds: number, tokens: number): EnergyReport {
   return { joules, averageWatts: seconds === 0 ? 0 : joules / seconds, tokensPerJoule: joules === 0 ? 0 : tokens / joules };

@@ -57,10 +57,16 @@ export function lengthsNeeded(cases: readonly Case[], padding: Padding): Record<
  * plus one decode step per generated token at the padded context so far.
  */
 export function caseFigures(c: Case, latencyMs: (stage: Stage, tokens: number) => number, padding: Padding): CaseFigures {
-  const prefillMs = latencyMs('prefill', padTokens(c.prompt, padding.prefill));
-  let decodeMs = 0;
-  for (let step = 1; step <= c.generated; step++) decodeMs += latencyMs('decode', padTokens(c.prompt + step, padding.decode));
+  const { prefill: prefillMs, decode: decodeMs } = caseSum(c, latencyMs, padding);
   return { prefillMs, decodeMs, totalMs: prefillMs + decodeMs, tokensPerSecond: (c.generated * c.batch) / (decodeMs / 1000) };
+}
+
+/** A per-step quantity (latency, energy) added up over a case: its prefill, and its decode steps. */
+export function caseSum(c: Case, valueOf: (stage: Stage, tokens: number) => number, padding: Padding): { prefill: number; decode: number } {
+  const prefill = valueOf('prefill', padTokens(c.prompt, padding.prefill));
+  let decode = 0;
+  for (let step = 1; step <= c.generated; step++) decode += valueOf('decode', padTokens(c.prompt + step, padding.decode));
+  return { prefill, decode };
 }
 
 /** Parses `1x128x512,1x512x1536` (batch × prompt × generated). */

@@ -9,6 +9,7 @@ import { physicalBound, type Bound } from '../roofline/index.js';
 import { backendFor, simulate } from '../backends/index.js';
 import { profileToCsv, type Profile, type TraceCallback } from '../simulator/index.js';
 import { ContentCache } from '../util/cache.js';
+import { dynamicJoules, stepEnergy } from '../energy/index.js';
 
 /*
  * Simulation jobs are plain, copyable data: they cross into worker threads by
@@ -57,7 +58,16 @@ export type SimulationJob = IrFileJob | CompileJob | BatchJob;
 
 /** A job's outcome as data: errors cannot keep their class across threads. */
 export type SimulationOutcome =
-  | { readonly ok: true; readonly label: string; readonly profile: Profile; readonly bound: Bound; readonly csv: string; readonly elapsedMs: number }
+  | {
+      readonly ok: true;
+      readonly label: string;
+      readonly profile: Profile;
+      readonly bound: Bound;
+      /** Energy of the step, J; undefined where the board describes no energy. */
+      readonly joules: number | undefined;
+      readonly csv: string;
+      readonly elapsedMs: number;
+    }
   | { readonly ok: false; readonly label: string; readonly userError: boolean; readonly message: string };
 
 interface Prepared {
@@ -111,9 +121,11 @@ export function runSimulationJob(job: SimulationJob, hooks: { trace?: TraceCallb
   const started = performance.now();
   const label = jobLabel(job);
   try {
-    const { profile, bound } = job.kind === 'batch' ? costBatch(job) : simulateJob(job, hooks);
+    const { profile, bound, dynamicJ } = job.kind === 'batch' ? costBatch(job) : simulateJob(job, hooks);
     checkAboveBound(profile, bound, label);
-    return { ok: true, label, profile, bound, csv: profileToCsv(profile), elapsedMs: performance.now() - started };
+    const modules = Object.fromEntries(Object.entries(profile.modules).map(([name, figures]) => [name, figures.busyMs]));
+    const joules = stepEnergy(job.hardware, { totalMs: profile.totalMs, boundMs: bound.boundMs, dynamicJ, modules })?.joules;
+    return { ok: true, label, profile, bound, joules, csv: profileToCsv(profile), elapsedMs: performance.now() - started };
   } catch (error) {
     if (error instanceof UserError) return { ok: false, label, userError: true, message: error.message };
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
@@ -121,17 +133,25 @@ export function runSimulationJob(job: SimulationJob, hooks: { trace?: TraceCallb
   }
 }
 
-function simulateJob(job: IrFileJob | CompileJob, hooks: { trace?: TraceCallback }): { profile: Profile; bound: Bound } {
-  const prepared = (PREPARE[job.kind] as (job: SimulationJob) => Prepared)(job);
-  const profile = simulate(prepared.ir, job.hardware, { masks: prepared.masks, file: prepared.file, trace: hooks.trace });
-  return { profile, bound: physicalBound(prepared.ir, job.hardware, { masks: prepared.masks }) };
+interface JobFigures {
+  readonly profile: Profile;
+  readonly bound: Bound;
+  /** Energy of the work done beyond idle power, J. */
+  readonly dynamicJ: number;
 }
 
-function costBatch(job: BatchJob): { profile: Profile; bound: Bound } {
+function simulateJob(job: IrFileJob | CompileJob, hooks: { trace?: TraceCallback }): JobFigures {
+  const prepared = (PREPARE[job.kind] as (job: SimulationJob) => Prepared)(job);
+  const profile = simulate(prepared.ir, job.hardware, { masks: prepared.masks, file: prepared.file, trace: hooks.trace });
+  const dynamicJ = dynamicJoules(prepared.ir, profile, job.hardware, { masks: prepared.masks });
+  return { profile, bound: physicalBound(prepared.ir, job.hardware, { masks: prepared.masks }), dynamicJ };
+}
+
+function costBatch(job: BatchJob): JobFigures {
   const masks = !usesMasks(job.hardware) ? undefined : job.masksDir === undefined ? cachedGeneratedMasks(job.model, job.hardware) : maskDirectory(job.masksDir);
   const costs = createStepCostModel({ hardware: job.hardware, model: job.model, masks: masks === undefined ? undefined : { lookup: masks, digest: job.masksDir ?? 'generated' } });
   const cost = costs.exact(job.batch);
-  return { profile: cost.profile, bound: cost.physical };
+  return { profile: cost.profile, bound: cost.physical, dynamicJ: cost.dynamicJ };
 }
 
 /** Allowance for rounding when a latency equals its bound. */

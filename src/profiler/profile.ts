@@ -8,11 +8,12 @@ import { maxTokensOf, writeMasks } from '../compiler/index.js';
 import { contentHash } from '../util/hash.js';
 import { TOOL_VERSION } from '../version.js';
 import { decodeShape, prefillShape } from '../batch.js';
-import { caseFigures, caseLabel, lengthsNeeded, type Case, type CaseFigures, type Padding, type Stage } from './cases.js';
+import { caseFigures, caseSum, caseLabel, lengthsNeeded, type Case, type CaseFigures, type Padding, type Stage } from './cases.js';
 import { gpuFigures, type GpuProfile } from './gpu.js';
 import type { IrFileJob, SimulationJob } from './jobs.js';
 import { runSimulationJobs } from './pool.js';
 import type { ResultStore } from './results.js';
+import { energyReport, tokensPerDollar, type EnergyReport } from '../energy/index.js';
 
 /*
  * Profiling cases: work out which prefill and decode lengths the cases
@@ -53,9 +54,19 @@ export interface ProfileOptions {
   readonly onProgress?: ((done: number, total: number) => void) | undefined;
 }
 
+/** Energy of a case on the simulated board. */
+export interface CaseEnergy extends EnergyReport {
+  /** Joules per request (the case's batch of requests share them). */
+  readonly joulesPerRequest: number;
+  /** Generated tokens an hour of the board buys per dollar, at the case's throughput; undefined without a price. */
+  readonly tokensPerDollar: number | undefined;
+}
+
 export interface CaseResult {
   readonly case: Case;
   readonly fpga: CaseFigures;
+  /** Undefined where the board describes no energy. */
+  readonly energy: CaseEnergy | undefined;
   /** The physical bound of the same case: no schedule on this hardware is faster. */
   readonly bound: CaseFigures;
   readonly gpu: Readonly<Record<string, CaseFigures | undefined>>;
@@ -74,7 +85,7 @@ export interface ProfileResult {
 }
 
 /** Bump when what is cached per length changes. */
-const RESULT_REVISION = 2;
+const RESULT_REVISION = 3;
 
 export async function profileCases(options: ProfileOptions): Promise<ProfileResult> {
   const { hardware, cases } = options;
@@ -99,7 +110,7 @@ export async function profileCases(options: ProfileOptions): Promise<ProfileResu
     outcomes.forEach((outcome, index) => {
       const item = todo[index]!;
       if (!outcome.ok) throw outcome.userError ? new UserError({ what: outcome.message }) : new Error(outcome.message);
-      const result = { totalMs: outcome.profile.totalMs, boundMs: outcome.bound.boundMs };
+      const result = { totalMs: outcome.profile.totalMs, boundMs: outcome.bound.boundMs, joules: outcome.joules };
       figures.set(item, result);
       options.results?.store(item.name, item.key, { csv: outcome.csv, ...result });
     });
@@ -109,20 +120,40 @@ export async function profileCases(options: ProfileOptions): Promise<ProfileResu
   const results = cases.map((c) => ({
     case: c,
     fpga: caseFigures(c, (stage, tokens) => figures.latencies(c.batch)[stage][tokens]!, padding),
+    energy: caseEnergy(c, figures, { padding, hardware }),
     bound: caseFigures(c, (stage, tokens) => figures.bounds(c.batch)[stage][tokens]!, padding),
     gpu: Object.fromEntries((options.gpus ?? []).map((gpu) => [gpu.label, gpuFigures(gpu, c)])),
   }));
   return { cases: results, latencies: figures.latencies(1), bounds: figures.bounds(1), byBatch: figures.all(), simulated: todo.length, reused: work.length - todo.length };
 }
 
-/** Latency and bound of every step, by batch size, stage and length. */
-class StepFigures {
-  private readonly byBatch: Record<number, { latencies: Record<Stage, Record<number, number>>; bounds: Record<Stage, Record<number, number>> }> = {};
+/** A case's energy from its steps' energies; undefined where a step has none. */
+function caseEnergy(c: Case, figures: StepFigures, s: { padding: Padding; hardware: Hardware }): CaseEnergy | undefined {
+  const joules = figures.joules(c.batch);
+  const latencies = figures.latencies(c.batch);
+  let missing = false;
+  const energy = caseSum(c, (stage, tokens) => joules[stage][tokens] ?? ((missing = true), 0), s.padding);
+  if (missing) return undefined;
+  const time = caseSum(c, (stage, tokens) => latencies[stage][tokens]!, s.padding);
+  const total = energy.prefill + energy.decode;
+  const tokens = c.generated * c.batch;
+  const report = energyReport(total, (time.prefill + time.decode) / 1000, tokens);
+  return { ...report, joulesPerRequest: total / c.batch, tokensPerDollar: tokensPerDollar(s.hardware, tokens / ((time.prefill + time.decode) / 1000)) };
+}
 
-  set(item: { batch: number; stage: Stage; tokens: number }, result: { totalMs: number; boundMs: number }): void {
-    const entry = (this.byBatch[item.batch] ??= { latencies: { prefill: {}, decode: {} }, bounds: { prefill: {}, decode: {} } });
+/** Latency, bound and energy of every step, by batch size, stage and length. */
+class StepFigures {
+  private readonly byBatch: Record<number, { latencies: Record<Stage, Record<number, number>>; bounds: Record<Stage, Record<number, number>>; joules: Record<Stage, Record<number, number>> }> = {};
+
+  set(item: { batch: number; stage: Stage; tokens: number }, result: { totalMs: number; boundMs: number; joules?: number | undefined }): void {
+    const entry = (this.byBatch[item.batch] ??= { latencies: { prefill: {}, decode: {} }, bounds: { prefill: {}, decode: {} }, joules: { prefill: {}, decode: {} } });
     entry.latencies[item.stage][item.tokens] = result.totalMs;
     entry.bounds[item.stage][item.tokens] = result.boundMs;
+    if (result.joules !== undefined) entry.joules[item.stage][item.tokens] = result.joules;
+  }
+
+  joules(batch: number): Record<Stage, Record<number, number>> {
+    return this.byBatch[batch]?.joules ?? { prefill: {}, decode: {} };
   }
 
   latencies(batch: number): Record<Stage, Record<number, number>> {
@@ -134,7 +165,7 @@ class StepFigures {
   }
 
   all(): ProfileResult['byBatch'] {
-    return this.byBatch;
+    return Object.fromEntries(Object.entries(this.byBatch).map(([batch, entry]) => [batch, { latencies: entry.latencies, bounds: entry.bounds }]));
   }
 }
 

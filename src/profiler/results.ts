@@ -17,6 +17,8 @@ const MANIFEST = '.inputs.json';
 export interface StoredResult {
   readonly totalMs: number;
   readonly boundMs: number;
+  /** Energy of the step, J; absent where the board describes no energy. */
+  readonly joules?: number | undefined;
 }
 
 interface Entry extends StoredResult {
@@ -39,12 +41,12 @@ export class ResultStore {
   lookup(name: string, key: string): StoredResult | undefined {
     const entry = this.manifest[name];
     if (this.force || entry?.key !== key || !existsSync(this.csvPath(name))) return undefined;
-    return { totalMs: entry.totalMs, boundMs: entry.boundMs };
+    return { totalMs: entry.totalMs, boundMs: entry.boundMs, joules: entry.joules };
   }
 
   store(name: string, key: string, result: StoredResult & { csv: string }): void {
     writeFileAtomic(this.csvPath(name), result.csv);
-    this.manifest[name] = { key, totalMs: result.totalMs, boundMs: result.boundMs };
+    this.manifest[name] = { key, totalMs: result.totalMs, boundMs: result.boundMs, ...(result.joules === undefined ? {} : { joules: result.joules }) };
     this.changed = true;
   }
 

@@ -17,6 +17,8 @@ export interface TableCase {
   readonly gpus: ReadonlyArray<{ readonly label: string; readonly figures: CaseFigures | undefined }>;
   /** The FPGA's physical bound for the case. */
   readonly bound?: CaseFigures | undefined;
+  /** The FPGA's energy for the case, where the board describes it. */
+  readonly energy?: { readonly joules: number; readonly tokensPerJoule: number } | undefined;
 }
 
 export interface CaseTable {
@@ -26,6 +28,8 @@ export interface CaseTable {
   readonly rows: readonly TableCase[];
   /** Add a column of physical bounds after the FPGA's. */
   readonly showBound?: boolean;
+  /** Add rows of the FPGA's energy and tokens per joule (GPU profiles carry none). */
+  readonly showEnergy?: boolean;
 }
 
 const LABEL_WIDTH = 24;
@@ -36,6 +40,11 @@ const ROWS: ReadonlyArray<{ label: string; value: (figures: CaseFigures) => numb
   { label: 'Decode time (ms)', value: (f) => f.decodeMs },
   { label: 'Total time (ms)', value: (f) => f.totalMs },
   { label: 'Avg throughput (token/s)', value: (f) => f.tokensPerSecond },
+];
+
+const ENERGY_ROWS: ReadonlyArray<{ label: string; value: (energy: NonNullable<TableCase['energy']>) => string }> = [
+  { label: 'Energy (J)', value: (e) => e.joules.toFixed(1) },
+  { label: 'Efficiency (token/J)', value: (e) => e.tokensPerJoule.toFixed(3) },
 ];
 
 /**
@@ -67,6 +76,12 @@ export function formatCaseTable(table: CaseTable): string {
     for (const { label, value } of ROWS) {
       const boundCells = bound ? [fpgaCell(figure(row.bound, value))] : [];
       out.push(line(label, [...row.gpus.map((gpu) => gpuCell(figure(gpu.figures, value))), fpgaCell(figure(fpga, value)), ...boundCells]));
+    }
+    if (table.showEnergy === true) {
+      for (const { label, value } of ENERGY_ROWS) {
+        const text = row.energy === undefined ? MISSING : value(row.energy);
+        out.push(line(label, [...row.gpus.map(() => gpuCell(MISSING)), fpgaCell(text), ...(bound ? [fpgaCell('')] : [])]));
+      }
     }
     const speedups = row.gpus.map((gpu) => gpuCell(gpu.figures === undefined || fpga === undefined ? MISSING : (gpu.figures.totalMs / fpga.totalMs).toFixed(3)));
     out.push(line(`${table.fpgaLabel.replace(/ FPGA$/, '')} speedup ratio`, [...speedups, fpgaCell(fpga === undefined ? MISSING : (1).toFixed(3)), ...(bound ? [fpgaCell('')] : [])]));

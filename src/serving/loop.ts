@@ -53,6 +53,10 @@ export interface LoopTotals {
   /** Busy time of each module and the bound, summed over steps. */
   readonly busyMs: Readonly<Record<string, number>>;
   readonly boundMs: number;
+  /** Time steps ran, ms (the rest of the duration the board idles). */
+  readonly stepMs: number;
+  /** Energy of the steps, J; undefined where the board describes no energy. */
+  readonly stepJoules: number | undefined;
 }
 
 export function runLoop(options: LoopOptions): LoopTotals {
@@ -71,7 +75,7 @@ class Loop implements SchedulerView {
   private readonly freeSlots: number[] = [];
   private inSystem = 0;
   private completed = 0;
-  private readonly totals = { requestMs: 0, steps: 0, peakConcurrency: 0, kvBlockMs: 0, peakKvBlocks: 0, boundMs: 0, busyMs: {} as Record<string, number> };
+  private readonly totals = { requestMs: 0, steps: 0, peakConcurrency: 0, kvBlockMs: 0, peakKvBlocks: 0, boundMs: 0, busyMs: {} as Record<string, number>, stepMs: 0, stepJoules: undefined as number | undefined };
 
   constructor(private readonly options: LoopOptions) {
     this.kv = options.kv;
@@ -129,6 +133,8 @@ class Loop implements SchedulerView {
     this.totals.kvBlockMs += kvBlocksUsed * cost.totalMs;
     this.totals.peakKvBlocks = Math.max(this.totals.peakKvBlocks, kvBlocksUsed);
     this.totals.boundMs += cost.boundMs;
+    this.totals.stepMs += cost.totalMs;
+    if (cost.energy !== undefined) this.totals.stepJoules = (this.totals.stepJoules ?? 0) + cost.energy.joules;
     for (const [name, busy] of Object.entries(cost.modules)) this.totals.busyMs[name] = (this.totals.busyMs[name] ?? 0) + busy;
     this.totals.steps++;
     this.advance(startMs + cost.totalMs);

@@ -6,6 +6,7 @@ import { UserError, type Issue } from '../errors.js';
 import type { Hardware } from '../hardware/index.js';
 import type { Model } from '../model/index.js';
 import type { ContentCache } from '../util/cache.js';
+import { energyReport, idleJoules, tokensPerDollar } from '../energy/index.js';
 import { KvBlockManager } from './kv-cache.js';
 import { runLoop, type LoopTotals, type StepRecord } from './loop.js';
 import { mean, Samples, summary } from './metrics.js';
@@ -225,6 +226,23 @@ function simulatorFields(r: { options: ServeOptions; policy: PolicyName; records
     percent_of_bound: (totals.boundMs / totals.durationMs) * 100,
     mean_requests_in_system: totals.requestMs / totals.durationMs,
     littles_law_requests: (r.records.length / (totals.durationMs / 1000)) * e.meanE2elSeconds,
+    ...energyFields(r.options.hardware, { totals, records: r.records }),
+  };
+}
+
+/** Energy of the run (steps, and idle power between them) and what it buys; null where the board describes no energy or price. */
+function energyFields(hw: Hardware, r: { totals: LoopTotals; records: readonly RequestRecord[] }): Record<string, number | null> {
+  const idle = idleJoules(hw, Math.max(0, r.totals.durationMs - r.totals.stepMs));
+  const joules = r.totals.stepJoules === undefined || idle === undefined ? undefined : r.totals.stepJoules + idle;
+  const outputTokens = r.records.reduce((sum, x) => sum + x.outputTokens, 0);
+  const seconds = r.totals.durationMs / 1000;
+  const report = joules === undefined ? undefined : energyReport(joules, seconds, outputTokens);
+  return {
+    energy_joules: report?.joules ?? null,
+    mean_power_watts: report?.averageWatts ?? null,
+    output_tokens_per_joule: report?.tokensPerJoule ?? null,
+    joules_per_request: joules === undefined ? null : joules / r.records.length,
+    output_tokens_per_dollar: tokensPerDollar(hw, outputTokens / seconds) ?? null,
   };
 }
 

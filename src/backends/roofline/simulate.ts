@@ -31,8 +31,16 @@ export interface Kernel {
   /** Operations (a multiply-accumulate is two) by the type they multiply in. */
   readonly ops: number;
   readonly dtype: Dtype;
-  /** S·V after QKᵀ: the same kernel, no launch of its own. */
-  readonly continues: boolean;
+  /**
+   * A layer's attention kernels serve every sequence of the step in one
+   * launch (vLLM's reshape_and_cache appends every sequence's keys and
+   * values; one paged-attention kernel, QKᵀ and S·V fused, serves every
+   * sequence). Their launches are not charged one by one: the per-kernel
+   * launch cost, fitted by calibration over the layer's other kernels,
+   * carries them, so a step's cost stays the sum of its sequences' parts.
+   * Undefined: a kernel of its own, with its own launch.
+   */
+  readonly batched?: 'append' | 'attention' | undefined;
 }
 
 const MS_PER_SECOND = 1e3;
@@ -60,6 +68,7 @@ export function kernelsMs(kernels: readonly Kernel[], hw: RooflineHardware): num
   }
   return totalMs;
 }
+
 
 export function simulateRoofline(ir: Ir, hw: RooflineHardware, options: RooflineOptions = {}): Profile {
   const { steps, kernels } = rooflineKernels(ir, hw, options);
@@ -89,7 +98,7 @@ function times(kernel: Kernel, hw: RooflineHardware): number[] {
   const computeEfficiency = 'compute' in efficiency ? efficiency.compute : 1;
   const computeMs = kernel.ops === 0 ? 0 : peak === undefined ? Infinity : (kernel.ops / (peak * 1e12 * computeEfficiency)) * MS_PER_SECOND;
   const memoryMs = (kernel.bytes / (hw.memory.bandwidthGBps * 1e9 * efficiency.memory)) * MS_PER_SECOND;
-  const launchMs = kernel.continues ? 0 : hw.kernelLaunchUs * 1e-3;
+  const launchMs = kernel.batched === undefined ? hw.kernelLaunchUs * 1e-3 : 0;
   return [computeMs, memoryMs, launchMs];
 }
 
@@ -98,8 +107,8 @@ function kernelOf(step: Step, hw: RooflineHardware): Kernel {
   if (layer.type === 'linear_mm' || layer.type === 'linear_mv') return linearKernel(step, hw);
   if (layer.type === 'attention_mm' || layer.type === 'attention_mv') return attentionKernel(layer, step.fused.length > 0);
   // The KV-cache append writes the new entries in place.
-  if (layer.type === 'concat') return { class: 'vector', bytes: bytesOf(layer.input[1]!), ops: 0, dtype: layer.input[1]!.dtype, continues: false };
-  return { class: 'vector', bytes: [...step.fused, layer].reduce((sum, l) => sum + ioBytes(l), 0), ops: 0, dtype: layer.input[0]!.dtype, continues: false };
+  if (layer.type === 'concat') return { class: 'vector', bytes: bytesOf(layer.input[1]!), ops: 0, dtype: layer.input[1]!.dtype, batched: 'append' };
+  return { class: 'vector', bytes: [...step.fused, layer].reduce((sum, l) => sum + ioBytes(l), 0), ops: 0, dtype: layer.input[0]!.dtype };
 }
 
 /** Weights (dense: pruned ones are not skipped), bias, input rows, and the fused layers' other operands and final output. */
@@ -115,7 +124,7 @@ function linearKernel(step: Step, hw: RooflineHardware): Kernel {
   const produced = new Set([layer, ...step.fused].flatMap((l) => l.output.map((t) => t.name)));
   const operands = step.fused.flatMap((l) => l.input).filter((t) => !produced.has(t.name));
   const last = (step.fused.at(-1) ?? layer).output[0]!;
-  return { class: 'linear', bytes: weightBytes + biasBytes + bytesOf(input) + operands.reduce((sum, t) => sum + bytesOf(t), 0) + bytesOf(last), ops: 2 * m * k * n, dtype: input.dtype, continues: false };
+  return { class: 'linear', bytes: weightBytes + biasBytes + bytesOf(input) + operands.reduce((sum, t) => sum + bytesOf(t), 0) + bytesOf(last), ops: 2 * m * k * n, dtype: input.dtype };
 }
 
 /**
@@ -125,11 +134,12 @@ function linearKernel(step: Step, hw: RooflineHardware): Kernel {
  * skipped, as FlashAttention does).
  */
 function attentionKernel(layer: Extract<Layer, { type: 'attention_mm' | 'attention_mv' }>, scores: boolean): Kernel {
+  // The softmax fused into QKᵀ tells the two products apart.
   const [a, b] = [layer.input[0]!, layer.input[1]!];
   const [heads, m, k] = a.shape as [number, number, number];
   const macs = layer.type === 'attention_mm' ? causalAttentionMacs(layer) : heads * m * k * b.shape[2]!;
   const bytes = scores ? bytesOf(a) + bytesOf(b) : bytesOf(b) + bytesOf(layer.output[0]!);
-  return { class: 'attention', bytes, ops: 2 * macs, dtype: a.dtype, continues: !scores };
+  return { class: 'attention', bytes, ops: 2 * macs, dtype: a.dtype, batched: 'attention' };
 }
 
 function ioBytes(layer: Layer): number {

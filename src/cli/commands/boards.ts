@@ -1,39 +1,51 @@
 import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { dtypeBits } from '../../dtype.js';
-import { UsageError } from '../../errors.js';
+import { UsageError, UserError } from '../../errors.js';
 import { compileTarget } from '../../backends/index.js';
+import { boardDefaultPrecision } from '../../compiler/index.js';
 import { loadHardware, type Hardware } from '../../hardware/index.js';
-import { loadModel, type Precision } from '../../model/index.js';
-import { casesFromOption, profileCases, type CaseResult } from '../../profiler/index.js';
+import { loadModel, PrecisionSchema, type Model, type Precision } from '../../model/index.js';
+import { casesFromOption, profileCases, type Case, type CaseResult } from '../../profiler/index.js';
+import { serve } from '../../serving/index.js';
 import type { CliIo } from '../io.js';
 import { cliCache, hardwareHelp, keyValue, modelHelp, positiveInteger } from '../options.js';
 import { Progress } from '../progress.js';
 
 /*
- * One case, every model on every board: latency and throughput beside the
- * physical bound of each, in one table. Each board's own padding applies.
+ * One table for FPGAs, GPUs and ASICs: every model on every board, one
+ * request at batch 1 and a served workload at a fixed concurrency, each
+ * figure beside its physical bound, with tokens per joule and per dollar
+ * where the board's file describes energy and a price. Each board runs the
+ * model at the model's precision, or at the board's default where it
+ * refuses that one (a GPU given FlightLLM's int8 mapping runs FP16).
  */
 
 interface BoardsOptions {
   hardware: string[];
   model: string[];
   case: string;
+  concurrency: number;
+  serve: boolean;
   set?: Record<string, unknown>;
   jobs?: number;
   json?: boolean;
+  cache: boolean;
 }
 
-/** FlightLLM's board first, then the others it was or could be built on, then the DPU card. */
-const DEFAULT_BOARDS = ['vhk158', 'u280', 'v80', 'u250'];
+/** FlightLLM's board, the FPGAs it was or could be built on, the DPU card, then GPUs and ASICs. */
+const DEFAULT_BOARDS = ['vhk158', 'u280', 'v80', 'u250', 'a100-80gb-sxm-vllm', 'a100-80gb-pcie', 'h100-sxm', 'v100s', 'k100-ai', 'sg2260', 's60'];
 
 export function addOptions(command: Command): Command {
   return command
     .option('--hardware <files...>', hardwareHelp('hardware configurations, each'), DEFAULT_BOARDS)
-    .option('--model <files...>', modelHelp('model descriptions, each'), ['llama2-7b', 'qwen2.5-7b'])
-    .option('--case <case>', 'one case, batch x prompt x generated', '1x128x512')
+    .option('--model <files...>', modelHelp('model descriptions, each'), ['llama2-7b'])
+    .option('--case <case>', 'the request, batch x prompt x generated; served with the same lengths', '1x128x512')
+    .option('--concurrency <n>', 'clients of the served workload (requests: twice as many)', positiveInteger, 32)
+    .option('--no-serve', 'leave out the served workload')
     .option('--set <key=value>', 'override a value in every hardware file (repeatable)', keyValue)
     .option('--jobs <n>', 'worker threads (default: one per core)', positiveInteger)
+    .option('--no-cache', 'keep no step-cost tables between runs')
     .option('--json', 'print one JSON document instead of the table');
 }
 
@@ -41,32 +53,46 @@ export async function run(options: BoardsOptions, io: CliIo): Promise<void> {
   const cases = casesFromOption(options.case);
   if (cases.length !== 1) throw new UsageError({ what: `--case takes one case, got ${cases.length}` });
   const rows = await runAll(options, cases[0]!, io);
-  io.stdout.write(options.json === true ? `${JSON.stringify(rows, null, 2)}\n` : table(rows, options.case));
+  io.stdout.write(options.json === true ? `${JSON.stringify(rows, null, 2)}\n` : table(rows, options));
+}
+
+/** The served workload's figures. */
+interface ServedFigures {
+  readonly outputTokensPerSecond: number;
+  /** Output tokens per second were every step at its bound. */
+  readonly boundTokensPerSecond: number;
+  readonly tokensPerJoule: number | null;
+  readonly tokensPerDollar: number | null;
+  readonly meanPowerWatts: number | null;
 }
 
 interface BoardRow {
   readonly hardware: string;
+  readonly kind: Hardware['kind'];
   readonly model: string;
   readonly precision: string;
   readonly result: CaseResult | undefined;
+  readonly served: ServedFigures | undefined;
   /** Why the model could not run there (it does not fit, a precision the board lacks). */
   readonly refused: string | undefined;
 }
 
-async function runAll(options: BoardsOptions, c: CaseResult['case'], io: CliIo): Promise<BoardRow[]> {
+async function runAll(options: BoardsOptions, c: Case, io: CliIo): Promise<BoardRow[]> {
   const boards = options.hardware.map((file) => loadHardware(file, { cache: cliCache(true, io), overrides: options.set }));
   const models = options.model.map((file) => loadModel(file).model);
   const progress = new Progress('boards', io.stderr);
   const rows: BoardRow[] = [];
   for (const hardware of boards) {
-    for (const model of models) {
-      const row = { hardware: hardware.name, model: model.displayName ?? model.name, precision: streamedPrecision(model.mapping.precision, hardware) };
+    for (const given of models) {
+      const model = atBoardPrecision(given, hardware);
+      const row = { hardware: hardware.name, kind: hardware.kind, model: model.displayName ?? model.name, precision: streamedPrecision(model.mapping.precision, hardware) };
       try {
         const result = await profileCases({ hardware, cases: [c], source: { kind: 'model', model }, threads: options.jobs });
-        rows.push({ ...row, result: result.cases[0], refused: undefined });
+        const served = options.serve ? servedFigures({ hardware, model, c, concurrency: options.concurrency, cache: cliCache(options.cache, io) }) : undefined;
+        rows.push({ ...row, result: result.cases[0], served, refused: undefined });
       } catch (error) {
-        if (!(error instanceof Error) || error.name === 'Error') throw error;
-        rows.push({ ...row, result: undefined, refused: error.message });
+        if (!(error instanceof UserError)) throw error;
+        rows.push({ ...row, result: undefined, served: undefined, refused: error.message });
       }
       progress.update(rows.length, boards.length * models.length, `${hardware.name} × ${row.model}`);
     }
@@ -75,29 +101,58 @@ async function runAll(options: BoardsOptions, c: CaseResult['case'], io: CliIo):
   return rows;
 }
 
+/** The model at its own precision, or at the board's default where the board refuses its own. */
+function atBoardPrecision(model: Model, hardware: Hardware): Model {
+  const preset = boardDefaultPrecision(model, hardware);
+  return preset === undefined ? model : { ...model, mapping: { ...model.mapping, precision: PrecisionSchema.parse(preset) } };
+}
+
+/** Twice `concurrency` requests of the case's lengths, sent at once, at most `concurrency` in flight. */
+function servedFigures(s: { hardware: Hardware; model: Model; c: Case; concurrency: number; cache: ReturnType<typeof cliCache> }): ServedFigures {
+  const workload = { datasetName: 'random' as const, numPrompts: 2 * s.concurrency, randomInputLen: s.c.prompt, randomOutputLen: s.c.generated, randomRangeRatio: 0, seed: 0 };
+  const { result } = serve({ hardware: s.hardware, model: s.model, workload, maxConcurrency: s.concurrency, cache: s.cache });
+  const outputTokens = result['total_output_tokens'] as number;
+  return {
+    outputTokensPerSecond: result['output_throughput'] as number,
+    boundTokensPerSecond: outputTokens / ((result['bound_ms'] as number) / 1000),
+    tokensPerJoule: result['output_tokens_per_joule'] as number | null,
+    tokensPerDollar: result['output_tokens_per_dollar'] as number | null,
+    meanPowerWatts: result['mean_power_watts'] as number | null,
+  };
+}
+
 /** What a precision amounts to on a board: `W4A8` for FlightLLM's int8-labelled 4-bit weights, `W8A8, KV16`, … */
 function streamedPrecision(precision: Precision, hw: Hardware): string {
   const weightBits = precision.weightBits ?? compileTarget(hw).weightBits(precision.weights);
   const activationBits = dtypeBits(precision.activations);
   const kvBits = dtypeBits(precision.kvCache);
-  return `W${weightBits}A${activationBits}${kvBits === activationBits ? '' : `, KV${kvBits}`}`;
+  const name = precision.preset === 'flightllm' ? '' : ` ${precision.preset}`;
+  return `W${weightBits}A${activationBits}${kvBits === activationBits ? '' : `, KV${kvBits}`}${name}`;
 }
 
-function table(rows: readonly BoardRow[], caseText: string): string {
-  const t = new Table({
-    head: ['board', 'model', 'precision', 'prefill ms', 'bound', 'decode token/s', 'bound', '% of bound'],
-    style: { head: [], border: [], compact: true },
-  });
+const fixed = (value: number | null | undefined, digits: number) => (value === null || value === undefined ? '—' : value.toFixed(digits));
+const thousands = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${(value / 1000).toFixed(0)}k`);
+
+function table(rows: readonly BoardRow[], options: BoardsOptions): string {
+  const head = ['board', 'model', 'precision', 'prefill ms', 'bound', 'token/s', 'bound', 'token/J', 'token/$'];
+  if (options.serve) head.push(`served token/s`, 'bound', 'token/J', 'token/$', 'W');
+  const t = new Table({ head, style: { head: [], border: [], compact: true } });
   const notes: string[] = [];
   for (const row of rows) {
     const r = row.result;
     if (r === undefined) {
       notes.push(`${row.hardware} × ${row.model}: ${row.refused}`);
-      t.push([row.hardware, row.model, row.precision, 'refused', '', '', '', '']);
+      t.push([row.hardware, row.model, row.precision, 'refused', ...head.slice(4).map(() => '')]);
       continue;
     }
-    const share = (r.fpga.tokensPerSecond / r.bound.tokensPerSecond) * 100;
-    t.push([row.hardware, row.model, row.precision, r.fpga.prefillMs.toFixed(1), r.bound.prefillMs.toFixed(1), r.fpga.tokensPerSecond.toFixed(2), r.bound.tokensPerSecond.toFixed(2), share.toFixed(0)]);
+    const cells = [row.hardware, row.model, row.precision, fixed(r.fpga.prefillMs, 1), fixed(r.bound.prefillMs, 1), fixed(r.fpga.tokensPerSecond, 1), fixed(r.bound.tokensPerSecond, 1), fixed(r.energy?.tokensPerJoule, 3), thousands(r.energy?.tokensPerDollar)];
+    if (options.serve) {
+      const s = row.served;
+      cells.push(fixed(s?.outputTokensPerSecond, 1), fixed(s?.boundTokensPerSecond, 1), fixed(s?.tokensPerJoule, 3), thousands(s?.tokensPerDollar), fixed(s?.meanPowerWatts, 0));
+    }
+    t.push(cells);
   }
-  return `Case ${caseText} (batch x prompt x generated); bound: the physical bound of the same figure\n${t.toString()}\n${notes.map((note) => `${note}\n`).join('')}`;
+  const served = options.serve ? `; served: ${2 * options.concurrency} requests of the same lengths, ${options.concurrency} at a time` : '';
+  const legend = `Case ${options.case} (batch x prompt x generated)${served}. bound: the physical bound of the figure beside it; token/$: tokens an hour of the board buys per dollar of its price`;
+  return `${legend}\n${t.toString()}\n${notes.map((note) => `${note}\n`).join('')}`;
 }

@@ -8,6 +8,7 @@ interface ProfileOptions extends FpgaOptions {
   gpu?: string[];
   json?: boolean;
   bound: boolean;
+  energy: boolean;
 }
 
 export function addOptions(command: Command): Command {
@@ -15,7 +16,8 @@ export function addOptions(command: Command): Command {
     command
       .option('--cases <list|file>', 'cases as batch x prompt x generated (1x128x512,1x512x1536) or a YAML file', packageFile('ir/cases/figure12.yaml'))
       .option('--gpu <files...>', 'GPU profile CSVs (default: compiler_output/gpu_profile/*.csv); only rows of the same model are used')
-      .option('--no-bound', "leave out the bound column (FlightLLM's table layout)")
+      .option('--no-bound', "leave out the bound column (FlightLLM's table layout, with --no-energy)")
+      .option('--no-energy', 'leave out the energy rows (boards whose file describes energy have them)')
       .option('--json', 'print one JSON document instead of the table'),
   );
 }
@@ -26,27 +28,29 @@ export async function run(options: ProfileOptions, io: CliIo): Promise<void> {
   const fpga = await runFpga(options, cases, io);
   const { matching, other } = gpuProfilesFor(loaded, { names: modelNames(fpga) });
   for (const gpu of other) io.stderr.write(`fpga-llm-sim: ${gpu.file} has no rows for ${fpga.label}; left out\n`);
-  io.stdout.write(options.json === true ? `${JSON.stringify(profileJson(fpga, matching), null, 2)}\n` : caseTable(fpga, matching, { bound: options.bound }));
+  io.stdout.write(options.json === true ? `${JSON.stringify(profileJson(fpga, matching), null, 2)}\n` : caseTable(fpga, matching, { bound: options.bound, energy: options.energy }));
 }
 
 /** The seed's table for the run's cases and the given GPU profiles, with the bound column unless asked not to. */
-export function caseTable(run: FpgaRun, gpus: readonly GpuProfile[], options: { bound: boolean }): string {
+export function caseTable(run: FpgaRun, gpus: readonly GpuProfile[], options: { bound: boolean; energy?: boolean }): string {
   const comparison = compareWithGpu(run.result.cases, gpus, { fpgaCasesOnly: true });
   return formatCaseTable({
     model: run.label,
     fpgaLabel: fpgaLabel(run.hardware),
     showBound: options.bound,
+    showEnergy: options.energy !== false && run.hardware.energy !== undefined,
     rows: comparison.cases.map((row, index) => ({
       case: row.case,
       fpga: row.fpga,
       bound: run.result.cases[index]?.bound,
+      energy: run.result.cases[index]?.energy,
       gpus: comparison.backends.map((label) => ({ label, figures: row.gpu[label] })),
     })),
   });
 }
 
 /**
- * `{hardware, model, cases: [{batch, prompt, generated, fpga, bound, boundMs: {prefill, decode}, gpu: {<label>: figures | null}}]}`.
+ * `{hardware, model, cases: [{batch, prompt, generated, fpga, bound, boundMs: {prefill, decode}, energy: {joules, averageWatts, tokensPerJoule, joulesPerRequest, tokensPerDollar} | null, gpu: {<label>: figures | null}}]}`.
  */
 function profileJson(run: FpgaRun, gpus: readonly GpuProfile[]): unknown {
   const comparison = compareWithGpu(run.result.cases, gpus, { fpgaCasesOnly: true });
@@ -58,6 +62,8 @@ function profileJson(run: FpgaRun, gpus: readonly GpuProfile[]): unknown {
       fpga: row.fpga,
       bound: row.bound,
       boundMs: { prefill: row.bound.prefillMs, decode: row.bound.decodeMs },
+      // Null where the board's file describes no energy.
+      energy: row.energy === undefined ? null : { joules: row.energy.joules, averageWatts: row.energy.averageWatts, tokensPerJoule: row.energy.tokensPerJoule, joulesPerRequest: row.energy.joulesPerRequest, tokensPerDollar: row.energy.tokensPerDollar ?? null },
       // A case a GPU profile lacks is null: listed, never invented.
       gpu: Object.fromEntries(comparison.backends.map((label) => [label, comparison.cases[index]!.gpu[label] ?? null])),
     })),
