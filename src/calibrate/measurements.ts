@@ -87,3 +87,15 @@ export function vllmObservations(result: VllmResult, label: string): Observation
   if (concurrency === 1) observations.push({ label: `${label} TTFT at concurrency 1`, measuredMs: result.mean_ttft_ms, terms: [{ weight: 1, batch: same(1, { newTokens: input, context: 0 }) }] });
   return observations;
 }
+
+/** A result's goodput (requests per second meeting the SLOs), under its current key or benchmark_serving.py's `request_goodput:`. */
+export function goodputOf(result: VllmResult): number | undefined {
+  const value = (result as Record<string, unknown>)['request_goodput'] ?? (result as Record<string, unknown>)['request_goodput:'];
+  return typeof value === 'number' ? value : undefined;
+}
+
+/** The request rate a result was sent at; Infinity for "inf" or none. */
+export function requestRateOf(result: VllmResult): number {
+  const rate = result.request_rate;
+  return typeof rate === 'number' && Number.isFinite(rate) && rate > 0 ? rate : Infinity;
+}

@@ -34,6 +34,19 @@ export function throughputSpec(points: readonly BenchPoint[], title: string): Sp
   };
 }
 
+/** Output tokens per joule against concurrency (or rate); empty where the board describes no energy. */
+export function tokensPerJouleSpec(points: readonly BenchPoint[], title: string): Spec {
+  const values = points.filter((p) => typeof p.result['output_tokens_per_joule'] === 'number').map((p) => ({ scenario: p.scenario, x: xOf(p).x, tokensPerJoule: p.result['output_tokens_per_joule'] }));
+  return {
+    title: `Energy efficiency: ${title}`,
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values },
+    mark: { type: 'line', point: true },
+    encoding: { x: xAxis(points), y: { field: 'tokensPerJoule', type: 'quantitative', title: 'output tokens per joule' }, color: { field: 'scenario', type: 'nominal', sort: null } },
+  };
+}
+
 export function latencyPercentilesSpec(points: readonly BenchPoint[], title: string, percentiles: readonly number[] = [50, 90, 99]): Spec {
   const values = points.flatMap((p) => percentiles.map((q) => ({ scenario: p.scenario, x: xOf(p).x, percentile: `P${q}`, ms: p.result[`p${q}_e2el_ms`] })));
   return {

@@ -8,4 +8,4 @@ export { BlockHasher, uniquePrompt, uniqueOutput, type RequestSpec, type Segment
 export { Sequence } from './sequence.js';
 export { servingTraceEvents } from './trace.js';
 export { benchServing, powersOfTwo, K100_AI_SCENARIOS, type Scenario, type BenchPoint, type BenchOptions } from './bench.js';
-export { throughputSpec, latencyPercentilesSpec, distributionSpec } from './figures.js';
+export { throughputSpec, latencyPercentilesSpec, distributionSpec, tokensPerJouleSpec } from './figures.js';

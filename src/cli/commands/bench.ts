@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { renderSvg } from '../../profiler/render.js';
-import { benchServing, distributionSpec, K100_AI_SCENARIOS, latencyPercentilesSpec, powersOfTwo, throughputSpec, type BenchPoint, type Scenario } from '../../serving/index.js';
+import { benchServing, distributionSpec, K100_AI_SCENARIOS, latencyPercentilesSpec, powersOfTwo, throughputSpec, tokensPerJouleSpec, type BenchPoint, type Scenario } from '../../serving/index.js';
 import { writeFileAtomic } from '../../util/files.js';
 import { loadBoardAndModel, withBoardAndModel, type BoardModelOptions } from '../board-model.js';
 import type { CliIo } from '../io.js';
@@ -64,20 +64,26 @@ function scenariosOf(options: BenchCliOptions, command: Command | undefined): Sc
 
 export function benchTable(points: readonly BenchPoint[], title: string): string {
   const table = new Table({
-    head: ['scenario', 'concurrency', 'req/s', 'output tok/s', 'mean TTFT ms', 'mean ITL ms', 'P50 E2E ms', 'P99 E2E ms', 'KV peak %', 'preempted'],
+    head: ['scenario', 'concurrency', 'req/s', 'output tok/s', 'mean TTFT ms', 'mean ITL ms', 'P50 E2E ms', 'P99 E2E ms', 'KV peak %', 'preempted', 'tok/J', 'W'],
     style: { head: [], border: [], compact: true },
   });
   for (const p of points) {
     const r = (key: string) => p.result[key] as number;
-    table.push([p.scenario, p.maxConcurrency === undefined ? `${p.requestRate} req/s` : String(p.maxConcurrency), r('request_throughput').toFixed(2), r('output_throughput').toFixed(1), r('mean_ttft_ms').toFixed(1), r('mean_itl_ms').toFixed(2), r('p50_e2el_ms').toFixed(0), r('p99_e2el_ms').toFixed(0), (r('peak_kv_cache_usage') * 100).toFixed(1), String(r('preemptions'))]);
+    table.push([p.scenario, p.maxConcurrency === undefined ? `${p.requestRate} req/s` : String(p.maxConcurrency), r('request_throughput').toFixed(2), r('output_throughput').toFixed(1), r('mean_ttft_ms').toFixed(1), r('mean_itl_ms').toFixed(2), r('p50_e2el_ms').toFixed(0), r('p99_e2el_ms').toFixed(0), (r('peak_kv_cache_usage') * 100).toFixed(1), String(r('preemptions')), optional(p.result['output_tokens_per_joule'], 3), optional(p.result['mean_power_watts'], 0)]);
   }
   return `${title}\n${table.toString()}\n`;
+}
+
+/** A figure the board may lack (energy without an energy description): — then. */
+function optional(value: unknown, digits: number): string {
+  return typeof value === 'number' ? value.toFixed(digits) : '—';
 }
 
 async function writeFigures(directory: string, points: readonly BenchPoint[], title: string, io: CliIo): Promise<void> {
   const figures: Array<[string, Record<string, unknown>]> = [
     ['throughput.svg', throughputSpec(points, title)],
     ['e2e-latency.svg', latencyPercentilesSpec(points, title)],
+    ...(points.some((p) => typeof p.result['output_tokens_per_joule'] === 'number') ? [['tokens-per-joule.svg', tokensPerJouleSpec(points, title)] as [string, Record<string, unknown>]] : []),
     ['ttft-distribution.svg', distributionSpec(points, 'ttft', title)],
     ['itl-distribution.svg', distributionSpec(points, 'itl', title)],
   ];

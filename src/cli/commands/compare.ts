@@ -5,24 +5,67 @@ import { loadHardware } from '../../hardware/index.js';
 import { loadModel } from '../../model/index.js';
 import { compareWithGpu, formatCaseTable, gpuProfilesFor, loadFpgaProfile, loadGpuProfile, type Case, type FpgaCase, type GpuProfile } from '../../profiler/index.js';
 import type { CliIo } from '../io.js';
-import { cliCache } from '../options.js';
+import { cliCache, positiveInteger } from '../options.js';
+import { isServingCsvHeader, servingCsvHeader } from '../../calibrate/index.js';
+import { loadBoardAndModel } from '../board-model.js';
+import { loadMeasuredRuns, servingComparisonTable, simulateMeasured } from '../compare-serving.js';
+import { Progress } from '../progress.js';
 import { fpgaLabel, runFpga, withFpgaOptions, type FpgaOptions } from '../fpga-run.js';
 
 interface CompareOptions extends FpgaOptions {
   gpu: string[];
   fpga?: string;
+  inputLen?: number;
+  outputLen?: number;
+  numPrompts?: number;
+  json?: boolean;
+  cache: boolean;
 }
 
 export function addOptions(command: Command): Command {
   return withFpgaOptions(
     command
-      .requiredOption('--gpu <files...>', 'GPU profile CSVs (columns: device, backend, batch, prompt, generated, prefill_ms, decode_ms, total_ms, source)')
-      .option('--fpga <file>', "FPGA figures saved from profile --json (default: simulate the GPU profiles' cases)"),
+      .requiredOption(
+        '--gpu <files...>',
+        'measurements: GPU profile CSVs (device, backend, batch, prompt, generated, prefill_ms, decode_ms, total_ms, source), `vllm bench serve` result JSONs, or serving CSVs with the K100-AI report\'s columns (model, framework, concurrency, throughput_tok_s, p50_ms, utilization_pct, power_w)',
+      )
+      .option('--fpga <file>', "FPGA figures saved from profile --json (default: simulate the GPU profiles' cases)")
+      .option('--input-len <n>', 'serving CSVs: prompt tokens of each request, where rows give no input_len', positiveInteger)
+      .option('--output-len <n>', 'serving CSVs: output tokens of each request, where rows give no output_len', positiveInteger)
+      .option('--num-prompts <n>', 'serving CSVs: requests per simulated run (default: four times the concurrency, at least 64)', positiveInteger)
+      .option('--no-cache', 'keep no step-cost tables between runs')
+      .option('--json', 'serving measurements: print the comparison as JSON'),
   );
 }
 
 export async function run(options: CompareOptions, io: CliIo): Promise<void> {
-  const loaded = options.gpu.map(loadGpuProfile);
+  const files = classify(options.gpu);
+  if (files.vllm.length > 0 || files.csv.length > 0) compareServing(options, files, io);
+  if (files.profiles.length > 0) await compareProfiles(options, files.profiles, io);
+}
+
+/** Which measurement files are GPU profiles, vLLM results and serving CSVs. */
+function classify(paths: readonly string[]): { profiles: string[]; vllm: string[]; csv: string[] } {
+  const out = { profiles: [] as string[], vllm: [] as string[], csv: [] as string[] };
+  for (const path of paths) {
+    if (path.endsWith('.json')) out.vllm.push(path);
+    else if (isServingCsvHeader(servingCsvHeader(path))) out.csv.push(path);
+    else out.profiles.push(path);
+  }
+  return out;
+}
+
+function compareServing(options: CompareOptions, files: { vllm: string[]; csv: string[] }, io: CliIo): void {
+  const runs = loadMeasuredRuns(files, { inputLen: options.inputLen, outputLen: options.outputLen, numPrompts: options.numPrompts });
+  const { hardware, model, label } = loadBoardAndModel({ ...options, cache: true }, io);
+  const progress = new Progress('compare', io.stderr);
+  const rows = simulateMeasured(runs, { hardware, model, cache: cliCache(options.cache, io), onRun: (done, total) => progress.update(done, total, 'measured runs simulated') });
+  progress.finish(`${rows.length} measured runs simulated`);
+  io.stdout.write(options.json === true ? `${JSON.stringify({ hardware: hardware.name, model: label, rows }, null, 2)}\n` : servingComparisonTable(rows, `${label} on ${hardware.name}, simulated, beside the measured runs`));
+}
+
+async function compareProfiles(options: CompareOptions, paths: readonly string[], io: CliIo): Promise<void> {
+  const loaded = paths.map(loadGpuProfile);
   const names = options.fpga === undefined ? modelNamesOf(options) : [loadFpgaProfile(options.fpga).model];
   const { matching: gpus, other } = gpuProfilesFor(loaded, { names });
   for (const gpu of other) io.stderr.write(`fpga-llm-sim: ${gpu.file} has no rows for ${names[0]}; left out\n`);
