@@ -15,11 +15,13 @@ export {
   HardwareSchema,
   FlightLlmHardwareSchema,
   DpuHostHardwareSchema,
+  RooflineHardwareSchema,
   HARDWARE_KINDS,
   type Hardware,
   type HardwareKind,
   type FlightLlmHardware,
   type DpuHostHardware,
+  type RooflineHardware,
   type LoadHardwareOptions,
 } from './hardware/index.js';
 
@@ -61,7 +63,7 @@ export {
   type PrecisionPreset,
 } from './model/index.js';
 export { planMemory, blocksOf, type KvCapacity, type PlanMemoryOptions } from './compiler/index.js';
-export { compileModel, generateMask, generatedMasks, masksFor, causalDensity, irToYaml, writeIr, writeMasks, maxTokensOf, memoryUse, type CompileOptions, type CompiledIr, type MemoryPlan, type Stage } from './compiler/index.js';
+export { compileModel, boardDefaultPrecision, generateMask, generatedMasks, masksFor, causalDensity, irToYaml, writeIr, writeMasks, maxTokensOf, memoryUse, type CompileOptions, type CompiledIr, type MemoryPlan, type Stage } from './compiler/index.js';
 
 // Instruction set
 export {
@@ -112,6 +114,11 @@ export {
   dpuHostBackend,
   simulateDpuHost,
   DPU_HOST_MODULES,
+  rooflineBackend,
+  simulateRoofline,
+  rooflineKernels,
+  kernelsMs,
+  ROOFLINE_MODULES,
   type HardwareBackend,
   type CompileTarget,
   type MemoryPool,
@@ -152,6 +159,7 @@ export {
   throughputSpec,
   latencyPercentilesSpec,
   distributionSpec,
+  tokensPerJouleSpec,
   POLICY_NAMES,
   DATASET_NAMES,
   type ServeOptions,
@@ -165,6 +173,26 @@ export {
   type BenchPoint,
   type StepRecord,
 } from './serving/index.js';
+
+// Energy and cost
+export { dynamicJoules, stepEnergy, idleJoules, energyReport, tokensPerDollar, type EnergyFigures, type EnergyReport, type StepActivity } from './energy/index.js';
+
+// Calibrating GPU and ASIC boards to measurements
+export {
+  calibrate,
+  FIT_PARAMETERS,
+  gpuProfileObservations,
+  vllmObservations,
+  loadVllmResult,
+  loadServingCsv,
+  overlayYaml,
+  goodputOf,
+  type Calibration,
+  type CalibrationOptions,
+  type Observation,
+  type VllmResult,
+  type ServingMeasurement,
+} from './calibrate/index.js';
 
 // Physical lower bounds (roofline)
 export { physicalBound, irWork, type Bound, type BoundOptions, type IrWork } from './roofline/index.js';

@@ -52,7 +52,8 @@ export function loadHardware(pathOrName: string, options: LoadHardwareOptions = 
     TOOL_VERSION,
     String(CACHE_REVISION),
     path.endsWith('.yaml') || path.endsWith('.yml') ? 'yaml' : 'other',
-    JSON.stringify(overrides),
+    // Entries, with undefined kept: removing a key is an override too.
+    JSON.stringify(Object.entries(overrides).map(([key, value]) => [key, value === undefined ? { removed: true } : value])),
     ...sources.flatMap((source) => [source.path, source.text]),
   );
   const cached = options.cache?.get<Hardware>('hardware', key);

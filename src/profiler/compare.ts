@@ -72,6 +72,10 @@ export const ProfileJsonSchema = z.object({
       fpga: FiguresSchema,
       bound: FiguresSchema.optional(),
       boundMs: z.strictObject({ prefill: z.number(), decode: z.number() }).optional(),
+      energy: z
+        .strictObject({ joules: z.number(), averageWatts: z.number(), tokensPerJoule: z.number(), joulesPerRequest: z.number(), tokensPerDollar: z.number().nullable() })
+        .nullable()
+        .optional(),
       gpu: z.record(z.string(), FiguresSchema.nullable()).optional(),
     }),
   ),

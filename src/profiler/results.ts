@@ -41,7 +41,7 @@ export class ResultStore {
   lookup(name: string, key: string): StoredResult | undefined {
     const entry = this.manifest[name];
     if (this.force || entry?.key !== key || !existsSync(this.csvPath(name))) return undefined;
-    return { totalMs: entry.totalMs, boundMs: entry.boundMs, joules: entry.joules };
+    return { totalMs: entry.totalMs, boundMs: entry.boundMs, ...(entry.joules === undefined ? {} : { joules: entry.joules }) };
   }
 
   store(name: string, key: string, result: StoredResult & { csv: string }): void {

@@ -19,7 +19,7 @@ describe('fpga-llm-sim profile', () => {
     const document = JSON.parse(result.stdout);
     assert.equal(document.hardware, 'vhk158');
     assert.equal(document.model, 'Tiny');
-    assert.deepEqual(Object.keys(document.cases[0]), ['batch', 'prompt', 'generated', 'fpga', 'bound', 'boundMs', 'gpu']);
+    assert.deepEqual(Object.keys(document.cases[0]), ['batch', 'prompt', 'generated', 'fpga', 'bound', 'boundMs', 'energy', 'gpu']);
     assert.deepEqual(Object.keys(document.cases[0].fpga), ['prefillMs', 'decodeMs', 'totalMs', 'tokensPerSecond']);
     for (const c of document.cases) {
       assert.deepEqual(c.boundMs, { prefill: c.bound.prefillMs, decode: c.bound.decodeMs });

@@ -24,10 +24,13 @@ describe('loading hardware', () => {
     assert.ok(Object.isFrozen(hw.buffers.a));
   });
 
-  test('FlightLLM config.yaml describes the same machine as hardware/vhk158.yaml; ours adds rates for other precisions', { skip: NO_REFERENCE }, () => {
+  test('FlightLLM config.yaml describes the same machine as hardware/vhk158.yaml; ours adds rates for other precisions, energy and a price', { skip: NO_REFERENCE }, () => {
     const ours = flightllm(loadHardware(VHK158));
     const theirs = flightllm(loadHardware(join(REFERENCE_DIR, 'config.yaml')));
-    assert.deepEqual({ ...theirs, name: '', description: '', precision: undefined }, { ...ours, name: '', description: '', precision: undefined });
+    const { energy, price, ...machine } = ours;
+    assert.deepEqual({ ...theirs, name: '', description: '', precision: undefined }, { ...machine, name: '', description: '', precision: undefined });
+    assert.equal(theirs.energy, undefined);
+    assert.ok(energy !== undefined && price !== undefined);
     assert.deepEqual(theirs.precision, { matrixRate: { int8: { int8: 1 } }, vectorRate: { int8: 1 } });
     assert.equal(ours.precision.matrixRate.int8?.int8, 1);
     assert.equal(ours.precision.vectorRate.int8, 1);

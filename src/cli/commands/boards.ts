@@ -53,7 +53,8 @@ export async function run(options: BoardsOptions, io: CliIo): Promise<void> {
   const cases = casesFromOption(options.case);
   if (cases.length !== 1) throw new UsageError({ what: `--case takes one case, got ${cases.length}` });
   const rows = await runAll(options, cases[0]!, io);
-  io.stdout.write(options.json === true ? `${JSON.stringify(rows, null, 2)}\n` : table(rows, options));
+  // Absent figures are null in JSON, never missing keys.
+  io.stdout.write(options.json === true ? `${JSON.stringify(rows, (_, value: unknown) => (value === undefined ? null : value), 2)}\n` : table(rows, options));
 }
 
 /** The served workload's figures. */
@@ -145,7 +146,7 @@ function table(rows: readonly BoardRow[], options: BoardsOptions): string {
       t.push([row.hardware, row.model, row.precision, 'refused', ...head.slice(4).map(() => '')]);
       continue;
     }
-    const cells = [row.hardware, row.model, row.precision, fixed(r.fpga.prefillMs, 1), fixed(r.bound.prefillMs, 1), fixed(r.fpga.tokensPerSecond, 1), fixed(r.bound.tokensPerSecond, 1), fixed(r.energy?.tokensPerJoule, 3), thousands(r.energy?.tokensPerDollar)];
+    const cells = [row.hardware, row.model, row.precision, fixed(r.fpga.prefillMs, 1), fixed(r.bound.prefillMs, 1), fixed(r.fpga.tokensPerSecond, 2), fixed(r.bound.tokensPerSecond, 2), fixed(r.energy?.tokensPerJoule, 3), thousands(r.energy?.tokensPerDollar)];
     if (options.serve) {
       const s = row.served;
       cells.push(fixed(s?.outputTokensPerSecond, 1), fixed(s?.boundTokensPerSecond, 1), fixed(s?.tokensPerJoule, 3), thousands(s?.tokensPerDollar), fixed(s?.meanPowerWatts, 0));
