@@ -6,7 +6,7 @@ import { deepFreeze } from '../util/freeze.js';
 import { contentHash } from '../util/hash.js';
 import { resolveShipped, shippedNames, type ShippedFolder } from '../util/shipped.js';
 import { parseYaml, readTextFile } from '../util/yaml.js';
-import { readHardwareTree, withOverrides } from './extends.js';
+import { readHardwareTree, withOverrides, type HardwareTree } from './extends.js';
 import { zodIssues } from '../util/zod-issues.js';
 import { PACKAGE_ROOT, TOOL_VERSION } from '../version.js';
 import { backendFor } from '../backends/index.js';
@@ -30,6 +30,11 @@ const SHIPPED_HARDWARE: ShippedFolder = { folder: 'hardware', what: 'hardware co
 /** The boards that `loadHardware` takes by name: `u250`, `u280`, `v80`, `vhk158`. */
 export function shippedHardwareNames(): string[] {
   return shippedNames(SHIPPED_HARDWARE);
+}
+
+/** Every file a board is read from (its own, then each it extends) with its text: what a result computed on the board depends on. */
+export function hardwareSources(pathOrName: string): HardwareTree['sources'] {
+  return readHardwareTree(resolveShipped(pathOrName, SHIPPED_HARDWARE, ConfigError)).sources;
 }
 
 /**
