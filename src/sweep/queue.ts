@@ -84,19 +84,21 @@ function connectionOptions(address: RedisAddress): ConnectionOptions {
 export async function checkRedis(address: RedisAddress): Promise<void> {
   const { Redis } = await import('ioredis');
   const client = new Redis({ ...(connectionOptions(address) as object), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, commandTimeout: CONNECT_TIMEOUT_MS });
-  client.on('error', () => {});
+  // ioredis reports a refused connection as an error event, then rejects with "Connection is closed": the event says why.
+  let cause: unknown;
+  client.on('error', (error) => (cause ??= error));
   try {
     await client.connect();
     await client.ping();
   } catch (error) {
-    throw unreachable(address, error);
+    throw unreachable(address, cause ?? error);
   } finally {
     client.disconnect();
   }
 }
 
 function unreachable(address: RedisAddress, error: unknown): UserError {
-  const reason = error instanceof Error ? error.message : String(error);
+  const reason = (error instanceof Error ? error.message : String(error)).replace(/\.$/, '');
   return new UserError({ what: `cannot reach Redis at ${address.url}`, detail: `${reason}. Is redis-server running there?` });
 }
 
@@ -170,7 +172,10 @@ class Collector {
     while (this.outstanding.size > 0) {
       for (const id of [...this.outstanding.keys()]) await this.settle(id);
       if (this.outstanding.size === 0) break;
-      await Promise.race([sleep(pollMs), new Promise<void>((resolve) => (this.wake = resolve))]);
+      // The timer is cancelled once an event wakes the loop: a pending one would keep the process alive.
+      const woken = new AbortController();
+      await Promise.race([sleep(pollMs, undefined, { signal: woken.signal }).catch(() => {}), new Promise<void>((resolve) => (this.wake = resolve))]);
+      woken.abort();
     }
   }
 
@@ -206,10 +211,12 @@ export interface QueueWorkerOptions {
   readonly lockDurationMs?: number | undefined;
   /** How often this worker looks for stalled jobs (ms; Bull's default 30000). */
   readonly stalledIntervalMs?: number | undefined;
-  /** Stop once the queue has no job waiting, delayed or running. */
-  readonly exitWhenIdle?: boolean | undefined;
+  /** Stop once the queue has had no job waiting, delayed or running for this long (ms; 0: at the first look); never when undefined. */
+  readonly idleExitMs?: number | undefined;
   /** Stops the worker: running jobs finish first. */
   readonly signal?: AbortSignal | undefined;
+  /** Called once the worker is connected and serving. */
+  readonly onReady?: (() => void) | undefined;
   readonly onPoint?: ((event: { readonly index: number; readonly ok: boolean; readonly elapsedMs: number }) => void) | undefined;
 }
 
@@ -237,8 +244,9 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<{ pro
   );
   worker.on('error', () => {});
   queue.on('error', () => {});
+  options.onReady?.();
   try {
-    await watch(queue, { everyMs: Math.min(stalledInterval, 2000), exitWhenIdle: options.exitWhenIdle === true, signal: options.signal });
+    await watch(queue, { everyMs: Math.min(stalledInterval, 2000), idleExitMs: options.idleExitMs, signal: options.signal });
   } catch (error) {
     throw unreachable(address, error);
   } finally {
@@ -248,11 +256,14 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<{ pro
   return { processed };
 }
 
-/** Returns when stopped or (exitWhenIdle) when the queue has nothing to run; throws when Redis is gone (the counts cannot be read). */
-async function watch(queue: BullQueue, options: { everyMs: number; exitWhenIdle: boolean; signal: AbortSignal | undefined }): Promise<void> {
+/** Returns when stopped, or when the queue has been idle for idleExitMs; throws when Redis is gone (the counts cannot be read). */
+async function watch(queue: BullQueue, options: { everyMs: number; idleExitMs: number | undefined; signal: AbortSignal | undefined }): Promise<void> {
+  let idleSince: number | undefined;
   while (options.signal?.aborted !== true) {
     const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
-    if (options.exitWhenIdle && Object.values(counts).every((count) => count === 0)) return;
+    const idle = Object.values(counts).every((count) => count === 0);
+    idleSince = idle ? (idleSince ?? performance.now()) : undefined;
+    if (options.idleExitMs !== undefined && idleSince !== undefined && performance.now() - idleSince >= options.idleExitMs) return;
     await sleep(options.everyMs, undefined, { signal: options.signal }).catch(() => {});
   }
 }

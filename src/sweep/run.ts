@@ -74,7 +74,7 @@ export interface SweepResult {
   readonly totalPoints: number;
   /** This run's points, in the spec's order. */
   readonly rows: readonly SweepRow[];
-  /** Distinct points run now, and found in the store. */
+  /** Distinct points computed now (run, or refused as they loaded), and found in the store. */
   readonly ran: number;
   readonly reused: number;
 }
@@ -115,7 +115,7 @@ export async function sweep(spec: SweepSpec, options: SweepOptions = {}): Promis
     options.onProgress?.({ ...counts });
   });
   const rows = points.map((point, at) => rowOf(point, keys[at]!, { done: finished.get(keys[at]!), objectives: spec.objectives }));
-  return { spec, shard: options.shard, totalPoints: all.length, rows, ran: jobs.length, reused: counts.reused };
+  return { spec, shard: options.shard, totalPoints: all.length, rows, ran: counts.total - counts.reused, reused: counts.reused };
 }
 
 /** The point's job, or its refusal when the board, model, precision or case cannot be loaded. */

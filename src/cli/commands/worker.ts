@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { runQueueWorker } from '../../sweep/index.js';
 import type { CliIo } from '../io.js';
 import { positiveInteger } from '../options.js';
@@ -7,7 +7,7 @@ import { positiveInteger } from '../options.js';
  * `worker --queue redis://HOST:PORT`: runs the points that `sweep --queue`
  * enqueues, on this machine's worker pool, until stopped (SIGINT or
  * SIGTERM: the points it is running finish first) or, with
- * --exit-when-idle, until the queue has nothing left to run.
+ * --exit-when-idle, once the queue has had nothing to run for a while.
  */
 
 interface WorkerCliOptions {
@@ -16,7 +16,16 @@ interface WorkerCliOptions {
   jobs?: number;
   lockDuration: number;
   stalledInterval: number;
-  exitWhenIdle?: boolean;
+  exitWhenIdle?: number | true;
+}
+
+/** How long --exit-when-idle waits by default: long enough for a sweep that is still enqueuing. */
+const DEFAULT_IDLE_EXIT_S = 10;
+
+function nonNegativeSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!(seconds >= 0)) throw new InvalidArgumentError(`expected seconds (0 or more), got "${value}".`);
+  return seconds;
 }
 
 export function addOptions(command: Command): Command {
@@ -26,7 +35,7 @@ export function addOptions(command: Command): Command {
     .option('--jobs <n>', 'points run at once, one worker thread each (default: one per core)', positiveInteger)
     .option('--lock-duration <ms>', "how long a job stays locked without renewal: a killed worker's job runs again elsewhere after about this long", positiveInteger, 30_000)
     .option('--stalled-interval <ms>', 'how often to look for jobs whose worker died', positiveInteger, 30_000)
-    .option('--exit-when-idle', 'exit once no job is waiting, delayed or running (for batch jobs)');
+    .option('--exit-when-idle [seconds]', 'exit once no job has been waiting, delayed or running for this long (default 10 s; for batch jobs)', nonNegativeSeconds);
 }
 
 export async function run(options: WorkerCliOptions, io: CliIo): Promise<void> {
@@ -35,15 +44,15 @@ export async function run(options: WorkerCliOptions, io: CliIo): Promise<void> {
     io.stderr.write('worker: stopping after the points running now\n');
     stop.abort();
   });
-  io.stderr.write(`worker: serving ${options.queueName} at ${options.queue}\n`);
   const { processed } = await runQueueWorker({
     url: options.queue,
     queueName: options.queueName,
     threads: options.jobs,
     lockDurationMs: options.lockDuration,
     stalledIntervalMs: options.stalledInterval,
-    exitWhenIdle: options.exitWhenIdle === true,
+    idleExitMs: options.exitWhenIdle === undefined ? undefined : (options.exitWhenIdle === true ? DEFAULT_IDLE_EXIT_S : options.exitWhenIdle) * 1000,
     signal: stop.signal,
+    onReady: () => io.stderr.write(`worker: serving ${options.queueName} at ${options.queue}\n`),
     onPoint: (point) => io.stderr.write(`worker: point ${point.index} ${point.ok ? 'done' : 'failed'} in ${(point.elapsedMs / 1000).toFixed(2)} s\n`),
   });
   io.stderr.write(`worker: ${processed} points run\n`);
