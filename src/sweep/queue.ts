@@ -119,9 +119,9 @@ export interface QueueSubmitOptions {
 export function queueExecutor(options: QueueSubmitOptions): PointExecutor {
   const address = parseRedisUrl(options.url);
   return {
+    check: () => checkRedis(address),
     run: async (jobs, onOutcome) => {
       if (jobs.length === 0) return;
-      await checkRedis(address);
       const { Queue, QueueEvents } = await import('bullmq');
       const name = options.queueName ?? DEFAULT_QUEUE_NAME;
       const queue = new Queue<PointJob, PointOutcome>(name, { connection: connectionOptions(address) });

@@ -16,6 +16,8 @@ import type { PointStore, StoredPoint } from './store.js';
 
 /** Runs prepared jobs somewhere and reports each outcome as it arrives. */
 export interface PointExecutor {
+  /** Checked before any point is prepared, so that an executor that cannot run (a queue it cannot reach) fails at once. */
+  check?(): Promise<void>;
   run(jobs: readonly PointJob[], onOutcome: (outcome: PointOutcome) => void): Promise<void>;
 }
 
@@ -83,6 +85,8 @@ type Finished = StoredPoint | { readonly key: string; readonly status: 'error'; 
 
 /** Runs a sweep and returns one row per point. */
 export async function sweep(spec: SweepSpec, options: SweepOptions = {}): Promise<SweepResult> {
+  const executor = options.executor ?? localPool({ threads: options.threads });
+  await executor.check?.();
   const all = sweepPoints(spec);
   const points = shardPoints(all, options.shard);
   const preparer = new PointPreparer(spec, options.cache);
@@ -109,7 +113,7 @@ export async function sweep(spec: SweepSpec, options: SweepOptions = {}): Promis
     }
   }
   options.onProgress?.({ ...counts });
-  await (options.executor ?? localPool({ threads: options.threads })).run(jobs, (outcome) => {
+  await executor.run(jobs, (outcome) => {
     if (finished.has(outcome.key) || !firstOf.has(outcome.key)) return;
     finish(storedOf(outcome));
     options.onProgress?.({ ...counts });

@@ -7,6 +7,7 @@ import { UserError } from '../../src/errors.js';
 import { loadHardware } from '../../src/hardware/index.js';
 import { loadModel } from '../../src/model/index.js';
 import { profileCases } from '../../src/profiler/index.js';
+import { serve } from '../../src/serving/index.js';
 import {
   mergeSweepTables,
   parseSweepSpec,
@@ -105,6 +106,21 @@ describe('sweep', () => {
     assert.equal(run.ran, 2);
     assert.equal(total, 2);
     for (const row of run.rows) assert.equal(row.status, 'ok');
+  });
+
+  test("serving objectives are those of a serving run with the point's settings", async () => {
+    const serving = { numPrompts: 6, randomInputLen: 48, randomOutputLen: 8, seed: 3 };
+    const servingSpec = parseSweepSpec({ ...tinySweepSpec(directory), objectives: ['p99TtftMs', 'p99ItlMs', 'outputTokensPerSecond'], serving, axes: { serving: { requestRate: [2, 'inf'], policy: ['vllm', 'static'] } } });
+    const run = await sweep(servingSpec, { threads: 1, cache: testCache() });
+    assert.equal(run.rows.length, 4);
+    const hardware = loadHardware('vhk158', { cache: testCache() });
+    const { model } = loadModel(spec.model);
+    for (const row of run.rows) {
+      assert.equal(row.status, 'ok', row.error);
+      const rate = row.columns['serving.requestRate'];
+      const { result } = serve({ hardware, model, policy: row.columns['serving.policy'] as 'vllm' | 'static', workload: { datasetName: 'random', ...serving, requestRate: rate === 'inf' ? Infinity : (rate as number) } });
+      assert.deepEqual(row.metrics, { p99TtftMs: result['p99_ttft_ms'], p99ItlMs: result['p99_itl_ms'], outputTokensPerSecond: result['output_throughput'] });
+    }
   });
 
   describe('results', () => {
