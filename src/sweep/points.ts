@@ -1,4 +1,3 @@
-import { UsageError } from '../errors.js';
 import { Draws } from '../serving/random.js';
 import type { AxisValues, Range, ServingSettings, SweepSpec } from './spec.js';
 
@@ -135,7 +134,8 @@ function valueAt(values: Axis['values'], u: number): unknown {
 function discreteValues(values: Axis['values']): unknown[] {
   if (Array.isArray(values)) return [...values];
   const range = values as Range;
-  if (range.steps === undefined) throw new UsageError({ what: 'a range without steps has no grid' });
+  // The spec's schema refuses a range without steps where a grid needs one.
+  if (range.steps === undefined) throw new Error('a range without steps has no grid');
   const steps = range.steps;
   return [...new Set(Array.from({ length: steps }, (_, i) => rangeValue(range, i / (steps - 1))))];
 }

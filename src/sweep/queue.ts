@@ -1,5 +1,4 @@
-import { hostname } from 'node:os';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConnectionOptions, Job, Queue as BullQueue } from 'bullmq';
 import { UsageError, UserError } from '../errors.js';

@@ -131,6 +131,9 @@ export const SweepSpecSchema = z
 /** A validated sweep spec. `directory` is where relative board and model files are looked for first. */
 export type SweepSpec = z.infer<typeof SweepSpecSchema> & { readonly directory?: string | undefined };
 
+/** Columns results.csv always has; a swept key of the same name would be ambiguous. */
+const RESERVED_COLUMNS: readonly string[] = ['point', 'board', 'model', 'precision', 'case', 'status', 'error', 'key'];
+
 /** Rules across keys, each reported at the key to change. */
 function checkSpec(spec: z.infer<typeof SweepSpecSchema>, context: z.RefinementCtx): void {
   const issue = (path: PropertyKey[], message: string) => context.addIssue({ code: 'custom', path, message });
@@ -152,6 +155,9 @@ function checkSpec(spec: z.infer<typeof SweepSpecSchema>, context: z.RefinementC
   }
   const usesServing = spec.objectives.some((name) => objectiveNamed(name).needs === 'serving');
   if (usesServing && spec.serving === undefined && spec.axes.serving === undefined) issue(['serving'], `required by the serving objectives (${spec.objectives.filter((name) => objectiveNamed(name).needs === 'serving').join(', ')}): at least numPrompts, so that a point stays small`);
+  for (const [group, axes] of [['set', spec.axes.set], ['serving', spec.axes.serving]] as const) {
+    for (const key of Object.keys(axes ?? {})) if (RESERVED_COLUMNS.includes(key) || (OBJECTIVE_NAMES as readonly string[]).includes(key)) issue(['axes', group, key], 'names a column of results.csv already (point, what ran, status, an objective, error, key)');
+  }
   const pareto = spec.figures.pareto;
   if (pareto !== undefined && pareto[0] === pareto[1]) issue(['figures', 'pareto', 1], 'expected two different objectives');
 }

@@ -21,6 +21,7 @@ describe('sweep spec', () => {
     assert.match(issuesOf({ axes: { cases: ['1x128'] } }), /axes\.cases\[0\]: expected batch x prompt x generated/);
     assert.match(issuesOf({ precision: 'W3A3' }), /precision: unknown precision "W3A3"/);
     assert.match(issuesOf({ axes: { boardz: ['u280'] } }), /axes: unknown key "boardz"/);
+    assert.match(issuesOf({ axes: { set: { status: [1, 2] } } }), /axes\.set\.status: names a column of results\.csv already/);
   });
 
   test('a spec file is read with its key errors and the file named', () => {
