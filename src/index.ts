@@ -225,6 +225,39 @@ export {
 // Running many simulations, and checking them against FlightLLM
 export { runSimulationJobs, runSimulationJob, findReferenceCases, compareProfileCsv, type SimulationJob, type SimulationOutcome, type ReferenceCase, type CsvComparison } from './profiler/index.js';
 
+// Design-space sweeps: specs, points, objectives, the local pool, shards, a Redis queue, Pareto fronts
+export {
+  sweep,
+  loadSweepSpec,
+  parseSweepSpec,
+  sweepPoints,
+  shardPoints,
+  localPool,
+  queueExecutor,
+  runQueueWorker,
+  PointStore,
+  sweepTable,
+  writeSweepTable,
+  readSweepTable,
+  mergeSweepTables,
+  paretoFront,
+  bestRow,
+  paretoSpec,
+  heatmapSpec,
+  OBJECTIVES,
+  SweepSpecSchema,
+  type SweepSpec,
+  type SweepOptions,
+  type SweepResult,
+  type SweepRow,
+  type SweepTable,
+  type SweepPoint,
+  type Objective,
+  type PointEvaluations,
+  type PointExecutor,
+  type Shard,
+} from './sweep/index.js';
+
 // Errors
 export { UserError, ConfigError, IrError, MaskError, ModelError, SimulationError, UsageError, type Issue } from './errors.js';
 

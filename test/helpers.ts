@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -279,4 +280,73 @@ export function thrown<E extends Error>(ErrorClass: abstract new (...args: never
     return error;
   }
   assert.fail(`expected a ${ErrorClass.name}`);
+}
+
+/*
+ * Sweeps: a tiny spec, and a real Redis for the queue tests.
+ */
+
+/**
+ * A sweep of the tiny model on the VHK158 (model file written to
+ * `directory`): 2 bandwidths × matrix-matrix parallelism 2 and 4 (4 is
+ * refused by the sparse layout when simulated) × a bias buffer depth of 512
+ * or −4 (refused when the board loads): 8 points, 2 of them ok.
+ */
+export function tinySweepSpec(directory: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'tiny-sweep',
+    board: 'vhk158',
+    model: tinyModelFile(directory),
+    case: '1x16x8',
+    axes: { set: { 'hbm.bandwidthGiBps': [409.6, 819.2], 'mpe.matrixMatrix.parallelism.n': [2, 4], 'buffers.bias.depthWords': [512, -4] } },
+    objectives: ['decodeTokensPerSecond', 'prefillMs', 'percentOfBound'],
+    ...extra,
+  };
+}
+
+/** `false` when redis-server is on the PATH, else why the queue tests are skipped (.ci/run installs it). */
+export const NO_REDIS: string | false = ['/usr/bin', '/usr/local/bin', '/usr/sbin', ...(process.env['PATH'] ?? '').split(':')].some((dir) => dir !== '' && existsSync(join(dir, 'redis-server')))
+  ? false
+  : 'redis-server not found (apt-get install redis-server; .ci/run installs it)';
+
+/** A port nobody listens on now: the OS picks one for a moment, then it is closed. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export interface RedisServer {
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** Starts a redis-server of its own on a free loopback port, in a temporary directory, persisting nothing. */
+export async function startRedis(): Promise<RedisServer> {
+  const port = await freePort();
+  const directory = temporaryDirectory();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', directory], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
+  });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
 }

@@ -16,6 +16,12 @@ export interface CliIo {
   readonly stderr: CliOutput;
   /** Environment variables; the CLI reads those that place its parse cache (FPGA_LLM_SIM_CACHE, XDG_CACHE_HOME). */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Calls `stop` once when the process is asked to stop (SIGINT, SIGTERM), for
+   * commands that run until stopped (`worker`) and finish their work first;
+   * other commands leave the signals' default. Absent in tests and notebooks.
+   */
+  readonly onStop?: ((stop: () => void) => void) | undefined;
 }
 
 /** Exit codes: 2 for anything the user can fix, 1 for our own failures. */

@@ -46,6 +46,12 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'serve', description: 'serve a workload (vLLM-style policies, paged KV cache, prefix caching, chunked prefill) and report vllm bench serve metrics', load: () => import('./commands/serve.js') },
   { name: 'bench', description: 'a serving sweep over client concurrencies or request rates (default: the K100-AI benchmark’s four scenarios), one row per point, with figures', load: () => import('./commands/bench.js') },
   { name: 'calibrate', description: "fit a GPU or ASIC board's efficiencies to measured figures (GPU profile CSVs, vllm bench serve JSONs) and write a hardware file extending it", load: () => import('./commands/calibrate.js') },
+  {
+    name: 'sweep',
+    description: 'a design-space sweep from a spec (hardware keys, boards, models, precisions, cases, serving settings): every point, a shard, or on a Redis queue; results.csv/.parquet, Pareto front',
+    load: () => import('./commands/sweep.js'),
+  },
+  { name: 'worker', description: 'run sweep points from a Redis queue (BullMQ) on this machine\'s worker pool until stopped', load: () => import('./commands/worker.js') },
   { name: 'compile', description: 'lower a model description (or a Hugging Face config.json) to FlightLLM-format IR and attention masks', load: () => import('./commands/compile.js') },
   { name: 'simulate', description: 'simulate FlightLLM-format IR files and write FlightLLM profiler CSVs', load: () => import('./commands/simulate.js') },
   { name: 'conformance', description: 'simulate every IR file that has a FlightLLM profiler CSV and compare the results', load: () => import('./commands/conformance.js') },

@@ -6,7 +6,7 @@ import { deepFreeze } from '../util/freeze.js';
 import { contentHash } from '../util/hash.js';
 import { resolveShipped, shippedNames, type ShippedFolder } from '../util/shipped.js';
 import { parseYaml, readTextFile } from '../util/yaml.js';
-import { readHardwareTree, withOverrides } from './extends.js';
+import { readHardwareTree, withOverrides, type HardwareTree } from './extends.js';
 import { zodIssues } from '../util/zod-issues.js';
 import { PACKAGE_ROOT, TOOL_VERSION } from '../version.js';
 import { backendFor } from '../backends/index.js';
@@ -35,6 +35,11 @@ export function shippedHardwareNames(): string[] {
 /** The file a hardware path or shipped board name refers to. */
 export function hardwarePath(pathOrName: string): string {
   return resolveShipped(pathOrName, SHIPPED_HARDWARE, ConfigError);
+}
+
+/** Every file a board is read from (its own, then each it extends) with its text: what a result computed on the board depends on. */
+export function hardwareSources(pathOrName: string): HardwareTree['sources'] {
+  return readHardwareTree(resolveShipped(pathOrName, SHIPPED_HARDWARE, ConfigError)).sources;
 }
 
 /**

@@ -20,6 +20,12 @@ export function shippedModelNames(): string[] {
   return shippedNames(SHIPPED_MODELS);
 }
 
+/** The file a model is read from, with its text: what a result computed on the model depends on. */
+export function modelSource(pathOrName: string): { readonly path: string; readonly text: string } {
+  const path = resolveShipped(pathOrName, SHIPPED_MODELS, ModelError);
+  return { path, text: readTextFile(path, ModelError, 'model description') };
+}
+
 /**
  * Reads a model description: ours (YAML or JSON with `architecture` and
  * `mapping`), or a Hugging Face config.json, which gets the default mapping;

@@ -293,6 +293,21 @@ function benchServing(): void {
   record({ what: 'serve 10,000 requests', value: `${large.seconds.toFixed(1)} s, peak heap ${large.heapMB.toFixed(0)} MB`, baseline: `1,000 requests: ${small.seconds.toFixed(1)} s, peak heap ${small.heapMB.toFixed(0)} MB`, note: `target ≤ 20 s on 2 cores; ${large.outputTps.toFixed(1)} output token/s simulated` });
 }
 
+/** The shipped example sweep (225 points) in a fresh CLI process on all cores, then again with every point stored. */
+function benchSweep(): void {
+  const spec = join(ROOT, 'ir', 'sweeps', 'vhk158-hbm-clock-mpe.yaml');
+  process.stderr.write(`Sweep: ${spec}, every point, all cores\n`);
+  const out = mkdtempSync(join(tmpdir(), 'fpga-llm-sim-bench-sweep-'));
+  const timed = () => {
+    const started = performance.now();
+    execFileSync(process.execPath, [CLI, 'sweep', spec, '--out', out, '--no-figures'], { stdio: 'ignore' });
+    return (performance.now() - started) / 1000;
+  };
+  const cold = timed();
+  const warm = timed();
+  record({ what: 'example sweep, 225 points', value: `${cold.toFixed(1)} s (${(225 / cold).toFixed(1)} points/s)`, baseline: `rerun, every point stored: ${warm.toFixed(2)} s`, note: 'LLaMA2-7B 1x128x128 per point; 75 points fail at once (a refused layout)' });
+}
+
 /** The sections, in order; `BENCH_ONLY=steps,serving` runs only those named. */
 const SECTIONS: ReadonlyArray<{ name: string; needsReference: boolean; run: (lib: Library) => void }> = [
   { name: 'startup', needsReference: false, run: () => benchStartUp() },
@@ -306,6 +321,7 @@ const SECTIONS: ReadonlyArray<{ name: string; needsReference: boolean; run: (lib
   // Batched steps and serving need only the shipped boards and models.
   { name: 'steps', needsReference: false, run: benchStepCosts },
   { name: 'serving', needsReference: false, run: () => benchServing() },
+  { name: 'sweep', needsReference: false, run: () => benchSweep() },
 ];
 
 async function main(): Promise<void> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { dump, load } from 'js-yaml';
 import { shippedHardwareNames } from '../../src/hardware/index.js';
-import { ROOT, runMain, temporaryDirectory, tinyDecodeIr, tinyModelFile, VHK158 } from '../helpers.js';
+import { ROOT, runMain, temporaryDirectory, tinyDecodeIr, tinyModelFile, tinySweepSpec, VHK158 } from '../helpers.js';
 
 /*
  * Every mistake a user can make on the command line gets one clear paragraph
@@ -59,6 +59,8 @@ interface Case {
   readonly names?: string;
   /** An output file that must not exist afterwards. */
   readonly output?: string;
+  /** Environment variables beside the parse cache's. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const CASES: readonly Case[] = [
@@ -177,12 +179,29 @@ const CASES: readonly Case[] = [
   { name: 'a trace window that is not start:end', args: ['simulate', '--hardware', VHK158, '--ir', goodIr, '--trace', join(work, 't.json'), '--trace-window', '5'], message: /option '--trace-window <start:end>' argument '5' is invalid/, output: join(work, 't.json') },
   { name: 'a saved FPGA profile of the wrong shape', args: ['compare', '--gpu', join(ROOT, 'compiler_output', 'gpu_profile', 'a100-vllm.csv'), '--fpga', file('fpga.json', '{"hardware":"vhk158","cases":[]}')], message: /fpga\.json: invalid FPGA profile \(expected the output of profile --json\): model: expected a string, got nothing/ },
   { name: 'a conformance directory without reference data', args: ['conformance', '--reference', work], message: /no reference cases in .*: expected ir_output\/<name>\.yaml files with matching profiler_output\/<name>\.csv files\./ },
+  ...sweepCases(),
 ];
+
+/** Sweeps: a spec, its shard, merging shards, a queue. */
+function sweepCases(): Case[] {
+  const spec = file('sweep.yaml', dump(tinySweepSpec(work)));
+  const out = join(work, 'sweep-out');
+  return [
+    { name: 'a sweep spec with an unknown objective', args: ['sweep', file('bad-sweep.yaml', 'name: bad\nobjectives: [tokensPerJoule]\n')], message: /bad-sweep\.yaml: invalid sweep spec: objectives\[0\]: expected one of "decodeTokensPerSecond"/ },
+    { name: 'a shard beyond the count', args: ['sweep', spec, '--shard', '2/2', '--out', out], message: /option '--shard <i\/n>' argument '2\/2' is invalid\. expected i\/n with 0 <= i < n/, output: out },
+    { name: 'an Indexed Job without --shard-count', args: ['sweep', spec, '--out', out], env: { JOB_COMPLETION_INDEX: '1' }, message: /JOB_COMPLETION_INDEX=1 is set, but not --shard-count: give the Indexed Job's completions as --shard-count/, output: out },
+    { name: 'a Slurm array task without its count', args: ['sweep', spec, '--out', out], env: { SLURM_ARRAY_TASK_ID: '3' }, message: /no shard can be read from SLURM_ARRAY_TASK_ID=3, SLURM_ARRAY_TASK_MIN=\(unset\), SLURM_ARRAY_TASK_COUNT=\(unset\)/, output: out },
+    { name: 'sweep merge without shards', args: ['sweep', 'merge', '--out', out], message: /sweep merge needs the output directories of the shards/, output: out },
+    { name: 'sweep merge of a directory no sweep wrote', args: ['sweep', 'merge', '--out', out, work], message: /not the output of a sweep: no .*sweep\.json/, output: out },
+    { name: 'a queue on another machine', args: ['sweep', spec, '--queue', 'redis://192.168.1.20:6379', '--out', out], message: /--queue redis:\/\/192\.168\.1\.20:6379: 192\.168\.1\.20 is not a loopback address/, output: out },
+    { name: 'a worker whose Redis is down', args: ['worker', '--queue', 'redis://127.0.0.1:1', '--jobs', '1'], message: /cannot reach Redis at redis:\/\/127\.0\.0\.1:1: connect ECONNREFUSED 127\.0\.0\.1:1\. Is redis-server running there\?/ },
+  ];
+}
 
 describe('user errors', () => {
   for (const c of CASES) {
     test(`${c.name}: exit 2, one paragraph, no stack trace, nothing written`, async () => {
-      const result = await runMain(c.args, { env: { FPGA_LLM_SIM_CACHE: join(work, 'cache') } });
+      const result = await runMain(c.args, { env: { FPGA_LLM_SIM_CACHE: join(work, 'cache'), ...c.env } });
       assert.equal(result.code, 2, `exit code; stderr: ${result.stderr}`);
       assert.match(result.stderr, c.message);
       assert.match(result.stderr, /^fpga-llm-sim: error: /);

@@ -1,0 +1,28 @@
+export { SweepSpecSchema, SERVING_FIELDS, loadSweepSpec, parseSweepSpec, type SweepSpec, type ServingSettings, type ServingKey, type Sampling, type AxisValues, type Range } from './spec.js';
+export { OBJECTIVES, OBJECTIVE_NAMES, EVALUATIONS, objectiveNamed, evaluationsFor, objectiveValues, type Objective, type ObjectiveName, type ObjectiveInput, type Evaluation, type PointEvaluations } from './objectives.js';
+export { sweepPoints, shardPoints, axisColumns, precisionLabel, type SweepPoint, type PointInputs, type Shard, type Scalar } from './points.js';
+export { runPointJob, type PointJob, type PointOutcome } from './evaluate.js';
+export { PointPreparer, canonicalJson } from './prepare.js';
+export { PointStore, type StoredPoint } from './store.js';
+export { sweep, localPool, type SweepOptions, type SweepResult, type SweepRow, type SweepProgress, type PointExecutor, type PointStatus } from './run.js';
+export {
+  sweepTable,
+  writeSweepTable,
+  readSweepTable,
+  mergeSweepTables,
+  tableCsv,
+  tableObjectives,
+  specHash,
+  RESULTS_CSV,
+  RESULTS_PARQUET,
+  MANIFEST,
+  type SweepTable,
+  type SweepManifest,
+  type TableRow,
+  type Column,
+  type ColumnType,
+  type Cell,
+} from './table.js';
+export { paretoFront, bestRow, dominates, rankable, type Ranked } from './pareto.js';
+export { paretoSpec, heatmapSpec, heatmapSlice, defaultHeatmap, inputColumns, FRONT, DOMINATED, type HeatmapOptions } from './figures.js';
+export { queueExecutor, runQueueWorker, parseRedisUrl, checkRedis, DEFAULT_QUEUE_NAME, type RedisAddress, type QueueSubmitOptions, type QueueWorkerOptions } from './queue.js';

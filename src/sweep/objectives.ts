@@ -1,0 +1,104 @@
+import type { Hardware } from '../hardware/index.js';
+import type { Model } from '../model/index.js';
+import type { CaseFigures } from '../profiler/index.js';
+
+/*
+ * What a sweep can rank points by: one record per objective, each naming
+ * the evaluation it needs and reading its value from that evaluation's
+ * results. This table is the extension point: an energy objective (tokens
+ * per joule, tokens per dollar-hour) is one more record here, reading the
+ * board's power or price from `hardware` once hardware descriptions carry
+ * them, or reading an `energy` evaluation added to EVALUATIONS and to
+ * PointEvaluations (src/sweep/evaluate.ts runs them).
+ */
+
+/** What a point can be evaluated by: the case profiled (`profileCases`), or a serving run (`serve`). */
+export const EVALUATIONS = ['profile', 'serving'] as const;
+export type Evaluation = (typeof EVALUATIONS)[number];
+
+/** The figures a point's evaluations produced: plain data, stored with the point. */
+export interface PointEvaluations {
+  /** The case on the board, and its physical bound. */
+  readonly profile?: { readonly fpga: CaseFigures; readonly bound: CaseFigures } | undefined;
+  /** `serve()`'s scalar result fields (vLLM's names: p99_ttft_ms, output_throughput, …, then ours). */
+  readonly serving?: Readonly<Record<string, number | string | boolean | null>> | undefined;
+}
+
+/** What an objective reads: the point's evaluations, and the board and model it ran on. */
+export interface ObjectiveInput {
+  readonly evaluations: PointEvaluations;
+  readonly hardware: Hardware;
+  readonly model: Model;
+}
+
+export interface Objective {
+  /** Its column in results.csv and its name in a spec's `objectives`. */
+  readonly name: string;
+  readonly unit: string;
+  /** Whether more (max) or less (min) is better. */
+  readonly direction: 'max' | 'min';
+  readonly description: string;
+  readonly needs: Evaluation;
+  /** The value at one point; undefined where the point has none (a field the run did not report). */
+  readonly value: (input: ObjectiveInput) => number | undefined;
+}
+
+const profile = (input: ObjectiveInput) => input.evaluations.profile;
+const servingField = (field: string) => (input: ObjectiveInput) => {
+  const value = input.evaluations.serving?.[field];
+  return typeof value === 'number' ? value : undefined;
+};
+
+export const OBJECTIVES = [
+  {
+    name: 'decodeTokensPerSecond',
+    unit: 'token/s',
+    direction: 'max',
+    description: "the case's generated tokens per second of decode time",
+    needs: 'profile',
+    value: (input) => profile(input)?.fpga.tokensPerSecond,
+  },
+  { name: 'prefillMs', unit: 'ms', direction: 'min', description: "the case's prefill latency", needs: 'profile', value: (input) => profile(input)?.fpga.prefillMs },
+  { name: 'totalMs', unit: 'ms', direction: 'min', description: "the case's end-to-end latency: prefill and every decode step", needs: 'profile', value: (input) => profile(input)?.fpga.totalMs },
+  {
+    name: 'percentOfBound',
+    unit: '%',
+    direction: 'max',
+    description: 'decode throughput as a share of its physical bound (as `boards` prints it)',
+    needs: 'profile',
+    value: (input) => {
+      const figures = profile(input);
+      return figures === undefined ? undefined : (figures.fpga.tokensPerSecond / figures.bound.tokensPerSecond) * 100;
+    },
+  },
+  { name: 'p99TtftMs', unit: 'ms', direction: 'min', description: "a serving run's 99th-percentile time to first token", needs: 'serving', value: servingField('p99_ttft_ms') },
+  { name: 'p99ItlMs', unit: 'ms', direction: 'min', description: "a serving run's 99th-percentile inter-token latency", needs: 'serving', value: servingField('p99_itl_ms') },
+  { name: 'outputTokensPerSecond', unit: 'token/s', direction: 'max', description: "a serving run's output tokens per second (vLLM's output_throughput)", needs: 'serving', value: servingField('output_throughput') },
+] as const satisfies readonly Objective[];
+
+export type ObjectiveName = (typeof OBJECTIVES)[number]['name'];
+export const OBJECTIVE_NAMES = OBJECTIVES.map((objective) => objective.name) as [ObjectiveName, ...ObjectiveName[]];
+
+/** The objective of that name (names come from a validated spec). */
+export function objectiveNamed(name: string): Objective {
+  const objective = OBJECTIVES.find((candidate) => candidate.name === name);
+  if (objective === undefined) throw new Error(`no objective named ${name}`);
+  return objective;
+}
+
+/** The evaluations a list of objectives needs, in EVALUATIONS order. */
+export function evaluationsFor(names: readonly string[]): Evaluation[] {
+  const needed = new Set(names.map((name) => objectiveNamed(name).needs));
+  return EVALUATIONS.filter((evaluation) => needed.has(evaluation));
+}
+
+/** Every objective the evaluations that ran can give, finite values only (null where there is none). */
+export function objectiveValues(input: ObjectiveInput, ran: readonly Evaluation[]): Record<string, number | null> {
+  const values: Record<string, number | null> = {};
+  for (const objective of OBJECTIVES as readonly Objective[]) {
+    if (!ran.includes(objective.needs)) continue;
+    const value = objective.value(input);
+    values[objective.name] = value !== undefined && Number.isFinite(value) ? value : null;
+  }
+  return values;
+}

@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { UserError } from '../../src/errors.js';
+import { loadHardware } from '../../src/hardware/index.js';
+import { loadModel } from '../../src/model/index.js';
+import { profileCases } from '../../src/profiler/index.js';
+import { serve } from '../../src/serving/index.js';
+import {
+  mergeSweepTables,
+  parseSweepSpec,
+  PointStore,
+  readSweepTable,
+  sweep,
+  sweepTable,
+  tableCsv,
+  writeSweepTable,
+  MANIFEST,
+  RESULTS_CSV,
+  RESULTS_PARQUET,
+  type SweepResult,
+  type SweepSpec,
+  type SweepTable,
+} from '../../src/sweep/index.js';
+import { temporaryDirectory, testCache, thrown, tinySweepSpec } from '../helpers.js';
+
+describe('sweep', () => {
+  let directory: string;
+  let spec: SweepSpec;
+  let result: SweepResult;
+  let store: PointStore;
+
+  before(async () => {
+    directory = temporaryDirectory();
+    spec = parseSweepSpec(tinySweepSpec(directory));
+    store = new PointStore(join(directory, 'points'));
+    result = await sweep(spec, { threads: 1, store, cache: testCache() });
+  });
+
+  test('every point has a row, in the spec order, with what it ran', () => {
+    assert.deepEqual(
+      result.rows.map((row) => row.point),
+      Array.from({ length: 8 }, (_, i) => i),
+    );
+    assert.deepEqual(result.rows[5]!.columns, { board: 'vhk158', model: spec.model, precision: '', case: '1x16x8', 'hbm.bandwidthGiBps': 819.2, 'mpe.matrixMatrix.parallelism.n': 2, 'buffers.bias.depthWords': -4 });
+    assert.equal(result.ran, 8);
+    assert.equal(result.reused, 0);
+  });
+
+  test("an ok point's objectives are those of profiling its case on its board", async () => {
+    const ok = result.rows.filter((row) => row.status === 'ok');
+    assert.deepEqual(
+      ok.map((row) => row.point),
+      [0, 4],
+    );
+    const { model } = loadModel(spec.model);
+    for (const row of ok) {
+      const overrides = { 'hbm.bandwidthGiBps': row.columns['hbm.bandwidthGiBps'], 'mpe.matrixMatrix.parallelism.n': 2, 'buffers.bias.depthWords': 512 };
+      const profiled = await profileCases({ hardware: loadHardware('vhk158', { overrides, cache: testCache() }), cases: [{ batch: 1, prompt: 16, generated: 8 }], source: { kind: 'model', model }, threads: 1 });
+      const { fpga, bound } = profiled.cases[0]!;
+      assert.equal(row.metrics['decodeTokensPerSecond'], fpga.tokensPerSecond);
+      assert.equal(row.metrics['prefillMs'], fpga.prefillMs);
+      assert.ok(Math.abs(row.metrics['percentOfBound']! - (100 * bound.decodeMs) / fpga.decodeMs) < 1e-9, 'decode at a share of its bound: bound time over simulated time');
+      assert.ok(row.metrics['percentOfBound']! > 0 && row.metrics['percentOfBound']! <= 100);
+    }
+  });
+
+  test("a refused configuration fails its point with the loader's or the simulator's reason, and the sweep goes on", () => {
+    const refusal = thrown(UserError, () => loadHardware('vhk158', { overrides: { 'buffers.bias.depthWords': -4 } }));
+    for (const row of result.rows.filter((r) => r.columns['buffers.bias.depthWords'] === -4)) {
+      assert.equal(row.status, 'failed');
+      assert.equal(row.error, refusal.message);
+      assert.deepEqual(Object.values(row.metrics), [null, null, null]);
+    }
+    const layout = result.rows.filter((r) => r.columns['mpe.matrixMatrix.parallelism.n'] === 4 && r.columns['buffers.bias.depthWords'] === 512);
+    assert.equal(layout.length, 2);
+    for (const row of layout) {
+      assert.equal(row.status, 'failed');
+      assert.match(row.error, /sparse blocks do not fill whole words/);
+    }
+  });
+
+  test('a rerun reuses every stored point and gives the same rows; a changed model file recomputes', async () => {
+    const again = await sweep(spec, { threads: 1, store, cache: testCache() });
+    assert.equal(again.ran, 0);
+    assert.equal(again.reused, 8);
+    assert.deepEqual(again.rows, result.rows);
+    writeFileSync(spec.model, readFileSync(spec.model, 'utf8').replace('num_hidden_layers: 2', 'num_hidden_layers: 1'));
+    try {
+      const changed = await sweep(spec, { threads: 1, store, cache: testCache() });
+      assert.equal(changed.reused, 0);
+      assert.ok(changed.rows[0]!.metrics['decodeTokensPerSecond']! > result.rows[0]!.metrics['decodeTokensPerSecond']!, 'one layer decodes faster than two');
+    } finally {
+      writeFileSync(spec.model, readFileSync(spec.model, 'utf8').replace('num_hidden_layers: 1', 'num_hidden_layers: 2'));
+    }
+  });
+
+  test('duplicate points (a random draw of a short list) run once and fill every row', async () => {
+    const sampled = parseSweepSpec({ ...tinySweepSpec(directory), sampling: { method: 'random', points: 6, seed: 1 }, axes: { set: { 'hbm.bandwidthGiBps': [409.6, 819.2] } } });
+    let total = 0;
+    const run = await sweep(sampled, { threads: 1, cache: testCache(), onProgress: (progress) => (total = progress.total) });
+    assert.equal(run.rows.length, 6);
+    assert.equal(new Set(run.rows.map((row) => row.key)).size, 2);
+    assert.equal(run.ran, 2);
+    assert.equal(total, 2);
+    for (const row of run.rows) assert.equal(row.status, 'ok');
+  });
+
+  test("serving objectives are those of a serving run with the point's settings", async () => {
+    const serving = { numPrompts: 6, randomInputLen: 48, randomOutputLen: 8, seed: 3 };
+    const servingSpec = parseSweepSpec({ ...tinySweepSpec(directory), objectives: ['p99TtftMs', 'p99ItlMs', 'outputTokensPerSecond'], serving, axes: { serving: { requestRate: [2, 'inf'], policy: ['vllm', 'static'] } } });
+    const run = await sweep(servingSpec, { threads: 1, cache: testCache() });
+    assert.equal(run.rows.length, 4);
+    const hardware = loadHardware('vhk158', { cache: testCache() });
+    const { model } = loadModel(spec.model);
+    for (const row of run.rows) {
+      assert.equal(row.status, 'ok', row.error);
+      const rate = row.columns['serving.requestRate'];
+      const { result } = serve({ hardware, model, policy: row.columns['serving.policy'] as 'vllm' | 'static', workload: { datasetName: 'random', ...serving, requestRate: rate === 'inf' ? Infinity : (rate as number) } });
+      assert.deepEqual(row.metrics, { p99TtftMs: result['p99_ttft_ms'], p99ItlMs: result['p99_itl_ms'], outputTokensPerSecond: result['output_throughput'] });
+    }
+  });
+
+  describe('results', () => {
+    let table: SweepTable;
+    let out: string;
+
+    before(async () => {
+      table = sweepTable(result);
+      out = join(directory, 'out');
+      await writeSweepTable(out, table);
+    });
+
+    test('results.csv: a header, then one line per point; read back it is the same table', () => {
+      const csv = readFileSync(join(out, RESULTS_CSV), 'utf8');
+      assert.equal(csv, tableCsv(table));
+      const lines = csv.trimEnd().split('\n');
+      assert.equal(lines[0], 'point,board,model,precision,case,hbm.bandwidthGiBps,mpe.matrixMatrix.parallelism.n,buffers.bias.depthWords,status,decodeTokensPerSecond,prefillMs,percentOfBound,error,key');
+      assert.equal(lines.length, 1 + 8);
+      assert.deepEqual(readSweepTable(out), table);
+    });
+
+    test('results.parquet reads back (hyparquet) as the same rows, typed', async () => {
+      const rows = await parquetReadObjects({ file: await asyncBufferFromFile(join(out, RESULTS_PARQUET)) });
+      assert.equal(rows.length, table.rows.length);
+      rows.forEach((row, at) => {
+        for (const column of table.manifest.columns) assert.equal(row[column.name], table.rows[at]![column.name], `${column.name} of point ${at}`);
+      });
+      assert.equal(typeof rows[0]!['decodeTokensPerSecond'], 'number');
+      assert.equal(rows[1]!['decodeTokensPerSecond'], null);
+    });
+
+    test('shards run apart and merged give results.csv and sweep.json byte for byte', async () => {
+      const shardDirs: string[] = [];
+      for (const index of [0, 1, 2]) {
+        const shardOut = join(directory, `shard-${index}`);
+        await writeSweepTable(shardOut, sweepTable(await sweep(spec, { threads: 1, store, shard: { index, count: 3 }, cache: testCache() })));
+        shardDirs.push(shardOut);
+      }
+      const merged = join(directory, 'merged');
+      await writeSweepTable(merged, mergeSweepTables(shardDirs.reverse().map(readSweepTable), shardDirs));
+      for (const file of [RESULTS_CSV, MANIFEST]) assert.ok(readFileSync(join(merged, file)).equals(readFileSync(join(out, file))), file);
+    });
+
+    test('merging refuses a missing shard and shards of another sweep', async () => {
+      const shard = join(directory, 'shard-0-of-2');
+      await writeSweepTable(shard, sweepTable(await sweep(spec, { threads: 1, store, shard: { index: 0, count: 2 }, cache: testCache() })));
+      assert.match(thrown(UserError, () => mergeSweepTables([readSweepTable(shard)])).message, /the shards hold 4 of the sweep's 8 points: missing points 1, 3, 5, 7/);
+      const other = { ...table, manifest: { ...table.manifest, name: 'other', specHash: 'f'.repeat(64) } };
+      assert.match(thrown(UserError, () => mergeSweepTables([table, other], ['a', 'b'])).message, /b: these are shards of different sweeps/);
+    });
+  });
+});
