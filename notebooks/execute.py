@@ -1,10 +1,11 @@
 """Executes notebooks headless with nbclient; run by notebooks/run.ts.
 
 Without --update each notebook is executed in memory and the executed copy
-written to --out (a temporary directory), so checking never rewrites the
-committed notebooks; a notebook whose fresh outputs differ from its committed
-ones is reported as stale, which is no failure (the simulator's figures may
-move on before the notebooks are refreshed). With --update the executed
+written to --out (a temporary directory, removed again when every copy
+matches), so checking never rewrites the committed notebooks; a notebook
+whose fresh outputs differ from its committed ones is reported as stale,
+which is no failure (the simulator's figures may move on before the
+notebooks are refreshed). With --update the executed
 notebook replaces the committed one. Either way a cell that fails fails the
 run, and volatile metadata (execution timings) is never recorded, so running
 twice on the same code writes the same file.
@@ -13,6 +14,7 @@ twice on the same code writes the same file.
 import argparse
 import copy
 import os
+import shutil
 import sys
 from queue import Empty
 
@@ -115,6 +117,9 @@ def main():
         if not args.update and outputs_of(executed) != outputs_of(committed):
             stale.append(name)
 
+    if args.out is not None and not stale:
+        # Copies that match the committed notebooks are of no further use.
+        shutil.rmtree(args.out, ignore_errors=True)
     if stale:
         print(
             f"notebooks: the committed outputs of {', '.join(stale)} differ from a fresh run "
