@@ -5,11 +5,9 @@ import type { CaseFigures } from '../profiler/index.js';
 /*
  * What a sweep can rank points by: one record per objective, each naming
  * the evaluation it needs and reading its value from that evaluation's
- * results. This table is the extension point: an energy objective (tokens
- * per joule, tokens per dollar-hour) is one more record here, reading the
- * board's power or price from `hardware` once hardware descriptions carry
- * them, or reading an `energy` evaluation added to EVALUATIONS and to
- * PointEvaluations (src/sweep/evaluate.ts runs them).
+ * results. A new objective is one more record here. Energy objectives read
+ * the energy the case or the serving run reports from the board's
+ * `energy` and `price` (null on a board that describes neither).
  */
 
 /** What a point can be evaluated by: the case profiled (`profileCases`), or a serving run (`serve`). */
@@ -18,8 +16,14 @@ export type Evaluation = (typeof EVALUATIONS)[number];
 
 /** The figures a point's evaluations produced: plain data, stored with the point. */
 export interface PointEvaluations {
-  /** The case on the board, and its physical bound. */
-  readonly profile?: { readonly fpga: CaseFigures; readonly bound: CaseFigures } | undefined;
+  /** The case on the board, its physical bound, and its energy where the board describes it. */
+  readonly profile?:
+    | {
+        readonly fpga: CaseFigures;
+        readonly bound: CaseFigures;
+        readonly energy?: { readonly joules: number; readonly averageWatts: number; readonly tokensPerJoule: number; readonly tokensPerDollar: number | null } | undefined;
+      }
+    | undefined;
   /** `serve()`'s scalar result fields (vLLM's names: p99_ttft_ms, output_throughput, …, then ours). */
   readonly serving?: Readonly<Record<string, number | string | boolean | null>> | undefined;
 }
@@ -71,9 +75,21 @@ export const OBJECTIVES = [
       return figures === undefined ? undefined : (figures.fpga.tokensPerSecond / figures.bound.tokensPerSecond) * 100;
     },
   },
+  { name: 'tokensPerJoule', unit: 'token/J', direction: 'max', description: "the case's generated tokens per joule of the board's energy (prefill and decode)", needs: 'profile', value: (input) => profile(input)?.energy?.tokensPerJoule },
+  {
+    name: 'tokensPerDollar',
+    unit: 'token/$',
+    direction: 'max',
+    description: "the case's generated tokens an hour of the board buys per dollar of its price",
+    needs: 'profile',
+    value: (input) => profile(input)?.energy?.tokensPerDollar ?? undefined,
+  },
+  { name: 'averageWatts', unit: 'W', direction: 'min', description: "the board's average power over the case", needs: 'profile', value: (input) => profile(input)?.energy?.averageWatts },
   { name: 'p99TtftMs', unit: 'ms', direction: 'min', description: "a serving run's 99th-percentile time to first token", needs: 'serving', value: servingField('p99_ttft_ms') },
   { name: 'p99ItlMs', unit: 'ms', direction: 'min', description: "a serving run's 99th-percentile inter-token latency", needs: 'serving', value: servingField('p99_itl_ms') },
   { name: 'outputTokensPerSecond', unit: 'token/s', direction: 'max', description: "a serving run's output tokens per second (vLLM's output_throughput)", needs: 'serving', value: servingField('output_throughput') },
+  { name: 'servingTokensPerJoule', unit: 'token/J', direction: 'max', description: "a serving run's output tokens per joule, idle time between steps included", needs: 'serving', value: servingField('output_tokens_per_joule') },
+  { name: 'servingTokensPerDollar', unit: 'token/$', direction: 'max', description: "a serving run's output tokens an hour of the board buys per dollar", needs: 'serving', value: servingField('output_tokens_per_dollar') },
 ] as const satisfies readonly Objective[];
 
 export type ObjectiveName = (typeof OBJECTIVES)[number]['name'];

@@ -24,7 +24,7 @@ import type { SweepSpec } from './spec.js';
  */
 
 /** Bump when what a point computes or stores changes, so that earlier results are not reused. */
-const POINT_REVISION = 1;
+const POINT_REVISION = 2;
 
 export class PointPreparer {
   private readonly evaluations: readonly Evaluation[];

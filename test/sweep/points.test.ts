@@ -11,7 +11,7 @@ const issuesOf = (raw: Record<string, unknown>) => thrown(UserError, () => spec(
 
 describe('sweep spec', () => {
   test('errors name the key and say what was expected', () => {
-    assert.match(issuesOf({ objectives: ['decodeTokensPerSecond', 'tokensPerJoule'] }), /objectives\[1\]: expected one of .*"decodeTokensPerSecond"/);
+    assert.match(issuesOf({ objectives: ['decodeTokensPerSecond', 'tokensPerWatt'] }), /objectives\[1\]: expected one of .*"decodeTokensPerSecond"/);
     assert.match(issuesOf({ axes: { set: { 'hbm.bandwidthGiBps': { min: 400, max: 800 } } } }), /axes\.set\.hbm\.bandwidthGiBps\.steps: grid sampling needs steps/);
     assert.match(issuesOf({ axes: { set: { 'hbm.bandwidthGiBps': { min: 800, max: 400, steps: 3 } } } }), /axes\.set\.hbm\.bandwidthGiBps\.max: max must be greater than min/);
     assert.match(issuesOf({ axes: { serving: { policy: ['vllm', 'fifo'] } } }), /axes\.serving\.policy\[1\]: expected one of "vllm", "static", "sequential"/);

@@ -173,3 +173,19 @@ describe('sweep', () => {
     });
   });
 });
+
+describe('energy objectives', () => {
+  test("a point's tokens per joule, per dollar and watts are those its case reports on its board", async () => {
+    const directory = temporaryDirectory();
+    const spec = parseSweepSpec(tinySweepSpec(directory, { axes: { set: { 'hbm.bandwidthGiBps': [409.6] } }, objectives: ['tokensPerJoule', 'tokensPerDollar', 'averageWatts'] }));
+    const result = await sweep(spec, { threads: 1, cache: testCache() });
+    const row = result.rows[0]!;
+    assert.equal(row.status, 'ok', row.error);
+    const { model } = loadModel(spec.model);
+    const profiled = await profileCases({ hardware: loadHardware('vhk158', { overrides: { 'hbm.bandwidthGiBps': 409.6 }, cache: testCache() }), cases: [{ batch: 1, prompt: 16, generated: 8 }], source: { kind: 'model', model }, threads: 1 });
+    const energy = profiled.cases[0]!.energy!;
+    assert.equal(row.metrics['tokensPerJoule'], energy.tokensPerJoule);
+    assert.equal(row.metrics['tokensPerDollar'], energy.tokensPerDollar);
+    assert.equal(row.metrics['averageWatts'], energy.averageWatts);
+  });
+});
