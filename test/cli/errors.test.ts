@@ -187,7 +187,7 @@ function sweepCases(): Case[] {
   const spec = file('sweep.yaml', dump(tinySweepSpec(work)));
   const out = join(work, 'sweep-out');
   return [
-    { name: 'a sweep spec with an unknown objective', args: ['sweep', file('bad-sweep.yaml', 'name: bad\nobjectives: [tokensPerJoule]\n')], message: /bad-sweep\.yaml: invalid sweep spec: objectives\[0\]: expected one of "decodeTokensPerSecond"/ },
+    { name: 'a sweep spec with an unknown objective', args: ['sweep', file('bad-sweep.yaml', 'name: bad\nobjectives: [tokensPerWatt]\n')], message: /bad-sweep\.yaml: invalid sweep spec: objectives\[0\]: expected one of "decodeTokensPerSecond"/ },
     { name: 'a shard beyond the count', args: ['sweep', spec, '--shard', '2/2', '--out', out], message: /option '--shard <i\/n>' argument '2\/2' is invalid\. expected i\/n with 0 <= i < n/, output: out },
     { name: 'an Indexed Job without --shard-count', args: ['sweep', spec, '--out', out], env: { JOB_COMPLETION_INDEX: '1' }, message: /JOB_COMPLETION_INDEX=1 is set, but not --shard-count: give the Indexed Job's completions as --shard-count/, output: out },
     { name: 'a Slurm array task without its count', args: ['sweep', spec, '--out', out], env: { SLURM_ARRAY_TASK_ID: '3' }, message: /no shard can be read from SLURM_ARRAY_TASK_ID=3, SLURM_ARRAY_TASK_MIN=\(unset\), SLURM_ARRAY_TASK_COUNT=\(unset\)/, output: out },
