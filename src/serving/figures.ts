@@ -22,29 +22,26 @@ function xAxis(points: readonly BenchPoint[]): Spec {
   return { field: 'x', type: 'quantitative', title: points[0] === undefined ? 'concurrency' : xOf(points[0]).title, scale: { type: 'log', base: 2 } };
 }
 
-export function throughputSpec(points: readonly BenchPoint[], title: string): Spec {
-  const values = points.map((p) => ({ scenario: p.scenario, x: xOf(p).x, tokensPerSecond: p.result['output_throughput'] }));
+/** One line per scenario of a per-point figure against concurrency (or rate). */
+function lineSpec(points: readonly BenchPoint[], s: { title: string; y: string; yTitle: string; value: (p: BenchPoint) => unknown }): Spec {
+  const values = points.filter((p) => typeof s.value(p) === 'number').map((p) => ({ scenario: p.scenario, x: xOf(p).x, [s.y]: s.value(p) }));
   return {
-    title: `Output throughput: ${title}`,
+    title: s.title,
     width: WIDTH,
     height: HEIGHT,
     data: { values },
     mark: { type: 'line', point: true },
-    encoding: { x: xAxis(points), y: { field: 'tokensPerSecond', type: 'quantitative', title: 'output tokens per second' }, color: { field: 'scenario', type: 'nominal', sort: null } },
+    encoding: { x: xAxis(points), y: { field: s.y, type: 'quantitative', title: s.yTitle }, color: { field: 'scenario', type: 'nominal', sort: null } },
   };
 }
 
-/** Output tokens per joule against concurrency (or rate); empty where the board describes no energy. */
+export function throughputSpec(points: readonly BenchPoint[], title: string): Spec {
+  return lineSpec(points, { title: `Output throughput: ${title}`, y: 'tokensPerSecond', yTitle: 'output tokens per second', value: (p) => p.result['output_throughput'] });
+}
+
+/** Output tokens per joule against concurrency (or rate); no line where the board describes no energy. */
 export function tokensPerJouleSpec(points: readonly BenchPoint[], title: string): Spec {
-  const values = points.filter((p) => typeof p.result['output_tokens_per_joule'] === 'number').map((p) => ({ scenario: p.scenario, x: xOf(p).x, tokensPerJoule: p.result['output_tokens_per_joule'] }));
-  return {
-    title: `Energy efficiency: ${title}`,
-    width: WIDTH,
-    height: HEIGHT,
-    data: { values },
-    mark: { type: 'line', point: true },
-    encoding: { x: xAxis(points), y: { field: 'tokensPerJoule', type: 'quantitative', title: 'output tokens per joule' }, color: { field: 'scenario', type: 'nominal', sort: null } },
-  };
+  return lineSpec(points, { title: `Energy efficiency: ${title}`, y: 'tokensPerJoule', yTitle: 'output tokens per joule', value: (p) => p.result['output_tokens_per_joule'] });
 }
 
 export function latencyPercentilesSpec(points: readonly BenchPoint[], title: string, percentiles: readonly number[] = [50, 90, 99]): Spec {
