@@ -141,6 +141,15 @@ describe('fpga-llm-sim sensitivity', () => {
     assert.ok(Math.abs(document.rows[0].decodeElasticity - 1) < 1e-9, String(document.rows[0].decodeElasticity));
     assert.ok(document.base.tokensPerSecond > 0);
   });
+
+  test('runs on a GPU at its default precision: less launch cost, more decode throughput', async () => {
+    const result = await runMain(['sensitivity', '--hardware', 'a100-80gb-sxm-vllm', '--model', tiny, '--case', '1x16x2', '--keys', 'kernelLaunchUs', '--json', '--out-dir', outDir('sensitivity-gpu'), '--jobs', '1']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /running it at FP16, the board's default/);
+    const document = JSON.parse(result.stdout);
+    // A tiny model's decode is mostly launches: cutting them 10 % raises throughput.
+    assert.ok(document.rows[0].decodeElasticity < 0, String(document.rows[0].decodeElasticity));
+  });
 });
 
 describe('fpga-llm-sim boards', () => {

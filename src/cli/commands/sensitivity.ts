@@ -3,6 +3,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { casesFromOption, sensitivity, type Sensitivity } from '../../profiler/index.js';
 import { fpgaLabel, fpgaSource, withFpgaOptions, type FpgaOptions } from '../fpga-run.js';
+import { loadHardware } from '../../hardware/index.js';
+import { cliCache } from '../options.js';
 import type { CliIo } from '../io.js';
 import { Progress } from '../progress.js';
 
@@ -26,7 +28,8 @@ export function addOptions(command: Command): Command {
 export async function run(options: SensitivityCliOptions, io: CliIo): Promise<void> {
   const cases = casesFromOption(options.case);
   if (cases.length !== 1) throw new UsageError({ what: `--case takes one case, got ${cases.length}` });
-  const { source, label } = fpgaSource(options, io.stderr);
+  // The board decides the precision a model falls back to where it refuses the model's own.
+  const { source, label } = fpgaSource(options, io.stderr, loadHardware(options.hardware, { cache: cliCache(true, io), overrides: options.set }));
   const progress = new Progress('sensitivity', io.stderr);
   const result = await sensitivity({
     hardwarePath: options.hardware,
