@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { UserError } from '../errors.js';
-import { loadHardware } from '../hardware/index.js';
+import { loadHardware, type Hardware } from '../hardware/index.js';
+import { boardDefaultPrecision } from '../compiler/index.js';
 import { hardwareSources } from '../hardware/load.js';
 import { loadModel, PrecisionSchema, type Model } from '../model/index.js';
 import { modelSource } from '../model/load.js';
@@ -62,17 +63,19 @@ export class PointPreparer {
     const { inputs } = point;
     const hardware = loadHardware(this.resolve(inputs.board), { cache: this.cache, overrides: inputs.set });
     const cases = parseCaseList(inputs.case);
-    return { key, index: point.index, hardware, model: this.model(inputs), case: cases[0]!, exact: inputs.exact, serving: inputs.serving, evaluations: this.evaluations };
+    return { key, index: point.index, hardware, model: this.model(inputs, hardware), case: cases[0]!, exact: inputs.exact, serving: inputs.serving, evaluations: this.evaluations };
   }
 
-  private model(inputs: PointInputs): Model {
+  private model(inputs: PointInputs, hardware: Hardware): Model {
     let model = this.models.get(inputs.model);
     if (model === undefined) {
       model = loadModel(this.resolve(inputs.model)).model;
       this.models.set(inputs.model, model);
     }
-    if (inputs.precision === undefined) return model;
-    const parsed = PrecisionSchema.safeParse(inputs.precision, { reportInput: true });
+    // No precision given: the model's own, or the board's default where the board refuses it (a GPU given FlightLLM's int8 mapping runs FP16).
+    const precision = inputs.precision ?? boardDefaultPrecision(model, hardware);
+    if (precision === undefined) return model;
+    const parsed = PrecisionSchema.safeParse(precision, { reportInput: true });
     if (!parsed.success) throw new UserError({ what: 'invalid precision', issues: zodIssues(parsed.error) });
     return { ...model, mapping: { ...model.mapping, precision: parsed.data } };
   }

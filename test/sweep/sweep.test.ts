@@ -189,3 +189,13 @@ describe('energy objectives', () => {
     assert.equal(row.metrics['averageWatts'], energy.averageWatts);
   });
 });
+
+describe('boards of every kind', () => {
+  test("a GPU board runs the model at its default precision where it refuses the model's own", async () => {
+    const directory = temporaryDirectory();
+    const spec = parseSweepSpec(tinySweepSpec(directory, { axes: { boards: ['vhk158', 'a100-80gb-sxm-vllm'] }, objectives: ['decodeTokensPerSecond', 'tokensPerJoule'] }));
+    const result = await sweep(spec, { threads: 1, cache: testCache() });
+    assert.deepEqual(result.rows.map((row) => [row.columns['board'], row.status]), [['vhk158', 'ok'], ['a100-80gb-sxm-vllm', 'ok']]);
+    for (const row of result.rows) assert.ok(row.metrics['tokensPerJoule']! > 0);
+  });
+});
