@@ -71,11 +71,14 @@ async function compareProfiles(options: CompareOptions, paths: readonly string[]
   for (const gpu of other) io.stderr.write(`fpga-llm-sim: ${gpu.file} has no rows for ${names[0]}; left out\n`);
   const side = options.fpga === undefined ? await simulatedSide(options, gpus, io) : savedSide(options.fpga);
   const comparison = compareWithGpu(side.cases, gpus);
+  const energyOf = (c: Case) => side.cases.find((k) => k.case.batch === c.batch && k.case.prompt === c.prompt && k.case.generated === c.generated)?.energy ?? undefined;
   io.stdout.write(
     formatCaseTable({
       model: side.model,
       fpgaLabel: side.fpgaLabel,
-      rows: comparison.cases.map((row) => ({ case: row.case, fpga: row.fpga, gpus: comparison.backends.map((label) => ({ label, figures: row.gpu[label] })) })),
+      // GPU profiles carry no energy: the board's own rows, where it describes energy.
+      showEnergy: side.cases.some((k) => k.energy !== undefined && k.energy !== null),
+      rows: comparison.cases.map((row) => ({ case: row.case, fpga: row.fpga, energy: energyOf(row.case), gpus: comparison.backends.map((label) => ({ label, figures: row.gpu[label] })) })),
     }),
   );
   if (comparison.missing.length > 0) io.stdout.write(`Missing (shown as —):\n${comparison.missing.map((line) => `  ${line}`).join('\n')}\n`);
@@ -91,7 +94,7 @@ function modelNamesOf(options: CompareOptions): string[] {
 interface FpgaSide {
   readonly model: string;
   readonly fpgaLabel: string;
-  readonly cases: readonly FpgaCase[];
+  readonly cases: ReadonlyArray<FpgaCase & { readonly energy?: { readonly joules: number; readonly tokensPerJoule: number } | null | undefined }>;
 }
 
 function savedSide(file: string): FpgaSide {
@@ -99,7 +102,7 @@ function savedSide(file: string): FpgaSide {
   return {
     model: saved.model,
     fpgaLabel: `${saved.hardware.toUpperCase()} FPGA`,
-    cases: saved.cases.map(({ batch, prompt, generated, fpga }) => ({ case: { batch, prompt, generated }, fpga })),
+    cases: saved.cases.map(({ batch, prompt, generated, fpga, energy }) => ({ case: { batch, prompt, generated }, fpga, energy })),
   };
 }
 
