@@ -41,24 +41,51 @@ export interface PoolRun<J, O> {
   readonly onDone?: ((outcome: O, done: number, total: number) => void) | undefined;
 }
 
-/** Runs jobs on a pool of min(threads, jobs) worker threads, default one per core; outcomes come back in job order. */
+/**
+ * Runs jobs on a pool of `threads` worker threads (default one per core, at
+ * most one per job). Workers take some hundred milliseconds to load their
+ * modules; until the pool is ready this thread takes jobs itself, so a
+ * handful of short jobs is done before a worker would have started one.
+ * Outcomes come back in job order.
+ */
 export async function runOnPool<J, O>(run: PoolRun<J, O>): Promise<O[]> {
-  const threads = Math.max(1, Math.min(run.threads ?? availableParallelism(), run.jobs.length));
+  const total = run.jobs.length;
+  const threads = Math.max(1, Math.min(run.threads ?? availableParallelism(), total));
+  const outcomes: O[] = new Array<O>(total);
+  let next = 0;
   let done = 0;
-  const finished = (outcome: O) => {
-    run.onDone?.(outcome, ++done, run.jobs.length);
-    return outcome;
+  let poolReady = false;
+  const take = (): number | undefined => (next < total ? next++ : undefined);
+  const finish = (index: number, outcome: O) => {
+    outcomes[index] = outcome;
+    run.onDone?.(outcome, ++done, total);
+  };
+  const here = async (untilPoolReady: boolean) => {
+    while (!(untilPoolReady && poolReady)) {
+      const index = take();
+      if (index === undefined) return;
+      finish(index, await run.here(run.jobs[index]!));
+      // Let the pool finish starting, and workers hand back outcomes.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   };
   if (threads === 1) {
-    const outcomes: O[] = [];
-    for (const job of run.jobs) outcomes.push(finished(await run.here(job)));
+    await here(false);
     return outcomes;
   }
-  const pool = await openPool<J, O>(run.filename, threads);
+  const pool = openPool<J, O>(run.filename, threads).then((ready) => {
+    poolReady = true;
+    return ready;
+  });
+  const worker = async () => {
+    const ready = await pool;
+    for (let index = take(); index !== undefined; index = take()) finish(index, await ready.run(run.jobs[index]!));
+  };
   try {
-    return await Promise.all(run.jobs.map(async (job) => finished(await pool.run(job))));
+    await Promise.all([here(true), ...Array.from({ length: threads }, worker)]);
+    return outcomes;
   } finally {
-    await pool.destroy();
+    await (await pool).destroy();
   }
 }
 
