@@ -195,7 +195,7 @@ export {
 } from './calibrate/index.js';
 
 // Physical lower bounds (roofline)
-export { physicalBound, irWork, type Bound, type BoundOptions, type IrWork } from './roofline/index.js';
+export { physicalBound, workOn, boundOfWork, irWork, type Bound, type BoundOptions, type IrWork } from './roofline/index.js';
 
 // Profiling cases and comparing with GPUs
 export {

@@ -91,6 +91,8 @@ export interface SimulationOptions {
 
 export interface HardwareBackend<H extends Hardware = Hardware> {
   readonly kind: H['kind'];
+  /** What a table's column calls a board of this kind after its name (`VHK158 FPGA`); empty for none. */
+  readonly deviceLabel: string;
   /** The modules a profile reports, in report order (CSV rows, trace tracks). */
   readonly moduleNames: readonly string[];
   /** The module that is a host CPU's busy time, where the kind has one (its busy power applies while it runs). */

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadHardware, type Hardware } from '../hardware/index.js';
 import { boardDefaultPrecision } from '../compiler/index.js';
+import { backendFor } from '../backends/index.js';
 import { UsageError } from '../errors.js';
 import { loadModel, PRECISION_PRESET_NAMES, PRECISION_PRESETS, PrecisionSchema, type Model, type Precision } from '../model/index.js';
 import { zodIssues } from '../util/zod-issues.js';
@@ -142,6 +143,6 @@ export function defaultGpuFiles(): string[] {
 
 /** Column title of the FPGA, e.g. `VHK158 FPGA`. */
 export function fpgaLabel(hardware: Hardware): string {
-  // GPUs and ASICs are not FPGAs: their column carries the board's name alone.
-  return hardware.kind === 'roofline' ? hardware.name.toUpperCase() : `${hardware.name.toUpperCase()} FPGA`;
+  const device = backendFor(hardware).deviceLabel;
+  return device === '' ? hardware.name.toUpperCase() : `${hardware.name.toUpperCase()} ${device}`;
 }

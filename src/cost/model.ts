@@ -1,11 +1,11 @@
 import { batchRows, checkBatch, stepFormOn, type BatchShape } from '../batch.js';
-import { backendFor, type HardwareBackend } from '../backends/index.js';
+import { backendFor, type CompileTarget, type HardwareBackend } from '../backends/index.js';
 import { checkKvFits, compileModel, generatedMasks, maxTokensOf, planMemory, type KvCapacity, type LinearEngine } from '../compiler/index.js';
 import { ModelError } from '../errors.js';
 import type { Hardware } from '../hardware/index.js';
 import type { MaskLookup } from '../ir/index.js';
 import { modelDims, type Model, type Projection } from '../model/index.js';
-import { physicalBound, type Bound } from '../roofline/index.js';
+import { boundOfWork, workOn, type Bound } from '../roofline/index.js';
 import type { Profile } from '../simulator/simulate.js';
 import type { ContentCache } from '../util/cache.js';
 import { contentHash } from '../util/hash.js';
@@ -102,6 +102,9 @@ type Variant = 'flightllm' | 'batched';
 /** Contexts between probes where attention is not tiled. */
 const UNTILED_CONTEXT_STEP = 16;
 
+/** Contexts between probes of a prompt chunk's attention where the board has no mask cells to follow. */
+const DENSE_CHUNK_CONTEXT_STEP = 64;
+
 /** Layers a prompt chunk's attention is simulated in (see attentionProbe). */
 const CHUNK_ATTENTION_LAYERS = 4;
 
@@ -122,6 +125,8 @@ class StepCosts implements StepCostModel {
   readonly maxTokens: number;
   readonly capacity: KvCapacity;
   private readonly backend: HardwareBackend;
+  /** What the compiler respects on this board (fixed for the model's life; the fast path asks per step). */
+  private readonly target: CompileTarget;
   private readonly context: ProbeContext;
   private readonly width: number;
   private readonly layers: number;
@@ -151,11 +156,13 @@ class StepCosts implements StepCostModel {
     this.layers = modelDims(model).layers;
     // Tiled attention (a block size above one) costs the same for every context in a block: probe per block.
     // Untiled attention grows smoothly with the context: probe every 16 tokens and interpolate.
-    const block = this.backend.target(hardware).blockSize;
+    this.target = this.backend.target(hardware);
+    const block = this.target.blockSize;
     this.attentionTiled = block > 1;
     this.contextUnit = this.attentionTiled ? block : UNTILED_CONTEXT_STEP;
-    // Attention rows are tiled in blocks; contexts on the grid of mask cells (64 tokens) interpolate smoothly.
-    this.chunkAxes = { rows: { unit: block, fineUntil: 8, coarse: 4 }, context: { unit: 64, fineUntil: 0, coarse: 1 } };
+    // Attention rows are tiled in blocks; contexts on the grid of the board's mask cells interpolate smoothly (dense boards: every 64 tokens).
+    const contextUnit = this.backend.maskGeometry(hardware)?.maskBlockTokens ?? DENSE_CHUNK_CONTEXT_STEP;
+    this.chunkAxes = { rows: { unit: block, fineUntil: 8, coarse: 4 }, context: { unit: contextUnit, fineUntil: 0, coarse: 1 } };
     this.cacheKey = contentHash(TOOL_VERSION, String(COST_REVISION), JSON.stringify(model), JSON.stringify(hardware), masks?.digest ?? 'no masks');
     this.store = loadStore(options.cache, this.cacheKey);
     this.initialEntries = this.store.size;
@@ -164,7 +171,7 @@ class StepCosts implements StepCostModel {
   fast(batch: BatchShape): StepCost {
     this.check(batch);
     const rows = batchRows(batch);
-    const variant: Variant = stepFormOn(batch, this.backend.target(this.hardware)).kind === 'prefill' ? 'flightllm' : 'batched';
+    const variant: Variant = stepFormOn(batch, this.target).kind === 'prefill' ? 'flightllm' : 'batched';
     const base = this.baseAt(variant, rows, batch.sequences.length);
     const total = Float64Array.from(base.vector);
     for (const s of batch.sequences) addScaled(total, s.newTokens === 1 ? this.decodeAttentionAt(s.context) : this.chunkAttentionAt(s.newTokens, s.context));
@@ -191,15 +198,16 @@ class StepCosts implements StepCostModel {
 
   exact(batch: BatchShape): ExactStepCost {
     this.check(batch);
-    const form = stepFormOn(batch, this.backend.target(this.hardware));
+    const form = stepFormOn(batch, this.target);
     const rows = batchRows(batch);
     const linearEngines = form.kind === 'batched' ? this.exactEngines(batch, rows) : undefined;
     const compiled = compileModel(this.model, { batch, hardware: this.hardware, linearEngines });
     const profile = this.backend.simulate(compiled.ir, this.hardware, { masks: this.context.masks });
-    const bound = physicalBound(compiled.ir, this.hardware, { masks: this.context.masks });
+    const work = workOn(compiled.ir, this.hardware, { masks: this.context.masks });
+    const bound = boundOfWork(work, this.hardware);
     checkAboveBound(profile.totalMs, bound.boundMs, batch);
     const modules = Object.fromEntries(this.moduleNames.map((name) => [name, profile.modules[name]?.busyMs ?? 0]));
-    const dynamicJ = dynamicJoules(compiled.ir, profile, this.hardware, { masks: this.context.masks });
+    const dynamicJ = dynamicJoules(work, profile, this.hardware);
     return {
       path: 'exact',
       totalMs: profile.totalMs,

@@ -4,7 +4,7 @@ import { lower, type LayerTag, type LinearEngines, type LoweringParts } from '..
 import type { Hardware } from '../hardware/index.js';
 import type { MaskLookup } from '../ir/index.js';
 import type { Model } from '../model/index.js';
-import { physicalBound } from '../roofline/index.js';
+import { boundOfWork, workOn } from '../roofline/index.js';
 import { dynamicJoules } from '../energy/index.js';
 import { boundComputeIndex, boundMemoryIndex, costLength, dynamicEnergyIndex, FIRST_MODULE, TIME } from './vector.js';
 
@@ -47,7 +47,8 @@ export function probe(context: ProbeContext, spec: ProbeSpec): Float64Array {
   // Lowered directly: a part is not frozen or checked against memory as a whole step is.
   const compiled = lower({ model: context.model, target: backend.target(hardware), batch: spec.batch, maxTokens: context.maxTokens, parts: spec.parts, linearEngines: spec.linearEngines, batchedForm: spec.batchedForm });
   const profile = backend.simulate(compiled.layers, hardware, { masks: context.masks, producedOutside: compiled.producedOutside });
-  const bound = physicalBound(compiled.layers, hardware, { masks: context.masks });
+  const work = workOn(compiled.layers, hardware, { masks: context.masks });
+  const bound = boundOfWork(work, hardware);
   const modules = backend.moduleNames;
   const width = costLength(modules.length);
   const out = new Float64Array(spec.layout.groups.length * width);
@@ -68,7 +69,7 @@ export function probe(context: ProbeContext, spec: ProbeSpec): Float64Array {
   const boundBase = spec.layout.boundGroup * width;
   out[boundBase + boundMemoryIndex(modules.length)] = bound.memoryMs;
   out[boundBase + boundComputeIndex(modules.length)] = bound.computeMs;
-  out[boundBase + dynamicEnergyIndex(modules.length)] = dynamicJoules(compiled.layers, profile, hardware, { masks: context.masks });
+  out[boundBase + dynamicEnergyIndex(modules.length)] = dynamicJoules(work, profile, hardware);
   return out;
 }
 

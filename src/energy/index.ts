@@ -1,7 +1,6 @@
 import { backendFor } from '../backends/index.js';
 import type { Hardware } from '../hardware/index.js';
-import type { Ir, MaskLookup } from '../ir/index.js';
-import { irWork } from '../roofline/index.js';
+import type { IrWork } from '../roofline/index.js';
 import type { Profile } from '../simulator/simulate.js';
 
 /*
@@ -41,16 +40,15 @@ export interface StepActivity {
 }
 
 /**
- * Energy of the work an IR does on a board whose energy follows its work,
- * J; 0 where it follows utilisation or is not described. Additive over
- * parts of a step, so the fast cost path can sum it like busy times.
+ * Energy of the work an IR does on a board whose energy follows its work
+ * (`workOn(ir, hw)`, as the bound counts it), J; 0 where it follows
+ * utilisation or is not described. Additive over parts of a step, so the
+ * fast cost path can sum it like busy times.
  */
-export function dynamicJoules(ir: Ir, profile: Profile, hw: Hardware, options: { masks?: MaskLookup | undefined } = {}): number {
+export function dynamicJoules(work: IrWork, profile: Profile, hw: Hardware): number {
   const dynamic = hw.energy?.dynamic;
   if (dynamic === undefined || dynamic.model !== 'work') return 0;
-  const backend = backendFor(hw);
-  const peaks = backend.peaks(hw);
-  const work = irWork(ir, { target: backend.target(hw), masks: options.masks, maskBlockTokens: peaks.maskBlockTokens });
+  const peaks = backendFor(hw).peaks(hw);
   // The device's own memory: a KV cache kept on a host is the host's energy.
   const bytes = work.weightBytes + (peaks.kvCacheInPeakMemory ? work.kvReadBytes : 0);
   let joules = bytes * dynamic.memoryPjPerByte * PJ;

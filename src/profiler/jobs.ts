@@ -5,7 +5,7 @@ import { defaultMaskDirectory, loadIr, maskDirectory, type Ir, type MaskLookup }
 import type { BatchShape } from '../batch.js';
 import { createStepCostModel } from '../cost/index.js';
 import type { Model } from '../model/index.js';
-import { physicalBound, type Bound } from '../roofline/index.js';
+import { boundOfWork, workOn, type Bound } from '../roofline/index.js';
 import { backendFor, simulate } from '../backends/index.js';
 import { profileToCsv, type Profile, type TraceCallback } from '../simulator/index.js';
 import { ContentCache } from '../util/cache.js';
@@ -143,8 +143,8 @@ interface JobFigures {
 function simulateJob(job: IrFileJob | CompileJob, hooks: { trace?: TraceCallback }): JobFigures {
   const prepared = (PREPARE[job.kind] as (job: SimulationJob) => Prepared)(job);
   const profile = simulate(prepared.ir, job.hardware, { masks: prepared.masks, file: prepared.file, trace: hooks.trace });
-  const dynamicJ = dynamicJoules(prepared.ir, profile, job.hardware, { masks: prepared.masks });
-  return { profile, bound: physicalBound(prepared.ir, job.hardware, { masks: prepared.masks }), dynamicJ };
+  const work = workOn(prepared.ir, job.hardware, { masks: prepared.masks });
+  return { profile, bound: boundOfWork(work, job.hardware), dynamicJ: dynamicJoules(work, profile, job.hardware) };
 }
 
 function costBatch(job: BatchJob): JobFigures {

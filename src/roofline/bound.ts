@@ -1,7 +1,7 @@
 import { backendFor } from '../backends/index.js';
 import type { Hardware } from '../hardware/index.js';
 import type { Ir, MaskLookup } from '../ir/index.js';
-import { irWork } from './layers.js';
+import { irWork, type IrWork } from './layers.js';
 
 /*
  * The physical lower bound of a stage: the bytes that must cross the
@@ -33,9 +33,18 @@ const MS_PER_SECOND = 1e3;
 
 /** The bound of one IR (a stage at one length) on the hardware. */
 export function physicalBound(ir: Ir, hw: Hardware, options: BoundOptions = {}): Bound {
+  return boundOfWork(workOn(ir, hw, options), hw);
+}
+
+/** The work of an IR as this hardware stores and runs it (pruned weights, stream widths, mask cells). */
+export function workOn(ir: Ir, hw: Hardware, options: BoundOptions = {}): IrWork {
   const backend = backendFor(hw);
-  const peaks = backend.peaks(hw);
-  const work = irWork(ir, { target: backend.target(hw), masks: options.masks, maskBlockTokens: peaks.maskBlockTokens });
+  return irWork(ir, { target: backend.target(hw), masks: options.masks, maskBlockTokens: backend.peaks(hw).maskBlockTokens });
+}
+
+/** The bound of work already counted (`workOn`), for callers that also need the work itself. */
+export function boundOfWork(work: IrWork, hw: Hardware): Bound {
+  const peaks = backendFor(hw).peaks(hw);
   const products = work.products.filter((p) => peaks.runs(p));
   const bytes = work.weightBytes + (peaks.kvCacheInPeakMemory ? work.kvReadBytes : 0);
   const memoryMs = (bytes / peaks.bytesPerSecond) * MS_PER_SECOND;

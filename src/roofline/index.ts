@@ -1,2 +1,2 @@
-export { physicalBound, type Bound, type BoundOptions } from './bound.js';
+export { physicalBound, workOn, boundOfWork, type Bound, type BoundOptions } from './bound.js';
 export { irWork, type IrWork, type Product } from './layers.js';

@@ -6,7 +6,7 @@ import { createStepCostModel } from '../../src/cost/index.js';
 import { dynamicJoules, energyReport, idleJoules, stepEnergy, tokensPerDollar } from '../../src/energy/index.js';
 import type { Hardware } from '../../src/hardware/index.js';
 import { PrecisionSchema, type Model } from '../../src/model/index.js';
-import { irWork } from '../../src/roofline/index.js';
+import { irWork, workOn } from '../../src/roofline/index.js';
 import { backendFor } from '../../src/backends/index.js';
 import { serve } from '../../src/serving/index.js';
 import { shippedHardware, tinyModel } from '../helpers.js';
@@ -41,7 +41,7 @@ describe('the energy of a step', () => {
     const work = irWork(ir, { target: backend.target(hw), maskBlockTokens: backend.peaks(hw).maskBlockTokens });
     const macs = work.products.reduce((sum, p) => sum + p.macs, 0);
     const expected = (work.weightBytes + work.kvReadBytes) * dynamic.memoryPjPerByte * 1e-12 + macs * dynamic.macPj.int8! * 1e-12;
-    const dynamicJ = dynamicJoules(ir, profile, hw);
+    const dynamicJ = dynamicJoules(workOn(ir, hw), profile, hw);
     assert.ok(Math.abs(dynamicJ - expected) / expected < 1e-12);
     const energy = stepEnergy(hw, { totalMs: profile.totalMs, boundMs: 0, dynamicJ, modules })!;
     assert.ok(Math.abs(energy.joules - (hw.energy!.idleWatts * profile.totalMs * 1e-3 + dynamicJ)) < 1e-12);
@@ -85,7 +85,7 @@ describe('the energy of a step', () => {
     const { ir, profile } = step(hw, withPrecision(tiny, 'W8A8'));
     assert.ok((profile.interconnectBytes ?? 0) > 0);
     const noLink = shippedHardware('u250', { 'energy.dynamic.interconnectPjPerBit': 0 });
-    const difference = dynamicJoules(ir, profile, hw) - dynamicJoules(ir, profile, noLink);
+    const difference = dynamicJoules(workOn(ir, hw), profile, hw) - dynamicJoules(workOn(ir, noLink), profile, noLink);
     assert.ok(Math.abs(difference - profile.interconnectBytes! * 8 * 10e-12) < 1e-15);
   });
 

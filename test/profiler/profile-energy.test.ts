@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { simulate } from '../../src/backends/index.js';
 import { compileModel, generatedMasks } from '../../src/compiler/index.js';
 import { dynamicJoules, stepEnergy } from '../../src/energy/index.js';
-import { physicalBound } from '../../src/roofline/index.js';
+import { physicalBound, workOn } from '../../src/roofline/index.js';
 import { runMain, shippedHardware, temporaryDirectory, tinyModel, tinyModelFile } from '../helpers.js';
 
 /*
@@ -28,7 +28,7 @@ describe('profile energy', () => {
       const { ir } = compileModel(model, { stage, tokens, hardware: hw });
       const profile = simulate(ir, hw, { masks });
       const modules = Object.fromEntries(Object.entries(profile.modules).map(([name, f]) => [name, f.busyMs]));
-      return stepEnergy(hw, { totalMs: profile.totalMs, boundMs: physicalBound(ir, hw, { masks }).boundMs, dynamicJ: dynamicJoules(ir, profile, hw, { masks }), modules })!.joules;
+      return stepEnergy(hw, { totalMs: profile.totalMs, boundMs: physicalBound(ir, hw, { masks }).boundMs, dynamicJ: dynamicJoules(workOn(ir, hw, { masks }), profile, hw), modules })!.joules;
     };
     const expected = joulesOf('prefill', 128) + 2 * joulesOf('decode', 32);
     assert.ok(Math.abs(c.energy.joules - expected) / expected < 1e-12, `${c.energy.joules} J against ${expected} J`);

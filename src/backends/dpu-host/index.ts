@@ -25,6 +25,7 @@ function peaks(hw: DpuHostHardware): Peaks {
 
 export const dpuHostBackend: HardwareBackend<DpuHostHardware> = {
   kind: 'dpu-host',
+  deviceLabel: 'FPGA',
   moduleNames: DPU_HOST_MODULES,
   hostModule: 'HOST',
   sensitivityKeys: [

@@ -33,6 +33,7 @@ function peaks(hw: FlightLlmHardware): Peaks {
 
 export const flightllmBackend: HardwareBackend<FlightLlmHardware> = {
   kind: 'flightllm',
+  deviceLabel: 'FPGA',
   moduleNames: MODULES,
   sensitivityKeys: ['hbm.bandwidthGiBps', 'hbm.efficiency.sameChannel', 'hbm.efficiency.crossChannel', 'clock.frequencyMHz', 'calibration.timeDivisor'],
   maskGeometry: (hw) => ({ maxTokens: hw.sparsity.maxTokens, maskBlockTokens: hw.sparsity.maskBlockTokens }),

@@ -35,6 +35,7 @@ function refusePrecision(hw: RooflineHardware, p: PrecisionDtypes): string | und
 
 export const rooflineBackend: HardwareBackend<RooflineHardware> = {
   kind: 'roofline',
+  deviceLabel: '',
   moduleNames: ROOFLINE_MODULES,
   sensitivityKeys: [
     'memory.bandwidthGBps',

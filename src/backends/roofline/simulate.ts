@@ -5,7 +5,7 @@ import type { Ir, Layer, Tensor } from '../../ir/index.js';
 import type { TraceCallback } from '../../simulator/engine.js';
 import type { ModuleFigures, Profile, StepProfile } from '../../simulator/simulate.js';
 import { causalAttentionMacs } from '../../roofline/layers.js';
-import { weightBitsPerElement } from '../backend.js';
+import { weightBitsPerElement, type CompileTarget } from '../backend.js';
 import type { RooflineHardware } from './schema.js';
 import { rooflineTarget } from './target.js';
 
@@ -56,7 +56,8 @@ export interface RooflineOptions {
 export function rooflineKernels(ir: Ir, hw: RooflineHardware, options: { file?: string | undefined } = {}): { steps: Step[]; kernels: Kernel[] } {
   const { steps, issues } = planSteps(ir);
   if (issues.length > 0) throw new IrError({ what: 'the IR cannot run on this hardware', file: options.file, issues });
-  return { steps, kernels: steps.map((step) => kernelOf(step, hw)) };
+  const target = rooflineTarget(hw);
+  return { steps, kernels: steps.map((step) => kernelOf(step, target)) };
 }
 
 /** Time of a sequence of kernels, ms: each its launch plus the longer of its memory and compute times. */
@@ -102,9 +103,9 @@ function times(kernel: Kernel, hw: RooflineHardware): number[] {
   return [computeMs, memoryMs, launchMs];
 }
 
-function kernelOf(step: Step, hw: RooflineHardware): Kernel {
+function kernelOf(step: Step, target: CompileTarget): Kernel {
   const layer = step.layer;
-  if (layer.type === 'linear_mm' || layer.type === 'linear_mv') return linearKernel(step, hw);
+  if (layer.type === 'linear_mm' || layer.type === 'linear_mv') return linearKernel(step, target);
   if (layer.type === 'attention_mm' || layer.type === 'attention_mv') return attentionKernel(layer, step.fused.length > 0);
   // The KV-cache append writes the new entries in place.
   if (layer.type === 'concat') return { class: 'vector', bytes: bytesOf(layer.input[1]!), ops: 0, dtype: layer.input[1]!.dtype, batched: 'append' };
@@ -112,13 +113,12 @@ function kernelOf(step: Step, hw: RooflineHardware): Kernel {
 }
 
 /** Weights (dense: pruned ones are not skipped), bias, input rows, and the fused layers' other operands and final output. */
-function linearKernel(step: Step, hw: RooflineHardware): Kernel {
+function linearKernel(step: Step, target: CompileTarget): Kernel {
   const layer = step.layer as Extract<Layer, { type: 'linear_mm' | 'linear_mv' }>;
   const weight = layer.param[0]!;
   const [, k, n] = weight.shape as [number, number, number];
   const input = layer.input[0]!;
   const m = input.shape[1]!;
-  const target = rooflineTarget(hw);
   const weightBytes = (k * n * weightBitsPerElement(weight, target)) / 8;
   const biasBytes = layer.param.slice(1).reduce((sum, p) => sum + bytesOf(p), 0);
   const produced = new Set([layer, ...step.fused].flatMap((l) => l.output.map((t) => t.name)));

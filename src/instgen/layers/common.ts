@@ -39,6 +39,20 @@ export function tiles(start: number, end: number, unit: number): Array<readonly 
   return out;
 }
 
+/** A group of rows an engine computes together, and whether it opens or closes the layer. */
+export interface RowGroup {
+  readonly first: number;
+  readonly end: number;
+  readonly isFirst: boolean;
+  readonly isLast: boolean;
+}
+
+/** Rows [0, count) in groups of `size` (the last may be shorter). */
+export function rowGroups(count: number, size: number): RowGroup[] {
+  const ranges = tiles(0, count, size);
+  return ranges.map(([first, end], index) => ({ first, end, isFirst: index === 0, isLast: index === ranges.length - 1 }));
+}
+
 /** Collects issues about one layer, each prefixed with the layer's label. */
 export class LayerIssues {
   readonly list: Issue[] = [];

@@ -2,7 +2,7 @@ import type { FlightLlmHardware } from '../../hardware/index.js';
 import { Module } from '../../isa/index.js';
 import type { InstructionSink } from '../instructions.js';
 import { load, matrix, misc, store } from './builders.js';
-import { ceilDiv, LayerIssues, tiles, type StepPlanner } from './common.js';
+import { ceilDiv, LayerIssues, rowGroups, type RowGroup, type StepPlanner } from './common.js';
 import { splitKMatrixMatrix, type KSplit } from './k-split.js';
 import { linearShape, type LinearShape } from './linear-shape.js';
 import { T, when } from './tokens.js';
@@ -58,15 +58,7 @@ export const planLinearMatrixMatrix: StepPlanner = (step, { hw, flightllmShape }
 function emit(sink: InstructionSink, plan: Plan): void {
   const { hw, shape } = plan;
   if (shape.bias) sink.load(load({ target: 'bias', lengthBytes: shape.biasBytes, hbmAddress: shape.address.bias, parallelChannels: 1 }));
-  const groups = tiles(0, shape.mBlocks, hw.mpe.matrixMatrix.parallelism.m / hw.sparsity.blockSize);
-  groups.forEach(([first, end], index) => emitRowGroup(sink, plan, { first, end, isFirst: index === 0, isLast: index === groups.length - 1 }));
-}
-
-interface RowGroup {
-  readonly first: number;
-  readonly end: number;
-  readonly isFirst: boolean;
-  readonly isLast: boolean;
+  for (const group of rowGroups(shape.mBlocks, hw.mpe.matrixMatrix.parallelism.m / hw.sparsity.blockSize)) emitRowGroup(sink, plan, group);
 }
 
 /** Where the next weight, metadata and FSB loads go; restarts with every row group. */

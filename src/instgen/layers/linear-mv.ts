@@ -2,7 +2,7 @@ import type { FlightLlmHardware } from '../../hardware/index.js';
 import { Module } from '../../isa/index.js';
 import type { InstructionSink } from '../instructions.js';
 import { load, matrix, misc, store } from './builders.js';
-import { ceilDiv, LayerIssues, tiles, type StepPlanner } from './common.js';
+import { ceilDiv, LayerIssues, rowGroups, type RowGroup, type StepPlanner } from './common.js';
 import { splitKMatrixVector, type KSplit } from './k-split.js';
 import { linearShape, type LinearShape } from './linear-shape.js';
 import { T, when } from './tokens.js';
@@ -90,15 +90,7 @@ interface StreamCursor {
 }
 
 function emit(sink: InstructionSink, plan: Plan): void {
-  const groups = tiles(0, plan.shape.m, plan.rowsPerGroup);
-  groups.forEach(([first, end], index) => emitRowGroup(sink, plan, { first, end, isFirst: index === 0, isLast: index === groups.length - 1 }));
-}
-
-interface RowGroup {
-  readonly first: number;
-  readonly end: number;
-  readonly isFirst: boolean;
-  readonly isLast: boolean;
+  for (const group of rowGroups(plan.shape.m, plan.rowsPerGroup)) emitRowGroup(sink, plan, group);
 }
 
 /**
