@@ -66,17 +66,21 @@ function stepInfo(step: Step): StepInfo {
  * releases its own SYS, which in turn releases the next step's first load.
  */
 export function emitProgram(program: Program, sink: StreamSink): void {
+  for (let index = 0; index < program.steps.length; index++) emitStep(program, index, sink);
+}
+
+/** Emits one step of a planned program, framed as `emitProgram` frames it (the sink is told where it begins and ends). */
+export function emitStep(program: Program, index: number, sink: StreamSink): void {
+  const { info, planned } = program.steps[index]!;
+  const isLast = index === program.steps.length - 1;
   const frame = new StepFrame(sink);
-  program.steps.forEach(({ info, planned }, index) => {
-    const isLast = index === program.steps.length - 1;
-    sink.beginStep(info);
-    frame.open(index === 0 ? 0 : T.SYS);
-    planned.emit(frame);
-    frame.close(info);
-    sink.addRelease(Module.ST, T.SYS);
-    sink.sys({ wait: T.ST, release: isLast ? 0 : T.LD });
-    sink.endStep();
-  });
+  sink.beginStep(info);
+  frame.open(index === 0 ? 0 : T.SYS);
+  planned.emit(frame);
+  frame.close(info);
+  sink.addRelease(Module.ST, T.SYS);
+  sink.sys({ wait: T.ST, release: isLast ? 0 : T.LD });
+  sink.endStep();
 }
 
 /** Plans and emits in one call. */

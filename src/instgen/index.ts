@@ -1,4 +1,4 @@
-export { planProgram, emitProgram, generateInstructions, type GenerateOptions, type Program } from './generate.js';
+export { planProgram, emitProgram, emitStep, generateInstructions, type GenerateOptions, type Program } from './generate.js';
 export { planSteps, stepName, layerLabel, type Step, type ComputeLayer, type ComputeType } from './plan.js';
 export type {
   InstructionSink,

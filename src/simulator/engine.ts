@@ -37,10 +37,18 @@ export interface EngineResult {
   readonly stepEndMs: Float64Array;
 }
 
-/** A module's program: instructions waiting to run, oldest at `head`. */
+/** Instructions of one module in parallel arrays, the first `count` of them in use. */
+export interface InstructionArrays {
+  readonly latency: Float64Array;
+  readonly wait: Uint8Array;
+  readonly release: Uint8Array;
+  readonly count: number;
+}
+
 /** Starting capacity of a module's queue; it doubles when a step needs more. */
 const INITIAL_QUEUE_CAPACITY = 1 << 14;
 
+/** A module's program: instructions waiting to run, oldest at `head`. */
 class InstructionQueue {
   latency = new Float64Array(INITIAL_QUEUE_CAPACITY);
   wait = new Uint8Array(INITIAL_QUEUE_CAPACITY);
@@ -58,10 +66,20 @@ class InstructionQueue {
     this.step[at] = step;
   }
 
+  /** Appends the first `count` instructions of the arrays. */
+  pushMany(from: InstructionArrays, step: number): void {
+    while (this.latency.length - this.tail < from.count) this.makeRoom(from.count);
+    this.latency.set(from.latency.subarray(0, from.count), this.tail);
+    this.wait.set(from.wait.subarray(0, from.count), this.tail);
+    this.release.set(from.release.subarray(0, from.count), this.tail);
+    this.step.fill(step, this.tail, this.tail + from.count);
+    this.tail += from.count;
+  }
+
   /** Moves pending instructions to the front, doubling the arrays if they are more than half full. */
-  private makeRoom(): void {
+  private makeRoom(incoming = 1): void {
     const pending = this.tail - this.head;
-    const capacity = pending * 2 > this.latency.length ? this.latency.length * 2 : this.latency.length;
+    const capacity = (pending + incoming) * 2 > this.latency.length ? this.latency.length * 2 : this.latency.length;
     const move = <T extends Float64Array | Uint8Array | Int32Array>(array: T, fresh: T): T => {
       fresh.set(array.subarray(this.head, this.tail));
       return fresh;
@@ -137,6 +155,11 @@ export class Engine {
 
   push(module: number, latency: number, wait: number, release: number, step: number): void {
     this.queues[module]!.push(latency, wait, release, step);
+  }
+
+  /** Appends instructions of one module, all of `step`. */
+  pushMany(module: number, instructions: InstructionArrays, step: number): void {
+    this.queues[module]!.pushMany(instructions, step);
   }
 
   /** Adds release tokens to the newest instruction of a module. */

@@ -1,10 +1,11 @@
 import type { FlightLlmHardware } from '../hardware/index.js';
-import { emitProgram, planProgram, type GenerateOptions, type Program } from '../instgen/index.js';
+import { emitStep, planProgram, type GenerateOptions, type Program } from '../instgen/index.js';
 import type { LoadInstruction, MatrixInstruction, MatrixModule, MiscInstruction, StepInfo, StoreInstruction, StreamSink, SysInstruction } from '../instgen/index.js';
 import type { Ir } from '../ir/index.js';
 import { Module, MODULE_COUNT, MODULES, type ModuleId, type ModuleName } from '../isa/index.js';
 import { Engine, type TraceCallback } from './engine.js';
 import { latencyModel, type LatencyModel } from './latency.js';
+import { StepTape } from './tape.js';
 
 /** Instructions and busy time of one module. */
 export interface ModuleFigures {
@@ -55,11 +56,29 @@ export function simulateIr(ir: Ir, hw: FlightLlmHardware, options: SimulateOptio
   return simulateProgram(planProgram(ir, hw, options), hw, options);
 }
 
-/** Simulates an already planned program. */
+/**
+ * Simulates an already planned program. A step whose plan signature an
+ * earlier step shares (the same linear layer in every transformer layer)
+ * replays that step's recorded instructions instead of generating them.
+ */
 export function simulateProgram(program: Program, hw: FlightLlmHardware, options: { trace?: TraceCallback } = {}): Profile {
   const engine = new Engine(program.steps.length, options.trace);
   const sink = new SimulationSink(engine, latencyModel(hw));
-  emitProgram(program, sink);
+  const keys = program.steps.map((_, index) => tapeKey(program, index));
+  const remaining = countOf(keys);
+  const tapes = new Map<string, StepTape>();
+  keys.forEach((key, index) => {
+    const tape = key === undefined ? undefined : tapes.get(key);
+    if (tape !== undefined) sink.replay(program.steps[index]!.info, tape);
+    else {
+      const recording = key !== undefined && remaining.get(key)! > 1 ? new StepTape() : undefined;
+      sink.record(recording);
+      emitStep(program, index, sink);
+      if (recording?.replayable === true) tapes.set(key!, recording);
+    }
+    // A tape is dropped after the last step that can use it, so memory follows the repeated steps, not the program.
+    if (key !== undefined && remaining.set(key, remaining.get(key)! - 1).get(key) === 0) tapes.delete(key);
+  });
   const result = engine.finish();
   const steps = program.steps.map(({ info }, index): StepProfile => {
     const modules = figures((module) => ({
@@ -73,18 +92,48 @@ export function simulateProgram(program: Program, hw: FlightLlmHardware, options
   return { totalMs: result.totalMs, instructionCount, moduleNames: MODULES, modules, steps };
 }
 
+/** What makes two steps' instructions the same: the plan signature, and whether the step opens or closes the program (its framing differs). */
+function tapeKey(program: Program, index: number): string | undefined {
+  const { info, planned } = program.steps[index]!;
+  if (planned.signature === undefined) return undefined;
+  const position = index === 0 ? 'first' : index === program.steps.length - 1 ? 'last' : 'inner';
+  return `${position} ${info.type} ${planned.signature}`;
+}
+
+function countOf(keys: ReadonlyArray<string | undefined>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const key of keys) if (key !== undefined) counts.set(key, (counts.get(key) ?? 0) + 1);
+  return counts;
+}
+
 function figures(of: (module: ModuleId) => ModuleFigures): Record<ModuleName, ModuleFigures> {
   return Object.fromEntries(MODULES.map((name) => [name, of(Module[name])])) as Record<ModuleName, ModuleFigures>;
 }
 
-/** Feeds generated instructions to the engine with their latencies, running the engine after each step. */
+/**
+ * Feeds generated instructions to the engine with their latencies, running
+ * the engine after each step, and records them on a tape when asked.
+ */
 class SimulationSink implements StreamSink {
   private step = 0;
+  private tape: StepTape | undefined;
 
   constructor(
     private readonly engine: Engine,
     private readonly latency: LatencyModel,
   ) {}
+
+  /** Records the instructions of the steps that follow on `tape` (none: stop recording). */
+  record(tape: StepTape | undefined): void {
+    this.tape = tape;
+  }
+
+  /** Runs a step from a tape recorded for another step with the same signature. */
+  replay(info: StepInfo, tape: StepTape): void {
+    this.beginStep(info);
+    tape.replay(this.engine, this.step);
+    this.endStep();
+  }
 
   beginStep(info: StepInfo): void {
     this.step = info.index;
@@ -96,26 +145,32 @@ class SimulationSink implements StreamSink {
   }
 
   load(i: LoadInstruction): void {
-    this.engine.push(Module.LD, this.latency.load(i), i.wait, i.release, this.step);
+    this.push(Module.LD, this.latency.load(i), i.wait, i.release);
   }
 
   store(i: StoreInstruction): void {
-    this.engine.push(Module.ST, this.latency.store(i), i.wait, i.release, this.step);
+    this.push(Module.ST, this.latency.store(i), i.wait, i.release);
   }
 
   matrix(module: MatrixModule, i: MatrixInstruction): void {
-    this.engine.push(module, this.latency.matrix(module, i), i.wait, i.release, this.step);
+    this.push(module, this.latency.matrix(module, i), i.wait, i.release);
   }
 
   misc(i: MiscInstruction): void {
-    this.engine.push(Module.MISC, this.latency.misc(i), i.wait, i.release, this.step);
+    this.push(Module.MISC, this.latency.misc(i), i.wait, i.release);
   }
 
   sys(i: SysInstruction): void {
-    this.engine.push(Module.SYS, this.latency.sys(), i.wait, i.release, this.step);
+    this.push(Module.SYS, this.latency.sys(), i.wait, i.release);
   }
 
   addRelease(module: ModuleId, mask: number): void {
     this.engine.addRelease(module, mask);
+    this.tape?.addRelease(module, mask);
+  }
+
+  private push(module: ModuleId, latency: number, wait: number, release: number): void {
+    this.engine.push(module, latency, wait, release, this.step);
+    this.tape?.push(module, latency, wait, release);
   }
 }

@@ -4,7 +4,7 @@ import { Module } from '../../isa/index.js';
 import type { InstructionSink } from '../instructions.js';
 import type { Step } from '../plan.js';
 import { load, matrix, misc, store } from './builders.js';
-import { ceilDiv, formatShape, LayerIssues, shape3, type GenerationContext, type StepPlanner } from './common.js';
+import { ceilDiv, formatShape, LayerIssues, planSignature, shape3, type GenerationContext, type StepPlanner } from './common.js';
 import { matrixRate, tensorRatio, vectorRate } from './precision.js';
 import { T, when } from './tokens.js';
 
@@ -76,7 +76,8 @@ export const planAttentionMatrixMatrix: StepPlanner = (step, context) => {
     address: { a: layer.input[0]!.addr, b: layer.input[1]!.addr, output: layer.output[0]!.addr },
     precision,
   };
-  return { emit: (sink) => emit(sink, plan) };
+  const columns = dims.mode === 'qkt' ? dims.nBlocks : dims.kBlocks;
+  return { emit: (sink) => emit(sink, plan), signature: planSignature({ ...plan, mask: mask.readCells(dims.heads, dims.mBlocks, columns) }) };
 };
 
 interface AttentionDims {
@@ -163,24 +164,34 @@ function attentionDims(step: Step, hw: FlightLlmHardware, issues: LayerIssues): 
 /**
  * The layer's mask read at the granularity of sparsity blocks. A mask cell
  * covers `ratio` × `ratio` blocks, so every question is answered from the
- * cells, with per-row prefix counts built once. Block row r of the product
+ * cells, with per-row prefix counts built once per row. Block row r of the product
  * holds query tokens offset + r·block onwards; where the offset is not a
  * whole number of cells a block row can straddle two cell rows, and keeps
  * what either keeps.
  */
 class BlockMask {
-  /** prefix[(head × rows + cellRow) × (cols + 1) + c]: kept cells among the first c of that cell row. */
+  /** prefix[(head × rows + cellRow) × (cols + 1) + c]: kept cells among the first c of that cell row, built when the row is first read. */
   private readonly prefix: Uint16Array;
+  private readonly built: Uint8Array;
 
   constructor(
     private readonly mask: AttentionMask,
     private readonly geometry: { readonly ratio: number; readonly blockTokens: number; readonly offsetTokens: number },
   ) {
-    const { heads, rows, cols, cells } = mask;
-    this.prefix = new Uint16Array(heads * rows * (cols + 1));
-    for (let line = 0; line < heads * rows; line++) {
-      for (let col = 0; col < cols; col++) this.prefix[line * (cols + 1) + col + 1] = this.prefix[line * (cols + 1) + col]! + cells[line * cols + col]!;
+    this.prefix = new Uint16Array(mask.heads * mask.rows * (mask.cols + 1));
+    this.built = new Uint8Array(mask.heads * mask.rows);
+  }
+
+  /** Where the prefix counts of a cell row start, building them on first use. */
+  private prefixLine(head: number, cellRow: number): number {
+    const { rows, cols, cells } = this.mask;
+    const line = head * rows + cellRow;
+    const start = line * (cols + 1);
+    if (this.built[line] === 0) {
+      for (let col = 0; col < cols; col++) this.prefix[start + col + 1] = this.prefix[start + col]! + cells[line * cols + col]!;
+      this.built[line] = 1;
     }
+    return start;
   }
 
   /** First and last cell row a block row's tokens fall in. */
@@ -201,6 +212,28 @@ class BlockMask {
     return false;
   }
 
+  /**
+   * The cells that block rows [0, rows) of the first `heads` heads read
+   * among their first `columns`, with the reading's geometry: all that the
+   * other methods can answer for such a product, as a string.
+   */
+  readCells(heads: number, rows: number, columns: number): string {
+    const { ratio, blockTokens, offsetTokens } = this.geometry;
+    const [firstRow] = this.cellRows(0);
+    const [, lastRow] = this.cellRows(rows - 1);
+    const cellCols = Math.min(this.mask.cols, ceilDiv(columns, ratio));
+    const read = new Uint8Array(heads * (lastRow - firstRow + 1) * cellCols);
+    let at = 0;
+    for (let head = 0; head < heads; head++) {
+      for (let cellRow = firstRow; cellRow <= lastRow; cellRow++) {
+        const line = (head * this.mask.rows + cellRow) * this.mask.cols;
+        read.set(this.mask.cells.subarray(line, line + cellCols), at);
+        at += cellCols;
+      }
+    }
+    return `${ratio} ${blockTokens} ${offsetTokens} ${firstRow}-${lastRow}x${cellCols} ${Buffer.from(read.buffer).toString('base64')}`;
+  }
+
   /** Kept blocks of a block row among its first `columns`. */
   rowCount(head: number, row: number, columns: number): number {
     const { ratio } = this.geometry;
@@ -208,7 +241,7 @@ class BlockMask {
     const full = Math.floor(columns / ratio);
     const rest = columns - full * ratio;
     if (cellRows[0] === cellRows[1]) {
-      const line = (head * this.mask.rows + cellRows[0]) * (this.mask.cols + 1);
+      const line = this.prefixLine(head, cellRows[0]);
       return this.prefix[line + full]! * ratio + (rest > 0 && this.cell(head, cellRows[0], full) ? rest : 0);
     }
     let kept = 0;

@@ -4,7 +4,7 @@ import { Module } from '../../isa/index.js';
 import type { InstructionSink } from '../instructions.js';
 import { attentionOperands, attentionPrecision, type AttentionPrecision } from './attention-mm.js';
 import { load, matrix, misc, store } from './builders.js';
-import { ceilDiv, LayerIssues, type StepPlanner } from './common.js';
+import { ceilDiv, LayerIssues, planSignature, type StepPlanner } from './common.js';
 import { T, when } from './tokens.js';
 
 /*
@@ -88,7 +88,7 @@ export const planAttentionMatrixVector: StepPlanner = (step, { hw }) => {
     address: { vector: layer.input[0]!.addr, matrix: layer.input[1]!.addr, output: layer.output[0]!.addr },
     precision,
   };
-  return { emit: (sink) => emit(sink, plan) };
+  return { emit: (sink) => emit(sink, plan), signature: planSignature(plan) };
 };
 
 function emit(sink: InstructionSink, plan: Plan): void {

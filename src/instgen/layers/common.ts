@@ -19,10 +19,31 @@ export interface GenerationContext {
 /** A step whose tiling and dependencies are worked out and that can now emit its instructions. */
 export interface PlannedStep {
   emit(sink: InstructionSink): void;
+  /**
+   * Everything the step's instructions depend on but the hardware (one for a
+   * whole program) and HBM addresses (which set no latency): two steps of a
+   * program with equal signatures emit the same instructions at different
+   * addresses, so a simulator may replay the first one's latencies. Absent
+   * where a step cannot promise that.
+   */
+  readonly signature?: string;
 }
 
 /** Plans one step: either a ready-to-emit step or the reasons it cannot run. */
 export type StepPlanner = (step: Step, context: GenerationContext) => PlannedStep | Issue[];
+
+/**
+ * The signature of a plan held as plain data: its fields as JSON, leaving
+ * out the hardware (`hw`) and every address (`address`, `…Address`).
+ * Non-finite numbers are spelled out so that they cannot collide with null.
+ */
+export function planSignature(plan: object): string {
+  return JSON.stringify(plan, (key, value: unknown) => {
+    if (key === 'hw' || key === 'address' || key.endsWith('Address')) return undefined;
+    if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+    return value;
+  });
+}
 
 /** ⌈a / b⌉ for non-negative integers. */
 export function ceilDiv(a: number, b: number): number {

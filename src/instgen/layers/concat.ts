@@ -1,7 +1,7 @@
 import type { LayerOf } from '../../ir/index.js';
 import type { InstructionSink } from '../instructions.js';
 import { load, store } from './builders.js';
-import { ceilDiv, formatShape, LayerIssues, type StepPlanner } from './common.js';
+import { ceilDiv, formatShape, LayerIssues, planSignature, type StepPlanner } from './common.js';
 import { tensorRatio } from './precision.js';
 
 /*
@@ -29,5 +29,6 @@ export const planConcat: StepPlanner = (step, { hw }) => {
       }
       sink.store(store({ lengthBytes: 0, parallelChannels: 1 }));
     },
+    signature: planSignature({ channels, bytesPerChannel, bandwidthRatio }),
   };
 };

@@ -2,7 +2,7 @@ import type { FlightLlmHardware } from '../../hardware/index.js';
 import { Module } from '../../isa/index.js';
 import type { InstructionSink } from '../instructions.js';
 import { load, matrix, misc, store } from './builders.js';
-import { ceilDiv, LayerIssues, rowGroups, type RowGroup, type StepPlanner } from './common.js';
+import { ceilDiv, LayerIssues, planSignature, rowGroups, type RowGroup, type StepPlanner } from './common.js';
 import { splitKMatrixMatrix, type KSplit } from './k-split.js';
 import { linearShape, type LinearShape } from './linear-shape.js';
 import { T, when } from './tokens.js';
@@ -52,7 +52,7 @@ export const planLinearMatrixMatrix: StepPlanner = (step, { hw, flightllmShape }
   const rowsLeft = shape.m - (shape.mBlocks - 1) * block;
   const lastRowBytes = flightllmShape ? rowsLeft : rowsLeft * block;
   const plan: Plan = { hw, shape, split, outputDepth, outputWordsPerColumn, lastRowBytes };
-  return { emit: (sink) => emit(sink, plan) };
+  return { emit: (sink) => emit(sink, plan), signature: planSignature(plan) };
 };
 
 function emit(sink: InstructionSink, plan: Plan): void {

@@ -2,7 +2,7 @@ import type { FlightLlmHardware } from '../../hardware/index.js';
 import { Module } from '../../isa/index.js';
 import type { InstructionSink } from '../instructions.js';
 import { load, matrix, misc, store } from './builders.js';
-import { ceilDiv, LayerIssues, rowGroups, type RowGroup, type StepPlanner } from './common.js';
+import { ceilDiv, LayerIssues, planSignature, rowGroups, type RowGroup, type StepPlanner } from './common.js';
 import { splitKMatrixVector, type KSplit } from './k-split.js';
 import { linearShape, type LinearShape } from './linear-shape.js';
 import { T, when } from './tokens.js';
@@ -76,7 +76,7 @@ export const planLinearMatrixVector: StepPlanner = (step, { hw }) => {
   const tiles = ceilDiv(shape.nBlocks, tileBlocks);
   const outputStride = ceilDiv(tileBlocks * block, hw.buffers.global.channelWidthBytes.matrixVector);
   const plan: Plan = { hw, shape, split, tileBlocks, channelLoops, tiles, outputStride, rowStride: tiles * outputStride, vectorWords, rowsPerGroup: mvRowsPerGroup(hw, shape.k) };
-  return { emit: (sink) => emit(sink, plan) };
+  return { emit: (sink) => emit(sink, plan), signature: planSignature(plan) };
 };
 
 /** Where the next weight, metadata and FSB loads go. */

@@ -3,7 +3,7 @@ import type { LayerOf } from '../../ir/index.js';
 import type { MiscOperation } from '../../isa/index.js';
 import type { InstructionSink } from '../instructions.js';
 import { load, misc, store } from './builders.js';
-import { ceilDiv, formatShape, LayerIssues, shape3, type StepPlanner } from './common.js';
+import { ceilDiv, formatShape, LayerIssues, planSignature, shape3, type StepPlanner } from './common.js';
 import { tensorRatio, vectorRate } from './precision.js';
 import { T, when } from './tokens.js';
 
@@ -75,7 +75,7 @@ export const planVectorLayer: StepPlanner = (step, { hw }) => {
     ratio: { a: tensorRatio(layer.input[0]!), b: layer.input[1] === undefined ? 1 : tensorRatio(layer.input[1]), output: tensorRatio(layer.output[0]!) },
     rate,
   };
-  return { emit: (sink) => emit(sink, plan) };
+  return { emit: (sink) => emit(sink, plan), signature: planSignature(plan) };
 };
 
 const OPERATION: Record<VectorLayer['type'], (layer: VectorLayer) => MiscOperation> = {
