@@ -48,21 +48,56 @@ export function loadMask(path: string, layerName?: string): AttentionMask {
     throw new MaskError({ what: `cannot read attention mask${forLayer}`, file: path, detail: `${describeFsError(error)} Point --masks at the directory holding the masks.` });
   }
   let array: ReturnType<typeof parseNpy>;
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const bools = readBoolsAsBytes(buffer);
   try {
-    array = parseNpy(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    array = parseNpy(buffer);
   } catch (error) {
     throw new MaskError({ what: `malformed attention mask${forLayer}`, file: path, detail: `${(error as Error).message}.` });
   }
-  if (!['b1', 'u1', 'i1'].includes(array.dtype) || array.shape.length !== 3 || array.fortranOrder) {
+  const dtype = bools ? 'b1' : array.dtype;
+  if (!['b1', 'u1', 'i1'].includes(dtype) || array.shape.length !== 3 || array.fortranOrder) {
     throw new MaskError({
       what: `malformed attention mask${forLayer}`,
       file: path,
-      detail: `expected a C-ordered bool array of shape (heads, blocks, blocks), got dtype ${array.dtype} and shape (${array.shape.join(', ')}).`,
+      detail: `expected a C-ordered bool array of shape (heads, blocks, blocks), got dtype ${dtype} and shape (${array.shape.join(', ')}).`,
     });
   }
   const [heads, rows, cols] = array.shape as [number, number, number];
   const values = array.data as unknown as ArrayLike<number | boolean>;
+  if (values instanceof Uint8Array && isZeroOne(values)) return { heads, rows, cols, cells: values };
   const cells = new Uint8Array(values.length);
   for (let index = 0; index < values.length; index++) cells[index] = values[index] ? 1 : 0;
   return { heads, rows, cols, cells };
+}
+
+function isZeroOne(values: Uint8Array): boolean {
+  for (let index = 0; index < values.length; index++) if (values[index]! > 1) return false;
+  return true;
+}
+
+/**
+ * npyjs hands a bool array back as an array of JavaScript booleans, one
+ * element at a time (a million for FlightLLM's 32 masks). numpy stores a bool
+ * as one byte, 0 or 1, so the header's `'|b1'` (or `'<b1'`) is rewritten in
+ * place to `'|u1'` and npyjs returns a byte view of the data instead. Only
+ * the header is touched: its length sits at byte 8 (two bytes in format 1,
+ * four in later formats). True when the array was a bool array.
+ */
+function readBoolsAsBytes(buffer: ArrayBuffer): boolean {
+  const bytes = new Uint8Array(buffer);
+  if (bytes.length < 12) return false;
+  const view = new DataView(buffer);
+  const [start, length] = bytes[6] === 1 ? [10, view.getUint16(8, true)] : [12, view.getUint32(8, true)];
+  const end = Math.min(bytes.length, start + length);
+  const QUOTE = 0x27;
+  const [PIPE, LESS, B, U, ONE] = [0x7c, 0x3c, 0x62, 0x75, 0x31];
+  for (let at = start; at + 5 <= end; at++) {
+    if (bytes[at] === QUOTE && (bytes[at + 1] === PIPE || bytes[at + 1] === LESS) && bytes[at + 2] === B && bytes[at + 3] === ONE && bytes[at + 4] === QUOTE) {
+      bytes[at + 1] = PIPE;
+      bytes[at + 2] = U;
+      return true;
+    }
+  }
+  return false;
 }
