@@ -196,7 +196,11 @@ export class Engine {
     // Busy time is summed instruction by instruction, in program order, as
     // FlightLLM does; the per-step figures are flushed when the step changes.
     let busy = this.busy[module]!;
-    const tally = { step: step[head]!, executed: 0, busy: 0, start: Infinity, end: 0 };
+    let tallyStep = step[head]!;
+    let executed = 0;
+    let stepBusy = 0;
+    let stepStart = Infinity;
+    let stepEnd = 0;
     while (head < tail) {
       const waits = wait[head]!;
       if ((waits & available) !== waits) break;
@@ -217,19 +221,22 @@ export class Engine {
       }
       busy += duration;
       const instructionStep = step[head]!;
-      if (instructionStep !== tally.step) {
-        this.flushStep(module, tally);
-        tally.step = instructionStep;
+      if (instructionStep !== tallyStep) {
+        this.flushStep(module, tallyStep, executed, stepBusy, stepStart, stepEnd);
+        tallyStep = instructionStep;
+        executed = 0;
+        stepBusy = 0;
+        stepStart = Infinity;
       }
-      tally.executed++;
-      tally.busy += duration;
-      if (start < tally.start) tally.start = start;
-      tally.end = end;
+      executed++;
+      stepBusy += duration;
+      if (start < stepStart) stepStart = start;
+      stepEnd = end;
       if (trace !== undefined) trace(module, instructionStep, start, end);
       time = end;
       head++;
     }
-    this.flushStep(module, tally);
+    this.flushStep(module, tallyStep, executed, stepBusy, stepStart, stepEnd);
     this.available[module] = available;
     this.busy[module] = busy;
     this.counts[module]! += head - first;
@@ -238,16 +245,13 @@ export class Engine {
     return head !== first;
   }
 
-  private flushStep(module: number, tally: { step: number; executed: number; busy: number; start: number; end: number }): void {
-    if (tally.executed === 0) return;
-    this.stepCounts[tally.step * MODULE_COUNT + module]! += tally.executed;
-    this.stepBusy[tally.step * MODULE_COUNT + module]! += tally.busy;
-    if (tally.start < this.stepStart[tally.step]!) this.stepStart[tally.step] = tally.start;
-    if (tally.end > this.stepEnd[tally.step]!) this.stepEnd[tally.step] = tally.end;
-    tally.executed = 0;
-    tally.busy = 0;
-    tally.start = Infinity;
-    tally.end = 0;
+  /** Adds what a module executed of one step since the last flush to the step's figures. */
+  private flushStep(module: number, step: number, executed: number, busy: number, start: number, end: number): void {
+    if (executed === 0) return;
+    this.stepCounts[step * MODULE_COUNT + module]! += executed;
+    this.stepBusy[step * MODULE_COUNT + module]! += busy;
+    if (start < this.stepStart[step]!) this.stepStart[step] = start;
+    if (end > this.stepEnd[step]!) this.stepEnd[step] = end;
   }
 
   /** Checks that everything ran and every token was consumed, and returns the totals. */

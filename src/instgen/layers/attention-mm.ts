@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FlightLlmHardware } from '../../hardware/index.js';
 import type { AttentionMask, LayerOf } from '../../ir/index.js';
 import { Module } from '../../isa/index.js';
@@ -56,12 +57,12 @@ export const planAttentionMatrixMatrix: StepPlanner = (step, context) => {
   const mask = blockMask(step, context, dims, issues);
   const blockBytes = hw.sparsity.blockSize ** 2;
   const aWords = ceilDiv(blockBytes, hw.buffers.a.channelWidthBytes.matrixMatrix) * dims.kBlocks;
-  issues.require(aWords <= hw.buffers.a.depthWords, 'input[0].shape', `K = ${dims.k} needs ${aWords} A-buffer words per row block, but buffers.a.depthWords is ${hw.buffers.a.depthWords}`);
+  issues.require(aWords <= hw.buffers.a.depthWords, 'input[0].shape', () => `K = ${dims.k} needs ${aWords} A-buffer words per row block, but buffers.a.depthWords is ${hw.buffers.a.depthWords}`);
   const bColumnWords = (blockBytes / hw.buffers.b.widthBytes.matrixMatrix) * dims.kBlocks;
   const bDepth = Math.floor(hw.buffers.b.depthWords / bColumnWords);
-  issues.require(Number.isInteger(bColumnWords) && bDepth >= 2, 'input[1].shape', `a column of ${dims.kBlocks} blocks (${bColumnWords} words) does not fit twice in the B buffer (${hw.buffers.b.depthWords} words)`);
+  issues.require(Number.isInteger(bColumnWords) && bDepth >= 2, 'input[1].shape', () => `a column of ${dims.kBlocks} blocks (${bColumnWords} words) does not fit twice in the B buffer (${hw.buffers.b.depthWords} words)`);
   const outputDepth = Math.floor(hw.buffers.global.depthWords / dims.nBlocks);
-  issues.require(outputDepth >= 2, 'output[0].shape', `a row group of N = ${dims.n} outputs (${dims.nBlocks} words) does not fit twice in the global buffer (${hw.buffers.global.depthWords} words)`);
+  issues.require(outputDepth >= 2, 'output[0].shape', () => `a row group of N = ${dims.n} outputs (${dims.nBlocks} words) does not fit twice in the global buffer (${hw.buffers.global.depthWords} words)`);
   const precision = attentionPrecision(step, hw, issues);
   if (issues.list.length > 0 || mask === undefined) return issues.list;
   const layer = step.layer as LayerOf<'attention_mm'>;
@@ -77,7 +78,7 @@ export const planAttentionMatrixMatrix: StepPlanner = (step, context) => {
     precision,
   };
   const columns = dims.mode === 'qkt' ? dims.nBlocks : dims.kBlocks;
-  return { emit: (sink) => emit(sink, plan), signature: planSignature({ ...plan, mask: mask.readCells(dims.heads, dims.mBlocks, columns) }) };
+  return { emit: (sink) => emit(sink, plan), signature: planSignature({ ...plan, hw: undefined, address: undefined, mask: mask.readCells(dims.heads, dims.mBlocks, columns) }) };
 };
 
 interface AttentionDims {
@@ -104,19 +105,19 @@ export function attentionOperands(step: Step, issues: LayerIssues): { heads: num
   const a = shape3(layer.input[0]);
   const b = shape3(layer.input[1]);
   const out = shape3(layer.output[0]);
-  if (!issues.require(layer.input.length === 2 && a !== undefined && b !== undefined, 'input', `expected two inputs of shapes [heads, M, K] and [heads, K, N], got ${layer.input.map((t) => formatShape(t.shape)).join(' and ')}`)) return undefined;
-  if (!issues.require(layer.output.length === 1 && out !== undefined, 'output', `expected one output of shape [heads, M, N], got ${formatShape(layer.output[0]?.shape)}`)) return undefined;
+  if (!issues.require(layer.input.length === 2 && a !== undefined && b !== undefined, 'input', () => `expected two inputs of shapes [heads, M, K] and [heads, K, N], got ${layer.input.map((t) => formatShape(t.shape)).join(' and ')}`)) return undefined;
+  if (!issues.require(layer.output.length === 1 && out !== undefined, 'output', () => `expected one output of shape [heads, M, N], got ${formatShape(layer.output[0]?.shape)}`)) return undefined;
   const [heads, m, k] = a!;
-  issues.require(heads % b![0] === 0 && b![1] === k, 'input[1].shape', `expected [kvHeads, ${k}, N] with kvHeads dividing the ${heads} heads of the first input, got ${formatShape(b)}`);
-  issues.require(out![0] === heads && out![1] === m && out![2] === b![2], 'output[0].shape', `expected [${heads}, ${m}, ${b![2]}], got ${formatShape(out)}`);
-  issues.require(layer.param.length === 1, 'param', `expected one parameter (the attention mask), got ${layer.param.length}`);
+  issues.require(heads % b![0] === 0 && b![1] === k, 'input[1].shape', () => `expected [kvHeads, ${k}, N] with kvHeads dividing the ${heads} heads of the first input, got ${formatShape(b)}`);
+  issues.require(out![0] === heads && out![1] === m && out![2] === b![2], 'output[0].shape', () => `expected [${heads}, ${m}, ${b![2]}], got ${formatShape(out)}`);
+  issues.require(layer.param.length === 1, 'param', () => `expected one parameter (the attention mask), got ${layer.param.length}`);
   issues.require(!layer.structure.bias_flag && !layer.structure.relu_flag, 'structure', 'attention products take no bias and no ReLU');
   const fusedSoftmax = step.fused[0];
   if (fusedSoftmax !== undefined) {
     const softmax = fusedSoftmax as LayerOf<'softmax'>;
     const fusedIssues = new LayerIssues(step, step.irIndex + 1, softmax);
-    fusedIssues.require(formatShape(softmax.input[0]?.shape) === formatShape(out), 'input[0].shape', `a softmax fused after the attention product must have its shape ${formatShape(out)}, got ${formatShape(softmax.input[0]?.shape)}`);
-    fusedIssues.require(softmax.structure.dim === 2, 'structure.dim', `softmax runs along the last axis (dim 2), got ${softmax.structure.dim}`);
+    fusedIssues.require(formatShape(softmax.input[0]?.shape) === formatShape(out), 'input[0].shape', () => `a softmax fused after the attention product must have its shape ${formatShape(out)}, got ${formatShape(softmax.input[0]?.shape)}`);
+    fusedIssues.require(softmax.structure.dim === 2, 'structure.dim', () => `softmax runs along the last axis (dim 2), got ${softmax.structure.dim}`);
     issues.list.push(...fusedIssues.list);
   }
   return { heads, kvHeads: b![0], m, k, n: b![2] };
@@ -152,8 +153,8 @@ function attentionDims(step: Step, hw: FlightLlmHardware, issues: LayerIssues): 
   const { heads, kvHeads, m, k, n } = operands;
   const block = hw.sparsity.blockSize;
   const mode = layer.structure.mask_mode;
-  if (!issues.require(mode === 'qkt' || mode === 'qktv', 'structure.mask_mode', `a matrix-matrix attention product is either qkt or qktv, got ${mode}`)) return undefined;
-  issues.require(m > 1, 'input[0].shape', `a matrix-matrix attention product needs M > 1, got ${m}`);
+  if (!issues.require(mode === 'qkt' || mode === 'qktv', 'structure.mask_mode', () => `a matrix-matrix attention product is either qkt or qktv, got ${mode}`)) return undefined;
+  issues.require(m > 1, 'input[0].shape', () => `a matrix-matrix attention product needs M > 1, got ${m}`);
   const tokens = mode === 'qkt' ? n : k;
   issues.require(tokens >= m, 'input[1].shape', mode === 'qkt' ? `QKᵀ needs at least as many keys as query rows: N = ${n}, M = ${m}` : `S·V needs at least as many values as query rows: K = ${k}, M = ${m}`);
   if (issues.list.length > 0) return undefined;
@@ -215,7 +216,8 @@ class BlockMask {
   /**
    * The cells that block rows [0, rows) of the first `heads` heads read
    * among their first `columns`, with the reading's geometry: all that the
-   * other methods can answer for such a product, as a string.
+   * other methods can answer for such a product, as a string (the cells by
+   * their SHA-256).
    */
   readCells(heads: number, rows: number, columns: number): string {
     const { ratio, blockTokens, offsetTokens } = this.geometry;
@@ -231,7 +233,7 @@ class BlockMask {
         at += cellCols;
       }
     }
-    return `${ratio} ${blockTokens} ${offsetTokens} ${firstRow}-${lastRow}x${cellCols} ${Buffer.from(read.buffer).toString('base64')}`;
+    return `${ratio} ${blockTokens} ${offsetTokens} ${firstRow}-${lastRow}x${cellCols} ${createHash('sha256').update(read).digest('base64')}`;
   }
 
   /** Kept blocks of a block row among its first `columns`. */
@@ -303,7 +305,7 @@ function blockMask(step: Step, context: GenerationContext, dims: AttentionDims, 
   const layer = step.layer as LayerOf<'attention_mm'>;
   const parameter = layer.param[0];
   if (parameter === undefined) return undefined;
-  if (!issues.require(context.masks !== undefined, 'param[0]', `needs the attention mask "${parameter.name}"; give the mask directory (--masks)`)) return undefined;
+  if (!issues.require(context.masks !== undefined, 'param[0]', () => `needs the attention mask "${parameter.name}"; give the mask directory (--masks)`)) return undefined;
   const mask = context.masks!(parameter.name, layer.name);
   const { blockSize, maskBlockTokens } = context.hw.sparsity;
   const ratio = maskBlockTokens / blockSize;
@@ -311,7 +313,7 @@ function blockMask(step: Step, context: GenerationContext, dims: AttentionDims, 
   const lastToken = dims.offsetTokens + dims.mBlocks * blockSize;
   const fits = mask.heads >= dims.heads && mask.rows * maskBlockTokens >= lastToken && mask.cols * ratio >= columns;
   const tokens = dims.offsetTokens === 0 ? `${dims.m} tokens` : `${dims.m} tokens after ${dims.offsetTokens}`;
-  issues.require(fits, 'param[0]', `mask "${parameter.name}" has shape (${mask.heads}, ${mask.rows}, ${mask.cols}), too small for ${dims.heads} heads and ${tokens} in cells of ${maskBlockTokens}`);
+  issues.require(fits, 'param[0]', () => `mask "${parameter.name}" has shape (${mask.heads}, ${mask.rows}, ${mask.cols}), too small for ${dims.heads} heads and ${tokens} in cells of ${maskBlockTokens}`);
   return fits ? cachedBlockMask(mask, { ratio, blockTokens: blockSize, offsetTokens: dims.offsetTokens }) : undefined;
 }
 

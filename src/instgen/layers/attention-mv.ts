@@ -51,21 +51,21 @@ export const planAttentionMatrixVector: StepPlanner = (step, { hw }) => {
   const layer = step.layer as LayerOf<'attention_mv'>;
   const { heads, kvHeads, m, k, n } = operands;
   const block = hw.sparsity.blockSize;
-  issues.require(layer.structure.mask_mode === 'none', 'structure.mask_mode', `decode attention is dense: mask_mode must be none, got ${layer.structure.mask_mode}`);
-  issues.require(m === 1, 'input[0].shape', `a matrix-vector attention product needs M = 1, got ${m}`);
+  issues.require(layer.structure.mask_mode === 'none', 'structure.mask_mode', () => `decode attention is dense: mask_mode must be none, got ${layer.structure.mask_mode}`);
+  issues.require(m === 1, 'input[0].shape', () => `a matrix-vector attention product needs M = 1, got ${m}`);
   if (issues.list.length > 0) return issues.list;
   const tileBlocks = hw.mpe.matrixVector.tile.n / block;
   const channelLoops = ceilDiv(tileBlocks, hw.buffers.a.hbmChannels.count);
   const columnWords = (block * k * channelLoops) / hw.buffers.a.channelWidthBytes.matrixVector;
   const inputDepth = Math.floor(hw.buffers.a.depthWords / columnWords);
-  issues.require(Number.isInteger(columnWords) && inputDepth >= 2, 'input[1].shape', `a tile of K = ${k} does not fit twice in the A buffer (${hw.buffers.a.depthWords} words)`);
+  issues.require(Number.isInteger(columnWords) && inputDepth >= 2, 'input[1].shape', () => `a tile of K = ${k} does not fit twice in the A buffer (${hw.buffers.a.depthWords} words)`);
   // A vector that does not fill its last B-buffer word is padded.
   const vectorWords = ceilDiv(ceilDiv(k, hw.buffers.b.hbmChannels.count), hw.buffers.b.widthBytes.matrixVector);
-  issues.require(vectorWords * heads <= hw.buffers.b.depthWords, 'input[0].shape', `${heads} input vectors of K = ${k} (${vectorWords * heads} words) do not fit in the B buffer's ${hw.buffers.b.depthWords} words`);
+  issues.require(vectorWords * heads <= hw.buffers.b.depthWords, 'input[0].shape', () => `${heads} input vectors of K = ${k} (${vectorWords * heads} words) do not fit in the B buffer's ${hw.buffers.b.depthWords} words`);
   const tileBytes = hw.mpe.matrixVector.tile.m * hw.mpe.matrixVector.tile.n;
   const tileOutputWords = ceilDiv(ceilDiv(tileBytes, hw.buffers.global.hbmChannels.count), hw.buffers.global.channelWidthBytes.matrixVector);
   const tiles = ceilDiv(ceilDiv(n, block), tileBlocks);
-  issues.require(tiles * tileBlocks * tileOutputWords <= hw.buffers.global.depthWords, 'output[0].shape', `an output row of N = ${n} does not fit in the global buffer (${hw.buffers.global.depthWords} words)`);
+  issues.require(tiles * tileBlocks * tileOutputWords <= hw.buffers.global.depthWords, 'output[0].shape', () => `an output row of N = ${n} does not fit in the global buffer (${hw.buffers.global.depthWords} words)`);
   const precision = attentionPrecision(step, hw, issues);
   if (issues.list.length > 0) return issues.list;
   const softmax = step.fused[0] as LayerOf<'softmax'> | undefined;
@@ -88,7 +88,7 @@ export const planAttentionMatrixVector: StepPlanner = (step, { hw }) => {
     address: { vector: layer.input[0]!.addr, matrix: layer.input[1]!.addr, output: layer.output[0]!.addr },
     precision,
   };
-  return { emit: (sink) => emit(sink, plan), signature: planSignature(plan) };
+  return { emit: (sink) => emit(sink, plan), signature: planSignature({ ...plan, hw: undefined, address: undefined }) };
 };
 
 function emit(sink: InstructionSink, plan: Plan): void {

@@ -33,16 +33,13 @@ export interface PlannedStep {
 export type StepPlanner = (step: Step, context: GenerationContext) => PlannedStep | Issue[];
 
 /**
- * The signature of a plan held as plain data: its fields as JSON, leaving
- * out the hardware (`hw`) and every address (`address`, `…Address`).
- * Non-finite numbers are spelled out so that they cannot collide with null.
+ * The signature of a plan held as plain data: its fields as JSON. The
+ * planner leaves out the hardware (one for the whole program) and the HBM
+ * addresses, setting them to undefined; an address left in costs only
+ * replays, never correctness.
  */
 export function planSignature(plan: object): string {
-  return JSON.stringify(plan, (key, value: unknown) => {
-    if (key === 'hw' || key === 'address' || key.endsWith('Address')) return undefined;
-    if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-    return value;
-  });
+  return JSON.stringify(plan);
 }
 
 /** ⌈a / b⌉ for non-negative integers. */
@@ -87,9 +84,9 @@ export class LayerIssues {
     this.list.push({ path: field === '' ? this.label : `${this.label}.${field}`, message });
   }
 
-  /** Records an issue unless `holds`; returns `holds`. */
-  require(holds: boolean, field: string, message: string): boolean {
-    if (!holds) this.add(field, message);
+  /** Records an issue unless `holds`; returns `holds`. A message that takes work to build may come as a function, called only when needed. */
+  require(holds: boolean, field: string, message: string | (() => string)): boolean {
+    if (!holds) this.add(field, typeof message === 'string' ? message : message());
     return holds;
   }
 }

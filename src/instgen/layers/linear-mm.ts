@@ -4,7 +4,7 @@ import type { InstructionSink } from '../instructions.js';
 import { load, matrix, misc, store } from './builders.js';
 import { ceilDiv, LayerIssues, planSignature, rowGroups, type RowGroup, type StepPlanner } from './common.js';
 import { splitKMatrixMatrix, type KSplit } from './k-split.js';
-import { linearShape, type LinearShape } from './linear-shape.js';
+import { linearShape, shapeWithoutAddresses, type LinearShape } from './linear-shape.js';
 import { T, when } from './tokens.js';
 
 /*
@@ -39,12 +39,12 @@ export const planLinearMatrixMatrix: StepPlanner = (step, { hw, flightllmShape }
   const block = hw.sparsity.blockSize;
   const rows = hw.mpe.matrixMatrix.parallelism.m;
   const activationWords = ceilDiv(block * block, hw.buffers.a.channelWidthBytes.matrixMatrix) * shape.kBlocks;
-  issues.require(activationWords <= hw.buffers.a.depthWords, 'input[0].shape', `K = ${shape.k} needs ${activationWords} A-buffer words per row block, but buffers.a.depthWords is ${hw.buffers.a.depthWords}`);
+  issues.require(activationWords <= hw.buffers.a.depthWords, 'input[0].shape', () => `K = ${shape.k} needs ${activationWords} A-buffer words per row block, but buffers.a.depthWords is ${hw.buffers.a.depthWords}`);
   const split = splitKMatrixMatrix(hw, shape.kBlocks);
   if (typeof split === 'string') issues.add('param[0].shape', `K = ${shape.k}: ${split}`);
   const outputWordsPerColumn = ceilDiv(rows * block, hw.buffers.global.channelWidthBytes.matrixMatrix * hw.buffers.global.hbmChannels.count);
   const outputDepth = Math.floor(hw.buffers.global.depthWords / outputWordsPerColumn);
-  issues.require(outputDepth >= 2, 'output[0].shape', `the global buffer cannot double-buffer an output column (${outputWordsPerColumn} words of ${hw.buffers.global.depthWords})`);
+  issues.require(outputDepth >= 2, 'output[0].shape', () => `the global buffer cannot double-buffer an output column (${outputWordsPerColumn} words of ${hw.buffers.global.depthWords})`);
   if (issues.list.length > 0 || typeof split === 'string') return issues.list;
   // Quirk kept from FlightLLM in its own shapes: the last block row stores
   // (rows left) bytes, not (rows left) × block bytes, e.g. 16 bytes instead
@@ -52,7 +52,7 @@ export const planLinearMatrixMatrix: StepPlanner = (step, { hw, flightllmShape }
   const rowsLeft = shape.m - (shape.mBlocks - 1) * block;
   const lastRowBytes = flightllmShape ? rowsLeft : rowsLeft * block;
   const plan: Plan = { hw, shape, split, outputDepth, outputWordsPerColumn, lastRowBytes };
-  return { emit: (sink) => emit(sink, plan), signature: planSignature(plan) };
+  return { emit: (sink) => emit(sink, plan), signature: planSignature({ ...plan, hw: undefined, shape: shapeWithoutAddresses(plan.shape) }) };
 };
 
 function emit(sink: InstructionSink, plan: Plan): void {

@@ -4,7 +4,7 @@ import type { InstructionSink } from '../instructions.js';
 import { load, matrix, misc, store } from './builders.js';
 import { ceilDiv, LayerIssues, planSignature, rowGroups, type RowGroup, type StepPlanner } from './common.js';
 import { splitKMatrixVector, type KSplit } from './k-split.js';
-import { linearShape, type LinearShape } from './linear-shape.js';
+import { linearShape, shapeWithoutAddresses, type LinearShape } from './linear-shape.js';
 import { T, when } from './tokens.js';
 
 /*
@@ -71,12 +71,12 @@ export const planLinearMatrixVector: StepPlanner = (step, { hw }) => {
   );
   const tileBytes = hw.mpe.matrixVector.tile.m * hw.mpe.matrixVector.tile.n;
   const tileWords = ceilDiv(ceilDiv(tileBytes, hw.buffers.global.hbmChannels.count), hw.buffers.global.channelWidthBytes.matrixVector);
-  issues.require(tileWords * hw.buffers.global.channelWidthBytes.matrixVector * hw.buffers.global.hbmChannels.count === tileBytes, 'output[0].shape', `an MV output tile of ${tileBytes} bytes must fill whole global-buffer words`);
+  issues.require(tileWords * hw.buffers.global.channelWidthBytes.matrixVector * hw.buffers.global.hbmChannels.count === tileBytes, 'output[0].shape', () => `an MV output tile of ${tileBytes} bytes must fill whole global-buffer words`);
   if (issues.list.length > 0 || typeof split === 'string') return issues.list;
   const tiles = ceilDiv(shape.nBlocks, tileBlocks);
   const outputStride = ceilDiv(tileBlocks * block, hw.buffers.global.channelWidthBytes.matrixVector);
   const plan: Plan = { hw, shape, split, tileBlocks, channelLoops, tiles, outputStride, rowStride: tiles * outputStride, vectorWords, rowsPerGroup: mvRowsPerGroup(hw, shape.k) };
-  return { emit: (sink) => emit(sink, plan), signature: planSignature(plan) };
+  return { emit: (sink) => emit(sink, plan), signature: planSignature({ ...plan, hw: undefined, shape: shapeWithoutAddresses(plan.shape) }) };
 };
 
 /** Where the next weight, metadata and FSB loads go. */

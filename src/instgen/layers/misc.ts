@@ -44,20 +44,20 @@ export const planVectorLayer: StepPlanner = (step, { hw }) => {
   const layer = step.layer as VectorLayer;
   const issues = new LayerIssues(step);
   const input = shape3(layer.input[0]);
-  if (!issues.require(input !== undefined && layer.output.length === 1, 'input[0].shape', `expected a 3-D input and one output, got ${formatShape(layer.input[0]?.shape)}`)) return issues.list;
+  if (!issues.require(input !== undefined && layer.output.length === 1, 'input[0].shape', () => `expected a 3-D input and one output, got ${formatShape(layer.input[0]?.shape)}`)) return issues.list;
   const [batch, rows, k] = input!;
   const block = hw.sparsity.blockSize;
   checkOperands(layer, input!, issues);
-  issues.require(k % block === 0, 'input[0].shape', `the row length ${k} must be a multiple of the block size ${block}`);
+  issues.require(k % block === 0, 'input[0].shape', () => `the row length ${k} must be a multiple of the block size ${block}`);
   const lineBytes = hw.buffers.global.channelWidthBytes.misc * hw.buffers.global.hbmChannels.count;
   const rowWords = ceilDiv(k, lineBytes);
-  issues.require(rowWords * lineBytes === k, 'input[0].shape', `a row of ${k} elements must fill whole global-buffer lines of ${lineBytes} bytes`);
+  issues.require(rowWords * lineBytes === k, 'input[0].shape', () => `a row of ${k} elements must fill whole global-buffer lines of ${lineBytes} bytes`);
   const twoOperands = layer.type === 'eltwise';
   // Element-wise layers keep the first operand (and the result) in the lower
   // half of the buffer and the second operand in the upper half.
   const span = twoOperands ? Math.floor(hw.buffers.global.depthWords / 2) : hw.buffers.global.depthWords;
   const depth = Math.floor(span / rowWords);
-  issues.require(depth >= 2, 'input[0].shape', `a row of ${k} elements does not fit twice in the global buffer`);
+  issues.require(depth >= 2, 'input[0].shape', () => `a row of ${k} elements does not fit twice in the global buffer`);
   const rate = vectorRate(hw, layer.input[0]!.dtype, issues, 'input[0].dtype');
   if (issues.list.length > 0) return issues.list;
   const plan: Plan = {
@@ -75,7 +75,7 @@ export const planVectorLayer: StepPlanner = (step, { hw }) => {
     ratio: { a: tensorRatio(layer.input[0]!), b: layer.input[1] === undefined ? 1 : tensorRatio(layer.input[1]), output: tensorRatio(layer.output[0]!) },
     rate,
   };
-  return { emit: (sink) => emit(sink, plan), signature: planSignature(plan) };
+  return { emit: (sink) => emit(sink, plan), signature: planSignature({ ...plan, hw: undefined, address: undefined }) };
 };
 
 const OPERATION: Record<VectorLayer['type'], (layer: VectorLayer) => MiscOperation> = {
@@ -93,17 +93,17 @@ function operationOf(layer: VectorLayer): MiscOperation {
 function checkOperands(layer: VectorLayer, input: readonly [number, number, number], issues: LayerIssues): void {
   const shape = formatShape(input);
   const sameAsInput = (tensor: { shape: readonly number[] } | undefined) => formatShape(tensor?.shape) === shape;
-  issues.require(sameAsInput(layer.output[0]), 'output[0].shape', `must equal the input shape ${shape}, got ${formatShape(layer.output[0]?.shape)}`);
+  issues.require(sameAsInput(layer.output[0]), 'output[0].shape', () => `must equal the input shape ${shape}, got ${formatShape(layer.output[0]?.shape)}`);
   if (layer.type === 'eltwise') {
-    issues.require(layer.input.length === 2 && sameAsInput(layer.input[1]), 'input', `an element-wise layer takes two inputs of the same shape, got ${layer.input.map((t) => formatShape(t.shape)).join(' and ')}`);
+    issues.require(layer.input.length === 2 && sameAsInput(layer.input[1]), 'input', () => `an element-wise layer takes two inputs of the same shape, got ${layer.input.map((t) => formatShape(t.shape)).join(' and ')}`);
     return;
   }
-  issues.require(layer.input.length === 1, 'input', `takes one input, got ${layer.input.length}`);
-  if (layer.type === 'softmax') issues.require(layer.structure.dim === 2, 'structure.dim', `softmax runs along the last axis (dim 2), got ${layer.structure.dim}`);
-  if (layer.type === 'layernorm' || layer.type === 'silu') issues.require(input[0] === 1, 'input[0].shape', `expected a batch of 1, got ${input[0]}`);
+  issues.require(layer.input.length === 1, 'input', () => `takes one input, got ${layer.input.length}`);
+  if (layer.type === 'softmax') issues.require(layer.structure.dim === 2, 'structure.dim', () => `softmax runs along the last axis (dim 2), got ${layer.structure.dim}`);
+  if (layer.type === 'layernorm' || layer.type === 'silu') issues.require(input[0] === 1, 'input[0].shape', () => `expected a batch of 1, got ${input[0]}`);
   if (layer.type === 'layernorm') {
     const expected = layer.structure.bias_flag ? 2 : 1;
-    issues.require(layer.param.length === expected, 'param', `expected ${expected} parameters (scale${expected === 2 ? ', bias' : ''}), got ${layer.param.length}`);
+    issues.require(layer.param.length === expected, 'param', () => `expected ${expected} parameters (scale${expected === 2 ? ', bias' : ''}), got ${layer.param.length}`);
     layer.param.forEach((param, index) => issues.require(formatShape(param.shape) === formatShape([1, 1, input[2]]), `param[${index}].shape`, `expected [1, 1, ${input[2]}], got ${formatShape(param.shape)}`));
   }
 }
