@@ -43,10 +43,11 @@ export interface PoolRun<J, O> {
 
 /**
  * Runs jobs on a pool of `threads` worker threads (default one per core, at
- * most one per job). Workers take some hundred milliseconds to load their
- * modules; until the pool is ready this thread takes jobs itself, so a
- * handful of short jobs is done before a worker would have started one.
- * Outcomes come back in job order.
+ * most one per job after the first). Workers take some hundred milliseconds
+ * to load their modules; until the pool is ready this thread takes jobs
+ * itself, so a handful of short jobs is done before a worker would have
+ * started one, and the first job is always this thread's. Outcomes come back
+ * in job order.
  */
 export async function runOnPool<J, O>(run: PoolRun<J, O>): Promise<O[]> {
   const total = run.jobs.length;
@@ -69,11 +70,12 @@ export async function runOnPool<J, O>(run: PoolRun<J, O>): Promise<O[]> {
       await new Promise((resolve) => setImmediate(resolve));
     }
   };
-  if (threads === 1) {
+  const workers = Math.min(threads, total - 1);
+  if (threads === 1 || workers === 0) {
     await here(false);
     return outcomes;
   }
-  const pool = openPool<J, O>(run.filename, threads).then((ready) => {
+  const pool = openPool<J, O>(run.filename, workers).then((ready) => {
     poolReady = true;
     return ready;
   });
@@ -82,7 +84,7 @@ export async function runOnPool<J, O>(run: PoolRun<J, O>): Promise<O[]> {
     for (let index = take(); index !== undefined; index = take()) finish(index, await ready.run(run.jobs[index]!));
   };
   try {
-    await Promise.all([here(true), ...Array.from({ length: threads }, worker)]);
+    await Promise.all([here(true), ...Array.from({ length: workers }, worker)]);
     return outcomes;
   } finally {
     await (await pool).destroy();
