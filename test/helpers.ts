@@ -113,16 +113,16 @@ export async function runMain(args: readonly string[], options: { env?: Record<s
 }
 
 /**
- * Runs the CLI from source in a process of its own, as a user runs the
- * installed binary; its parse cache is the shared test cache unless `env`
- * says otherwise. Slow (a second or so each): for the few tests of what only
+ * Runs the CLI from source (or the built `binary`) in a process of its own,
+ * as a user runs the installed binary; its parse cache is the shared test
+ * cache unless `env` says otherwise. Slow (a second or so each): for the few tests of what only
  * a real process shows, its exit code and streams.
  */
-export function runCliProcess(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function runCliProcess(args: readonly string[], options: { cwd?: string; env?: Record<string, string>; binary?: string } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args],
+      [...(options.binary === undefined ? ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')] : [options.binary]), ...args],
       { cwd: options.cwd ?? ROOT, env: { ...process.env, FPGA_LLM_SIM_CACHE: testCache().directory, ...options.env }, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }),
     );

@@ -9,13 +9,18 @@ export interface RunJobsOptions {
   readonly onDone?: (outcome: SimulationOutcome, done: number, total: number) => void;
 }
 
+/** The worker modules, by their path below `src/`. */
+export type WorkerName = 'profiler/worker' | 'sweep/worker';
+
 /**
- * A worker module beside `callerUrl` (a module's `import.meta.url`): `.ts`
- * when running from source, `.js` when built.
+ * The file of a worker module: below `src/` (`.ts`) when running from
+ * source, below `dist/` when built, below `dist/bundle/` in the bundled CLI.
+ * This module sits one folder down in all three (the bundle keeps its shared
+ * chunks in `chunks/`), so the root is its parent folder.
  */
-export function workerModule(callerUrl: string, name: string): string {
-  const extension = callerUrl.endsWith('.ts') ? '.ts' : '.js';
-  return fileURLToPath(new URL(`./${name}${extension}`, callerUrl));
+export function workerModule(name: WorkerName): string {
+  const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return fileURLToPath(new URL(`../${name}${extension}`, import.meta.url));
 }
 
 /** A pool of worker threads running one module's default export on plain-data jobs. */
@@ -93,5 +98,5 @@ export async function runOnPool<J, O>(run: PoolRun<J, O>): Promise<O[]> {
 
 /** Runs simulation jobs on a piscina pool; outcomes come back in job order. */
 export function runSimulationJobs(jobs: readonly SimulationJob[], options: RunJobsOptions = {}): Promise<SimulationOutcome[]> {
-  return runOnPool({ filename: workerModule(import.meta.url, 'worker'), jobs, here: runSimulationJob, threads: options.threads, onDone: options.onDone });
+  return runOnPool({ filename: workerModule('profiler/worker'), jobs, here: runSimulationJob, threads: options.threads, onDone: options.onDone });
 }

@@ -225,7 +225,7 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<{ pro
   await checkRedis(address);
   const threads = options.threads ?? availableParallelism();
   const stalledInterval = options.stalledIntervalMs ?? 30_000;
-  const pool = await openPool<PointJob, PointOutcome>(workerModule(import.meta.url, 'worker'), threads);
+  const pool = await openPool<PointJob, PointOutcome>(workerModule('sweep/worker'), threads);
   const { Queue, Worker } = await import('bullmq');
   const name = options.queueName ?? DEFAULT_QUEUE_NAME;
   const queue = new Queue(name, { connection: connectionOptions(address) });

@@ -25,7 +25,7 @@ export interface PointExecutor {
 export function localPool(options: { threads?: number | undefined } = {}): PointExecutor {
   return {
     run: async (jobs, onOutcome) => {
-      await runOnPool({ filename: workerModule(import.meta.url, 'worker'), jobs, here: runPointJob, threads: options.threads, onDone: (outcome) => onOutcome(outcome) });
+      await runOnPool({ filename: workerModule('sweep/worker'), jobs, here: runPointJob, threads: options.threads, onDone: (outcome) => onOutcome(outcome) });
     },
   };
 }

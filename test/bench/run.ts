@@ -9,7 +9,7 @@
  * for the IR file; it is run and timed as it is.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,7 +19,8 @@ import { NO_REFERENCE, REFERENCE_DIR, ROOT, VHK158 } from '../helpers.js';
 type Library = typeof import('../../src/index.js');
 
 const DIST = join(ROOT, 'dist');
-const CLI = join(DIST, 'cli', 'main.js');
+/** The installed binary: package.json's bin (the bundled CLI). */
+const CLI = join(ROOT, (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['fpga-llm-sim']!);
 
 interface Figure {
   readonly what: string;
@@ -129,9 +130,9 @@ function benchOneCall(): void {
   const outDir = mkdtempSync(join(tmpdir(), 'fpga-llm-sim-bench-'));
   const env = { ...process.env, FPGA_LLM_SIM_CACHE: join(outDir, 'cache') };
   const args = [CLI, 'simulate', '--hardware', VHK158, '--ir', ...names.map(irFile), '--out-dir', outDir];
-  const cold = processMs([...args, '--no-cache'], 3, env);
+  const cold = processMs([...args, '--no-cache'], 5, env);
   processMs(args, 1, env);
-  const warm = processMs(args, 3, env);
+  const warm = processMs(args, 7, env);
   const references = names.map(referenceMs);
   const reference = references.every((time) => typeof time === 'number') ? (references as number[]).reduce((sum, time) => sum + time, 0) : undefined;
   const baseline = reference === undefined ? references.find((time) => typeof time === 'string')! : `FlightLLM profiler, one run per file, ${ms(reference)}`;

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import { dump } from 'js-yaml';
-import { runCliProcess, runMain, ROOT, temporaryDirectory, tinyDecodeIr, VHK158 } from '../helpers.js';
+import { runSimulationJob, type SimulationJob, type SimulationOutcome } from '../../src/profiler/index.js';
+import { runCliProcess, runMain, ROOT, temporaryDirectory, tinyDecodeIr, VHK158, vhk158Hardware } from '../helpers.js';
 
 /*
  * The few things only a real process shows: that the binary's exit code and
@@ -29,6 +31,11 @@ const RUNS = {
   mismatch: ['conformance', '--reference', reference, '--jobs', '1'],
 } as const;
 const runs = new Map(Object.entries(RUNS).map(([name, args]) => [name, runCliProcess(args)]));
+/** The installed binary, package.json's bin: the CLI bundled by `npm run build` (which `npm test` runs first). */
+const BUNDLE = join(ROOT, 'dist', 'bundle');
+const BIN = join(ROOT, (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['fpga-llm-sim']!);
+const bundledArgs = ['simulate', '--hardware', 'vhk158', '--ir', ir, '--json'];
+const bundled = runCliProcess(bundledArgs, { binary: BIN });
 const run = (name: keyof typeof RUNS) => runs.get(name)!;
 
 describe('the fpga-llm-sim binary', () => {
@@ -58,5 +65,22 @@ describe('the fpga-llm-sim binary', () => {
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stdout, /tiny .* DIFFERS/);
     assert.match(result.stdout, /0 of 1 cases match FlightLLM/);
+  });
+
+  test("the bundled binary prints main()'s profile, finding shipped hardware by name", async () => {
+    assert.equal(dirname(dirname(BIN)), BUNDLE);
+    const [spawned, inProcess] = await Promise.all([bundled, runMain(bundledArgs)]);
+    assert.equal(spawned.code, 0, spawned.stderr);
+    assert.deepEqual(spawned, inProcess);
+  });
+
+  test("the bundled worker modules sit where the pool looks for them and run a job as this thread does", async () => {
+    const job: SimulationJob = { kind: 'ir-file', irPath: ir, hardware: vhk158Hardware() };
+    const worker = (await import(pathToFileURL(join(BUNDLE, 'profiler', 'worker.js')).href)) as { default: (job: SimulationJob) => SimulationOutcome };
+    const [theirs, ours] = [worker.default(job), runSimulationJob(job)];
+    assert.ok(theirs.ok && ours.ok);
+    assert.equal(theirs.csv, ours.csv);
+    const sweepWorker = (await import(pathToFileURL(join(BUNDLE, 'sweep', 'worker.js')).href)) as { default: unknown };
+    assert.equal(typeof sweepWorker.default, 'function');
   });
 });
