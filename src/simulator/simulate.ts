@@ -64,20 +64,19 @@ export function simulateIr(ir: Ir, hw: FlightLlmHardware, options: SimulateOptio
 export function simulateProgram(program: Program, hw: FlightLlmHardware, options: { trace?: TraceCallback } = {}): Profile {
   const engine = new Engine(program.steps.length, options.trace);
   const sink = new SimulationSink(engine, latencyModel(hw));
-  const keys = program.steps.map((_, index) => tapeKey(program, index));
-  const remaining = countOf(keys);
-  const tapes = new Map<string, StepTape>();
-  keys.forEach((key, index) => {
-    const tape = key === undefined ? undefined : tapes.get(key);
+  const { ids, uses } = tapeIds(program);
+  const tapes: Array<StepTape | undefined> = [];
+  ids.forEach((id, index) => {
+    const tape = id < 0 ? undefined : tapes[id];
     if (tape !== undefined) sink.replay(program.steps[index]!.info, tape);
     else {
-      const recording = key !== undefined && remaining.get(key)! > 1 ? new StepTape() : undefined;
+      const recording = id >= 0 && uses[id]! > 1 ? new StepTape() : undefined;
       sink.record(recording);
       emitStep(program, index, sink);
-      if (recording?.replayable === true) tapes.set(key!, recording);
+      if (recording?.replayable === true) tapes[id] = recording;
     }
     // A tape is dropped after the last step that can use it, so memory follows the repeated steps, not the program.
-    if (key !== undefined && remaining.set(key, remaining.get(key)! - 1).get(key) === 0) tapes.delete(key);
+    if (id >= 0 && --uses[id]! === 0) tapes[id] = undefined;
   });
   const result = engine.finish();
   const steps = program.steps.map(({ info }, index): StepProfile => {
@@ -92,18 +91,29 @@ export function simulateProgram(program: Program, hw: FlightLlmHardware, options
   return { totalMs: result.totalMs, instructionCount, moduleNames: MODULES, modules, steps };
 }
 
-/** What makes two steps' instructions the same: the plan signature, and whether the step opens or closes the program (its framing differs). */
-function tapeKey(program: Program, index: number): string | undefined {
-  const { info, planned } = program.steps[index]!;
-  if (planned.signature === undefined) return undefined;
-  const position = index === 0 ? 'first' : index === program.steps.length - 1 ? 'last' : 'inner';
-  return `${position} ${info.type} ${planned.signature}`;
-}
-
-function countOf(keys: ReadonlyArray<string | undefined>): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const key of keys) if (key !== undefined) counts.set(key, (counts.get(key) ?? 0) + 1);
-  return counts;
+/**
+ * Numbers the steps' tapes: steps share a number when their plan signatures
+ * are equal and they sit alike in the program (the first and last steps are
+ * framed differently); -1 for a step without a signature. `uses` counts the
+ * steps of each number.
+ */
+function tapeIds(program: Program): { ids: Int32Array; uses: Int32Array } {
+  const numbers = new Map<string, number>();
+  const ids = new Int32Array(program.steps.length);
+  const last = program.steps.length - 1;
+  program.steps.forEach(({ info, planned }, index) => {
+    if (planned.signature === undefined) {
+      ids[index] = -1;
+      return;
+    }
+    const key = `${index === 0 ? 'first' : index === last ? 'last' : 'inner'} ${info.type} ${planned.signature}`;
+    let id = numbers.get(key);
+    if (id === undefined) numbers.set(key, (id = numbers.size));
+    ids[index] = id;
+  });
+  const uses = new Int32Array(numbers.size);
+  for (const id of ids) if (id >= 0) uses[id]!++;
+  return { ids, uses };
 }
 
 function figures(of: (module: ModuleId) => ModuleFigures): Record<ModuleName, ModuleFigures> {

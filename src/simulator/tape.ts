@@ -10,7 +10,7 @@ import type { Engine } from './engine.js';
  */
 
 /** Starting capacity of a module's lane; it doubles when a step needs more. */
-const INITIAL_CAPACITY = 1 << 10;
+const INITIAL_CAPACITY = 1 << 8;
 
 /** One module's instructions of the step. */
 class Lane {
@@ -40,24 +40,25 @@ class Lane {
 }
 
 export class StepTape {
-  private readonly lanes = Array.from({ length: MODULE_COUNT }, () => new Lane());
+  /** A lane per module, made when the module's first instruction is recorded. */
+  private readonly lanes: Array<Lane | undefined> = new Array<Lane | undefined>(MODULE_COUNT).fill(undefined);
   /** False once the step added a release to an instruction it did not record: such a tape cannot stand alone. */
   replayable = true;
 
   push(module: ModuleId, latency: number, wait: number, release: number): void {
-    this.lanes[module]!.push(latency, wait, release);
+    (this.lanes[module] ??= new Lane()).push(latency, wait, release);
   }
 
   addRelease(module: ModuleId, mask: number): void {
-    const lane = this.lanes[module]!;
-    if (lane.length === 0) this.replayable = false;
+    const lane = this.lanes[module];
+    if (lane === undefined) this.replayable = false;
     else lane.release[lane.length - 1]! |= mask;
   }
 
   /** Appends the recorded instructions to the engine's queues as instructions of `step`. */
   replay(engine: Engine, step: number): void {
     this.lanes.forEach((lane, module) => {
-      if (lane.length > 0) engine.pushMany(module, { latency: lane.latency, wait: lane.wait, release: lane.release, count: lane.length }, step);
+      if (lane !== undefined) engine.pushMany(module, { latency: lane.latency, wait: lane.wait, release: lane.release, count: lane.length }, step);
     });
   }
 }
