@@ -1,7 +1,10 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { MathNode } from 'mathjs';
+import { fileURLToPath } from 'node:url';
+import type { all as allFactories, create as createMath, MathJsInstance, MathNode } from 'mathjs';
 import type { Issue } from '../errors.js';
 import { describeValue } from '../util/zod-issues.js';
+import { PACKAGE_ROOT } from '../version.js';
 
 /*
  * Configuration values may be derived from other values: a string starting
@@ -12,13 +15,25 @@ import { describeValue } from '../util/zod-issues.js';
 
 const EXPRESSION_PREFIX = '=';
 
-type MathJs = typeof import('mathjs');
+type MathJs = MathJsInstance;
 let mathjs: MathJs | undefined;
 
-/** mathjs takes a quarter of a second to import, so it is loaded only when a file uses expressions. */
+/** mathjs is loaded only when a file uses expressions. */
 function math(): MathJs {
-  mathjs ??= createRequire(import.meta.url)('mathjs') as MathJs;
+  mathjs ??= lazyMath();
   return mathjs;
+}
+
+/**
+ * `create(all)`: mathjs's default configuration, with each function made the
+ * first time an expression uses it. The factories come from the bundle
+ * `npm run build` writes (see mathjs-factories.ts), or from the package
+ * itself, which then builds its default instance on import (0.5 s).
+ */
+function lazyMath(): MathJs {
+  const bundled = fileURLToPath(new URL('dist/bundle/mathjs.cjs', PACKAGE_ROOT));
+  const { create, all } = createRequire(import.meta.url)(existsSync(bundled) ? bundled : 'mathjs') as { create: typeof createMath; all: typeof allFactories };
+  return create(all);
 }
 
 /** True if any string value in the tree is an expression. */

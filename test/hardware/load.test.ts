@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { dump, load as parseYamlText } from 'js-yaml';
@@ -159,6 +160,14 @@ describe('expressions', () => {
     const { value, issues } = resolveExpressions({ a: 3, b: '= a * 2', c: { d: '= ceil(b / 4) + a' } });
     assert.deepEqual(issues, []);
     assert.deepEqual(value, { a: 3, b: 6, c: { d: 5 } });
+  });
+
+  test("an expression gives what mathjs's default instance gives, functions and constants included", () => {
+    const sources = ['a * 16 / 2 + max(1, 3)', 'ceil(log2(a * 100)) + sqrt(16) ^ 2', 'floor(pi * e * 1000) / 1000', 'mod(a * 7, 5) + abs(-a) + min(a, 2)'];
+    const { value, issues } = resolveExpressions({ a: 3, ...Object.fromEntries(sources.map((source, index) => [`x${index}`, `= ${source}`])) });
+    assert.deepEqual(issues, []);
+    const mathjs = createRequire(import.meta.url)('mathjs') as { evaluate: (source: string, scope: object) => number };
+    sources.forEach((source, index) => assert.equal((value as Record<string, number>)[`x${index}`], mathjs.evaluate(source, { a: 3 }), source));
   });
 
   test('the input tree is not modified', () => {
