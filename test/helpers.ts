@@ -27,6 +27,8 @@ export const NO_REFERENCE: string | false = existsSync(join(REFERENCE_DIR, 'ir_o
   ? false
   : `FlightLLM reference data not found at ${REFERENCE_DIR} (set FLIGHTLLM_REFERENCE to run these tests)`;
 
+/** The installed binary: package.json's bin, the CLI bundled by `npm run build`. */
+export const INSTALLED_BIN = join(ROOT, (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['fpga-llm-sim']!);
 export const VHK158 = join(ROOT, 'hardware', 'vhk158.yaml');
 
 const TEST_CACHE_PREFIX = 'fpga-llm-sim-test-cache-';

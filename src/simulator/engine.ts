@@ -214,11 +214,7 @@ export class Engine {
       }
       const duration = latency[head]!;
       const end = start + duration;
-      for (let to = 0, bits = release[head]!; bits !== 0; to++, bits >>= 1) {
-        if ((bits & 1) === 0) continue;
-        tokens[module * MODULE_COUNT + to]!.push(end);
-        this.available[to]! |= 1 << module;
-      }
+      this.releaseTokens(module, release[head]!, end);
       busy += duration;
       const instructionStep = step[head]!;
       if (instructionStep !== tallyStep) {
@@ -243,6 +239,15 @@ export class Engine {
     queue.head = head;
     this.freeAt[module] = time;
     return head !== first;
+  }
+
+  /** Sends a token, released at `time`, from `module` to every module set in `mask`. */
+  private releaseTokens(module: number, mask: number, time: number): void {
+    for (let to = 0, bits = mask; bits !== 0; to++, bits >>= 1) {
+      if ((bits & 1) === 0) continue;
+      this.tokens[module * MODULE_COUNT + to]!.push(time);
+      this.available[to]! |= 1 << module;
+    }
   }
 
   /** Adds what a module executed of one step since the last flush to the step's figures. */

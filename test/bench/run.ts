@@ -9,18 +9,18 @@
  * for the IR file; it is run and timed as it is.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Table from 'cli-table3';
-import { NO_REFERENCE, REFERENCE_DIR, ROOT, VHK158 } from '../helpers.js';
+import { INSTALLED_BIN, NO_REFERENCE, REFERENCE_DIR, ROOT, VHK158 } from '../helpers.js';
 
 type Library = typeof import('../../src/index.js');
 
 const DIST = join(ROOT, 'dist');
-/** The installed binary: package.json's bin (the bundled CLI). */
-const CLI = join(ROOT, (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['fpga-llm-sim']!);
+/** The installed binary, as a user runs it. */
+const CLI = INSTALLED_BIN;
 
 interface Figure {
   readonly what: string;

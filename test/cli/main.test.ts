@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import { dump } from 'js-yaml';
 import { runSimulationJob, type SimulationJob, type SimulationOutcome } from '../../src/profiler/index.js';
-import { runCliProcess, runMain, ROOT, temporaryDirectory, tinyDecodeIr, VHK158, vhk158Hardware } from '../helpers.js';
+import { INSTALLED_BIN, runCliProcess, runMain, ROOT, temporaryDirectory, tinyDecodeIr, VHK158, vhk158Hardware } from '../helpers.js';
 
 /*
  * The few things only a real process shows: that the binary's exit code and
@@ -31,11 +31,10 @@ const RUNS = {
   mismatch: ['conformance', '--reference', reference, '--jobs', '1'],
 } as const;
 const runs = new Map(Object.entries(RUNS).map(([name, args]) => [name, runCliProcess(args)]));
-/** The installed binary, package.json's bin: the CLI bundled by `npm run build` (which `npm test` runs first). */
+/** Where `npm run build` (which `npm test` runs first) bundles the CLI and its workers. */
 const BUNDLE = join(ROOT, 'dist', 'bundle');
-const BIN = join(ROOT, (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['fpga-llm-sim']!);
 const bundledArgs = ['simulate', '--hardware', 'vhk158', '--ir', ir, '--json'];
-const bundled = runCliProcess(bundledArgs, { binary: BIN });
+const bundled = runCliProcess(bundledArgs, { binary: INSTALLED_BIN });
 const run = (name: keyof typeof RUNS) => runs.get(name)!;
 
 describe('the fpga-llm-sim binary', () => {
@@ -68,7 +67,7 @@ describe('the fpga-llm-sim binary', () => {
   });
 
   test("the bundled binary prints main()'s profile, finding shipped hardware by name", async () => {
-    assert.equal(dirname(dirname(BIN)), BUNDLE);
+    assert.equal(dirname(dirname(INSTALLED_BIN)), BUNDLE);
     const [spawned, inProcess] = await Promise.all([bundled, runMain(bundledArgs)]);
     assert.equal(spawned.code, 0, spawned.stderr);
     assert.deepEqual(spawned, inProcess);

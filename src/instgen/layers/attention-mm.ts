@@ -77,8 +77,7 @@ export const planAttentionMatrixMatrix: StepPlanner = (step, context) => {
     address: { a: layer.input[0]!.addr, b: layer.input[1]!.addr, output: layer.output[0]!.addr },
     precision,
   };
-  const columns = dims.mode === 'qkt' ? dims.nBlocks : dims.kBlocks;
-  return { emit: (sink) => emit(sink, plan), signature: planSignature({ ...plan, hw: undefined, address: undefined, mask: mask.readCells(dims.heads, dims.mBlocks, columns) }) };
+  return { emit: (sink) => emit(sink, plan), signature: planSignature({ ...plan, hw: undefined, address: undefined, mask: mask.readCells(dims.heads, dims.mBlocks, maskColumns(dims)) }) };
 };
 
 interface AttentionDims {
@@ -144,6 +143,11 @@ export function attentionPrecision(step: Step, hw: FlightLlmHardware, issues: La
     matrixRate: matrixRate(hw, { a: a.dtype, b: b.dtype }, issues, 'input[1].dtype'),
     vectorRate: step.fused.length > 0 ? vectorRate(hw, output.dtype, issues, 'output[0].dtype') : 1,
   };
+}
+
+/** Block columns the mask covers: the keys of QKᵀ (its N), the values of S·V (its K). */
+function maskColumns(dims: AttentionDims): number {
+  return dims.mode === 'qkt' ? dims.nBlocks : dims.kBlocks;
 }
 
 function attentionDims(step: Step, hw: FlightLlmHardware, issues: LayerIssues): AttentionDims | undefined {
@@ -309,7 +313,7 @@ function blockMask(step: Step, context: GenerationContext, dims: AttentionDims, 
   const mask = context.masks!(parameter.name, layer.name);
   const { blockSize, maskBlockTokens } = context.hw.sparsity;
   const ratio = maskBlockTokens / blockSize;
-  const columns = dims.mode === 'qkt' ? dims.nBlocks : dims.kBlocks;
+  const columns = maskColumns(dims);
   const lastToken = dims.offsetTokens + dims.mBlocks * blockSize;
   const fits = mask.heads >= dims.heads && mask.rows * maskBlockTokens >= lastToken && mask.cols * ratio >= columns;
   const tokens = dims.offsetTokens === 0 ? `${dims.m} tokens` : `${dims.m} tokens after ${dims.offsetTokens}`;
