@@ -81,7 +81,7 @@ export {
   type ModuleName,
   type FieldValues,
   type DecodedInstruction,
-} from './isa/index.js';
+} from './backends/flightllm/isa/index.js';
 
 // Instruction generation
 export {
@@ -101,7 +101,7 @@ export {
   type MiscInstruction,
   type SysInstruction,
   type GenerateOptions,
-} from './instgen/index.js';
+} from './backends/flightllm/instgen/index.js';
 
 // Hardware kinds: one backend each (what the compiler must respect, simulation, peaks)
 export {
@@ -141,7 +141,7 @@ export {
   type SimulateOptions,
   type LatencyModel,
   type TraceCallback,
-} from './simulator/index.js';
+} from './backends/flightllm/engine/index.js';
 
 // Batched steps: shapes and what a step costs
 export { prefillShape, decodeShape, stepForm, batchRows, formatBatch, checkBatch, type BatchShape, type SequenceShape, type StepForm } from './batch.js';
@@ -195,7 +195,7 @@ export {
 } from './calibrate/index.js';
 
 // Physical lower bounds (roofline)
-export { physicalBound, workOn, boundOfWork, irWork, type Bound, type BoundOptions, type IrWork } from './roofline/index.js';
+export { physicalBound, workOn, boundOfWork, irWork, type Bound, type BoundOptions, type IrWork } from './bound/index.js';
 
 // Profiling cases and comparing with GPUs
 export {

@@ -1,9 +1,9 @@
 import type { Dtype } from '../dtype.js';
 import type { Issue } from '../errors.js';
-import type { Hardware } from '../hardware/kinds.js';
+import type { Hardware } from './kinds.js';
 import type { Ir, MaskLookup } from '../ir/index.js';
-import type { Profile } from '../simulator/simulate.js';
-import type { TraceCallback } from '../simulator/engine.js';
+import type { Profile } from './flightllm/engine/simulate.js';
+import type { TraceCallback } from './flightllm/engine/engine.js';
 
 /*
  * One kind of hardware, everything the pipeline needs to know of it, behind

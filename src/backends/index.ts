@@ -1,6 +1,6 @@
-import type { Hardware, HardwareKind } from '../hardware/kinds.js';
+import type { Hardware, HardwareKind } from './kinds.js';
 import type { Ir } from '../ir/index.js';
-import type { Profile } from '../simulator/simulate.js';
+import type { Profile } from './flightllm/engine/simulate.js';
 import type { CompileTarget, HardwareBackend, SimulationOptions } from './backend.js';
 import { dpuHostBackend } from './dpu-host/index.js';
 import { flightllmBackend } from './flightllm/index.js';

@@ -4,7 +4,7 @@ import { lower, type LayerTag, type LinearEngines, type LoweringParts } from '..
 import type { Hardware } from '../hardware/index.js';
 import type { MaskLookup } from '../ir/index.js';
 import type { Model } from '../model/index.js';
-import { boundOfWork, workOn } from '../roofline/index.js';
+import { boundOfWork, workOn } from '../bound/index.js';
 import { dynamicJoules } from '../energy/index.js';
 import { boundComputeIndex, boundMemoryIndex, costLength, dynamicEnergyIndex, FIRST_MODULE, TIME } from './vector.js';
 

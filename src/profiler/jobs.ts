@@ -5,9 +5,9 @@ import { defaultMaskDirectory, loadIr, maskDirectory, type Ir, type MaskLookup }
 import type { BatchShape } from '../batch.js';
 import { createStepCostModel } from '../cost/index.js';
 import type { Model } from '../model/index.js';
-import { boundOfWork, workOn, type Bound } from '../roofline/index.js';
+import { boundOfWork, workOn, type Bound } from '../bound/index.js';
 import { backendFor, simulate } from '../backends/index.js';
-import { profileToCsv, type Profile, type TraceCallback } from '../simulator/index.js';
+import { profileToCsv, type Profile, type TraceCallback } from '../backends/flightllm/engine/index.js';
 import { ContentCache } from '../util/cache.js';
 import { dynamicJoules, stepEnergy } from '../energy/index.js';
 

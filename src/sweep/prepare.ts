@@ -3,7 +3,7 @@ import { isAbsolute, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { loadHardware, type Hardware } from '../hardware/index.js';
 import { boardDefaultPrecision } from '../compiler/index.js';
-import { hardwareSources } from '../hardware/load.js';
+import { hardwareSources } from '../backends/load.js';
 import { loadModel, PrecisionSchema, type Model } from '../model/index.js';
 import { modelSource } from '../model/load.js';
 import { parseCaseList } from '../profiler/index.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { dump } from 'js-yaml';
 import { parseIr } from '../../src/ir/index.js';
-import { profileToCsv, simulateIr } from '../../src/simulator/index.js';
+import { profileToCsv, simulateIr } from '../../src/backends/flightllm/engine/index.js';
 import { NO_REFERENCE, REFERENCE_DIR, runMain, temporaryDirectory, tinyDecodeIr, tinyModelFile, VHK158, vhk158Hardware } from '../helpers.js';
 
 const work = temporaryDirectory();

@@ -6,9 +6,9 @@ import { compileModel, irToYaml } from '../../src/compiler/index.js';
 import { ModelError } from '../../src/errors.js';
 import { loadIr, maskDirectory, type Ir, type Layer } from '../../src/ir/index.js';
 import { loadModel, parseModel, type Model } from '../../src/model/index.js';
-import { profileToCsv, simulateIr } from '../../src/simulator/index.js';
+import { profileToCsv, simulateIr } from '../../src/backends/flightllm/engine/index.js';
 import { NO_REFERENCE, RecordingSink, REFERENCE_DIR, ROOT, thrown, vhk158Hardware } from '../helpers.js';
-import { generateInstructions } from '../../src/instgen/index.js';
+import { generateInstructions } from '../../src/backends/flightllm/instgen/index.js';
 
 const model = (file: string): Model => loadModel(join(ROOT, 'ir', `${file}.yaml`)).model;
 const llama2 = model('llama2-7b');

@@ -6,7 +6,7 @@ import { createStepCostModel } from '../../src/cost/index.js';
 import { dynamicJoules, energyReport, idleJoules, stepEnergy, tokensPerDollar } from '../../src/energy/index.js';
 import type { Hardware } from '../../src/hardware/index.js';
 import { PrecisionSchema, type Model } from '../../src/model/index.js';
-import { irWork, workOn } from '../../src/roofline/index.js';
+import { irWork, workOn } from '../../src/bound/index.js';
 import { backendFor } from '../../src/backends/index.js';
 import { serve } from '../../src/serving/index.js';
 import { shippedHardware, tinyModel } from '../helpers.js';

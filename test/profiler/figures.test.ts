@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { XMLParser } from 'fast-xml-parser';
 import { caseLatencySpec, caseSpeedupSpec, compareWithGpu, decodeLatencySpec, moduleBusyShares, moduleBusySpec, renderSvg, type GpuProfile } from '../../src/profiler/index.js';
-import type { Profile, StepProfile } from '../../src/simulator/index.js';
-import { MODULES } from '../../src/isa/index.js';
+import type { Profile, StepProfile } from '../../src/backends/flightllm/engine/index.js';
+import { MODULES } from '../../src/backends/flightllm/isa/index.js';
 
 /** Every element of a parsed SVG, depth first. */
 function elements(node: unknown, out: Array<Record<string, unknown>> = []): Array<Record<string, unknown>> {

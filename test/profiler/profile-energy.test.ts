@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { simulate } from '../../src/backends/index.js';
 import { compileModel, generatedMasks } from '../../src/compiler/index.js';
 import { dynamicJoules, stepEnergy } from '../../src/energy/index.js';
-import { physicalBound, workOn } from '../../src/roofline/index.js';
+import { physicalBound, workOn } from '../../src/bound/index.js';
 import { runMain, shippedHardware, temporaryDirectory, tinyModel, tinyModelFile } from '../helpers.js';
 
 /*

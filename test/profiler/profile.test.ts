@@ -6,7 +6,7 @@ import { compileModel, generatedMasks } from '../../src/compiler/index.js';
 import { loadIr, maskDirectory } from '../../src/ir/index.js';
 import { loadModel } from '../../src/model/index.js';
 import { compareWithGpu, formatCaseTable, loadCases, loadGpuProfile, profileCases } from '../../src/profiler/index.js';
-import { simulateIr } from '../../src/simulator/index.js';
+import { simulateIr } from '../../src/backends/flightllm/engine/index.js';
 import { NO_REFERENCE, REFERENCE_DIR, ROOT, vhk158Hardware } from '../helpers.js';
 
 const SEED = join(REFERENCE_DIR, '..', '..', 'seeds', '004_a453d3813fbac32e.txt');

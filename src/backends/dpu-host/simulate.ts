@@ -1,9 +1,9 @@
 import { dtypeBits } from '../../dtype.js';
 import { IrError, type Issue } from '../../errors.js';
-import { layerLabel } from '../../instgen/plan.js';
+import { layerLabel } from '../flightllm/instgen/plan.js';
 import { declaredBatch, type Ir, type Layer, type LayerOf, type LayerType, type Tensor } from '../../ir/index.js';
-import type { TraceCallback } from '../../simulator/engine.js';
-import type { ModuleFigures, Profile, StepProfile } from '../../simulator/simulate.js';
+import type { TraceCallback } from '../flightllm/engine/engine.js';
+import type { ModuleFigures, Profile, StepProfile } from '../flightllm/engine/simulate.js';
 import { weightBitsPerElement } from '../backend.js';
 import type { DpuHostHardware } from './schema.js';
 import { dpuHostTarget } from './target.js';

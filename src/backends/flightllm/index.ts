@@ -1,7 +1,7 @@
-import { MODULES } from '../../isa/index.js';
-import { mvRowsPerGroup } from '../../instgen/layers/linear-mv.js';
-import { vectorRowsInFlight } from '../../instgen/layers/misc.js';
-import { simulateIr } from '../../simulator/simulate.js';
+import { MODULES } from './isa/index.js';
+import { mvRowsPerGroup } from './instgen/layers/linear-mv.js';
+import { vectorRowsInFlight } from './instgen/layers/misc.js';
+import { simulateIr } from './engine/simulate.js';
 import type { HardwareBackend, Peaks } from '../backend.js';
 import { brokenRules } from '../rules.js';
 import { FLIGHTLLM_RULES } from './rules.js';

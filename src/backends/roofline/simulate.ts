@@ -1,10 +1,10 @@
 import { dtypeBits, type Dtype } from '../../dtype.js';
 import { IrError } from '../../errors.js';
-import { planSteps, stepName, type Step } from '../../instgen/plan.js';
+import { planSteps, stepName, type Step } from '../flightllm/instgen/plan.js';
 import type { Ir, Layer, Tensor } from '../../ir/index.js';
-import type { TraceCallback } from '../../simulator/engine.js';
-import type { ModuleFigures, Profile, StepProfile } from '../../simulator/simulate.js';
-import { causalAttentionMacs } from '../../roofline/layers.js';
+import type { TraceCallback } from '../flightllm/engine/engine.js';
+import type { ModuleFigures, Profile, StepProfile } from '../flightllm/engine/simulate.js';
+import { causalAttentionMacs } from '../../bound/layers.js';
 import { weightBitsPerElement, type CompileTarget } from '../backend.js';
 import type { RooflineHardware } from './schema.js';
 import { rooflineTarget } from './target.js';

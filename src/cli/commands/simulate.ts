@@ -4,7 +4,7 @@ import { UsageError, UserError } from '../../errors.js';
 import { loadHardware } from '../../hardware/index.js';
 import { runSimulationJob, runSimulationJobs, type SimulationJob, type SimulationOutcome } from '../../profiler/index.js';
 import { moduleNamesOf } from '../../backends/index.js';
-import { TraceWriter } from '../../simulator/index.js';
+import { TraceWriter } from '../../backends/flightllm/engine/index.js';
 import { writeFileAtomic } from '../../util/files.js';
 import { EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR, type CliIo } from '../io.js';
 import { cliCache, hardwareHelp, keyValue, positiveInteger } from '../options.js';
