@@ -11,19 +11,21 @@ export {
   parseHardware,
   shippedHardwareNames,
   checkHardware,
-  resolveExpressions,
-  HardwareSchema,
+  hardwareKinds,
+  registerBackend,
+  unregisterBackend,
+  parseBoard,
   FlightLlmHardwareSchema,
   DpuHostHardwareSchema,
   RooflineHardwareSchema,
-  HARDWARE_KINDS,
   type Hardware,
   type HardwareKind,
   type FlightLlmHardware,
   type DpuHostHardware,
   type RooflineHardware,
   type LoadHardwareOptions,
-} from './hardware/index.js';
+} from './backends/index.js';
+export { resolveExpressions } from './hardware/index.js';
 
 // FlightLLM IR and attention masks
 export {
@@ -109,7 +111,6 @@ export {
   compileTarget,
   simulate,
   moduleNamesOf,
-  weightBitsOf,
   flightllmBackend,
   dpuHostBackend,
   simulateDpuHost,
@@ -120,28 +121,29 @@ export {
   kernelsMs,
   ROOFLINE_MODULES,
   type HardwareBackend,
-  type CompileTarget,
-  type MemoryPool,
-  type MemoryContent,
+  type BoardDescription,
   type Peaks,
   type SimulationOptions,
+  type RowStructure,
+  type RowStructureQuery,
+  type BoundProduct,
+  type Profile,
+  type StepProfile,
+  type ModuleFigures,
+  type TraceCallback,
 } from './backends/index.js';
+export { weightBitsOf, weightBitsPerElement, type CompileTarget, type LoweringTarget, type MemoryPool, type MemoryContent, type MaskGeometry, type PrecisionDtypes } from './compiler/index.js';
 
 // Simulation of FlightLLM's architecture, instruction by instruction
 export {
   simulateIr,
   simulateProgram,
   latencyModel,
-  profileToCsv,
-  parseProfileCsv,
-  TraceWriter,
-  type Profile,
-  type StepProfile,
-  type ModuleFigures,
   type SimulateOptions,
   type LatencyModel,
-  type TraceCallback,
 } from './backends/flightllm/engine/index.js';
+export { profileToCsv, parseProfileCsv } from './profiler/csv.js';
+export { TraceWriter } from './profiler/trace.js';
 
 // Batched steps: shapes and what a step costs
 export { prefillShape, decodeShape, stepForm, batchRows, formatBatch, checkBatch, type BatchShape, type SequenceShape, type StepForm } from './batch.js';

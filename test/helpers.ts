@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dump } from 'js-yaml';
 import { main } from '../src/cli/program.js';
-import { loadHardware, type FlightLlmHardware, type Hardware } from '../src/hardware/index.js';
+import { loadHardware, type FlightLlmHardware, type Hardware } from '../src/backends/index.js';
 import type { Layer } from '../src/ir/index.js';
 import { parseModel, type Model } from '../src/model/index.js';
 import { ContentCache } from '../src/util/cache.js';

@@ -1,9 +1,9 @@
 import type { Dtype } from '../dtype.js';
 import type { Issue } from '../errors.js';
-import type { Hardware } from './kinds.js';
+import type { z } from 'zod';
 import type { Ir, MaskLookup } from '../ir/index.js';
-import type { Profile } from './flightllm/engine/simulate.js';
-import type { TraceCallback } from './flightllm/engine/engine.js';
+import type { LoweringTarget, MaskGeometry, PrecisionDtypes } from '../compiler/target.js';
+import type { Profile, TraceCallback } from './profile.js';
 
 /*
  * One kind of hardware, everything the pipeline needs to know of it, behind
@@ -11,43 +11,14 @@ import type { TraceCallback } from './flightllm/engine/engine.js';
  * weight widths), how an IR is simulated on it, its peaks for the physical
  * bound, the modules it reports and the parameters worth perturbing. Each
  * kind lives in its own folder under src/backends/; a new kind is a new
- * folder and one line in the registry (src/backends/index.ts).
+ * folder and one line in the registry (src/backends/index.ts), or a call of
+ * `registerBackend` (docs/architecture.md says how).
  */
 
-export type MemoryContent = 'weights' | 'kvCache' | 'activations';
-
-/** One memory a model must fit in, with the field its capacity comes from. */
-export interface MemoryPool {
+/** What a board description of every kind has: its kind, which picks its backend, and its name. */
+export interface BoardDescription {
+  readonly kind: string;
   readonly name: string;
-  readonly field: string;
-  readonly capacityBytes: number;
-  readonly holds: readonly MemoryContent[];
-}
-
-/** What the compiler needs to know of a kind of hardware. */
-export interface CompileTarget {
-  /** Matrix dimensions must be multiples of this, named by `blockSizeField`. */
-  readonly blockSize: number;
-  readonly blockSizeField: string;
-  /** Longest sequence the hardware is laid out for, named by `maxTokensField`. */
-  readonly maxTokens: number;
-  readonly maxTokensField: string;
-  /** Token counts FlightLLM-style stages are rounded up to. */
-  readonly padTokens: { readonly prefill: number; readonly decode: number };
-  readonly memory: readonly MemoryPool[];
-  /** Whether pruned weights are stored (and streamed) as their kept values only; otherwise densely. */
-  readonly storesPrunedWeights: boolean;
-  /**
-   * Whether a lone prompt or a lone decode lowers in FlightLLM's forms (its
-   * prefill runs the head over every prompt row); otherwise every step is
-   * lowered in the batched form, the head over each sequence's last row, as
-   * serving stacks run it.
-   */
-  readonly flightllmForms: boolean;
-  /** Tokens per paged KV-cache block (hardware `kvCache.blockTokens`). */
-  readonly kvBlockTokens: number;
-  /** Bits a weight of this dtype is stored and streamed with, unless the model says otherwise. */
-  weightBits(dtype: Dtype): number;
 }
 
 /** A matrix product as the bound sees it: `macs` multiply-accumulates of `a` × `b` operands. */
@@ -89,8 +60,10 @@ export interface SimulationOptions {
   readonly producedOutside?: ReadonlyMap<string, Ir[number]['type']> | undefined;
 }
 
-export interface HardwareBackend<H extends Hardware = Hardware> {
+export interface HardwareBackend<H extends BoardDescription> {
   readonly kind: H['kind'];
+  /** The schema of a board file of this kind (its `kind:` field included). */
+  readonly schema: z.ZodType<H>;
   /** What a table's column calls a board of this kind after its name (`VHK158 FPGA`); empty for none. */
   readonly deviceLabel: string;
   /** The modules a profile reports, in report order (CSV rows, trace tracks). */
@@ -106,7 +79,7 @@ export interface HardwareBackend<H extends Hardware = Hardware> {
   /** Why the hardware cannot run a model at this precision, or undefined when it can. */
   refusePrecision(hw: H, precision: PrecisionDtypes): string | undefined;
   /** What the compiler must respect on this hardware. */
-  target(hw: H): CompileTarget;
+  target(hw: H): LoweringTarget;
   /**
    * The layout of block-sparse attention masks prefill attention reads, or
    * undefined where attention runs densely and needs no masks.
@@ -126,12 +99,6 @@ export interface HardwareBackend<H extends Hardware = Hardware> {
   parallelSequences(hw: H): number;
 }
 
-/** Where attention masks apply: cells of `maskBlockTokens` over a window of `maxTokens`. */
-export interface MaskGeometry {
-  readonly maxTokens: number;
-  readonly maskBlockTokens: number;
-}
-
 /**
  * How a token-wise step's cost grows with its rows: by the same amount
  * every `periodRows` rows beyond two periods (one more row group of the
@@ -144,35 +111,10 @@ export interface RowStructure {
   readonly affineRows: number;
 }
 
-/** What a precision asks of the hardware: the element types it computes and stores. */
-export interface PrecisionDtypes {
-  /** The named precision it starts from (boards that list the presets their software stack runs check it). */
-  readonly preset?: string | undefined;
-  readonly weights: Dtype;
-  readonly activations: Dtype;
-  readonly kvCache: Dtype;
-  /** Group-wise scales and zero points (GPTQ, AWQ). */
-  readonly group?: { readonly size: number; readonly bits: number } | undefined;
-}
-
 /** The token-wise step a row structure is asked for. */
 export interface RowStructureQuery {
   /** `mm`: matrix-matrix engine; `mv`: matrix-vector engine, row by row; `vector`: a norm or element-wise layer. */
   readonly engine: 'mm' | 'mv' | 'vector';
   /** Inner dimension of a linear layer (elements), or the row length of a vector layer. */
   readonly k: number;
-}
-
-/** Bits a weight streams with: its own `stream_bits`, else the hardware's convention for its dtype. */
-export function weightBitsOf(weight: { readonly dtype: Dtype; readonly stream_bits?: number | undefined }, target: CompileTarget): number {
-  return weight.stream_bits ?? target.weightBits(weight.dtype);
-}
-
-/** Bits streamed per weight element, its share of group-wise scales and zero points included. */
-export function weightBitsPerElement(
-  weight: { readonly dtype: Dtype; readonly stream_bits?: number | undefined; readonly group_size?: number | undefined; readonly group_bits?: number | undefined },
-  target: CompileTarget,
-): number {
-  const groupShare = weight.group_size === undefined ? 0 : (weight.group_bits ?? 0) / weight.group_size;
-  return weightBitsOf(weight, target) + groupShare;
 }

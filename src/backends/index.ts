@@ -1,30 +1,25 @@
-import type { Hardware, HardwareKind } from './kinds.js';
+import type { CompileTarget } from '../compiler/target.js';
 import type { Ir } from '../ir/index.js';
-import type { Profile } from './flightllm/engine/simulate.js';
-import type { CompileTarget, HardwareBackend, SimulationOptions } from './backend.js';
-import { dpuHostBackend } from './dpu-host/index.js';
-import { flightllmBackend } from './flightllm/index.js';
-import { rooflineBackend } from './roofline/index.js';
+import type { SimulationOptions } from './backend.js';
+import type { Profile } from './profile.js';
+import { backendFor, type Hardware } from './registry.js';
 
 /*
- * The registry of hardware kinds: one backend per kind. Everything that
- * depends on the kind of a board asks its backend.
+ * Hardware kinds, behind one interface (backend.ts), held by the registry
+ * (registry.ts); board files are read by load.ts. Everything above this
+ * folder asks a board's backend through the functions here.
  */
 
-const BACKENDS: { readonly [K in HardwareKind]: HardwareBackend<Extract<Hardware, { kind: K }>> } = {
-  flightllm: flightllmBackend,
-  'dpu-host': dpuHostBackend,
-  roofline: rooflineBackend,
-};
-
-/** The backend of a board's kind. */
-export function backendFor(hw: Hardware): HardwareBackend {
-  return BACKENDS[hw.kind] as HardwareBackend;
-}
-
-/** What the compiler must respect on this board. */
+/** Everything the compiler must respect on this board: its kind's layout and the board's own name, masks and precisions. */
 export function compileTarget(hw: Hardware): CompileTarget {
-  return backendFor(hw).target(hw);
+  const backend = backendFor(hw);
+  return {
+    ...backend.target(hw),
+    boardName: hw.name,
+    maskGeometry: backend.maskGeometry(hw),
+    refusePrecision: (precision) => backend.refusePrecision(hw, precision),
+    defaultPrecision: backend.defaultPrecision?.(hw),
+  };
 }
 
 /** Simulates an IR on any kind of hardware. */
@@ -38,20 +33,18 @@ export function moduleNamesOf(hw: Hardware): readonly string[] {
 }
 
 export {
-  weightBitsOf,
-  weightBitsPerElement,
   type HardwareBackend,
-  type CompileTarget,
-  type MemoryPool,
-  type MemoryContent,
+  type BoardDescription,
   type Peaks,
   type BoundProduct,
   type SimulationOptions,
   type RowStructure,
   type RowStructureQuery,
-  type MaskGeometry,
-  type PrecisionDtypes,
 } from './backend.js';
+export type { Profile, StepProfile, ModuleFigures, TraceCallback } from './profile.js';
+export { backendFor, registerBackend, unregisterBackend, hardwareKinds, checkHardware, parseBoard, withDefaultKind, DEFAULT_KIND, type Hardware, type HardwareKind } from './registry.js';
+export { loadHardware, parseHardware, shippedHardwareNames, hardwarePath, hardwareSources, type LoadHardwareOptions } from './load.js';
 export { flightllmBackend, flightllmTarget, FlightLlmHardwareSchema, type FlightLlmHardware } from './flightllm/index.js';
+export { FlightLlmConfigSchema, type FlightLlmConfig } from './flightllm/config.js';
 export { dpuHostBackend, dpuHostTarget, DpuHostHardwareSchema, DPU_HOST_MODULES, simulateDpuHost, type DpuHostHardware, type DpuHostOptions } from './dpu-host/index.js';
 export { rooflineBackend, rooflineTarget, RooflineHardwareSchema, ROOFLINE_MODULES, simulateRoofline, rooflineKernels, kernelsMs, type RooflineHardware, type Kernel } from './roofline/index.js';

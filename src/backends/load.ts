@@ -9,10 +9,9 @@ import { parseYaml, readTextFile } from '../util/yaml.js';
 import { readHardwareTree, withOverrides, type HardwareTree } from '../hardware/extends.js';
 import { zodIssues } from '../util/zod-issues.js';
 import { PACKAGE_ROOT, TOOL_VERSION } from '../version.js';
-import { backendFor } from './index.js';
 import { hasExpressions, resolveExpressions } from '../hardware/expressions.js';
 import { FlightLlmConfigSchema, fromFlightLlmConfig, isFlightLlmConfig } from './flightllm/config.js';
-import { HardwareSchema, withDefaultKind, type Hardware } from './kinds.js';
+import { checkHardware, parseBoard, withDefaultKind, type Hardware } from './registry.js';
 
 /** Bump when the shape `loadHardware` returns changes, so cached results are not reused. */
 const CACHE_REVISION = 4;
@@ -80,9 +79,9 @@ export function parseHardware(raw: unknown, options: { file?: string; name?: str
     throwIfAny(result.issues, options.file, 'invalid expression in hardware configuration');
     resolved = result.value;
   }
-  const parsed = HardwareSchema.safeParse(resolved, { reportInput: true });
-  if (!parsed.success) throwIfAny(zodIssues(parsed.error), options.file, 'invalid hardware configuration');
-  const hardware = parsed.data as Hardware;
+  const parsed = parseBoard(resolved);
+  throwIfAny(parsed.issues, options.file, 'invalid hardware configuration');
+  const hardware = parsed.board!;
   throwIfAny(checkHardware(hardware), options.file, 'inconsistent hardware configuration');
   return deepFreeze(hardware);
 }
@@ -103,11 +102,6 @@ function flightLlmProfilerDefaults(): Record<string, unknown> {
     profilerDefaults = parseYaml(readTextFile(path, ConfigError, 'FlightLLM profiler defaults'), path, ConfigError, 'FlightLLM profiler defaults') as Record<string, unknown>;
   }
   return profilerDefaults;
-}
-
-/** Every consistency rule of its kind the hardware breaks. */
-export function checkHardware(hw: Hardware): Issue[] {
-  return backendFor(hw).check(hw);
 }
 
 function throwIfAny(issues: readonly Issue[], file: string | undefined, what: string): void {

@@ -1,5 +1,5 @@
 import { backendFor } from '../backends/index.js';
-import type { Hardware } from '../hardware/index.js';
+import type { Hardware } from '../backends/index.js';
 import type { Ir, MaskLookup } from '../ir/index.js';
 import { irWork, type IrWork } from './layers.js';
 

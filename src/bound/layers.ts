@@ -1,6 +1,7 @@
 import { dtypeBits } from '../dtype.js';
-import { weightBitsPerElement, type BoundProduct, type CompileTarget } from '../backends/index.js';
-import type { Ir, LayerOf, MaskLookup, Tensor } from '../ir/index.js';
+import type { BoundProduct } from '../backends/index.js';
+import { weightBitsPerElement, type LoweringTarget } from '../compiler/index.js';
+import { causalAttentionMacs, chunkExtent, type Ir, type LayerOf, type MaskLookup, type Tensor } from '../ir/index.js';
 
 /*
  * The work an IR asks for, independent of how any accelerator schedules it:
@@ -28,7 +29,7 @@ const bytesOf = (tensor: Tensor) => (elementsOf(tensor) * dtypeBits(tensor.dtype
  * kept fraction where the hardware can skip the rest; prefill attention counts the cells its masks keep (none when
  * no masks are given, which keeps the figure a lower bound).
  */
-export function irWork(ir: Ir, options: { target: CompileTarget; masks?: MaskLookup | undefined; maskBlockTokens?: number | undefined }): IrWork {
+export function irWork(ir: Ir, options: { target: LoweringTarget; masks?: MaskLookup | undefined; maskBlockTokens?: number | undefined }): IrWork {
   const products: Product[] = [];
   let weightBytes = 0;
   let kvReadBytes = 0;
@@ -61,24 +62,6 @@ function attentionMacs(layer: LayerOf<'attention_mv'> | LayerOf<'attention_mm'>)
   return heads * m * k * layer.input[1]!.shape[2]!;
 }
 
-/** Causal attention: query row i of M attends the `offset` context tokens and the first i + 1 of its own. */
-export function causalAttentionMacs(layer: LayerOf<'attention_mm'>): number {
-  const [heads, m, k] = layer.input[0]!.shape as [number, number, number];
-  const n = layer.input[1]!.shape[2]!;
-  const { offset } = chunkExtent(layer);
-  const inner = layer.structure.mask_mode === 'qkt' ? k : n;
-  return heads * inner * (m * offset + (m * (m + 1)) / 2);
-}
-
-/**
- * Tokens a matrix-matrix attention product attends over (N for QKᵀ, K for
- * S·V) and how many of them precede its M query rows (a chunk's context).
- */
-export function chunkExtent(layer: LayerOf<'attention_mm'>): { tokens: number; offset: number } {
-  const [, m, k] = layer.input[0]!.shape as [number, number, number];
-  const tokens = layer.structure.mask_mode === 'qkt' ? layer.input[1]!.shape[2]! : k;
-  return { tokens, offset: tokens - m };
-}
 
 /** Multiply-accumulates in the mask cells a prefill product keeps, within its M × (N or K) token extent. */
 function maskedAttentionMacs(layer: LayerOf<'attention_mm'>, masks: MaskLookup, cellTokens: number): number {

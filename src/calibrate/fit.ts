@@ -4,6 +4,7 @@ import { compileModel } from '../compiler/index.js';
 import { UserError } from '../errors.js';
 import type { Model } from '../model/index.js';
 import type { Observation } from './measurements.js';
+import { compileTarget } from '../backends/index.js';
 
 /*
  * Least-squares calibration of a roofline board: the efficiencies and the
@@ -108,7 +109,7 @@ function chosen(keys: readonly string[] | undefined): FitParameter[] {
 }
 
 function stepKernels(options: CalibrationOptions, batch: Observation['terms'][number]['batch']): Kernel[] {
-  const { ir } = compileModel(options.model, { batch, hardware: options.hardware });
+  const { ir } = compileModel(options.model, { batch, target: compileTarget(options.hardware) });
   return rooflineKernels(ir, options.hardware).kernels;
 }
 

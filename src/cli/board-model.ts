@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadHardware, type Hardware } from '../hardware/index.js';
+import { loadHardware, type Hardware } from '../backends/index.js';
 import { loadModel, PRECISION_PRESET_NAMES, type Model } from '../model/index.js';
 import { precisionLabel, withPrecision } from './fpga-run.js';
 import type { CliIo } from './io.js';

@@ -2,7 +2,7 @@ import Table from 'cli-table3';
 import { basename } from 'node:path';
 import { concurrencyOf, goodputOf, loadServingCsv, loadVllmResult, requestRateOf, type ServingMeasurement, type VllmResult } from '../calibrate/index.js';
 import { UsageError } from '../errors.js';
-import type { Hardware } from '../hardware/index.js';
+import type { Hardware } from '../backends/index.js';
 import type { Model } from '../model/index.js';
 import { serve } from '../serving/index.js';
 import type { ContentCache } from '../util/cache.js';

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { loadHardware, type Hardware } from '../hardware/index.js';
+import { loadHardware, type Hardware } from '../backends/index.js';
 import { boardDefaultPrecision } from '../compiler/index.js';
 import { backendFor } from '../backends/index.js';
 import { UsageError } from '../errors.js';
@@ -13,6 +13,7 @@ import { PACKAGE_ROOT } from '../version.js';
 import type { CliIo, CliOutput } from './io.js';
 import { cliCache, DEFAULT_HARDWARE, hardwareHelp, keyValue, modelHelp, positiveInteger } from './options.js';
 import { Progress } from './progress.js';
+import { compileTarget } from '../backends/index.js';
 
 /*
  * The FPGA side of `profile`, `compare` and `figures`: which model (or IR
@@ -104,7 +105,7 @@ export function fpgaSource(options: FpgaOptions, stderr: CliOutput, hardware?: H
  * that default (said on stderr).
  */
 export function withPrecision(model: Model, options: { precision?: string | undefined; kvCache?: string | undefined }, board?: { hardware: Hardware; stderr: CliOutput }): Model {
-  const fallback = options.precision === undefined && board !== undefined ? boardDefaultPrecision(model, board.hardware) : undefined;
+  const fallback = options.precision === undefined && board !== undefined ? boardDefaultPrecision(model, compileTarget(board.hardware)) : undefined;
   if (fallback !== undefined) {
     board!.stderr.write(`fpga-llm-sim: ${board!.hardware.name} does not run ${model.displayName ?? model.name}'s ${precisionLabel(model.mapping.precision)} mapping; running it at ${fallback}, the board's default (--precision to choose)\n`);
     return withPrecision(model, { ...options, precision: fallback });

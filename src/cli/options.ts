@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { load } from 'js-yaml';
-import { shippedHardwareNames } from '../hardware/index.js';
+import { shippedHardwareNames } from '../backends/index.js';
 import { shippedModelNames } from '../model/index.js';
 import { ContentCache, defaultCacheDirectory } from '../util/cache.js';
 import type { CliIo } from './io.js';

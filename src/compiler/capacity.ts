@@ -1,10 +1,9 @@
 import type { BatchShape } from '../batch.js';
-import { compileTarget, type MemoryPool } from '../backends/index.js';
 import { bytesOf, dtypeBits } from '../dtype.js';
 import { ModelError } from '../errors.js';
-import type { Hardware } from '../hardware/index.js';
 import { modelDims, type Model } from '../model/index.js';
 import { compileModel, gib, maxTokensOf } from './compile.js';
+import type { CompileTarget, MemoryPool } from './target.js';
 
 /*
  * How much KV cache a deployment can hold for serving: what is left of the
@@ -49,13 +48,12 @@ export const DEFAULT_MAX_BATCHED_TOKENS = 2048;
  * the longest context. Refuses, with the numbers, a model that leaves no
  * room for one block.
  */
-export function planMemory(model: Model, hardware: Hardware, options: PlanMemoryOptions = {}): KvCapacity {
-  const maxTokens = maxTokensOf(model, hardware);
+export function planMemory(model: Model, target: CompileTarget, options: PlanMemoryOptions = {}): KvCapacity {
+  const maxTokens = maxTokensOf(model, target);
   const rows = Math.min(options.maxBatchedTokens ?? DEFAULT_MAX_BATCHED_TOKENS, maxTokens);
-  const target = compileTarget(hardware);
   const pool = target.memory.find((p) => p.holds.includes('kvCache'))!;
   // FlightLLM's prefill form at `rows` sizes every slot for that many rows, logits included.
-  const { memory } = compileModel(model, { stage: 'prefill', tokens: Math.max(rows, 2), hardware, pad: false });
+  const { memory } = compileModel(model, { stage: 'prefill', tokens: Math.max(rows, 2), target, pad: false });
   const d = modelDims(model);
   const activationBits = dtypeBits(model.mapping.precision.activations);
   const longerContext = 2 * bytesOf(d.heads * rows * (maxTokens - rows), activationBits);
@@ -67,7 +65,7 @@ export function planMemory(model: Model, hardware: Hardware, options: PlanMemory
   const freeBytes = pool.capacityBytes - weightBytesInPool - activationBytes;
   const blocks = Math.max(0, Math.floor(freeBytes / blockBytes));
   const capacity = { pool, weightBytes: memory.weightBytes, activationBytes, weightBytesInPool, bytesPerToken, blockTokens, blockBytes, freeBytes, blocks, tokens: blocks * blockTokens, maxBatchedTokens: rows };
-  if (blocks === 0) throw new ModelError({ what: `${model.displayName ?? model.name} leaves no room for a KV cache in ${pool.name} of ${hardware.name}`, detail: `${describe(capacity)}.` });
+  if (blocks === 0) throw new ModelError({ what: `${model.displayName ?? model.name} leaves no room for a KV cache in ${pool.name} of ${target.boardName}`, detail: `${describe(capacity)}.` });
   return capacity;
 }
 

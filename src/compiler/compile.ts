@@ -1,13 +1,12 @@
 import { checkBatch, decodeShape, formatBatch, prefillShape, type BatchShape, type StepForm } from '../batch.js';
-import { backendFor, compileTarget, type CompileTarget, type MemoryContent, type MemoryPool } from '../backends/index.js';
 import { ModelError, type Issue } from '../errors.js';
-import type { Hardware } from '../hardware/index.js';
 import type { Ir, LayerType } from '../ir/index.js';
 import { modelDims, PRECISION_PRESETS, type Model, type Precision, type Projection } from '../model/index.js';
 import { deepFreeze } from '../util/freeze.js';
 import { lower, type LayerTag, type LinearEngine, type LinearEngines, type LoweringParts } from './lower.js';
 import type { MemoryPlan } from './memory.js';
 import { stepFileName } from './naming.js';
+import type { CompileTarget, MemoryContent, MemoryPool } from './target.js';
 
 /** FlightLLM's two stages: a prompt's prefill, or one decode step. */
 export type Stage = 'prefill' | 'decode';
@@ -17,7 +16,8 @@ export interface StageCompileOptions {
   readonly stage: Stage;
   /** Prompt length (prefill) or context length including the new token (decode). */
   readonly tokens: number;
-  readonly hardware: Hardware;
+  /** The board, as the compiler sees it (`compileTarget(hardware)`). */
+  readonly target: CompileTarget;
   /** Round the length up to the hardware's padding (FlightLLM: prefill to 128, decode to 16 on the VHK158); default true. */
   readonly pad?: boolean;
 }
@@ -25,7 +25,8 @@ export interface StageCompileOptions {
 /** One accelerator step over a batch of sequences. */
 export interface BatchCompileOptions {
   readonly batch: BatchShape;
-  readonly hardware: Hardware;
+  /** The board, as the compiler sees it (`compileTarget(hardware)`). */
+  readonly target: CompileTarget;
   /** Engine of each projection where it has more than one row; default the matrix-matrix engine. */
   readonly linearEngines?: LinearEngines | undefined;
   /** Lower in our batched form even where FlightLLM has one (cost probes). */
@@ -61,16 +62,15 @@ export interface CompiledIr {
  * cannot tile, and steps that do not fit in device memory.
  */
 export function compileModel(model: Model, options: CompileOptions): CompiledIr {
-  const { hardware: hw } = options;
-  const target = compileTarget(hw);
+  const { target } = options;
   throwIfAny(checkForHardware(model, target), 'the model cannot be mapped onto this hardware');
-  checkPrecision(model, hw);
-  const maxTokens = maxTokensOf(model, hw);
+  checkPrecision(model, target);
+  const maxTokens = maxTokensOf(model, target);
   const batch = 'batch' in options ? options.batch : stageBatch(options, target, maxTokens);
   throwIfAny(checkBatch(batch, maxTokens), 'invalid batch');
   const batchOptions: Partial<BatchCompileOptions> = 'batch' in options ? options : {};
   const lowered = lower({ model, target, batch, maxTokens, linearEngines: batchOptions.linearEngines, batchedForm: batchOptions.batchedForm, parts: batchOptions.parts });
-  checkMemory({ model, hw, memory: lowered.memory, batch, form: lowered.form, maxTokens });
+  checkMemory({ model, target, memory: lowered.memory, batch, form: lowered.form, maxTokens });
   const form = lowered.form;
   return {
     name: stepFileName(model.name, form, formatBatch(batch).replaceAll(' ', '_')),
@@ -95,8 +95,8 @@ function stageBatch(options: StageCompileOptions, target: CompileTarget, maxToke
 }
 
 /** The longest sequence: the model's mapping, its position limit and the hardware's. */
-export function maxTokensOf(model: Model, hw: Hardware): number {
-  return Math.min(model.mapping.maxTokens ?? Infinity, model.architecture.max_position_embeddings, compileTarget(hw).maxTokens);
+export function maxTokensOf(model: Model, target: CompileTarget): number {
+  return Math.min(model.mapping.maxTokens ?? Infinity, model.architecture.max_position_embeddings, target.maxTokens);
 }
 
 const CONTENT: Readonly<Record<MemoryContent, { label: string; bytes: (memory: MemoryPlan) => number }>> = {
@@ -110,18 +110,18 @@ export function gib(bytes: number): string {
 }
 
 /** How much of each of the hardware's memories a memory plan fills. */
-export function memoryUse(memory: MemoryPlan, hw: Hardware): Array<{ pool: MemoryPool; neededBytes: number }> {
-  return compileTarget(hw).memory.map((pool) => ({ pool, neededBytes: pool.holds.reduce((sum, content) => sum + CONTENT[content].bytes(memory), 0) }));
+export function memoryUse(memory: MemoryPlan, target: CompileTarget): Array<{ pool: MemoryPool; neededBytes: number }> {
+  return target.memory.map((pool) => ({ pool, neededBytes: pool.holds.reduce((sum, content) => sum + CONTENT[content].bytes(memory), 0) }));
 }
 
 /** Refuses a step that does not fit in one of the hardware's memories, with the numbers. */
-function checkMemory(c: { model: Model; hw: Hardware; memory: MemoryPlan; batch: BatchShape; form: StepForm; maxTokens: number }): void {
-  for (const { pool, neededBytes } of memoryUse(c.memory, c.hw)) {
+function checkMemory(c: { model: Model; target: CompileTarget; memory: MemoryPlan; batch: BatchShape; form: StepForm; maxTokens: number }): void {
+  for (const { pool, neededBytes } of memoryUse(c.memory, c.target)) {
     if (neededBytes <= pool.capacityBytes) continue;
     const parts = pool.holds.map((content) => `${gib(CONTENT[content].bytes(c.memory))} of ${CONTENT[content].label}${content === 'kvCache' ? ` (${kvExtent(c)})` : ''}`);
     throw new ModelError({
-      what: `${c.model.displayName ?? c.model.name} does not fit in ${pool.name} of ${c.hw.name}`,
-      detail: `it needs ${parts.join(' + ')}${parts.length > 1 ? ` = ${gib(neededBytes)}` : ''}, and ${c.hw.name} has ${gib(pool.capacityBytes)} (${pool.field}).`,
+      what: `${c.model.displayName ?? c.model.name} does not fit in ${pool.name} of ${c.target.boardName}`,
+      detail: `it needs ${parts.join(' + ')}${parts.length > 1 ? ` = ${gib(neededBytes)}` : ''}, and ${c.target.boardName} has ${gib(pool.capacityBytes)} (${pool.field}).`,
     });
   }
 }
@@ -135,11 +135,11 @@ function kvExtent(c: { batch: BatchShape; form: StepForm; maxTokens: number }): 
 }
 
 /** Refuses a precision the board does not run, naming both. */
-function checkPrecision(model: Model, hw: Hardware): void {
+function checkPrecision(model: Model, target: CompileTarget): void {
   const precision = model.mapping.precision;
-  const reason = backendFor(hw).refusePrecision(hw, precision);
+  const reason = target.refusePrecision(precision);
   if (reason === undefined) return;
-  throw new ModelError({ what: `${hw.name} does not run ${model.displayName ?? model.name} at precision ${precisionName(precision)}`, detail: `${reason}.` });
+  throw new ModelError({ what: `${target.boardName} does not run ${model.displayName ?? model.name} at precision ${precisionName(precision)}`, detail: `${reason}.` });
 }
 
 /**
@@ -148,10 +148,9 @@ function checkPrecision(model: Model, hw: Hardware): void {
  * mapping runs FP16); undefined when the model's precision is fine or the
  * board names none.
  */
-export function boardDefaultPrecision(model: Model, hw: Hardware): string | undefined {
-  const backend = backendFor(hw);
-  if (backend.refusePrecision(hw, model.mapping.precision) === undefined) return undefined;
-  return backend.defaultPrecision?.(hw);
+export function boardDefaultPrecision(model: Model, target: CompileTarget): string | undefined {
+  if (target.refusePrecision(model.mapping.precision) === undefined) return undefined;
+  return target.defaultPrecision;
 }
 
 /** `W4A16`, or `W4A16 with an int8 KV cache` where the cache departs from the preset's. */

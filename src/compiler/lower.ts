@@ -1,4 +1,4 @@
-import type { CompileTarget } from '../backends/index.js';
+import type { LoweringTarget } from './target.js';
 import type { Dtype, Layer, LayerType, Param, Tensor } from '../ir/index.js';
 import { modelDims, type Model, type ModelDims, type Precision, type Projection } from '../model/index.js';
 import { batchRows, stepFormOn, type BatchShape, type StepForm } from '../batch.js';
@@ -25,7 +25,7 @@ import { maskParameterName, namingFor, parameterName, type Naming } from './nami
 
 export interface LoweringInput {
   readonly model: Model;
-  readonly target: CompileTarget;
+  readonly target: LoweringTarget;
   readonly batch: BatchShape;
   /** Longest sequence: the KV cache of FlightLLM's forms is laid out for it. */
   readonly maxTokens: number;

@@ -1,10 +1,9 @@
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
-import { backendFor, type MaskGeometry } from '../backends/index.js';
-import type { Hardware } from '../hardware/index.js';
 import type { AttentionMask, MaskLookup } from '../ir/index.js';
 import { modelDims, type AttentionMasks, type Model } from '../model/index.js';
 import { layerOfMaskParameter } from './naming.js';
+import type { CompileTarget, MaskGeometry } from './target.js';
 
 /*
  * Block-sparse attention masks in FlightLLM's layout: per layer, a bool array
@@ -77,8 +76,8 @@ function keepDensity(spec: Extract<AttentionMasks, { pattern: 'density' }>, cell
 }
 
 /** The model's mask for one layer on the board, every head. */
-export function generateMask(model: Model, hw: Hardware, layer: number): AttentionMask {
-  return maskOf(model, maskGeometryOf(hw), layer);
+export function generateMask(model: Model, target: CompileTarget, layer: number): AttentionMask {
+  return maskOf(model, maskGeometryOf(target), layer);
 }
 
 function maskOf(model: Model, geometry: MaskGeometry, layer: number): AttentionMask {
@@ -95,20 +94,20 @@ function maskOf(model: Model, geometry: MaskGeometry, layer: number): AttentionM
 
 
 /** The board's mask layout; an internal error where the board runs attention densely. */
-export function maskGeometryOf(hw: Hardware): MaskGeometry {
-  const geometry = backendFor(hw).maskGeometry(hw);
-  if (geometry === undefined) throw new Error(`internal: ${hw.name} runs attention densely and needs no masks`);
+export function maskGeometryOf(target: CompileTarget): MaskGeometry {
+  const geometry = target.maskGeometry;
+  if (geometry === undefined) throw new Error(`internal: ${target.boardName} runs attention densely and needs no masks`);
   return geometry;
 }
 
 /** Generated masks for the model on the board, or undefined where the board runs attention densely. */
-export function masksFor(model: Model, hw: Hardware): MaskLookup | undefined {
-  return backendFor(hw).maskGeometry(hw) === undefined ? undefined : generatedMasks(model, hw);
+export function masksFor(model: Model, target: CompileTarget): MaskLookup | undefined {
+  return target.maskGeometry === undefined ? undefined : generatedMasks(model, target);
 }
 
 /** A mask lookup that generates each layer's mask on first use. */
-export function generatedMasks(model: Model, hw: Hardware): MaskLookup {
-  const geometry = maskGeometryOf(hw);
+export function generatedMasks(model: Model, target: CompileTarget): MaskLookup {
+  const geometry = maskGeometryOf(target);
   const made = new Map<number, AttentionMask>();
   return (parameterName) => {
     const layer = layerOfMaskParameter(parameterName);

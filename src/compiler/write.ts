@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
 import { dump as dumpNpy } from 'npyjs';
-import type { Hardware } from '../hardware/index.js';
 import type { Ir } from '../ir/index.js';
 import { modelDims, type Model } from '../model/index.js';
 import { writeFileAtomic } from '../util/files.js';
 import { generateMask } from './masks.js';
+import type { CompileTarget } from './target.js';
 
 /** IR as YAML in the style of FlightLLM's files (PyYAML block style, sequences not indented). */
 export function irToYaml(ir: Ir): string {
@@ -17,10 +17,10 @@ export function writeIr(path: string, ir: Ir): void {
 }
 
 /** Writes `attention_mask_<layer>.mask.npy` for every layer into a directory; returns the paths. */
-export function writeMasks(directory: string, model: Model, hw: Hardware): string[] {
+export function writeMasks(directory: string, model: Model, target: CompileTarget): string[] {
   const paths: string[] = [];
   for (let layer = 0; layer < modelDims(model).layers; layer++) {
-    const mask = generateMask(model, hw, layer);
+    const mask = generateMask(model, target, layer);
     const path = join(directory, `attention_mask_${layer}.mask.npy`);
     writeFileAtomic(path, new Uint8Array(dumpNpy(mask.cells, [mask.heads, mask.rows, mask.cols], { dtype: 'b1' })));
     paths.push(path);

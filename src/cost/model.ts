@@ -1,12 +1,13 @@
 import { batchRows, checkBatch, stepFormOn, type BatchShape } from '../batch.js';
-import { backendFor, type CompileTarget, type HardwareBackend } from '../backends/index.js';
+import { backendFor, type HardwareBackend } from '../backends/index.js';
+import { type CompileTarget } from '../compiler/index.js';
 import { checkKvFits, compileModel, generatedMasks, maxTokensOf, planMemory, type KvCapacity, type LinearEngine } from '../compiler/index.js';
 import { ModelError } from '../errors.js';
-import type { Hardware } from '../hardware/index.js';
+import type { Hardware } from '../backends/index.js';
 import type { MaskLookup } from '../ir/index.js';
 import { modelDims, type Model, type Projection } from '../model/index.js';
 import { boundOfWork, workOn, type Bound } from '../bound/index.js';
-import type { Profile } from '../backends/flightllm/engine/simulate.js';
+import type { Profile } from '../backends/profile.js';
 import type { ContentCache } from '../util/cache.js';
 import { contentHash } from '../util/hash.js';
 import { TOOL_VERSION } from '../version.js';
@@ -14,6 +15,7 @@ import { probe, type PartLayout, type ProbeContext } from './probe.js';
 import { bilinear, bracket, RowTable, stored, type Axis, type ProbeStore } from './tables.js';
 import { dynamicJoules, stepEnergy, type EnergyFigures } from '../energy/index.js';
 import { addScaled, boundComputeIndex, boundMemoryIndex, costLength, dynamicEnergyIndex, FIRST_MODULE, lerp, TIME } from './vector.js';
+import { compileTarget } from '../backends/index.js';
 
 /*
  * What one accelerator step costs, on any kind of hardware, two ways:
@@ -124,7 +126,7 @@ class StepCosts implements StepCostModel {
   readonly moduleNames: readonly string[];
   readonly maxTokens: number;
   readonly capacity: KvCapacity;
-  private readonly backend: HardwareBackend;
+  private readonly backend: HardwareBackend<Hardware>;
   /** What the compiler respects on this board (fixed for the model's life; the fast path asks per step). */
   private readonly target: CompileTarget;
   private readonly context: ProbeContext;
@@ -148,15 +150,15 @@ class StepCosts implements StepCostModel {
     this.model = model;
     this.backend = backendFor(hardware);
     this.moduleNames = this.backend.moduleNames;
-    this.maxTokens = maxTokensOf(model, hardware);
-    this.capacity = planMemory(model, hardware, { maxBatchedTokens: options.maxBatchedTokens });
+    this.target = compileTarget(hardware);
+    this.maxTokens = maxTokensOf(model, this.target);
+    this.capacity = planMemory(model, this.target, { maxBatchedTokens: options.maxBatchedTokens });
     const masks = options.masks ?? defaultMasks(model, hardware, this.backend);
     this.context = { model, hardware, backend: this.backend, masks: masks?.lookup, maxTokens: this.maxTokens };
     this.width = costLength(this.moduleNames.length);
     this.layers = modelDims(model).layers;
     // Tiled attention (a block size above one) costs the same for every context in a block: probe per block.
     // Untiled attention grows smoothly with the context: probe every 16 tokens and interpolate.
-    this.target = this.backend.target(hardware);
     const block = this.target.blockSize;
     this.attentionTiled = block > 1;
     this.contextUnit = this.attentionTiled ? block : UNTILED_CONTEXT_STEP;
@@ -201,7 +203,7 @@ class StepCosts implements StepCostModel {
     const form = stepFormOn(batch, this.target);
     const rows = batchRows(batch);
     const linearEngines = form.kind === 'batched' ? this.exactEngines(batch, rows) : undefined;
-    const compiled = compileModel(this.model, { batch, hardware: this.hardware, linearEngines });
+    const compiled = compileModel(this.model, { batch, target: compileTarget(this.hardware), linearEngines });
     const profile = this.backend.simulate(compiled.ir, this.hardware, { masks: this.context.masks });
     const work = workOn(compiled.ir, this.hardware, { masks: this.context.masks });
     const bound = boundOfWork(work, this.hardware);
@@ -416,9 +418,9 @@ function sequencesOverRows(rows: number, lanes: number): BatchShape {
   return { sequences: [{ newTokens: rows - lanes + 1, context: 0 }, ...Array.from({ length: lanes - 1 }, () => ({ newTokens: 1, context: 0 }))] };
 }
 
-function defaultMasks(model: Model, hardware: Hardware, backend: HardwareBackend): { lookup: MaskLookup; digest: string } | undefined {
+function defaultMasks(model: Model, hardware: Hardware, backend: HardwareBackend<Hardware>): { lookup: MaskLookup; digest: string } | undefined {
   // Generated masks follow from the model and hardware, both in the cache key.
-  return backend.maskGeometry(hardware) === undefined ? undefined : { lookup: generatedMasks(model, hardware), digest: 'generated' };
+  return backend.maskGeometry(hardware) === undefined ? undefined : { lookup: generatedMasks(model, compileTarget(hardware)), digest: 'generated' };
 }
 
 function loadStore(cache: ContentCache | undefined, key: string): ProbeStore {

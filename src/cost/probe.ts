@@ -1,7 +1,7 @@
 import type { BatchShape } from '../batch.js';
 import type { HardwareBackend } from '../backends/index.js';
 import { lower, type LayerTag, type LinearEngines, type LoweringParts } from '../compiler/index.js';
-import type { Hardware } from '../hardware/index.js';
+import type { Hardware } from '../backends/index.js';
 import type { MaskLookup } from '../ir/index.js';
 import type { Model } from '../model/index.js';
 import { boundOfWork, workOn } from '../bound/index.js';
@@ -19,7 +19,7 @@ import { boundComputeIndex, boundMemoryIndex, costLength, dynamicEnergyIndex, FI
 export interface ProbeContext {
   readonly model: Model;
   readonly hardware: Hardware;
-  readonly backend: HardwareBackend;
+  readonly backend: HardwareBackend<Hardware>;
   readonly masks: MaskLookup | undefined;
   /** The longest sequence (FlightLLM's forms lay their KV cache out for it). */
   readonly maxTokens: number;

@@ -1,7 +1,7 @@
 import { backendFor } from '../backends/index.js';
-import type { Hardware } from '../hardware/index.js';
+import type { Hardware } from '../backends/index.js';
 import type { IrWork } from '../bound/index.js';
-import type { Profile } from '../backends/flightllm/engine/simulate.js';
+import type { Profile } from '../backends/profile.js';
 
 /*
  * Energy and cost of what a board runs. A step draws the board's idle power

@@ -16,3 +16,5 @@ export {
 export { loadIr, parseIr, type LoadIrOptions } from './load.js';
 export { loadMask, maskDirectory, defaultMaskDirectory, type AttentionMask, type MaskLookup } from './masks.js';
 export { declaredBatch } from './batch.js';
+export { planSteps, stepName, layerLabel, type Step, type ComputeLayer, type ComputeType } from './steps.js';
+export { causalAttentionMacs, chunkExtent } from './attention.js';

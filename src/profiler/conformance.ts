@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseProfileCsv } from '../backends/flightllm/engine/index.js';
+import { parseProfileCsv } from './csv.js';
 
 /*
  * Conformance against FlightLLM's own results: for every IR file that has a

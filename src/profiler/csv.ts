@@ -1,5 +1,5 @@
 import { formatFixed } from '../util/format.js';
-import type { Profile } from '../backends/flightllm/engine/simulate.js';
+import type { Profile } from '../backends/profile.js';
 
 /*
  * FlightLLM's profiler CSV: one row per module in ISA order (or in the

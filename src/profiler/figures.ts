@@ -1,4 +1,4 @@
-import type { Profile } from '../backends/flightllm/engine/index.js';
+import type { Profile } from '../backends/profile.js';
 import { caseLabel } from './cases.js';
 import type { Comparison } from './compare.js';
 

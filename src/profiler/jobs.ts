@@ -1,15 +1,17 @@
 import { UserError } from '../errors.js';
 import { compileModel, generatedMasks, writeIr, type Stage } from '../compiler/index.js';
-import type { Hardware } from '../hardware/index.js';
+import type { Hardware } from '../backends/index.js';
 import { defaultMaskDirectory, loadIr, maskDirectory, type Ir, type MaskLookup } from '../ir/index.js';
 import type { BatchShape } from '../batch.js';
 import { createStepCostModel } from '../cost/index.js';
 import type { Model } from '../model/index.js';
 import { boundOfWork, workOn, type Bound } from '../bound/index.js';
 import { backendFor, simulate } from '../backends/index.js';
-import { profileToCsv, type Profile, type TraceCallback } from '../backends/flightllm/engine/index.js';
+import { profileToCsv } from './csv.js';
+import { type Profile, type TraceCallback } from '../backends/profile.js';
 import { ContentCache } from '../util/cache.js';
 import { dynamicJoules, stepEnergy } from '../energy/index.js';
+import { compileTarget } from '../backends/index.js';
 
 /*
  * Simulation jobs are plain, copyable data: they cross into worker threads by
@@ -85,7 +87,7 @@ const PREPARE: { [K in Exclude<SimulationJob['kind'], 'batch'>]: (job: Extract<S
     return { ir, masks, file: job.irPath };
   },
   compile: (job) => {
-    const { ir } = compileModel(job.model, { stage: job.stage, tokens: job.tokens, hardware: job.hardware, pad: false });
+    const { ir } = compileModel(job.model, { stage: job.stage, tokens: job.tokens, target: compileTarget(job.hardware), pad: false });
     if (job.irOutput !== undefined) writeIr(job.irOutput, ir);
     if (!usesMasks(job.hardware)) return { ir, masks: undefined };
     return { ir, masks: job.masksDir === undefined ? cachedGeneratedMasks(job.model, job.hardware) : maskDirectory(job.masksDir) };
@@ -102,7 +104,7 @@ function cachedGeneratedMasks(model: Model, hw: Hardware): MaskLookup {
   const key = JSON.stringify([model, backendFor(hw).maskGeometry(hw)]);
   let lookup = generated.get(key);
   if (lookup === undefined) {
-    lookup = generatedMasks(model, hw);
+    lookup = generatedMasks(model, compileTarget(hw));
     generated.set(key, lookup);
   }
   return lookup;

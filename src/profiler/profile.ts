@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { backendFor, compileTarget } from '../backends/index.js';
-import type { Hardware } from '../hardware/index.js';
+import type { Hardware } from '../backends/index.js';
 import type { Model } from '../model/index.js';
 import { maxTokensOf, writeMasks } from '../compiler/index.js';
 import { contentHash } from '../util/hash.js';
@@ -90,11 +90,11 @@ const RESULT_REVISION = 3;
 export async function profileCases(options: ProfileOptions): Promise<ProfileResult> {
   const { hardware, cases } = options;
   const target = compileTarget(hardware);
-  checkCases(cases, { maxTokens: options.source.kind === 'model' ? maxTokensOf(options.source.model, hardware) : target.maxTokens, source: options.source });
+  checkCases(cases, { maxTokens: options.source.kind === 'model' ? maxTokensOf(options.source.model, compileTarget(hardware)) : target.maxTokens, source: options.source });
   const padding: Padding = options.exact === true ? { prefill: 1, decode: 1 } : target.padTokens;
   const work = lengthWork(options, padding);
   if (options.irOutput !== undefined && options.source.kind === 'model' && options.source.masksDir === undefined && backendFor(hardware).maskGeometry(hardware) !== undefined) {
-    writeMasks(join(options.irOutput, 'attention_mask'), options.source.model, hardware);
+    writeMasks(join(options.irOutput, 'attention_mask'), options.source.model, compileTarget(hardware));
   }
   const figures = new StepFigures();
   const todo = work.filter((item) => {

@@ -1,6 +1,6 @@
 import { backendFor } from '../backends/index.js';
 import { UserError } from '../errors.js';
-import { loadHardware, type Hardware } from '../hardware/index.js';
+import { loadHardware, type Hardware } from '../backends/index.js';
 import type { Case, CaseFigures } from './cases.js';
 import { profileCases, type ProfileSource } from './profile.js';
 

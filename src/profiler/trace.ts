@@ -1,8 +1,8 @@
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { MODULES } from '../backends/flightllm/isa/index.js';
-import type { TraceCallback } from '../backends/flightllm/engine/engine.js';
-import type { StepProfile } from '../backends/flightllm/engine/simulate.js';
+import type { TraceCallback } from '../backends/profile.js';
+import type { StepProfile } from '../backends/profile.js';
 
 /*
  * Chrome trace-event files (the JSON format Perfetto and chrome://tracing

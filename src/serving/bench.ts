@@ -1,5 +1,5 @@
 import { createStepCostModel, type StepCostModel } from '../cost/index.js';
-import type { Hardware } from '../hardware/index.js';
+import type { Hardware } from '../backends/index.js';
 import type { Model } from '../model/index.js';
 import type { ContentCache } from '../util/cache.js';
 import { serve, type RequestRecord, type ServeOptions } from './serve.js';

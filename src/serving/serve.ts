@@ -3,7 +3,7 @@ import { compileTarget } from '../backends/index.js';
 import { maxTokensOf } from '../compiler/index.js';
 import { createStepCostModel, type StepCost, type StepCostModel } from '../cost/index.js';
 import { UserError, type Issue } from '../errors.js';
-import type { Hardware } from '../hardware/index.js';
+import type { Hardware } from '../backends/index.js';
 import type { Model } from '../model/index.js';
 import type { ContentCache } from '../util/cache.js';
 import { energyReport, idleJoules, tokensPerDollar } from '../energy/index.js';
@@ -91,13 +91,13 @@ export function serve(options: ServeOptions): ServeResult {
   const requests = 'requests' in options.workload ? options.workload.requests : generateRequests(options.workload);
   const costs = options.costs ?? createStepCostModel({ hardware: options.hardware, model: options.model, cache: options.cache, maxBatchedTokens: options.maxNumBatchedTokens ?? DEFAULTS.maxNumBatchedTokens });
   const kv = kvManager(options, costs, policyName === 'vllm' && (options.enablePrefixCaching ?? DEFAULTS.enablePrefixCaching));
-  checkRequests(requests, { maxTokens: maxTokensOf(options.model, options.hardware), kv });
+  checkRequests(requests, { maxTokens: maxTokensOf(options.model, compileTarget(options.hardware)), kv });
   const policy = createPolicy(policyName, {
     maxNumSeqs: options.maxNumSeqs ?? DEFAULTS.maxNumSeqs,
     maxNumBatchedTokens: options.maxNumBatchedTokens ?? DEFAULTS.maxNumBatchedTokens,
     enableChunkedPrefill: options.enableChunkedPrefill ?? DEFAULTS.enableChunkedPrefill,
     padTokens: compileTarget(options.hardware).padTokens,
-    maxTokens: maxTokensOf(options.model, options.hardware),
+    maxTokens: maxTokensOf(options.model, compileTarget(options.hardware)),
   });
   const records: RequestRecord[] = [];
   const onComplete = (sequence: Sequence) => {

@@ -1,5 +1,5 @@
 import { UserError } from '../errors.js';
-import type { Hardware } from '../hardware/index.js';
+import type { Hardware } from '../backends/index.js';
 import type { Model } from '../model/index.js';
 import { profileCases, type Case } from '../profiler/index.js';
 import { serve } from '../serving/index.js';

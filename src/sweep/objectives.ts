@@ -1,4 +1,4 @@
-import type { Hardware } from '../hardware/index.js';
+import type { Hardware } from '../backends/index.js';
 import type { Model } from '../model/index.js';
 import type { CaseFigures } from '../profiler/index.js';
 

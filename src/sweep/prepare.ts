@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { UserError } from '../errors.js';
-import { loadHardware, type Hardware } from '../hardware/index.js';
+import { loadHardware, type Hardware } from '../backends/index.js';
 import { boardDefaultPrecision } from '../compiler/index.js';
 import { hardwareSources } from '../backends/load.js';
 import { loadModel, PrecisionSchema, type Model } from '../model/index.js';
@@ -15,6 +15,7 @@ import type { PointJob } from './evaluate.js';
 import { evaluationsFor, OBJECTIVE_NAMES, type Evaluation } from './objectives.js';
 import type { PointInputs, SweepPoint } from './points.js';
 import type { SweepSpec } from './spec.js';
+import { compileTarget } from '../backends/index.js';
 
 /*
  * From a point to its job: the content hash it is stored under, and the
@@ -73,7 +74,7 @@ export class PointPreparer {
       this.models.set(inputs.model, model);
     }
     // No precision given: the model's own, or the board's default where the board refuses it (a GPU given FlightLLM's int8 mapping runs FP16).
-    const precision = inputs.precision ?? boardDefaultPrecision(model, hardware);
+    const precision = inputs.precision ?? boardDefaultPrecision(model, compileTarget(hardware));
     if (precision === undefined) return model;
     const parsed = PrecisionSchema.safeParse(precision, { reportInput: true });
     if (!parsed.success) throw new UserError({ what: 'invalid precision', issues: zodIssues(parsed.error) });

@@ -178,13 +178,13 @@ function benchMasks(lib: Library): void {
   if (hw.kind !== 'flightllm') throw new Error(`${VHK158} is not FlightLLM hardware`);
   const { model } = lib.loadModel(join(ROOT, 'ir', 'llama2-7b.yaml'));
   const theirs = lib.maskDirectory(join(REFERENCE_DIR, 'ir_output', 'attention_mask'));
-  const ours = lib.generatedMasks(model, hw);
+  const ours = lib.generatedMasks(model, lib.compileTarget(hw));
   const density = (lookup: typeof ours) => {
     const masks = Array.from({ length: 32 }, (_, layer) => lib.causalDensity(lookup(`attention_mask_${layer}.mask`, '')));
     return masks.reduce((sum, value) => sum + value, 0) / masks.length;
   };
   for (const tokens of [512, 2048]) {
-    const ir = lib.compileModel(model, { stage: 'prefill', tokens, hardware: hw }).ir;
+    const ir = lib.compileModel(model, { stage: 'prefill', tokens, target: lib.compileTarget(hw) }).ir;
     const reference = lib.simulate(ir, hw, { masks: theirs }).totalMs;
     const generated = lib.simulate(ir, hw, { masks: ours }).totalMs;
     record({

@@ -7,6 +7,7 @@ import { runSimulationJob } from '../../src/profiler/index.js';
 import { physicalBound } from '../../src/bound/index.js';
 import { simulate } from '../../src/backends/index.js';
 import { NO_REFERENCE, REFERENCE_DIR, shippedHardware, tinyDecodeIr, tinyModel, vhk158Hardware } from '../helpers.js';
+import { compileTarget } from '../../src/backends/index.js';
 
 const GIB = 2 ** 30;
 const close = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) <= 1e-12 * Math.abs(expected), `${what}: ${actual} vs ${expected}`);
@@ -37,7 +38,7 @@ describe('the physical bound on the VHK158', () => {
 
   test('a decode step also reads the KV cache its attention layers multiply', () => {
     const tokens = 64;
-    const { ir } = compileModel(tiny, { stage: 'decode', tokens, hardware: hw });
+    const { ir } = compileModel(tiny, { stage: 'decode', tokens, target: compileTarget(hw) });
     const bound = physicalBound(ir, hw);
     const [hidden, intermediate, vocab, kvWidth, layers] = [512, 1024, 2048, 2 * 128, 2];
     const linearElements = layers * (2 * hidden * hidden + 2 * hidden * kvWidth + 3 * hidden * intermediate) + hidden * vocab;
@@ -58,7 +59,7 @@ describe('the physical bound on the VHK158', () => {
   });
 
   test('the simulated decode latency is at or above the bound', () => {
-    for (const ir of [tinyDecodeIr(), compileModel(tiny, { stage: 'decode', tokens: 64, hardware: hw }).ir]) {
+    for (const ir of [tinyDecodeIr(), compileModel(tiny, { stage: 'decode', tokens: 64, target: compileTarget(hw) }).ir]) {
       const simulated = simulate(ir, hw).totalMs;
       const bound = physicalBound(ir, hw).boundMs;
       assert.ok(bound > 0 && simulated >= bound, `${simulated} ms vs a bound of ${bound} ms`);

@@ -6,10 +6,11 @@ import { load } from 'js-yaml';
 import { kernelsMs, rooflineKernels, type RooflineHardware } from '../../src/backends/index.js';
 import { calibrate, goodputOf, gpuProfileObservations, loadVllmResult, vllmObservations, type Observation } from '../../src/calibrate/index.js';
 import { compileModel } from '../../src/compiler/index.js';
-import { loadHardware } from '../../src/hardware/index.js';
+import { loadHardware } from '../../src/backends/index.js';
 import { PrecisionSchema, type Model } from '../../src/model/index.js';
 import { loadGpuProfile } from '../../src/profiler/index.js';
 import { ROOT, runMain, shippedHardware, temporaryDirectory, tinyModel } from '../helpers.js';
+import { compileTarget } from '../../src/backends/index.js';
 
 /*
  * Calibration: a fit recovers efficiencies that generated the
@@ -25,7 +26,7 @@ const board = (overrides?: Record<string, unknown>): RooflineHardware => shipped
 
 /** What the board with `truth` would measure for each observation. */
 function measured(truth: RooflineHardware, shapes: Observation[]): Observation[] {
-  return shapes.map((o) => ({ ...o, measuredMs: o.terms.reduce((sum, t) => sum + t.weight * kernelsMs(rooflineKernels(compileModel(tiny, { batch: t.batch, hardware: truth }).ir, truth).kernels, truth), 0) }));
+  return shapes.map((o) => ({ ...o, measuredMs: o.terms.reduce((sum, t) => sum + t.weight * kernelsMs(rooflineKernels(compileModel(tiny, { batch: t.batch, target: compileTarget(truth) }).ir, truth).kernels, truth), 0) }));
 }
 
 describe('calibrate', () => {

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { dump, load } from 'js-yaml';
-import { shippedHardwareNames } from '../../src/hardware/index.js';
+import { shippedHardwareNames } from '../../src/backends/index.js';
 import { ROOT, runMain, temporaryDirectory, tinyDecodeIr, tinyModelFile, tinySweepSpec, VHK158 } from '../helpers.js';
 
 /*

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { dump } from 'js-yaml';
 import { parseIr } from '../../src/ir/index.js';
-import { profileToCsv, simulateIr } from '../../src/backends/flightllm/engine/index.js';
+import { simulateIr } from '../../src/backends/flightllm/engine/index.js';
+import { profileToCsv } from '../../src/profiler/csv.js';
 import { NO_REFERENCE, REFERENCE_DIR, runMain, temporaryDirectory, tinyDecodeIr, tinyModelFile, VHK158, vhk158Hardware } from '../helpers.js';
 
 const work = temporaryDirectory();

@@ -6,6 +6,7 @@ import { compileModel, irToYaml, planMemory } from '../../src/compiler/index.js'
 import { declaredBatch, type Layer } from '../../src/ir/index.js';
 import { loadModel, modelDims } from '../../src/model/index.js';
 import { ROOT, shippedHardware, vhk158Hardware } from '../helpers.js';
+import { compileTarget } from '../../src/backends/index.js';
 
 const llama2 = loadModel(join(ROOT, 'ir', 'llama2-7b.yaml')).model;
 const qwen = loadModel(join(ROOT, 'ir', 'qwen2.5-7b.yaml')).model;
@@ -13,13 +14,13 @@ const qwen = loadModel(join(ROOT, 'ir', 'qwen2.5-7b.yaml')).model;
 describe('batch shapes', () => {
   test("FlightLLM's decode_token_N is one new token over a cache of N − 1, its prefill_token_N N tokens over none", () => {
     for (const tokens of [2, 144, 1000]) {
-      const byStage = compileModel(llama2, { stage: 'decode', tokens, hardware: vhk158Hardware(), pad: false });
-      const byBatch = compileModel(llama2, { batch: { sequences: [{ newTokens: 1, context: tokens - 1 }] }, hardware: vhk158Hardware() });
+      const byStage = compileModel(llama2, { stage: 'decode', tokens, target: compileTarget(vhk158Hardware()), pad: false });
+      const byBatch = compileModel(llama2, { batch: { sequences: [{ newTokens: 1, context: tokens - 1 }] }, target: compileTarget(vhk158Hardware()) });
       assert.equal(irToYaml(byBatch.ir), irToYaml(byStage.ir));
       assert.equal(byBatch.name, byStage.name);
     }
-    const prefill = compileModel(llama2, { batch: prefillShape(256), hardware: vhk158Hardware() });
-    assert.equal(irToYaml(prefill.ir), irToYaml(compileModel(llama2, { stage: 'prefill', tokens: 256, hardware: vhk158Hardware() }).ir));
+    const prefill = compileModel(llama2, { batch: prefillShape(256), target: compileTarget(vhk158Hardware()) });
+    assert.equal(irToYaml(prefill.ir), irToYaml(compileModel(llama2, { stage: 'prefill', tokens: 256, target: compileTarget(vhk158Hardware()) }).ir));
     assert.deepEqual(decodeShape(512), { sequences: [{ newTokens: 1, context: 511 }] });
   });
 
@@ -34,7 +35,7 @@ describe('batch shapes', () => {
 
 describe('lowering a batched step', () => {
   const batch = { sequences: [{ newTokens: 1, context: 700 }, { newTokens: 48, context: 0 }, { newTokens: 16, context: 300 }] };
-  const compiled = compileModel(llama2, { batch, hardware: vhk158Hardware() });
+  const compiled = compileModel(llama2, { batch, target: compileTarget(vhk158Hardware()) });
   const d = modelDims(llama2);
   const rows = 1 + 48 + 16;
   const ofType = (type: Layer['type']) => compiled.ir.filter((layer) => layer.type === type);
@@ -79,7 +80,7 @@ describe('KV capacity', () => {
     for (const model of [llama2, qwen]) {
       test(`${model.name} on ${board}: what the KV cache's memory leaves after weights and activation slots, in whole blocks`, () => {
         const hw = shippedHardware(board);
-        const capacity = planMemory(model, hw);
+        const capacity = planMemory(model, compileTarget(hw));
         const d = modelDims(model);
         const kvBytes = (model.mapping.precision.kvCache === 'fp16' ? 2 : 1) * d.kvHeads * d.headDim;
         assert.equal(capacity.bytesPerToken, 2 * d.layers * kvBytes);
@@ -93,8 +94,8 @@ describe('KV capacity', () => {
   }
 
   test('reserving activation slots for smaller steps leaves more room for the cache', () => {
-    const full = planMemory(llama2, vhk158Hardware());
-    const small = planMemory(llama2, vhk158Hardware(), { maxBatchedTokens: 256 });
+    const full = planMemory(llama2, compileTarget(vhk158Hardware()));
+    const small = planMemory(llama2, compileTarget(vhk158Hardware()), { maxBatchedTokens: 256 });
     assert.ok(small.activationBytes < full.activationBytes);
     assert.ok(small.blocks >= full.blocks);
   });

@@ -6,9 +6,11 @@ import { compileModel, irToYaml } from '../../src/compiler/index.js';
 import { ModelError } from '../../src/errors.js';
 import { loadIr, maskDirectory, type Ir, type Layer } from '../../src/ir/index.js';
 import { loadModel, parseModel, type Model } from '../../src/model/index.js';
-import { profileToCsv, simulateIr } from '../../src/backends/flightllm/engine/index.js';
+import { simulateIr } from '../../src/backends/flightllm/engine/index.js';
+import { profileToCsv } from '../../src/profiler/csv.js';
 import { NO_REFERENCE, RecordingSink, REFERENCE_DIR, ROOT, thrown, vhk158Hardware } from '../helpers.js';
 import { generateInstructions } from '../../src/backends/flightllm/instgen/index.js';
+import { compileTarget } from '../../src/backends/index.js';
 
 const model = (file: string): Model => loadModel(join(ROOT, 'ir', `${file}.yaml`)).model;
 const llama2 = model('llama2-7b');
@@ -30,7 +32,7 @@ describe('compiling LLaMA2-7B as FlightLLM does', { skip: NO_REFERENCE }, () => 
   ];
   for (const [stage, tokens, padded] of cases) {
     test(`${stage} at ${tokens} tokens equals FlightLLM's ${stage} IR at ${padded}, layer for layer`, () => {
-      const compiled = compileModel(llama2, { stage, tokens, hardware: vhk158Hardware() });
+      const compiled = compileModel(llama2, { stage, tokens, target: compileTarget(vhk158Hardware()) });
       assert.equal(compiled.name, `llama2_${stage}_token_${padded}`);
       const reference = loadIr(join(REFERENCE_DIR, 'ir_output', `${compiled.name}.yaml`));
       assert.equal(compiled.ir.length, reference.length);
@@ -39,13 +41,13 @@ describe('compiling LLaMA2-7B as FlightLLM does', { skip: NO_REFERENCE }, () => 
   }
 
   test("its YAML is FlightLLM's file text, addresses aside", () => {
-    const compiled = compileModel(llama2, { stage: 'decode', tokens: 512, hardware: vhk158Hardware() });
+    const compiled = compileModel(llama2, { stage: 'decode', tokens: 512, target: compileTarget(vhk158Hardware()) });
     const text = irToYaml(compiled.ir).replace(/addr: \d+/g, 'addr: 0');
     assert.equal(text, readFileSync(join(REFERENCE_DIR, 'ir_output', 'llama2_decode_token_512.yaml'), 'utf8'));
   });
 
   test("simulated with FlightLLM's masks, our IR gives FlightLLM's CSV", () => {
-    const compiled = compileModel(llama2, { stage: 'prefill', tokens: 128, hardware: vhk158Hardware() });
+    const compiled = compileModel(llama2, { stage: 'prefill', tokens: 128, target: compileTarget(vhk158Hardware()) });
     const csv = profileToCsv(simulateIr(compiled.ir, vhk158Hardware(), { masks: maskDirectory(join(REFERENCE_DIR, 'ir_output', 'attention_mask')) }));
     assert.equal(csv, readFileSync(join(REFERENCE_DIR, 'profiler_output', 'llama2_prefill_token_128.csv'), 'utf8'));
   });
@@ -53,8 +55,8 @@ describe('compiling LLaMA2-7B as FlightLLM does', { skip: NO_REFERENCE }, () => 
 
 describe('device memory', () => {
   test('weights sit at the same addresses in every stage and length, each in its own range', () => {
-    const a = compileModel(llama2, { stage: 'prefill', tokens: 256, hardware: vhk158Hardware() });
-    const b = compileModel(llama2, { stage: 'decode', tokens: 700, hardware: vhk158Hardware() });
+    const a = compileModel(llama2, { stage: 'prefill', tokens: 256, target: compileTarget(vhk158Hardware()) });
+    const b = compileModel(llama2, { stage: 'decode', tokens: 700, target: compileTarget(vhk158Hardware()) });
     const weights = (ir: Ir) => new Map(ir.flatMap((layer) => ('param' in layer ? (layer.param ?? []) : [])).filter((p) => p.dtype !== 'bool').map((p) => [p.name, p.addr]));
     assert.deepEqual(weights(a.ir), weights(b.ir));
     const starts = [...weights(a.ir).values()].sort((x, y) => x - y);
@@ -64,7 +66,7 @@ describe('device memory', () => {
 
   test('the KV cache is sized by key/value heads for the longest sequence, and every address fits the device', () => {
     const qwen = model('qwen2.5-7b');
-    const compiled = compileModel(qwen, { stage: 'decode', tokens: 1024, hardware: vhk158Hardware() });
+    const compiled = compileModel(qwen, { stage: 'decode', tokens: 1024, target: compileTarget(vhk158Hardware()) });
     // 28 layers × (keys + values) × 4 KV heads × 2048 tokens × 128 × 1 byte.
     assert.equal(compiled.memory.kvCacheBytes, 28 * 2 * 4 * 2048 * 128);
     for (const layer of compiled.ir) for (const tensor of [...layer.input, ...layer.output]) assert.ok(tensor.addr < compiled.memory.totalBytes);
@@ -74,7 +76,7 @@ describe('device memory', () => {
   test('a model that does not fit is refused with the numbers', () => {
     // Qwen2.5-32B weights in W8A8, one byte each: 64 × (5120 × (5120 + 2 × 1024) + 5120 × 5120 + 3 × 5120 × 27648) + 5120 × 152064.
     const weights = 64 * (5120 * (5120 + 2 * 1024) + 5120 * 5120 + 3 * 5120 * 27648) + 5120 * 152064;
-    const error = thrown(ModelError, () => compileModel(model('qwen2.5-32b'), { stage: 'prefill', tokens: 128, hardware: vhk158Hardware() }));
+    const error = thrown(ModelError, () => compileModel(model('qwen2.5-32b'), { stage: 'prefill', tokens: 128, target: compileTarget(vhk158Hardware()) }));
     assert.match(error.message, /^Qwen2\.5-32B does not fit in HBM of vhk158: it needs (\d+\.\d\d) GiB of weights .* = (\d+\.\d\d) GiB, and vhk158 has 8\.00 GiB \(hbm\.totalSizeGiB\)\.$/);
     const stated = Number(/needs (\d+\.\d\d) GiB/.exec(error.message)![1]);
     assert.ok(Math.abs(stated - weights / 2 ** 30) < 0.02, `${stated} GiB vs ${weights / 2 ** 30}`);
@@ -83,7 +85,7 @@ describe('device memory', () => {
 
 describe('grouped-query attention and biases', () => {
   const qwen = model('qwen2.5-7b');
-  const compiled = compileModel(qwen, { stage: 'decode', tokens: 64, hardware: vhk158Hardware() });
+  const compiled = compileModel(qwen, { stage: 'decode', tokens: 64, target: compileTarget(vhk158Hardware()) });
   const layer = (name: string) => compiled.ir.find((l) => l.name === name) as Layer & { param?: Array<{ name: string; shape: number[] }> };
 
   test('key and value projections, the cache and attention are sized by the 4 key/value heads', () => {
@@ -113,30 +115,30 @@ describe('grouped-query attention and biases', () => {
 
 describe('lengths', () => {
   test('lengths are padded like FlightLLM unless told not to', () => {
-    assert.equal(compileModel(llama2, { stage: 'prefill', tokens: 129, hardware: vhk158Hardware() }).tokens, 256);
-    assert.equal(compileModel(llama2, { stage: 'decode', tokens: 1001, hardware: vhk158Hardware() }).tokens, 1008);
-    assert.equal(compileModel(llama2, { stage: 'decode', tokens: 1001, hardware: vhk158Hardware(), pad: false }).tokens, 1001);
+    assert.equal(compileModel(llama2, { stage: 'prefill', tokens: 129, target: compileTarget(vhk158Hardware()) }).tokens, 256);
+    assert.equal(compileModel(llama2, { stage: 'decode', tokens: 1001, target: compileTarget(vhk158Hardware()) }).tokens, 1008);
+    assert.equal(compileModel(llama2, { stage: 'decode', tokens: 1001, target: compileTarget(vhk158Hardware()), pad: false }).tokens, 1001);
   });
 
   test('an exact length that is not a whole number of blocks simulates', () => {
-    const compiled = compileModel(llama2, { stage: 'decode', tokens: 1001, hardware: vhk158Hardware(), pad: false });
+    const compiled = compileModel(llama2, { stage: 'decode', tokens: 1001, target: compileTarget(vhk158Hardware()), pad: false });
     const exact = simulateIr(compiled.ir, vhk158Hardware()).totalMs;
-    const padded = simulateIr(compileModel(llama2, { stage: 'decode', tokens: 1008, hardware: vhk158Hardware() }).ir, vhk158Hardware()).totalMs;
+    const padded = simulateIr(compileModel(llama2, { stage: 'decode', tokens: 1008, target: compileTarget(vhk158Hardware()) }).ir, vhk158Hardware()).totalMs;
     assert.ok(exact < padded && exact > padded * 0.99, `${exact} vs ${padded}`);
   });
 
   test('a length above the maximum is refused', () => {
-    const error = thrown(ModelError, () => compileModel(llama2, { stage: 'prefill', tokens: 2049, hardware: vhk158Hardware() }));
+    const error = thrown(ModelError, () => compileModel(llama2, { stage: 'prefill', tokens: 2049, target: compileTarget(vhk158Hardware()) }));
     assert.deepEqual(error.issues, [{ path: 'tokens', message: '2176 (2049 padded) tokens exceed the maximum of 2048' }]);
   });
 
   test('a decode step needs a cached token', () => {
-    assert.match(thrown(ModelError, () => compileModel(llama2, { stage: 'decode', tokens: 1, hardware: vhk158Hardware(), pad: false })).message, /a decode step needs a context of at least 2 tokens/);
+    assert.match(thrown(ModelError, () => compileModel(llama2, { stage: 'decode', tokens: 1, target: compileTarget(vhk158Hardware()), pad: false })).message, /a decode step needs a context of at least 2 tokens/);
   });
 
   test("a dimension that is not a multiple of the accelerator's block size is refused", () => {
     const odd = parseModel({ name: 'odd', architecture: { hidden_size: 1024, intermediate_size: 2050, num_attention_heads: 8, num_hidden_layers: 1, vocab_size: 1000, max_position_embeddings: 2048 } }).model;
-    const error = thrown(ModelError, () => compileModel(odd, { stage: 'decode', tokens: 16, hardware: vhk158Hardware() }));
+    const error = thrown(ModelError, () => compileModel(odd, { stage: 'decode', tokens: 16, target: compileTarget(vhk158Hardware()) }));
     assert.deepEqual(error.issues.map((issue) => issue.path), ['architecture.intermediate_size', 'architecture.vocab_size']);
     assert.match(error.message, /2050 is not a multiple of the accelerator's block size 16 \(sparsity\.blockSize\)/);
   });

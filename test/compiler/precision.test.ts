@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { compileModel, memoryUse, type CompiledIr } from '../../src/compiler/index.js';
 import { ModelError } from '../../src/errors.js';
-import type { Hardware } from '../../src/hardware/index.js';
+import type { Hardware } from '../../src/backends/index.js';
 import type { Layer, Param } from '../../src/ir/index.js';
 import { loadModel, type Model } from '../../src/model/index.js';
 import { ROOT, shippedHardware, thrown, TINY_ARCHITECTURE as ARCHITECTURE, tinyModel, vhk158Hardware } from '../helpers.js';
+import { compileTarget } from '../../src/backends/index.js';
 
 /*
  * The tiny model: every tensor is a whole number of 64-byte bursts at every
@@ -25,7 +26,7 @@ const LINEAR_ELEMENTS =
 const NORM_ELEMENTS = (2 * layers + 1) * hidden;
 
 const tiny = (precision: unknown): Model => tinyModel({ precision });
-const compile = (precision: unknown, hardware: Hardware = vhk158Hardware()): CompiledIr => compileModel(tiny(precision), { stage: 'decode', tokens: 64, hardware });
+const compile = (precision: unknown, hardware: Hardware = vhk158Hardware()): CompiledIr => compileModel(tiny(precision), { stage: 'decode', tokens: 64, target: compileTarget(hardware) });
 
 const linears = (compiled: CompiledIr) => compiled.ir.filter((layer): layer is Extract<Layer, { type: 'linear_mv' | 'linear_mm' }> => layer.type === 'linear_mv' || layer.type === 'linear_mm');
 const weights = (compiled: CompiledIr): Param[] => linears(compiled).map((layer) => layer.param[0]!);
@@ -124,16 +125,16 @@ describe('memory pools of the U250', () => {
   test("Qwen2.5-32B's weights fit in the DDR channels of 3 kernels (3 × 16 GiB)", () => {
     const hw = u250();
     assert.equal(hw.kind, 'dpu-host');
-    const compiled = compileModel(qwen, { stage: 'decode', tokens: 16, hardware: hw });
+    const compiled = compileModel(qwen, { stage: 'decode', tokens: 16, target: compileTarget(hw) });
     assert.equal(compiled.memory.weightBytes, weightBytes);
-    const pool = memoryUse(compiled.memory, hw).find((use) => use.pool.holds.includes('weights'))!;
+    const pool = memoryUse(compiled.memory, compileTarget(hw)).find((use) => use.pool.holds.includes('weights'))!;
     assert.equal(pool.pool.capacityBytes, 3 * 1 * 16 * GIB);
     assert.equal(pool.neededBytes, weightBytes);
     assert.ok(weightBytes <= 3 * 16 * GIB && weightBytes > 16 * GIB, `${weightBytes / GIB} GiB lies between one kernel's 16 GiB and three kernels' 48 GiB`);
   });
 
   test('with one kernel they do not, and the error names the capacity and the fields it comes from', () => {
-    const error = thrown(ModelError, () => compileModel(qwen, { stage: 'decode', tokens: 16, hardware: u250(1) }));
+    const error = thrown(ModelError, () => compileModel(qwen, { stage: 'decode', tokens: 16, target: compileTarget(u250(1)) }));
     assert.match(error.message, /^Qwen2\.5-32B does not fit in the DDR channels of its 1 DPU kernel of u250: it needs (\d+\.\d\d) GiB of weights, and u250 has 16\.00 GiB \(dpu\.kernels × dpu\.ddrChannelsPerKernel × card\.ddr\.channelSizeGiB\)\.$/);
     assert.equal(/needs (\d+\.\d\d) GiB/.exec(error.message)![1], (weightBytes / GIB).toFixed(2));
   });
@@ -141,14 +142,14 @@ describe('memory pools of the U250', () => {
   test('pruned weights are stored densely: the DPU has no sparse mode', () => {
     const pruned = tinyModel({ weightSparsity: { q: 0.5, gate: 0.25 } });
     const dense = tinyModel();
-    const bytes = (model: Model, hardware: Hardware) => compileModel(model, { stage: 'decode', tokens: 64, hardware }).memory.weightBytes;
+    const bytes = (model: Model, hardware: Hardware) => compileModel(model, { stage: 'decode', tokens: 64, target: compileTarget(hardware) }).memory.weightBytes;
     assert.equal(bytes(pruned, u250()), bytes(dense, u250()));
     // FlightLLM's design stores only the kept values.
     assert.ok(bytes(pruned, vhk158Hardware()) < bytes(dense, vhk158Hardware()));
   });
 
   test('on the DPU, int8 weights are stored at their 8 bits and carry no stream_bits', () => {
-    const compiled = compileModel(qwen, { stage: 'decode', tokens: 16, hardware: u250() });
+    const compiled = compileModel(qwen, { stage: 'decode', tokens: 16, target: compileTarget(u250()) });
     for (const weight of weights(compiled)) assert.equal('stream_bits' in weight, false, weight.name);
   });
 });

@@ -10,6 +10,7 @@ import { ModelError } from '../../src/errors.js';
 import { loadModel } from '../../src/model/index.js';
 import { ROOT, shippedHardware, thrown } from '../helpers.js';
 import { join } from 'node:path';
+import { compileTarget } from '../../src/backends/index.js';
 
 /*
  * What a batched step costs, checked against physics and against the batch-1
@@ -33,9 +34,9 @@ describe('a batch of one is the batch-1 simulation', () => {
   for (const board of ['vhk158', 'u250'] as const) {
     test(`${board}: a prompt of 128 and a decode at 512 cost exactly what FlightLLM's prefill_token_128 and decode_token_512 cost`, () => {
       const hw = shippedHardware(board);
-      const masks = board === 'vhk158' ? generatedMasks(llama2, hw) : undefined;
-      const prefill = simulate(compileModel(llama2, { stage: 'prefill', tokens: 128, hardware: hw }).ir, hw, { masks }).totalMs;
-      const decode = simulate(compileModel(llama2, { stage: 'decode', tokens: 512, hardware: hw }).ir, hw, { masks }).totalMs;
+      const masks = board === 'vhk158' ? generatedMasks(llama2, compileTarget(hw)) : undefined;
+      const prefill = simulate(compileModel(llama2, { stage: 'prefill', tokens: 128, target: compileTarget(hw) }).ir, hw, { masks }).totalMs;
+      const decode = simulate(compileModel(llama2, { stage: 'decode', tokens: 512, target: compileTarget(hw) }).ir, hw, { masks }).totalMs;
       assert.equal(costs(board).exact({ sequences: [{ newTokens: 128, context: 0 }] }).totalMs, prefill);
       assert.equal(costs(board).exact({ sequences: [{ newTokens: 1, context: 511 }] }).totalMs, decode);
     });

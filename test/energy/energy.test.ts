@@ -4,12 +4,13 @@ import { simulate } from '../../src/backends/index.js';
 import { compileModel } from '../../src/compiler/index.js';
 import { createStepCostModel } from '../../src/cost/index.js';
 import { dynamicJoules, energyReport, idleJoules, stepEnergy, tokensPerDollar } from '../../src/energy/index.js';
-import type { Hardware } from '../../src/hardware/index.js';
+import type { Hardware } from '../../src/backends/index.js';
 import { PrecisionSchema, type Model } from '../../src/model/index.js';
 import { irWork, workOn } from '../../src/bound/index.js';
 import { backendFor } from '../../src/backends/index.js';
 import { serve } from '../../src/serving/index.js';
 import { shippedHardware, tinyModel } from '../helpers.js';
+import { compileTarget } from '../../src/backends/index.js';
 
 /*
  * Energy: idle power over a step's time plus the energy of its work, or of
@@ -25,7 +26,7 @@ const tinyFp16 = withPrecision(tiny, 'FP16');
 const decode = (sequences: number, context: number) => ({ sequences: Array.from({ length: sequences }, () => ({ newTokens: 1, context })) });
 
 function step(hw: Hardware, model: Model, batch = decode(1, 200)) {
-  const { ir } = compileModel(model, { batch, hardware: hw });
+  const { ir } = compileModel(model, { batch, target: compileTarget(hw) });
   const profile = simulate(ir, hw);
   const modules = Object.fromEntries(Object.entries(profile.modules).map(([name, f]) => [name, f.busyMs]));
   return { ir, profile, modules };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { dump, load as parseYamlText } from 'js-yaml';
 import { ConfigError } from '../../src/errors.js';
-import { loadHardware, parseHardware, type DpuHostHardware, type Hardware } from '../../src/hardware/index.js';
+import { loadHardware, parseHardware, type DpuHostHardware, type Hardware } from '../../src/backends/index.js';
 import { ContentCache } from '../../src/util/cache.js';
 import { flightllm, ROOT, temporaryDirectory, thrown, VHK158, vhk158Hardware } from '../helpers.js';
 

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { dump, load as parseYamlText } from 'js-yaml';
 import { ConfigError } from '../../src/errors.js';
-import { loadHardware, parseHardware, resolveExpressions, shippedHardwareNames } from '../../src/hardware/index.js';
+import { resolveExpressions } from '../../src/hardware/index.js';
+import { loadHardware, parseHardware, shippedHardwareNames } from '../../src/backends/index.js';
 import { ContentCache } from '../../src/util/cache.js';
 import { flightllm, NO_REFERENCE, REFERENCE_DIR, ROOT, temporaryDirectory, thrown, VHK158 } from '../helpers.js';
 

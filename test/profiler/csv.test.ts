@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { MODULES } from '../../src/backends/flightllm/isa/index.js';
-import { parseProfileCsv, profileToCsv, type Profile } from '../../src/backends/flightllm/engine/index.js';
+import { parseProfileCsv, profileToCsv } from '../../src/profiler/csv.js';
+import { type Profile } from '../../src/backends/profile.js';
 import { formatFixed } from '../../src/util/format.js';
 
 function profile(figures: Partial<Record<(typeof MODULES)[number], [number, number]>>, totalMs: number): Profile {

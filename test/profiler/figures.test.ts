@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { XMLParser } from 'fast-xml-parser';
 import { caseLatencySpec, caseSpeedupSpec, compareWithGpu, decodeLatencySpec, moduleBusyShares, moduleBusySpec, renderSvg, type GpuProfile } from '../../src/profiler/index.js';
-import type { Profile, StepProfile } from '../../src/backends/flightllm/engine/index.js';
+import type { Profile, StepProfile } from '../../src/backends/profile.js';
 import { MODULES } from '../../src/backends/flightllm/isa/index.js';
 
 /** Every element of a parsed SVG, depth first. */

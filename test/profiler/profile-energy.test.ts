@@ -6,6 +6,7 @@ import { compileModel, generatedMasks } from '../../src/compiler/index.js';
 import { dynamicJoules, stepEnergy } from '../../src/energy/index.js';
 import { physicalBound, workOn } from '../../src/bound/index.js';
 import { runMain, shippedHardware, temporaryDirectory, tinyModel, tinyModelFile } from '../helpers.js';
+import { compileTarget } from '../../src/backends/index.js';
 
 /*
  * profile reports energy: per case in --json, and as rows of the table,
@@ -23,9 +24,9 @@ describe('profile energy', () => {
     // The U280 pads prompts to 128 tokens and decodes to multiples of 16: a 16-token prompt, then decodes at 17 and 18 tokens, both padded to 32.
     const hw = shippedHardware('u280');
     const model = tinyModel();
-    const masks = generatedMasks(model, hw);
+    const masks = generatedMasks(model, compileTarget(hw));
     const joulesOf = (stage: 'prefill' | 'decode', tokens: number) => {
-      const { ir } = compileModel(model, { stage, tokens, hardware: hw });
+      const { ir } = compileModel(model, { stage, tokens, target: compileTarget(hw) });
       const profile = simulate(ir, hw, { masks });
       const modules = Object.fromEntries(Object.entries(profile.modules).map(([name, f]) => [name, f.busyMs]));
       return stepEnergy(hw, { totalMs: profile.totalMs, boundMs: physicalBound(ir, hw, { masks }).boundMs, dynamicJ: dynamicJoules(workOn(ir, hw, { masks }), profile, hw), modules })!.joules;

@@ -8,6 +8,7 @@ import { loadModel } from '../../src/model/index.js';
 import { compareWithGpu, formatCaseTable, loadCases, loadGpuProfile, profileCases } from '../../src/profiler/index.js';
 import { simulateIr } from '../../src/backends/flightllm/engine/index.js';
 import { NO_REFERENCE, REFERENCE_DIR, ROOT, vhk158Hardware } from '../helpers.js';
+import { compileTarget } from '../../src/backends/index.js';
 
 const SEED = join(REFERENCE_DIR, '..', '..', 'seeds', '004_a453d3813fbac32e.txt');
 const NO_SEED = NO_REFERENCE !== false ? NO_REFERENCE : existsSync(SEED) ? false : `seed document not found at ${SEED}`;
@@ -45,8 +46,8 @@ describe('the six-case table', { skip: NO_SEED }, () => {
 describe('our own masks', { skip: NO_REFERENCE }, () => {
   test("prefill at 128 tokens gives FlightLLM's latency: its first two mask blocks are causal in both", () => {
     const { model } = loadModel(join(ROOT, 'ir', 'llama2-7b.yaml'));
-    const ir = compileModel(model, { stage: 'prefill', tokens: 128, hardware: vhk158Hardware() }).ir;
-    const ours = simulateIr(ir, vhk158Hardware(), { masks: generatedMasks(model, vhk158Hardware()) }).totalMs;
+    const ir = compileModel(model, { stage: 'prefill', tokens: 128, target: compileTarget(vhk158Hardware()) }).ir;
+    const ours = simulateIr(ir, vhk158Hardware(), { masks: generatedMasks(model, compileTarget(vhk158Hardware())) }).totalMs;
     const theirs = simulateIr(loadIr(join(REFERENCE_DIR, 'ir_output', 'llama2_prefill_token_128.yaml')), vhk158Hardware(), { masks: maskDirectory(join(REFERENCE_DIR, 'ir_output', 'attention_mask')) }).totalMs;
     assert.equal(ours, theirs);
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { parseHardware, type Hardware } from '../../src/hardware/index.js';
+import { parseHardware, type Hardware } from '../../src/backends/index.js';
 import { profileCases, ResultStore } from '../../src/profiler/index.js';
 import { temporaryDirectory, tinyModel, vhk158Hardware } from '../helpers.js';
 

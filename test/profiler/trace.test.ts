@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseIr } from '../../src/ir/index.js';
 import { MODULES } from '../../src/backends/flightllm/isa/index.js';
-import { simulateIr, TraceWriter, type Profile } from '../../src/backends/flightllm/engine/index.js';
+import { simulateIr } from '../../src/backends/flightllm/engine/index.js';
+import { TraceWriter } from '../../src/profiler/trace.js';
+import { type Profile } from '../../src/backends/profile.js';
 import { temporaryDirectory, tinyDecodeIr, vhk158Hardware } from '../helpers.js';
 
 interface TraceEvent {

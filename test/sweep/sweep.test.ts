@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { UserError } from '../../src/errors.js';
-import { loadHardware } from '../../src/hardware/index.js';
+import { loadHardware } from '../../src/backends/index.js';
 import { loadModel } from '../../src/model/index.js';
 import { profileCases } from '../../src/profiler/index.js';
 import { serve } from '../../src/serving/index.js';

@@ -1,7 +1,7 @@
 import type { HardwareBackend, Peaks } from '../backend.js';
 import { brokenRules } from '../rules.js';
 import { DPU_HOST_RULES } from './rules.js';
-import type { DpuHostHardware } from './schema.js';
+import { DpuHostHardwareSchema, type DpuHostHardware } from './schema.js';
 import { DPU_HOST_MODULES, simulateDpuHost } from './simulate.js';
 import { dpuHostTarget } from './target.js';
 
@@ -25,6 +25,7 @@ function peaks(hw: DpuHostHardware): Peaks {
 
 export const dpuHostBackend: HardwareBackend<DpuHostHardware> = {
   kind: 'dpu-host',
+  schema: DpuHostHardwareSchema,
   deviceLabel: 'FPGA',
   moduleNames: DPU_HOST_MODULES,
   hostModule: 'HOST',

@@ -1,10 +1,9 @@
 import { dtypeBits } from '../../dtype.js';
 import { IrError, type Issue } from '../../errors.js';
-import { layerLabel } from '../flightllm/instgen/plan.js';
+import { layerLabel } from '../../ir/steps.js';
 import { declaredBatch, type Ir, type Layer, type LayerOf, type LayerType, type Tensor } from '../../ir/index.js';
-import type { TraceCallback } from '../flightllm/engine/engine.js';
-import type { ModuleFigures, Profile, StepProfile } from '../flightllm/engine/simulate.js';
-import { weightBitsPerElement } from '../backend.js';
+import type { ModuleFigures, Profile, StepProfile, TraceCallback } from '../profile.js';
+import { weightBitsPerElement } from '../../compiler/target.js';
 import type { DpuHostHardware } from './schema.js';
 import { dpuHostTarget } from './target.js';
 

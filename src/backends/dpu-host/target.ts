@@ -1,5 +1,5 @@
 import { dtypeBits } from '../../dtype.js';
-import type { CompileTarget } from '../backend.js';
+import type { LoweringTarget } from '../../compiler/target.js';
 import type { DpuHostHardware } from './schema.js';
 
 const GIB = 2 ** 30;
@@ -8,7 +8,7 @@ const GIB = 2 ** 30;
  * What the compiler must respect on a DPU card with its host: weights in the
  * DDR channels the kernels read, KV cache and activations in host memory.
  */
-export function dpuHostTarget(hw: DpuHostHardware): CompileTarget {
+export function dpuHostTarget(hw: DpuHostHardware): LoweringTarget {
   return {
     blockSize: 1,
     blockSizeField: 'dpu',

@@ -5,7 +5,7 @@ import { simulateIr } from './engine/simulate.js';
 import type { HardwareBackend, Peaks } from '../backend.js';
 import { brokenRules } from '../rules.js';
 import { FLIGHTLLM_RULES } from './rules.js';
-import type { FlightLlmHardware } from './schema.js';
+import { FlightLlmHardwareSchema, type FlightLlmHardware } from './schema.js';
 import { flightllmTarget } from './target.js';
 
 /*
@@ -33,6 +33,7 @@ function peaks(hw: FlightLlmHardware): Peaks {
 
 export const flightllmBackend: HardwareBackend<FlightLlmHardware> = {
   kind: 'flightllm',
+  schema: FlightLlmHardwareSchema,
   deviceLabel: 'FPGA',
   moduleNames: MODULES,
   sensitivityKeys: ['hbm.bandwidthGiBps', 'hbm.efficiency.sameChannel', 'hbm.efficiency.crossChannel', 'clock.frequencyMHz', 'calibration.timeDivisor'],

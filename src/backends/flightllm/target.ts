@@ -1,11 +1,11 @@
 import { dtypeBits } from '../../dtype.js';
-import type { CompileTarget } from '../backend.js';
+import type { LoweringTarget } from '../../compiler/target.js';
 import type { FlightLlmHardware } from './schema.js';
 
 const GIB = 2 ** 30;
 
 /** What the compiler must respect on FlightLLM's architecture: one HBM holds everything. */
-export function flightllmTarget(hw: FlightLlmHardware): CompileTarget {
+export function flightllmTarget(hw: FlightLlmHardware): LoweringTarget {
   return {
     blockSize: hw.sparsity.blockSize,
     blockSizeField: 'sparsity.blockSize',

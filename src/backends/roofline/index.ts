@@ -1,8 +1,9 @@
 import type { Dtype } from '../../dtype.js';
-import type { HardwareBackend, Peaks, PrecisionDtypes } from '../backend.js';
+import type { HardwareBackend, Peaks } from '../backend.js';
+import type { PrecisionDtypes } from '../../compiler/target.js';
 import { brokenRules } from '../rules.js';
 import { ROOFLINE_RULES } from './rules.js';
-import type { RooflineHardware } from './schema.js';
+import { RooflineHardwareSchema, type RooflineHardware } from './schema.js';
 import { ROOFLINE_MODULES, simulateRoofline } from './simulate.js';
 import { rooflineTarget } from './target.js';
 
@@ -35,6 +36,7 @@ function refusePrecision(hw: RooflineHardware, p: PrecisionDtypes): string | und
 
 export const rooflineBackend: HardwareBackend<RooflineHardware> = {
   kind: 'roofline',
+  schema: RooflineHardwareSchema,
   deviceLabel: '',
   moduleNames: ROOFLINE_MODULES,
   sensitivityKeys: [

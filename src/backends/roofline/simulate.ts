@@ -1,11 +1,9 @@
 import { dtypeBits, type Dtype } from '../../dtype.js';
 import { IrError } from '../../errors.js';
-import { planSteps, stepName, type Step } from '../flightllm/instgen/plan.js';
-import type { Ir, Layer, Tensor } from '../../ir/index.js';
-import type { TraceCallback } from '../flightllm/engine/engine.js';
-import type { ModuleFigures, Profile, StepProfile } from '../flightllm/engine/simulate.js';
-import { causalAttentionMacs } from '../../bound/layers.js';
-import { weightBitsPerElement, type CompileTarget } from '../backend.js';
+import { planSteps, stepName, type Step } from '../../ir/steps.js';
+import { causalAttentionMacs, type Ir, type Layer, type Tensor } from '../../ir/index.js';
+import type { ModuleFigures, Profile, StepProfile, TraceCallback } from '../profile.js';
+import { weightBitsPerElement, type LoweringTarget } from '../../compiler/target.js';
 import type { RooflineHardware } from './schema.js';
 import { rooflineTarget } from './target.js';
 
@@ -103,7 +101,7 @@ function times(kernel: Kernel, hw: RooflineHardware): number[] {
   return [computeMs, memoryMs, launchMs];
 }
 
-function kernelOf(step: Step, target: CompileTarget): Kernel {
+function kernelOf(step: Step, target: LoweringTarget): Kernel {
   const layer = step.layer;
   if (layer.type === 'linear_mm' || layer.type === 'linear_mv') return linearKernel(step, target);
   if (layer.type === 'attention_mm' || layer.type === 'attention_mv') return attentionKernel(layer, step.fused.length > 0);
@@ -113,7 +111,7 @@ function kernelOf(step: Step, target: CompileTarget): Kernel {
 }
 
 /** Weights (dense: pruned ones are not skipped), bias, input rows, and the fused layers' other operands and final output. */
-function linearKernel(step: Step, target: CompileTarget): Kernel {
+function linearKernel(step: Step, target: LoweringTarget): Kernel {
   const layer = step.layer as Extract<Layer, { type: 'linear_mm' | 'linear_mv' }>;
   const weight = layer.param[0]!;
   const [, k, n] = weight.shape as [number, number, number];

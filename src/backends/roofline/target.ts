@@ -1,5 +1,5 @@
 import { dtypeBits } from '../../dtype.js';
-import type { CompileTarget } from '../backend.js';
+import type { LoweringTarget } from '../../compiler/target.js';
 import type { RooflineHardware } from './schema.js';
 
 const GIB = 2 ** 30;
@@ -9,7 +9,7 @@ const GIB = 2 ** 30;
  * exact token counts, one device memory for weights, KV cache and
  * activations, weights stored densely at their type's width.
  */
-export function rooflineTarget(hw: RooflineHardware): CompileTarget {
+export function rooflineTarget(hw: RooflineHardware): LoweringTarget {
   return {
     blockSize: 1,
     blockSizeField: 'compute',

@@ -4,7 +4,7 @@ import { dtypeBits } from '../../dtype.js';
 import { UsageError, UserError } from '../../errors.js';
 import { compileTarget } from '../../backends/index.js';
 import { boardDefaultPrecision } from '../../compiler/index.js';
-import { loadHardware, type Hardware } from '../../hardware/index.js';
+import { loadHardware, type Hardware } from '../../backends/index.js';
 import { loadModel, PrecisionSchema, type Model, type Precision } from '../../model/index.js';
 import { casesFromOption, profileCases, type Case, type CaseResult } from '../../profiler/index.js';
 import { serve } from '../../serving/index.js';
@@ -104,7 +104,7 @@ async function runAll(options: BoardsOptions, c: Case, io: CliIo): Promise<Board
 
 /** The model at its own precision, or at the board's default where the board refuses its own. */
 function atBoardPrecision(model: Model, hardware: Hardware): Model {
-  const preset = boardDefaultPrecision(model, hardware);
+  const preset = boardDefaultPrecision(model, compileTarget(hardware));
   return preset === undefined ? model : { ...model, mapping: { ...model.mapping, precision: PrecisionSchema.parse(preset) } };
 }
 

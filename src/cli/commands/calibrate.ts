@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { basename } from 'node:path';
 import { calibrate, gpuProfileObservations, loadVllmResult, overlayYaml, vllmObservations, type Observation } from '../../calibrate/index.js';
 import { UsageError } from '../../errors.js';
-import { hardwarePath, type Hardware, type RooflineHardware } from '../../hardware/index.js';
+import { hardwarePath, type Hardware, type RooflineHardware } from '../../backends/index.js';
 import { gpuProfilesFor, loadGpuProfile } from '../../profiler/index.js';
 import { writeFileAtomic } from '../../util/files.js';
 import { loadBoardAndModel, withBoardAndModel, type BoardModelOptions } from '../board-model.js';

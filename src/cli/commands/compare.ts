@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { maxTokensOf } from '../../compiler/index.js';
 import { compileTarget } from '../../backends/index.js';
-import { loadHardware } from '../../hardware/index.js';
+import { loadHardware } from '../../backends/index.js';
 import { loadModel } from '../../model/index.js';
 import { compareWithGpu, formatCaseTable, gpuProfilesFor, loadFpgaProfile, loadGpuProfile, type Case, type FpgaCase, type GpuProfile } from '../../profiler/index.js';
 import type { CliIo } from '../io.js';
@@ -109,7 +109,7 @@ function savedSide(file: string): FpgaSide {
 /** Simulates every GPU case the FPGA can run (batch 1, within its longest sequence). */
 async function simulatedSide(options: CompareOptions, gpus: readonly GpuProfile[], io: CliIo): Promise<FpgaSide> {
   const hardware = loadHardware(options.hardware, { cache: cliCache(true, io)!, overrides: options.set });
-  const maxTokens = options.irDir === undefined ? maxTokensOf(loadModel(options.model).model, hardware) : compileTarget(hardware).maxTokens;
+  const maxTokens = options.irDir === undefined ? maxTokensOf(loadModel(options.model).model, compileTarget(hardware)) : compileTarget(hardware).maxTokens;
   const cases: Case[] = [];
   for (const gpu of gpus) {
     for (const row of gpu.rows) {

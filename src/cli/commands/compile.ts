@@ -2,10 +2,11 @@ import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { compileModel, gib, memoryUse, writeIr, writeMasks } from '../../compiler/index.js';
 import { backendFor } from '../../backends/index.js';
-import { loadHardware } from '../../hardware/index.js';
+import { loadHardware } from '../../backends/index.js';
 import { loadModel } from '../../model/index.js';
 import type { CliIo } from '../io.js';
 import { cliCache, DEFAULT_HARDWARE, hardwareHelp, keyValue, modelHelp, positiveInteger } from '../options.js';
+import { compileTarget } from '../../backends/index.js';
 
 interface CompileOptions {
   model: string;
@@ -42,15 +43,15 @@ export function run(options: CompileOptions, io: CliIo): void {
   const hardware = loadHardware(options.hardware, { cache, overrides: options.set });
   const { model, assumptions } = loadModel(options.model);
   for (const assumption of assumptions) io.stderr.write(`fpga-llm-sim: assumed ${assumption}\n`);
-  const compiled = compileModel(model, { stage: options.stage, tokens: options.tokens, hardware, pad: options.pad });
+  const compiled = compileModel(model, { stage: options.stage, tokens: options.tokens, target: compileTarget(hardware), pad: options.pad });
   const irPath = join(options.out, `${compiled.name}.yaml`);
   writeIr(irPath, compiled.ir);
   io.stderr.write(`fpga-llm-sim: wrote ${irPath} (${compiled.ir.length} layers)\n`);
   if (options.masks === undefined && backendFor(hardware).maskGeometry(hardware) !== undefined) {
-    const masks = writeMasks(join(options.out, 'attention_mask'), model, hardware);
+    const masks = writeMasks(join(options.out, 'attention_mask'), model, compileTarget(hardware));
     io.stderr.write(`fpga-llm-sim: wrote ${masks.length} masks (${model.mapping.attentionMasks.pattern}) to ${join(options.out, 'attention_mask')}\n`);
   }
   const m = compiled.memory;
-  const use = memoryUse(m, hardware).map(({ pool, neededBytes }) => `${pool.name} ${gib(neededBytes)} of ${gib(pool.capacityBytes)}`);
+  const use = memoryUse(m, compileTarget(hardware)).map(({ pool, neededBytes }) => `${pool.name} ${gib(neededBytes)} of ${gib(pool.capacityBytes)}`);
   io.stderr.write(`fpga-llm-sim: memory: ${use.join('; ')} (weights ${gib(m.weightBytes)}, KV cache ${gib(m.kvCacheBytes)}, activations ${gib(m.activationBytes)})\n`);
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { loadHardware } from '../../hardware/index.js';
+import { loadHardware } from '../../backends/index.js';
 import { compareProfileCsv, findReferenceCases, runSimulationJobs, type CsvComparison, type ReferenceCase, type SimulationOutcome } from '../../profiler/index.js';
 import { formatFixed } from '../../util/format.js';
 import { EXIT_INTERNAL_ERROR, EXIT_OK, type CliIo } from '../io.js';

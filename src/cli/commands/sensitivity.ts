@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { casesFromOption, sensitivity, type Sensitivity } from '../../profiler/index.js';
 import { fpgaLabel, fpgaSource, withFpgaOptions, type FpgaOptions } from '../fpga-run.js';
-import { loadHardware } from '../../hardware/index.js';
+import { loadHardware } from '../../backends/index.js';
 import { cliCache } from '../options.js';
 import type { CliIo } from '../io.js';
 import { Progress } from '../progress.js';

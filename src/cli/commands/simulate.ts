@@ -1,10 +1,10 @@
 import { basename, extname, join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError, UserError } from '../../errors.js';
-import { loadHardware } from '../../hardware/index.js';
+import { loadHardware } from '../../backends/index.js';
 import { runSimulationJob, runSimulationJobs, type SimulationJob, type SimulationOutcome } from '../../profiler/index.js';
 import { moduleNamesOf } from '../../backends/index.js';
-import { TraceWriter } from '../../backends/flightllm/engine/index.js';
+import { TraceWriter } from '../../profiler/trace.js';
 import { writeFileAtomic } from '../../util/files.js';
 import { EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR, type CliIo } from '../io.js';
 import { cliCache, hardwareHelp, keyValue, positiveInteger } from '../options.js';

@@ -8,6 +8,7 @@ import type { Projection } from '../../model/index.js';
 import { loadBoardAndModel, withBoardAndModel, type BoardModelOptions } from '../board-model.js';
 import type { CliIo } from '../io.js';
 import { cliCache } from '../options.js';
+import { compileTarget } from '../../backends/index.js';
 
 /*
  * `step`: what one accelerator step over a batch of sequences costs, where
@@ -41,7 +42,7 @@ function collectSequence(text: string, previous: StepOptions['seq'] = []): StepO
 
 export function run(options: StepOptions, io: CliIo): void {
   const { hardware, model, label } = loadBoardAndModel(options, io);
-  const maxTokens = maxTokensOf(model, hardware);
+  const maxTokens = maxTokensOf(model, compileTarget(hardware));
   for (const s of options.seq) {
     const total = s.shape.context + s.shape.newTokens;
     if (total > maxTokens) throw new UsageError({ what: `--seq ${s.text}: context ${s.shape.context} + ${s.shape.newTokens} new tokens = ${total} exceeds ${label}'s maximum of ${maxTokens} tokens on ${hardware.name}` });

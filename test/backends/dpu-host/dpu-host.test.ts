@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { IrError } from '../../../src/errors.js';
-import type { DpuHostHardware } from '../../../src/hardware/index.js';
+import type { DpuHostHardware } from '../../../src/backends/index.js';
 import type { Dtype, Layer, Tensor } from '../../../src/ir/index.js';
 import { DPU_HOST_MODULES, moduleNamesOf, simulate } from '../../../src/backends/index.js';
-import { parseProfileCsv, profileToCsv, type Profile } from '../../../src/backends/flightllm/engine/index.js';
+import { parseProfileCsv, profileToCsv } from '../../../src/profiler/csv.js';
+import { type Profile } from '../../../src/backends/profile.js';
 import { inputAndNorm, shippedHardware, tensor, thrown, tinyDecodeIr } from '../../helpers.js';
 
 function dpuHost(): DpuHostHardware {

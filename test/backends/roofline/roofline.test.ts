@@ -4,10 +4,11 @@ import { backendFor, kernelsMs, rooflineKernels, simulate, type RooflineHardware
 import { compileModel, planMemory } from '../../../src/compiler/index.js';
 import { createStepCostModel } from '../../../src/cost/index.js';
 import { ModelError } from '../../../src/errors.js';
-import type { Hardware } from '../../../src/hardware/index.js';
+import type { Hardware } from '../../../src/backends/index.js';
 import { loadModel, modelDims, PrecisionSchema, type Model } from '../../../src/model/index.js';
 import { physicalBound } from '../../../src/bound/index.js';
 import { shippedHardware, thrown, tinyModel } from '../../helpers.js';
+import { compileTarget } from '../../../src/backends/index.js';
 
 /*
  * GPUs and ASICs modelled kernel by kernel (kind: roofline): times against
@@ -24,12 +25,12 @@ const roofline = (name: string, overrides?: Record<string, unknown>): RooflineHa
 const fp16 = (model: Model, preset = 'FP16'): Model => ({ ...model, mapping: { ...model.mapping, precision: PrecisionSchema.parse(preset) } });
 const tiny = fp16(tinyModel());
 const decode = (sequences: number, context: number) => ({ sequences: Array.from({ length: sequences }, () => ({ newTokens: 1, context })) });
-const stepMs = (hw: Hardware, model: Model, batch: ReturnType<typeof decode>) => simulate(compileModel(model, { batch, hardware: hw }).ir, hw).totalMs;
+const stepMs = (hw: Hardware, model: Model, batch: ReturnType<typeof decode>) => simulate(compileModel(model, { batch, target: compileTarget(hw) }).ir, hw).totalMs;
 
 describe('a roofline step', () => {
   test('takes at least its physical bound, and at full efficiency and no launch cost no more than the bound plus its activations', () => {
     const ideal = roofline('a100-80gb-sxm', { 'efficiency.linear.memory': 1, 'efficiency.linear.compute': 1, 'efficiency.attention.memory': 1, 'efficiency.attention.compute': 1, 'efficiency.vector.memory': 1, kernelLaunchUs: 0 });
-    const { ir } = compileModel(tiny, { batch: decode(1, 300), hardware: ideal });
+    const { ir } = compileModel(tiny, { batch: decode(1, 300), target: compileTarget(ideal) });
     const totalMs = simulate(ir, ideal).totalMs;
     const bound = physicalBound(ir, ideal);
     assert.ok(totalMs >= bound.boundMs, `${totalMs} below the bound ${bound.boundMs}`);
@@ -50,7 +51,7 @@ describe('a roofline step', () => {
   test('pays the launch cost once per kernel of its own; attention kernels of every sequence share the layer’s launches', () => {
     const withLaunch = (us: number, sequences: number) => stepMs(roofline('a100-80gb-sxm', { kernelLaunchUs: us }), tiny, decode(sequences, 100));
     const hw = roofline('a100-80gb-sxm');
-    const { ir } = compileModel(tiny, { batch: decode(1, 100), hardware: hw });
+    const { ir } = compileModel(tiny, { batch: decode(1, 100), target: compileTarget(hw) });
     const ownKernels = rooflineKernels(ir, hw).kernels.filter((k) => k.batched === undefined).length;
     assert.ok(Math.abs(withLaunch(10, 1) - withLaunch(0, 1) - ownKernels * 0.01) < 1e-9);
     // Eight sequences add attention work but not one launch.
@@ -59,7 +60,7 @@ describe('a roofline step', () => {
 
   test('kernelsMs over the kernels of an IR is the simulated time', () => {
     const hw = roofline('h100-sxm');
-    const { ir } = compileModel(tiny, { batch: { sequences: [{ newTokens: 40, context: 24 }, { newTokens: 1, context: 9 }] }, hardware: hw });
+    const { ir } = compileModel(tiny, { batch: { sequences: [{ newTokens: 40, context: 24 }, { newTokens: 1, context: 9 }] }, target: compileTarget(hw) });
     assert.equal(kernelsMs(rooflineKernels(ir, hw).kernels, hw), simulate(ir, hw).totalMs);
   });
 
@@ -112,7 +113,7 @@ describe('roofline precisions', () => {
 
   test('compiling a refused precision fails with one error naming both', () => {
     const hw = roofline('v100s');
-    const error = thrown(ModelError, () => compileModel(fp16(tinyModel(), 'BF16'), { batch: decode(1, 10), hardware: hw }));
+    const error = thrown(ModelError, () => compileModel(fp16(tinyModel(), 'BF16'), { batch: decode(1, 10), target: compileTarget(hw) }));
     assert.match(error.message, /v100s does not run Tiny at precision BF16/);
   });
 
@@ -124,7 +125,7 @@ describe('roofline precisions', () => {
 
   test('group-wise GPTQ weights stream more bytes than plain 4-bit ones: their scales and zeros count', () => {
     const hw = roofline('a100-80gb-sxm');
-    const at = (preset: string) => physicalBound(compileModel(fp16(tinyModel(), preset), { batch: decode(1, 10), hardware: hw }).ir, hw).bytes;
+    const at = (preset: string) => physicalBound(compileModel(fp16(tinyModel(), preset), { batch: decode(1, 10), target: compileTarget(hw) }).ir, hw).bytes;
     const d = modelDims(tiny);
     assert.ok(at('GPTQ-W4A16') > at('W4A16'));
     assert.ok(at('W4A16') < at('FP16') / 3, 'four-bit weights are a quarter of fp16 ones');
@@ -136,7 +137,7 @@ describe('roofline precisions', () => {
 
 describe('the KV cache a roofline board holds', () => {
   test("an A100 80GB holds LLaMA2-7B's fp16 cache in about the 7449 blocks vLLM logged on FlightLLM's A100", () => {
-    const capacity = planMemory(fp16(loadModel('llama2-7b').model), roofline('a100-80gb-sxm-vllm'));
+    const capacity = planMemory(fp16(loadModel('llama2-7b').model), compileTarget(roofline('a100-80gb-sxm-vllm')));
     // vLLM also reserves its profiled activation peak, which we estimate: within 2 %.
     assert.ok(Math.abs(capacity.blocks - 7449) / 7449 < 0.02, `${capacity.blocks} blocks`);
     const d = modelDims(loadModel('llama2-7b').model);

@@ -1,4 +1,5 @@
 import { SimulationError } from '../../../errors.js';
+import type { TraceCallback } from '../../profile.js';
 import { MODULE_COUNT, MODULES, maskToNames } from '../isa/index.js';
 
 /*
@@ -18,9 +19,6 @@ import { MODULE_COUNT, MODULES, maskToNames } from '../isa/index.js';
  * and run at the end of the step, so memory follows the largest step, not
  * the whole program.
  */
-
-/** Called for every executed instruction when tracing. */
-export type TraceCallback = (module: number, step: number, startMs: number, endMs: number) => void;
 
 /** Results of a finished run. */
 export interface EngineResult {

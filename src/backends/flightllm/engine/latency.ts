@@ -1,4 +1,4 @@
-import type { FlightLlmHardware } from '../../../hardware/index.js';
+import type { FlightLlmHardware } from '../schema.js';
 import type { LoadInstruction, MatrixInstruction, MatrixModule, MiscInstruction, StoreInstruction } from '../instgen/index.js';
 import { Module, type MiscOperation } from '../isa/index.js';
 

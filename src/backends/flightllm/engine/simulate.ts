@@ -1,46 +1,12 @@
-import type { FlightLlmHardware } from '../../../hardware/index.js';
+import type { FlightLlmHardware } from '../schema.js';
 import { emitStep, planProgram, type GenerateOptions, type Program } from '../instgen/index.js';
 import type { LoadInstruction, MatrixInstruction, MatrixModule, MiscInstruction, StepInfo, StoreInstruction, StreamSink, SysInstruction } from '../instgen/index.js';
 import type { Ir } from '../../../ir/index.js';
 import { Module, MODULE_COUNT, MODULES, type ModuleId, type ModuleName } from '../isa/index.js';
-import { Engine, type TraceCallback } from './engine.js';
+import type { ModuleFigures, Profile, StepProfile, TraceCallback } from '../../profile.js';
+import { Engine } from './engine.js';
 import { latencyModel, type LatencyModel } from './latency.js';
 import { StepTape } from './tape.js';
-
-/** Instructions and busy time of one module. */
-export interface ModuleFigures {
-  readonly count: number;
-  readonly busyMs: number;
-}
-
-/** Figures of one step (a layer with the layers fused into it). */
-export interface StepProfile {
-  readonly index: number;
-  /** Index of the step's main layer in the IR. */
-  readonly irIndex: number;
-  readonly name: string;
-  readonly type: string;
-  readonly startMs: number;
-  readonly endMs: number;
-  readonly modules: Readonly<Record<string, ModuleFigures>>;
-}
-
-/**
- * What a simulation reports: per-module totals, the end-to-end latency and
- * per-step figures. Modules depend on the kind of hardware: FlightLLM's ISA
- * modules (LD, ST, MM, MV, MISC, SYS), or DPU, HOST and PCIE.
- */
-export interface Profile {
-  readonly totalMs: number;
-  /** Instructions, or operations where the hardware is modelled operator by operator. */
-  readonly instructionCount: number;
-  /** Module names in report order. */
-  readonly moduleNames: readonly string[];
-  readonly modules: Readonly<Record<string, ModuleFigures>>;
-  readonly steps: readonly StepProfile[];
-  /** Bytes moved over a host link, where the kind has one. */
-  readonly interconnectBytes?: number | undefined;
-}
 
 export interface SimulateOptions extends GenerateOptions {
   /** Called for every executed instruction with its module, step and times. */

@@ -1,5 +1,5 @@
 import { IrError, type Issue } from '../../../errors.js';
-import type { FlightLlmHardware } from '../../../hardware/index.js';
+import type { FlightLlmHardware } from '../schema.js';
 import { declaredBatch, type Ir, type MaskLookup } from '../../../ir/index.js';
 import { Module, type ModuleId } from '../isa/index.js';
 import type { InstructionSink, LoadInstruction, MatrixInstruction, MatrixModule, MiscInstruction, StepInfo, StoreInstruction, StreamSink, SysInstruction } from './instructions.js';
@@ -11,7 +11,7 @@ import { planLinearMatrixMatrix } from './layers/linear-mm.js';
 import { planLinearMatrixVector } from './layers/linear-mv.js';
 import { planVectorLayer } from './layers/misc.js';
 import { T } from './layers/tokens.js';
-import { planSteps, stepName, type ComputeType, type Step } from './plan.js';
+import { planSteps, stepName, type ComputeType, type Step } from '../../../ir/steps.js';
 
 /** One generator per layer type. */
 const PLANNERS: Record<ComputeType, StepPlanner> = {

@@ -1,5 +1,5 @@
 export { planProgram, emitProgram, emitStep, generateInstructions, type GenerateOptions, type Program } from './generate.js';
-export { planSteps, stepName, layerLabel, type Step, type ComputeLayer, type ComputeType } from './plan.js';
+export { planSteps, stepName, layerLabel, type Step, type ComputeLayer, type ComputeType } from '../../../ir/steps.js';
 export type {
   InstructionSink,
   StreamSink,

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { loadHardware } from '../../../../src/hardware/index.js';
+import { loadHardware } from '../../../../src/backends/index.js';
 import { loadIr, maskDirectory } from '../../../../src/ir/index.js';
-import { profileToCsv, simulateIr } from '../../../../src/backends/flightllm/engine/index.js';
+import { simulateIr } from '../../../../src/backends/flightllm/engine/index.js';
+import { profileToCsv } from '../../../../src/profiler/csv.js';
 import { flightllm, NO_REFERENCE, REFERENCE_DIR, vhk158Hardware } from '../../../helpers.js';
 
 /*

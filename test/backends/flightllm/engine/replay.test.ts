@@ -5,6 +5,7 @@ import { emitStep, planProgram, type Program } from '../../../../src/backends/fl
 import type { AttentionMask, Ir, MaskLookup } from '../../../../src/ir/index.js';
 import { simulateProgram } from '../../../../src/backends/flightllm/engine/index.js';
 import { RecordingSink, tinyModel, vhk158Hardware } from '../../../helpers.js';
+import { compileTarget } from '../../../../src/backends/index.js';
 
 /*
  * A step whose plan signature an earlier step shares replays that step's
@@ -17,14 +18,14 @@ import { RecordingSink, tinyModel, vhk158Hardware } from '../../../helpers.js';
 
 const hw = vhk158Hardware();
 const model = tinyModel();
-const masks = generatedMasks(model, hw);
+const masks = generatedMasks(model, compileTarget(hw));
 
 const IRS: Record<string, Ir> = {
-  'a prompt of 200 tokens': compileModel(model, { stage: 'prefill', tokens: 200, hardware: hw }).ir,
-  'a decode at context 513': compileModel(model, { stage: 'decode', tokens: 513, hardware: hw }).ir,
+  'a prompt of 200 tokens': compileModel(model, { stage: 'prefill', tokens: 200, target: compileTarget(hw) }).ir,
+  'a decode at context 513': compileModel(model, { stage: 'decode', tokens: 513, target: compileTarget(hw) }).ir,
   'a batch of two decodes and a prompt chunk': compileModel(model, {
     batch: { sequences: [{ newTokens: 1, context: 40 }, { newTokens: 1, context: 40 }, { newTokens: 64, context: 64 }] },
-    hardware: hw,
+    target: compileTarget(hw),
   }).ir,
 };
 
@@ -78,7 +79,7 @@ describe('replaying steps with equal plan signatures', () => {
 });
 
 describe('the signature of an attention product', () => {
-  const ir = compileModel(model, { stage: 'prefill', tokens: 200, hardware: hw }).ir;
+  const ir = compileModel(model, { stage: 'prefill', tokens: 200, target: compileTarget(hw) }).ir;
   const attentionSignatures = (lookup: MaskLookup) =>
     planProgram(ir, hw, { masks: lookup })
       .steps.filter(({ info }) => info.type === 'attention_mm')

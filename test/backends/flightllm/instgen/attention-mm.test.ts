@@ -6,6 +6,7 @@ import { parseIr, type AttentionMask, type Layer, type LayerOf } from '../../../
 import { Module, MODULES, type ModuleName } from '../../../../src/backends/flightllm/isa/index.js';
 import { simulateIr } from '../../../../src/backends/flightllm/engine/index.js';
 import { RecordingSink, tinyModel, vhk158Hardware, type Recorded } from '../../../helpers.js';
+import { compileTarget } from '../../../../src/backends/index.js';
 
 /*
  * Prefill attention (attention-mm.ts) on masks built here or generated from
@@ -189,8 +190,8 @@ describe('S·V on a mask built in the test', () => {
 describe('QKᵀ with the fused softmax, on masks generated from a model', () => {
   const model = tinyModel({ attentionMasks: { pattern: 'density', density: 0.5, seed: 7 } });
   const tokens = 512;
-  const { ir } = compileModel(model, { stage: 'prefill', tokens, hardware: hw });
-  const masks = generatedMasks(model, hw);
+  const { ir } = compileModel(model, { stage: 'prefill', tokens, target: compileTarget(hw) });
+  const masks = generatedMasks(model, compileTarget(hw));
   const sink = new RecordingSink();
   generateInstructions(ir, hw, sink, { masks });
 

@@ -5,6 +5,7 @@ import { mvRowsPerGroup } from '../../../../src/backends/flightllm/instgen/layer
 import { generateInstructions } from '../../../../src/backends/flightllm/instgen/index.js';
 import { modelDims } from '../../../../src/model/index.js';
 import { RecordingSink, tinyModel, vhk158Hardware } from '../../../helpers.js';
+import { compileTarget } from '../../../../src/backends/index.js';
 
 /*
  * The instruction streams of batched steps, against counts derived from the
@@ -15,7 +16,7 @@ import { RecordingSink, tinyModel, vhk158Hardware } from '../../../helpers.js';
 const model = tinyModel();
 const d = modelDims(model);
 const hw = vhk158Hardware();
-const masks = generatedMasks(model, hw);
+const masks = generatedMasks(model, compileTarget(hw));
 
 /** The instructions of the first IR layer with `tag` in a compiled step, and of the layers fused into it. */
 function stream(compiled: CompiledIr, tag: LayerTag): RecordingSink {
@@ -31,7 +32,7 @@ function stream(compiled: CompiledIr, tag: LayerTag): RecordingSink {
 const FUSES_INTO = new Set<LayerTag>(['rope', 'residual', 'silu', 'gate_mul', 'softmax']);
 
 describe('a linear layer over several rows on the MV engine', () => {
-  const step = (sequences: number) => compileModel(model, { batch: { sequences: Array.from({ length: sequences }, () => ({ newTokens: 1, context: 10 })) }, hardware: hw, linearEngines: { down: 'mv' } });
+  const step = (sequences: number) => compileModel(model, { batch: { sequences: Array.from({ length: sequences }, () => ({ newTokens: 1, context: 10 })) }, target: compileTarget(hw), linearEngines: { down: 'mv' } });
   const downOf = (sequences: number) => {
     return stream(step(sequences), 'down').instructions.filter((i) => i.step === 0);
   };
@@ -54,7 +55,7 @@ describe('a linear layer over several rows on the MV engine', () => {
 
 describe("the matrix engine's last block row", () => {
   const storedBytes = (batchedForm: boolean) => {
-    const compiled = compileModel(model, { batch: { sequences: [{ newTokens: 130, context: 0 }] }, hardware: hw, batchedForm });
+    const compiled = compileModel(model, { batch: { sequences: [{ newTokens: 130, context: 0 }] }, target: compileTarget(hw), batchedForm });
     const sink = stream(compiled, 'down');
     return sink.instructions.filter((i) => i.module === 'ST').reduce((sum, i) => sum + (i.fields['lengthBytes'] as number), 0);
   };
@@ -73,7 +74,7 @@ describe('a prompt chunk after its context', () => {
   test('multiplies, per head and row group, every key block the mask keeps for the rows’ positions', () => {
     const context = 128;
     const chunk = 160;
-    const compiled = compileModel(model, { batch: { sequences: [{ newTokens: chunk, context }] }, hardware: hw });
+    const compiled = compileModel(model, { batch: { sequences: [{ newTokens: chunk, context }] }, target: compileTarget(hw) });
     const sink = stream(compiled, 'qkt');
     // The tiny model's masks are dense and causal: a row group keeps every key block up to the mask cell of its last row.
     const { blockSize, maskBlockTokens } = hw.sparsity;
@@ -89,7 +90,7 @@ describe('a prompt chunk after its context', () => {
 
   test('its append reads the whole past cache once, however many tokens it adds', () => {
     for (const newTokens of [1, 40]) {
-      const compiled = compileModel(model, { batch: { sequences: [{ newTokens, context: 300 }, { newTokens: 1, context: 5 }] }, hardware: hw });
+      const compiled = compileModel(model, { batch: { sequences: [{ newTokens, context: 300 }, { newTokens: 1, context: 5 }] }, target: compileTarget(hw) });
       // The first append of the step: the first sequence's keys in the first layer.
       const sink = stream(compiled, 'concat');
       const read = sink.instructions.filter((i) => i.module === 'LD').reduce((sum, i) => sum + (i.fields['lengthBytes'] as number), 0);

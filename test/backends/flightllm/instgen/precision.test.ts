@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { IrError } from '../../../../src/errors.js';
-import type { FlightLlmHardware } from '../../../../src/hardware/index.js';
+import type { FlightLlmHardware } from '../../../../src/backends/index.js';
 import { generateInstructions, planProgram } from '../../../../src/backends/flightllm/instgen/index.js';
 import type { Dtype, Ir, Layer } from '../../../../src/ir/index.js';
 import { flightllm, RecordingSink, shippedHardware, thrown, tinyDecodeIr, type Recorded, vhk158Hardware } from '../../../helpers.js';

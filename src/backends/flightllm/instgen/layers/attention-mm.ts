@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { FlightLlmHardware } from '../../../../hardware/index.js';
+import type { FlightLlmHardware } from '../../schema.js';
 import type { AttentionMask, LayerOf } from '../../../../ir/index.js';
 import { Module } from '../../isa/index.js';
 import type { InstructionSink } from '../instructions.js';
-import type { Step } from '../plan.js';
+import type { Step } from '../../../../ir/steps.js';
 import { load, matrix, misc, store } from './builders.js';
 import { ceilDiv, formatShape, LayerIssues, planSignature, shape3, type GenerationContext, type StepPlanner } from './common.js';
 import { matrixRate, tensorRatio, vectorRate } from './precision.js';

@@ -1,8 +1,8 @@
 import type { Issue } from '../../../../errors.js';
-import type { FlightLlmHardware } from '../../../../hardware/index.js';
+import type { FlightLlmHardware } from '../../schema.js';
 import type { Layer, MaskLookup, Tensor } from '../../../../ir/index.js';
 import type { InstructionSink } from '../instructions.js';
-import { layerLabel, type Step } from '../plan.js';
+import { layerLabel, type Step } from '../../../../ir/steps.js';
 
 /** What a layer generator may consult besides its own step. */
 export interface GenerationContext {

@@ -1,4 +1,4 @@
-import type { FlightLlmHardware } from '../../../../hardware/index.js';
+import type { FlightLlmHardware } from '../../schema.js';
 import { ceilDiv, tiles } from './common.js';
 
 /*

@@ -1,4 +1,4 @@
-import type { FlightLlmHardware } from '../../../../hardware/index.js';
+import type { FlightLlmHardware } from '../../schema.js';
 import { Module } from '../../isa/index.js';
 import type { InstructionSink } from '../instructions.js';
 import { load, matrix, misc, store } from './builders.js';

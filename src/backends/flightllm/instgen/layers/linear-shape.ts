@@ -1,7 +1,7 @@
-import type { FlightLlmHardware } from '../../../../hardware/index.js';
+import type { FlightLlmHardware } from '../../schema.js';
 import type { LayerOf } from '../../../../ir/index.js';
 import type { MiscOperation } from '../../isa/index.js';
-import type { Step } from '../plan.js';
+import type { Step } from '../../../../ir/steps.js';
 import { bytesOf, dtypeBits } from '../../../../dtype.js';
 import { ceilDiv, formatShape, LayerIssues, shape3 } from './common.js';
 import { matrixRate, tensorRatio, transferRatio, vectorRate, weightStreamBits } from './precision.js';

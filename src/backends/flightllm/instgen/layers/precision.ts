@@ -1,7 +1,7 @@
 import { dtypeBits, type Dtype } from '../../../../dtype.js';
-import { weightBitsPerElement } from '../../../backend.js';
+import { weightBitsPerElement } from '../../../../compiler/target.js';
 import { flightllmTarget } from '../../target.js';
-import type { FlightLlmHardware } from '../../../../hardware/index.js';
+import type { FlightLlmHardware } from '../../schema.js';
 import type { Param, Tensor } from '../../../../ir/index.js';
 import type { LayerIssues } from './common.js';
 

@@ -1,5 +1,5 @@
-import type { Issue } from '../../../errors.js';
-import type { Ir, Layer, LayerOf } from '../../../ir/index.js';
+import type { Issue } from '../errors.js';
+import type { Ir, Layer, LayerOf } from './schema.js';
 
 /*
  * Fusion: some layers run inside the instructions of the layer before them.
