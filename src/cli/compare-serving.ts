@@ -92,11 +92,11 @@ export function simulateMeasured(runs: readonly MeasuredRun[], s: { hardware: Ha
     return {
       measured: m,
       simulated: {
-        outputTokensPerSecond: result['output_throughput'] as number,
+        outputTokensPerSecond: result.output_throughput,
         latencyMs: result[latencyKey] as number,
-        meanTtftMs: result['mean_ttft_ms'] as number,
-        powerWatts: result['mean_power_watts'] as number | null,
-        tokensPerJoule: result['output_tokens_per_joule'] as number | null,
+        meanTtftMs: result.mean_ttft_ms,
+        powerWatts: result.mean_power_watts,
+        tokensPerJoule: result.output_tokens_per_joule,
       },
     };
   });

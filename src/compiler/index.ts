@@ -4,5 +4,5 @@ export { generateMask, generatedMasks, masksFor, maskGeometryOf, causalDensity }
 export { irToYaml, writeIr, writeMasks } from './write.js';
 export { namingFor, maskParameterName, layerOfMaskParameter, type Naming } from './naming.js';
 export type { MemoryPlan } from './memory.js';
-export { planMemory, blocksOf, checkKvFits, type KvCapacity, type PlanMemoryOptions } from './capacity.js';
+export { planMemory, blocksOf, checkKvFits, DEFAULT_MAX_BATCHED_TOKENS, type KvCapacity, type PlanMemoryOptions } from './capacity.js';
 export { weightBitsOf, weightBitsPerElement, type CompileTarget, type LoweringTarget, type MemoryPool, type MemoryContent, type MaskGeometry, type PrecisionDtypes } from './target.js';

@@ -2,7 +2,9 @@ import { createStepCostModel, type StepCostModel } from '../cost/index.js';
 import type { Hardware } from '../backends/index.js';
 import type { Model } from '../model/index.js';
 import type { ContentCache } from '../util/cache.js';
-import { serve, type RequestRecord, type ServeOptions } from './serve.js';
+import type { RequestRecord } from './collector.js';
+import type { ServingResult, VllmPerRequestFields } from './result.js';
+import { serve, type ServeOptions } from './serve.js';
 import type { WorkloadOptions } from './workload.js';
 
 /*
@@ -44,7 +46,7 @@ export interface BenchPoint {
   readonly maxConcurrency: number | undefined;
   readonly requestRate: number;
   /** The run's result fields (vLLM's and ours), without the per-request arrays. */
-  readonly result: Record<string, unknown>;
+  readonly result: BenchPointResult;
   readonly requests: readonly RequestRecord[];
 }
 
@@ -60,7 +62,14 @@ export interface BenchOptions {
   readonly onPoint?: ((done: number, total: number, point: BenchPoint) => void) | undefined;
 }
 
-const PER_REQUEST = ['input_lens', 'output_lens', 'ttfts', 'itls', 'latencies', 'start_times', 'errors'];
+/** A run's result without `vllm bench serve`'s per-request arrays (the requests are beside it). */
+export type BenchPointResult = Omit<ServingResult, keyof VllmPerRequestFields>;
+
+const PER_REQUEST: ReadonlyArray<keyof VllmPerRequestFields> = ['input_lens', 'output_lens', 'ttfts', 'itls', 'latencies', 'start_times', 'errors'];
+
+function withoutPerRequest(result: ServingResult): BenchPointResult {
+  return Object.fromEntries(Object.entries(result).filter(([key]) => !(PER_REQUEST as readonly string[]).includes(key))) as BenchPointResult;
+}
 
 export function benchServing(options: BenchOptions): BenchPoint[] {
   const costs: StepCostModel = createStepCostModel({ hardware: options.hardware, model: options.model, cache: options.cache, maxBatchedTokens: options.settings?.maxNumBatchedTokens });
@@ -78,7 +87,7 @@ export function benchServing(options: BenchOptions): BenchPoint[] {
       maxConcurrency: p.concurrency,
       costs,
     });
-    const point = { scenario: p.scenario.name, maxConcurrency: p.concurrency, requestRate: p.rate, result: Object.fromEntries(Object.entries(result).filter(([key]) => !PER_REQUEST.includes(key))), requests };
+    const point = { scenario: p.scenario.name, maxConcurrency: p.concurrency, requestRate: p.rate, result: withoutPerRequest(result), requests };
     options.onPoint?.(index + 1, plan.length, point);
     return point;
   });

@@ -36,12 +36,12 @@ function lineSpec(points: readonly BenchPoint[], s: { title: string; y: string; 
 }
 
 export function throughputSpec(points: readonly BenchPoint[], title: string): Spec {
-  return lineSpec(points, { title: `Output throughput: ${title}`, y: 'tokensPerSecond', yTitle: 'output tokens per second', value: (p) => p.result['output_throughput'] });
+  return lineSpec(points, { title: `Output throughput: ${title}`, y: 'tokensPerSecond', yTitle: 'output tokens per second', value: (p) => p.result.output_throughput });
 }
 
 /** Output tokens per joule against concurrency (or rate); no line where the board describes no energy. */
 export function tokensPerJouleSpec(points: readonly BenchPoint[], title: string): Spec {
-  return lineSpec(points, { title: `Energy efficiency: ${title}`, y: 'tokensPerJoule', yTitle: 'output tokens per joule', value: (p) => p.result['output_tokens_per_joule'] });
+  return lineSpec(points, { title: `Energy efficiency: ${title}`, y: 'tokensPerJoule', yTitle: 'output tokens per joule', value: (p) => p.result.output_tokens_per_joule });
 }
 
 export function latencyPercentilesSpec(points: readonly BenchPoint[], title: string, percentiles: readonly number[] = [50, 90, 99]): Spec {

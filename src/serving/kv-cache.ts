@@ -13,6 +13,22 @@ export interface KvCacheOptions {
   readonly prefixCaching: boolean;
 }
 
+/** What the KV manager needs to admit a sequence. */
+export interface AdmissionRequest {
+  /** Chained hashes of its leading full blocks that may be shared (the last known token is always computed). */
+  readonly hashes: readonly number[];
+  /** Its prompt's tokens, for the hit rate. */
+  readonly promptTokens: number;
+  /** Tokens known so far: the prompt, and the output before a preemption. */
+  readonly knownTokens: number;
+}
+
+/** An admitted sequence: tokens the prefix cache supplies, and tokens it computes now. */
+export interface Admission {
+  readonly cachedTokens: number;
+  readonly newTokens: number;
+}
+
 /** A holder of blocks: the block table of one sequence. */
 export interface BlockTable {
   readonly blocks: number[];
@@ -36,9 +52,9 @@ export class KvBlockManager {
   private head = NONE;
   private tail = NONE;
   private evictable = 0;
-  /** Prompt tokens looked up in the cache, and those found. */
-  queriedTokens = 0;
-  hitTokens = 0;
+  /** Prompt tokens of admitted sequences looked up in the cache, and those found there. */
+  private queried = 0;
+  private hits = 0;
 
   constructor(options: KvCacheOptions) {
     this.blocks = options.blocks;
@@ -65,16 +81,33 @@ export class KvBlockManager {
     return Math.ceil(tokens / this.blockTokens);
   }
 
+  /** Prompt tokens of admitted sequences looked up in the prefix cache, and those found there. */
+  get prefixStats(): { readonly queriedTokens: number; readonly hitTokens: number } {
+    return { queriedTokens: this.queried, hitTokens: this.hits };
+  }
+
   /**
-   * How many of the leading full blocks (given by their hashes) are cached.
-   * Counted as a lookup of `promptTokens` tokens for the hit rate.
+   * Admits a waiting sequence: finds how many of its leading full blocks
+   * (given by their hashes) are cached, asks `tokensFor` how many of its
+   * remaining tokens to compute now, and gives it blocks for them, the cached
+   * ones shared. Undefined, changing nothing, when the blocks do not fit or
+   * `tokensFor` declines (0 or fewer tokens); only admitted sequences count
+   * toward the prefix-cache hit rate.
    */
-  cachedBlocks(hashes: readonly number[], promptTokens: number): number {
-    this.queriedTokens += promptTokens;
-    if (!this.prefixCaching) return 0;
+  admit(table: BlockTable, request: AdmissionRequest, tokensFor: (pending: number) => number): Admission | undefined {
+    const hits = this.prefixCaching ? this.leadingHits(request.hashes) : 0;
+    const cachedTokens = hits * this.blockTokens;
+    const newTokens = tokensFor(request.knownTokens - cachedTokens);
+    if (newTokens <= 0) return undefined;
+    if (!this.allocate(table, cachedTokens + newTokens, request.hashes.slice(0, hits))) return undefined;
+    this.queried += request.promptTokens;
+    this.hits += cachedTokens;
+    return { cachedTokens, newTokens };
+  }
+
+  private leadingHits(hashes: readonly number[]): number {
     let hits = 0;
     while (hits < hashes.length && this.cached.has(hashes[hits]!)) hits++;
-    this.hitTokens += hits * this.blockTokens;
     return hits;
   }
 

@@ -1,9 +1,11 @@
 import type { BatchShape } from '../batch.js';
 import type { StepCost } from '../cost/index.js';
 import { UserError } from '../errors.js';
+import { MetricsCollector, type LoopTotals } from './collector.js';
 import type { KvBlockManager } from './kv-cache.js';
-import type { BatchPolicy, ScheduledStep, SchedulerView } from './policies.js';
+import type { BatchPolicy, ScheduledStep } from './policies.js';
 import type { RequestSpec } from './request.js';
+import { SchedulerState } from './scheduler.js';
 import { Sequence } from './sequence.js';
 
 /*
@@ -11,7 +13,9 @@ import { Sequence } from './sequence.js';
  * Clients send requests (at most `maxConcurrency` in flight; a follow-up
  * once the request it follows is complete), the server queues them, the
  * policy forms each step, the step's tokens appear when it ends, and
- * completed requests free their KV blocks and their client's slot.
+ * completed requests free their KV blocks and their client's slot. The
+ * queues the policy works on are the scheduler's (scheduler.ts); the totals
+ * the run reports are the collector's (collector.ts).
  */
 
 export interface LoopOptions {
@@ -39,46 +43,23 @@ export interface StepRecord {
   readonly kvBlocksUsed: number;
 }
 
-export interface LoopTotals {
-  /** When the last request completed, ms. */
-  readonly durationMs: number;
-  /** The time integral of requests in the system (sent, not completed), request·ms. */
-  readonly requestMs: number;
-  readonly steps: number;
-  /** The most requests in the system at once. */
-  readonly peakConcurrency: number;
-  /** Time integral and peak of KV blocks held. */
-  readonly kvBlockMs: number;
-  readonly peakKvBlocks: number;
-  /** Busy time of each module and the bound, summed over steps. */
-  readonly busyMs: Readonly<Record<string, number>>;
-  readonly boundMs: number;
-  /** Time steps ran, ms (the rest of the duration the board idles). */
-  readonly stepMs: number;
-  /** Energy of the steps, J; undefined where the board describes no energy. */
-  readonly stepJoules: number | undefined;
-}
-
 export function runLoop(options: LoopOptions): LoopTotals {
   return new Loop(options).run();
 }
 
-class Loop implements SchedulerView {
+class Loop {
   nowMs = 0;
-  readonly waiting: Sequence[] = [];
-  readonly running: Sequence[] = [];
-  readonly kv: KvBlockManager;
+  private readonly queues: SchedulerState;
+  private readonly metrics = new MetricsCollector();
   /** Requests the clients will send, by the time they want to; follow-ups join when their turn comes. */
   private readonly upcoming: Array<{ spec: RequestSpec; atMs: number }> = [];
   private readonly followUps = new Map<number, RequestSpec[]>();
   /** When each free client slot became free. */
   private readonly freeSlots: number[] = [];
-  private inSystem = 0;
   private completed = 0;
-  private readonly totals = { requestMs: 0, steps: 0, peakConcurrency: 0, kvBlockMs: 0, peakKvBlocks: 0, boundMs: 0, busyMs: {} as Record<string, number>, stepMs: 0, stepJoules: undefined as number | undefined };
 
   constructor(private readonly options: LoopOptions) {
-    this.kv = options.kv;
+    this.queues = new SchedulerState(options.kv, this);
     for (const spec of options.requests) {
       if (spec.after === undefined) this.upcoming.push({ spec, atMs: spec.arrivalMs });
       else this.followUps.set(spec.after, [...(this.followUps.get(spec.after) ?? []), spec]);
@@ -92,11 +73,11 @@ class Loop implements SchedulerView {
     const total = this.options.requests.length;
     while (this.completed < total) {
       this.deliver();
-      const step = this.options.policy.schedule(this);
+      const step = this.options.policy.schedule(this.queues);
       if (step === undefined) this.idle();
       else this.execute(step);
     }
-    return { durationMs: this.nowMs, ...this.totals };
+    return this.metrics.totals(this.nowMs);
   }
 
   /** Requests whose time has come and that have a client slot enter the server's queue. */
@@ -104,21 +85,19 @@ class Loop implements SchedulerView {
     while (this.upcoming.length > 0 && this.freeSlots.length > 0 && this.upcoming[0]!.atMs <= this.nowMs) {
       const { spec, atMs } = this.upcoming.shift()!;
       const sentMs = Math.max(atMs, this.freeSlots.shift()!);
-      // A request sent during the last step has been in the system since it was sent.
-      this.totals.requestMs += this.nowMs - sentMs;
-      this.changeInSystem(+1);
-      this.waiting.push(new Sequence(spec, sentMs, this.kv.blockTokens));
+      this.metrics.enter(sentMs, this.nowMs);
+      this.queues.waiting.push(new Sequence(spec, sentMs, this.options.kv.blockTokens));
     }
   }
 
   /** Nothing can run: wait for the next request, or report a request that can never run. */
   private idle(): void {
     const next = this.upcoming[0];
-    if (this.running.length === 0 && this.waiting.length === 0 && next !== undefined) {
+    if (this.queues.running.length === 0 && this.queues.waiting.length === 0 && next !== undefined) {
       this.advance(Math.max(this.nowMs, next.atMs));
       return;
     }
-    const stuck = this.waiting[0];
+    const stuck = this.queues.waiting[0];
     throw new UserError({
       what: 'the server cannot make progress',
       detail: stuck === undefined ? 'no request can be scheduled.' : `request ${stuck.spec.id} (${stuck.spec.promptTokens} prompt tokens) cannot get KV-cache blocks or a place in a step even with nothing else running.`,
@@ -129,33 +108,25 @@ class Loop implements SchedulerView {
     const batch = step.costBatch ?? { sequences: step.work.map((w) => ({ newTokens: w.newTokens, context: w.sequence.computed })) };
     const cost = this.options.cost(batch);
     const startMs = this.nowMs;
-    const kvBlocksUsed = this.kv.used();
-    this.totals.kvBlockMs += kvBlocksUsed * cost.totalMs;
-    this.totals.peakKvBlocks = Math.max(this.totals.peakKvBlocks, kvBlocksUsed);
-    this.totals.boundMs += cost.boundMs;
-    this.totals.stepMs += cost.totalMs;
-    if (cost.energy !== undefined) this.totals.stepJoules = (this.totals.stepJoules ?? 0) + cost.energy.joules;
-    for (const [name, busy] of Object.entries(cost.modules)) this.totals.busyMs[name] = (this.totals.busyMs[name] ?? 0) + busy;
-    this.totals.steps++;
+    const kvBlocksUsed = this.options.kv.used();
+    this.metrics.step(cost, kvBlocksUsed);
     this.advance(startMs + cost.totalMs);
     for (const { sequence, newTokens } of step.work) this.progress(sequence, newTokens);
     this.options.onStep?.({ startMs, endMs: this.nowMs, batch, work: step.work.map((w) => ({ id: w.sequence.spec.id, newTokens: w.newTokens })), cost, kvBlocksUsed });
-    for (const sequence of this.options.policy.completed(this.running)) this.complete(sequence);
+    for (const sequence of this.options.policy.completed(this.queues.running)) this.complete(sequence);
   }
 
   /** A sequence computed `newTokens` more tokens; the step that computes its last pending token samples the next. */
   private progress(sequence: Sequence, newTokens: number): void {
     sequence.computed += newTokens;
     if (sequence.computed === sequence.known && !sequence.done) sequence.emit(this.nowMs);
-    if (this.kv.prefixCaching) this.kv.register(sequence, sequence.hasher.upTo(sequence.blocks.length, sequence.computed));
+    const kv = this.options.kv;
+    if (kv.prefixCaching) kv.register(sequence, sequence.hasher.upTo(sequence.blocks.length, sequence.computed));
   }
 
   private complete(sequence: Sequence): void {
-    sequence.status = 'finished';
-    sequence.finishedMs = this.nowMs;
-    this.running.splice(this.running.indexOf(sequence), 1);
-    this.kv.release(sequence);
-    this.changeInSystem(-1);
+    this.queues.finish(sequence, this.nowMs);
+    this.metrics.leave();
     this.completed++;
     this.freeSlots.push(this.nowMs);
     for (const next of this.followUps.get(sequence.spec.id) ?? []) this.insertUpcoming({ spec: next, atMs: this.nowMs + next.arrivalMs });
@@ -170,50 +141,7 @@ class Loop implements SchedulerView {
   }
 
   private advance(toMs: number): void {
-    this.totals.requestMs += this.inSystem * (toMs - this.nowMs);
+    this.metrics.elapse(this.nowMs, toMs);
     this.nowMs = toMs;
-  }
-
-  private changeInSystem(delta: number): void {
-    this.inSystem += delta;
-    this.totals.peakConcurrency = Math.max(this.totals.peakConcurrency, this.inSystem);
-  }
-
-  // The policy's view.
-
-  admitFirst(newTokens: (pending: number) => number): number | undefined {
-    const sequence = this.waiting[0]!;
-    // At least the last known token is computed, whatever the cache holds.
-    const hashes = this.kv.prefixCaching ? sequence.hasher.upTo(Math.floor((sequence.known - 1) / this.kv.blockTokens), sequence.known) : [];
-    const hits = this.kv.cachedBlocks(hashes, sequence.spec.promptTokens);
-    const cached = hits * this.kv.blockTokens;
-    const tokens = newTokens(sequence.known - cached);
-    if (tokens <= 0) return tokens;
-    if (!this.kv.allocate(sequence, cached + tokens, hashes.slice(0, hits))) {
-      // Not admitted after all: its lookup does not count.
-      this.kv.queriedTokens -= sequence.spec.promptTokens;
-      this.kv.hitTokens -= cached;
-      return undefined;
-    }
-    this.waiting.shift();
-    sequence.status = 'running';
-    sequence.computed = cached;
-    sequence.cachedTokens += cached;
-    sequence.scheduledMs ??= this.nowMs;
-    this.running.push(sequence);
-    return tokens;
-  }
-
-  grow(sequence: Sequence, newTokens: number): boolean {
-    return this.kv.allocate(sequence, sequence.computed + newTokens);
-  }
-
-  preempt(sequence: Sequence): void {
-    this.kv.release(sequence);
-    sequence.status = 'waiting';
-    sequence.computed = 0;
-    sequence.preemptions++;
-    this.running.splice(this.running.indexOf(sequence), 1);
-    this.waiting.unshift(sequence);
   }
 }

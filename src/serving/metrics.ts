@@ -1,3 +1,5 @@
+import type { LatencyMetric, LatencyPercentiles, LatencySummary } from './result.js';
+
 /*
  * Serving metrics as `vllm bench serve` reports them: the same field names,
  * the same definitions (TPOT over requests of more than one output token,
@@ -42,7 +44,7 @@ export function percentileWord(p: number): string {
 }
 
 /** mean_, median_, std_ and p<P>_ fields of one metric, in ms. */
-export function summary(name: string, values: ArrayLike<number>, percentiles: readonly number[]): Record<string, number> {
+export function summary<Metric extends LatencyMetric>(name: Metric, values: ArrayLike<number>, percentiles: readonly number[]): LatencySummary<Metric> & LatencyPercentiles<Metric> {
   const sorted = sortedCopy(values);
   const out: Record<string, number> = {
     [`mean_${name}_ms`]: mean(values),
@@ -50,7 +52,7 @@ export function summary(name: string, values: ArrayLike<number>, percentiles: re
     [`std_${name}_ms`]: std(values),
   };
   for (const p of percentiles) out[`p${percentileWord(p)}_${name}_ms`] = percentile(sorted, p);
-  return out;
+  return out as LatencySummary<Metric> & LatencyPercentiles<Metric>;
 }
 
 /** A growable array of doubles: ITLs of a long run without a boxed number each. */

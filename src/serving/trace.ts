@@ -1,5 +1,5 @@
 import type { StepRecord } from './loop.js';
-import type { RequestRecord } from './serve.js';
+import type { RequestRecord } from './collector.js';
 
 /*
  * A serving run as Chrome trace events (Perfetto opens them): a track of

@@ -2,7 +2,7 @@ import { UserError } from '../errors.js';
 import type { Hardware } from '../backends/index.js';
 import type { Model } from '../model/index.js';
 import { profileCases, type Case } from '../profiler/index.js';
-import { serve } from '../serving/index.js';
+import { serve, SERVING_DEFAULTS } from '../serving/index.js';
 import { objectiveValues, type Evaluation, type PointEvaluations } from './objectives.js';
 import type { ServingSettings } from './spec.js';
 
@@ -38,7 +38,7 @@ const EVALUATE: { readonly [E in Evaluation]: (job: PointJob) => Promise<NonNull
     return { fpga, bound, ...(energy === undefined ? {} : { energy: { joules: energy.joules, averageWatts: energy.averageWatts, tokensPerJoule: energy.tokensPerJoule, tokensPerDollar: energy.tokensPerDollar ?? null } }) };
   },
   serving: async (job) => {
-    const { result } = serve({ hardware: job.hardware, model: job.model, ...servingOptions(job.serving ?? {}), percentiles: [50, 90, 99] });
+    const { result } = serve({ hardware: job.hardware, model: job.model, ...servingOptions(job.serving ?? {}), percentiles: SERVING_DEFAULTS.percentiles });
     return Object.fromEntries(Object.entries(result).filter((entry): entry is [string, number | string | boolean | null] => isScalar(entry[1])));
   },
 };

@@ -22,39 +22,76 @@ describe('the paged KV cache', () => {
     assert.equal(a.blocks.length, 0);
   });
 
-  test('shares the full blocks of an equal prefix, and counts them as hits', () => {
+  const hashesOf = (spec: RequestSpec) => new BlockHasher(spec, 16).upTo(Math.floor((spec.promptTokens - 1) / 16), spec.promptTokens);
+  const requestOf = (spec: RequestSpec) => ({ hashes: hashesOf(spec), promptTokens: spec.promptTokens, knownTokens: spec.promptTokens });
+  const everything = (pending: number) => pending;
+
+  test('admits a prompt sharing the full blocks of an equal prefix, and counts them as hits', () => {
     const kv = new KvBlockManager({ blocks: 16, blockTokens: 16, prefixCaching: true });
     const first = shared(0, 40, 30);
-    const hashesOf = (spec: RequestSpec) => new BlockHasher(spec, 16).upTo(Math.floor((spec.promptTokens - 1) / 16), spec.promptTokens);
     const a = table();
-    assert.equal(kv.cachedBlocks(hashesOf(first), first.promptTokens), 0);
-    kv.allocate(a, first.promptTokens);
+    assert.deepEqual(kv.admit(a, requestOf(first), everything), { cachedTokens: 0, newTokens: 70 });
     kv.register(a, hashesOf(first));
     const second = shared(1, 40, 10);
     // The 40 shared tokens fill two whole blocks; the third block holds the first request's own tokens.
-    const hits = kv.cachedBlocks(hashesOf(second), second.promptTokens);
-    assert.equal(hits, 2);
     const b = table();
-    assert.equal(kv.allocate(b, second.promptTokens, hashesOf(second).slice(0, hits)), true);
+    assert.deepEqual(kv.admit(b, requestOf(second), everything), { cachedTokens: 32, newTokens: 50 - 32 });
     assert.deepEqual(b.blocks.slice(0, 2), a.blocks.slice(0, 2));
     assert.equal(kv.used(), a.blocks.length + b.blocks.length - 2);
-    assert.equal(kv.hitTokens / kv.queriedTokens, 32 / (first.promptTokens + second.promptTokens));
+    assert.deepEqual(kv.prefixStats, { queriedTokens: first.promptTokens + second.promptTokens, hitTokens: 32 });
+  });
+
+  test('a prompt it cannot admit changes nothing, its lookup included', () => {
+    const kv = new KvBlockManager({ blocks: 4, blockTokens: 16, prefixCaching: true });
+    const first = shared(0, 40, 8);
+    const a = table();
+    kv.admit(a, requestOf(first), everything);
+    kv.register(a, hashesOf(first));
+    const before = { stats: kv.prefixStats, available: kv.available() };
+    // Two blocks are cached, but 100 more tokens need seven blocks of 16: more than are left.
+    const big = table();
+    assert.equal(kv.admit(big, requestOf(shared(1, 40, 100)), everything), undefined);
+    // A policy that declines to compute anything now does not admit either.
+    assert.equal(kv.admit(table(), requestOf(shared(2, 40, 4)), () => 0), undefined);
+    assert.deepEqual({ stats: kv.prefixStats, available: kv.available() }, before);
+    assert.equal(big.blocks.length, 0);
   });
 
   test('keeps freed cached blocks until their room is needed, least recently freed first', () => {
-    const kv = new KvBlockManager({ blocks: 3, blockTokens: 16, prefixCaching: true });
+    const kv = new KvBlockManager({ blocks: 6, blockTokens: 16, prefixCaching: true });
     const spec = shared(0, 48, 1);
     const hashes = new BlockHasher(spec, 16).upTo(3, spec.promptTokens);
     const a = table();
     kv.allocate(a, 48);
     kv.register(a, hashes);
     kv.release(a);
-    assert.equal(kv.available(), 3);
-    assert.equal(kv.cachedBlocks(hashes, 48), 3);
-    // One new block evicts one cached block: the last of the sequence, freed first.
-    const b = table();
-    kv.allocate(b, 1);
-    assert.equal(kv.cachedBlocks(hashes, 48), 2);
+    assert.equal(kv.available(), 6);
+    // A 49-token prompt may take all three blocks from the cache and computes its last token.
+    const cachedNow = () => {
+      const probe = table();
+      const cached = kv.admit(probe, { hashes, promptTokens: 49, knownTokens: 49 }, everything)?.cachedTokens;
+      kv.release(probe);
+      return cached;
+    };
+    assert.equal(cachedNow(), 48);
+    // Room for new blocks comes from free blocks first, then from the cached block freed longest ago: the sequence's last.
+    const takeOne = () => {
+      const t = table();
+      kv.allocate(t, 1);
+      return t;
+    };
+    // Take every free block, then one more: it evicts a cached block. Then give back enough for the probe's new blocks.
+    const evictOne = (cachedBlocks: number) => {
+      const held = Array.from({ length: kv.available() - cachedBlocks }, takeOne);
+      kv.release(takeOne());
+      const probeNeeds = kv.blocksFor(49) - (cachedBlocks - 1);
+      while (kv.available() - (cachedBlocks - 1) < probeNeeds) kv.release(held.pop()!);
+      return held;
+    };
+    const kept = [...evictOne(3)];
+    assert.equal(cachedNow(), 32);
+    kept.push(...evictOne(2));
+    assert.equal(cachedNow(), 16);
   });
 });
 

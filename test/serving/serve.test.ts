@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createStepCostModel } from '../../src/cost/index.js';
 import { profileCases } from '../../src/profiler/index.js';
-import { serve, type RequestSpec, type ServeOptions, type StepRecord } from '../../src/serving/index.js';
+import { serve, type BatchPolicy, type RequestSpec, type ServeOptions, type Sequence, type StepRecord } from '../../src/serving/index.js';
 import { uniquePrompt } from '../../src/serving/request.js';
 import { tinyModel, vhk158Hardware } from '../helpers.js';
 
@@ -41,15 +41,15 @@ describe('a serving run', () => {
   const run = serve({ ...base(), maxNumSeqs: 6, maxNumBatchedTokens: 160, onStep: (step) => steps.push(step) });
 
   test("obeys Little's law: mean requests in the system = request throughput × mean end-to-end latency", () => {
-    const r = run.result as Record<string, number>;
-    assert.ok(Math.abs(r['mean_requests_in_system']! / r['littles_law_requests']! - 1) <= 0.02, `${r['mean_requests_in_system']} against ${r['littles_law_requests']}`);
-    assert.ok(Math.abs(r['littles_law_requests']! - r['request_throughput']! * (r['mean_e2el_ms']! / 1000)) < 1e-9);
+    const r = run.result;
+    assert.ok(Math.abs(r.mean_requests_in_system / r.littles_law_requests - 1) <= 0.02, `${r.mean_requests_in_system} against ${r.littles_law_requests}`);
+    assert.ok(Math.abs(r.littles_law_requests - r.request_throughput * (r.mean_e2el_ms / 1000)) < 1e-9);
   });
 
   test('produces every requested output token', () => {
     assert.equal(run.requests.length, 40);
-    const r = run.result as Record<string, number>;
-    assert.equal(r['total_output_tokens'], run.requests.reduce((sum, x) => sum + x.outputTokens, 0));
+    const r = run.result;
+    assert.equal(r.total_output_tokens, run.requests.reduce((sum, x) => sum + x.outputTokens, 0));
     for (const x of run.requests) assert.equal(x.itlMs.length, x.outputTokens - 1);
   });
 
@@ -108,5 +108,36 @@ describe('static batches', () => {
       assert.equal(a!.finishedMs, b!.finishedMs);
     }
     assert.ok(requests[2]!.scheduledMs >= requests[0]!.finishedMs);
+  });
+});
+
+describe('a policy of your own', () => {
+  test('plugs into serve() as an object: shortest prompt first, one request at a time', () => {
+    const order: number[] = [];
+    const shortestFirst: BatchPolicy = {
+      name: 'shortest-first',
+      schedule(view) {
+        const current = view.running[0];
+        if (current !== undefined) return view.grow(current, 1) ? { work: [{ sequence: current, newTokens: 1 }] } : undefined;
+        if (view.waiting.length === 0) return undefined;
+        // Bring the shortest waiting prompt to the front, then admit it whole.
+        const shortest = [...view.waiting].sort((a, b) => a.spec.promptTokens - b.spec.promptTokens)[0]!;
+        const queue = view.waiting as Sequence[];
+        queue.splice(queue.indexOf(shortest), 1);
+        queue.unshift(shortest);
+        const newTokens = view.admitFirst((pending) => pending);
+        if (newTokens === undefined) return undefined;
+        order.push(shortest.spec.id);
+        return { work: [{ sequence: shortest, newTokens }] };
+      },
+      completed: (running) => running.filter((s) => s.done),
+    };
+    const prompts = [300, 100, 200, 50];
+    const { result, requests } = serve({ ...base(), workload: { requests: prompts.map((p, id) => request(id, p, 3)) }, policy: shortestFirst });
+    assert.deepEqual(order, [3, 1, 2, 0]);
+    assert.equal(result.policy, 'shortest-first');
+    // One at a time: each finishes before the next is scheduled.
+    const byStart = [...requests].sort((a, b) => a.scheduledMs - b.scheduledMs);
+    for (let i = 1; i < byStart.length; i++) assert.ok(byStart[i]!.scheduledMs >= byStart[i - 1]!.finishedMs);
   });
 });

@@ -68,8 +68,8 @@ export function benchTable(points: readonly BenchPoint[], title: string): string
     style: { head: [], border: [], compact: true },
   });
   for (const p of points) {
-    const r = (key: string) => p.result[key] as number;
-    table.push([p.scenario, p.maxConcurrency === undefined ? `${p.requestRate} req/s` : String(p.maxConcurrency), r('request_throughput').toFixed(2), r('output_throughput').toFixed(1), r('mean_ttft_ms').toFixed(1), r('mean_itl_ms').toFixed(2), r('p50_e2el_ms').toFixed(0), r('p99_e2el_ms').toFixed(0), (r('peak_kv_cache_usage') * 100).toFixed(1), String(r('preemptions')), optional(p.result['output_tokens_per_joule'], 3), optional(p.result['mean_power_watts'], 0)]);
+    const r = p.result;
+    table.push([p.scenario, p.maxConcurrency === undefined ? `${p.requestRate} req/s` : String(p.maxConcurrency), r.request_throughput.toFixed(2), r.output_throughput.toFixed(1), r.mean_ttft_ms.toFixed(1), r.mean_itl_ms.toFixed(2), r.p50_e2el_ms.toFixed(0), r.p99_e2el_ms.toFixed(0), (r.peak_kv_cache_usage * 100).toFixed(1), String(r.preemptions), optional(p.result.output_tokens_per_joule, 3), optional(p.result.mean_power_watts, 0)]);
   }
   return `${title}\n${table.toString()}\n`;
 }
@@ -83,7 +83,7 @@ async function writeFigures(directory: string, points: readonly BenchPoint[], ti
   const figures: Array<[string, Record<string, unknown>]> = [
     ['throughput.svg', throughputSpec(points, title)],
     ['e2e-latency.svg', latencyPercentilesSpec(points, title)],
-    ...(points.some((p) => typeof p.result['output_tokens_per_joule'] === 'number') ? [['tokens-per-joule.svg', tokensPerJouleSpec(points, title)] as [string, Record<string, unknown>]] : []),
+    ...(points.some((p) => typeof p.result.output_tokens_per_joule === 'number') ? [['tokens-per-joule.svg', tokensPerJouleSpec(points, title)] as [string, Record<string, unknown>]] : []),
     ['ttft-distribution.svg', distributionSpec(points, 'ttft', title)],
     ['itl-distribution.svg', distributionSpec(points, 'itl', title)],
   ];

@@ -112,13 +112,13 @@ function atBoardPrecision(model: Model, hardware: Hardware): Model {
 function servedFigures(s: { hardware: Hardware; model: Model; c: Case; concurrency: number; cache: ReturnType<typeof cliCache> }): ServedFigures {
   const workload = { datasetName: 'random' as const, numPrompts: 2 * s.concurrency, randomInputLen: s.c.prompt, randomOutputLen: s.c.generated, randomRangeRatio: 0, seed: 0 };
   const { result } = serve({ hardware: s.hardware, model: s.model, workload, maxConcurrency: s.concurrency, cache: s.cache });
-  const outputTokens = result['total_output_tokens'] as number;
+  const outputTokens = result.total_output_tokens;
   return {
-    outputTokensPerSecond: result['output_throughput'] as number,
-    boundTokensPerSecond: outputTokens / ((result['bound_ms'] as number) / 1000),
-    tokensPerJoule: result['output_tokens_per_joule'] as number | null,
-    tokensPerDollar: result['output_tokens_per_dollar'] as number | null,
-    meanPowerWatts: result['mean_power_watts'] as number | null,
+    outputTokensPerSecond: result.output_throughput,
+    boundTokensPerSecond: outputTokens / ((result.bound_ms) / 1000),
+    tokensPerJoule: result.output_tokens_per_joule,
+    tokensPerDollar: result.output_tokens_per_dollar,
+    meanPowerWatts: result.mean_power_watts,
   };
 }
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { serve, servingTraceEvents, type RequestRecord, type StepRecord } from '../../serving/index.js';
+import { serve, servingReport, servingTraceEvents, type RequestRecord, type StepRecord } from '../../serving/index.js';
 import { writeFileAtomic } from '../../util/files.js';
 import { loadBoardAndModel, withBoardAndModel, type BoardModelOptions } from '../board-model.js';
 import type { CliIo } from '../io.js';
@@ -47,7 +47,7 @@ export function run(options: ServeCliOptions, io: CliIo): void {
     onProgress: (done, total) => progress.update(done, total, 'requests completed'),
     onStep: options.trace === undefined ? undefined : (step) => steps.push(step),
   });
-  progress.finish(`${requests.length} requests, ${result['steps'] as number} steps simulated in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+  progress.finish(`${requests.length} requests, ${result.steps} steps simulated in ${((performance.now() - started) / 1000).toFixed(2)} s`);
   const document = { ...result, model: label };
   if (options.saveResult === true) {
     const path = join(options.resultDir, options.resultFilename ?? defaultResultName(options, { model: model.name, hardware: hardware.name }));
@@ -66,43 +66,6 @@ function defaultResultName(o: ServeCliOptions, r: { model: string; hardware: str
   const rate = o.requestRate === Infinity ? 'inf' : String(o.requestRate);
   const concurrency = o.maxConcurrency === undefined ? '' : `-concurrency${o.maxConcurrency}`;
   return `${o.policy}-${rate}qps${concurrency}-${r.model}-${r.hardware}.json`;
-}
-
-/** The report `vllm bench serve` prints, with our fields after it. */
-export function servingReport(r: Record<string, unknown>, o: { maxConcurrency?: number | undefined; requestRate: number; metricPercentiles: readonly number[] }): string {
-  const n = (key: string) => r[key] as number;
-  const lines: string[] = [];
-  const row = (label: string, value: string | number) => lines.push(`${label.padEnd(40)} ${typeof value === 'number' ? value.toFixed(2) : value}`);
-  const header = (title: string, fill: string) => lines.push(` ${title} `.padStart(25 + Math.ceil((title.length + 2) / 2), fill).padEnd(50, fill));
-  header('Serving Benchmark Result', '=');
-  row('Successful requests:', String(n('completed')));
-  if (o.maxConcurrency !== undefined) row('Maximum request concurrency:', String(o.maxConcurrency));
-  if (o.requestRate !== Infinity) row('Request rate configured (RPS):', o.requestRate);
-  row('Benchmark duration (s):', n('duration'));
-  row('Total input tokens:', String(n('total_input_tokens')));
-  row('Total generated tokens:', String(n('total_output_tokens')));
-  row('Request throughput (req/s):', n('request_throughput'));
-  if (r['request_goodput'] !== null) row('Request goodput (req/s):', n('request_goodput'));
-  row('Output token throughput (tok/s):', n('output_throughput'));
-  row('Peak output token throughput (tok/s):', n('max_output_tokens_per_s'));
-  row('Peak concurrent requests:', n('max_concurrent_requests'));
-  row('Total token throughput (tok/s):', n('total_token_throughput'));
-  for (const [key, name, title] of [['ttft', 'TTFT', 'Time to First Token'], ['tpot', 'TPOT', 'Time per Output Token (excl. 1st token)'], ['itl', 'ITL', 'Inter-token Latency'], ['e2el', 'E2EL', 'End-to-end Latency']] as const) {
-    header(title, '-');
-    row(`Mean ${name} (ms):`, n(`mean_${key}_ms`));
-    row(`Median ${name} (ms):`, n(`median_${key}_ms`));
-    for (const p of o.metricPercentiles) row(`P${p} ${name} (ms):`, n(`p${p}_${key}_ms`));
-  }
-  header('Simulated', '-');
-  row('Steps:', String(n('steps')));
-  row('KV cache usage, peak / mean (%):', `${(n('peak_kv_cache_usage') * 100).toFixed(1)} / ${(n('mean_kv_cache_usage') * 100).toFixed(1)}`);
-  row('Prefix cache hit rate (%):', n('prefix_cache_hit_rate') * 100);
-  row('Preemptions:', String(n('preemptions')));
-  const busy = r['module_busy_share'] as Record<string, number>;
-  row('Module busy (% of the run):', Object.entries(busy).map(([name, share]) => `${name} ${(share * 100).toFixed(1)}`).join(', '));
-  row('Bound (% of the run):', n('percent_of_bound'));
-  lines.push('='.repeat(50));
-  return `${lines.join('\n')}\n`;
 }
 
 const CSV_COLUMNS = ['id', 'prompt_tokens', 'output_tokens', 'sent_ms', 'scheduled_ms', 'first_token_ms', 'finished_ms', 'ttft_ms', 'tpot_ms', 'e2el_ms', 'queue_ms', 'preemptions', 'cached_prompt_tokens'] as const;

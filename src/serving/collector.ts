@@ -1,0 +1,251 @@
+import type { Hardware } from '../backends/index.js';
+import type { StepCost } from '../cost/index.js';
+import { energyReport, idleJoules, tokensPerDollar } from '../energy/index.js';
+import type { Model } from '../model/index.js';
+import type { KvBlockManager } from './kv-cache.js';
+import { mean, Samples, summary } from './metrics.js';
+import type { EnergyFields, ServingResult, SimulatorFields } from './result.js';
+import type { Sequence } from './sequence.js';
+
+/*
+ * A serving run's metrics, one owner: the totals the run accumulates as it
+ * goes, fed by the event loop at each event (a request enters or leaves the
+ * system, time advances, a step runs), and what is derived from them and the
+ * request records at the end (servingResult). metrics.ts holds the
+ * statistics (percentiles, means) both use.
+ */
+
+export interface LoopTotals {
+  /** When the last request completed, ms. */
+  readonly durationMs: number;
+  /** The time integral of requests in the system (sent, not completed), request·ms. */
+  readonly requestMs: number;
+  readonly steps: number;
+  /** The most requests in the system at once. */
+  readonly peakConcurrency: number;
+  /** Time integral and peak of KV blocks held. */
+  readonly kvBlockMs: number;
+  readonly peakKvBlocks: number;
+  /** Busy time of each module and the bound, summed over steps. */
+  readonly busyMs: Readonly<Record<string, number>>;
+  readonly boundMs: number;
+  /** Time steps ran, ms (the rest of the duration the board idles). */
+  readonly stepMs: number;
+  /** Energy of the steps, J; undefined where the board describes no energy. */
+  readonly stepJoules: number | undefined;
+}
+
+export class MetricsCollector {
+  private inSystem = 0;
+  private requestMs = 0;
+  private steps = 0;
+  private peakConcurrency = 0;
+  private kvBlockMs = 0;
+  private peakKvBlocks = 0;
+  private boundMs = 0;
+  private readonly busyMs: Record<string, number> = {};
+  private stepMs = 0;
+  private stepJoules: number | undefined;
+
+  /** Time moves on from `fromMs` to `toMs` with the same requests in the system. */
+  elapse(fromMs: number, toMs: number): void {
+    this.requestMs += this.inSystem * (toMs - fromMs);
+  }
+
+  /** A request sent at `sentMs` enters the system, noticed at `nowMs` (it has been in the system since it was sent). */
+  enter(sentMs: number, nowMs: number): void {
+    this.requestMs += nowMs - sentMs;
+    this.inSystem++;
+    this.peakConcurrency = Math.max(this.peakConcurrency, this.inSystem);
+  }
+
+  leave(): void {
+    this.inSystem--;
+  }
+
+  /** A step ran with `kvBlocksUsed` blocks held. */
+  step(cost: StepCost, kvBlocksUsed: number): void {
+    this.kvBlockMs += kvBlocksUsed * cost.totalMs;
+    this.peakKvBlocks = Math.max(this.peakKvBlocks, kvBlocksUsed);
+    this.boundMs += cost.boundMs;
+    this.stepMs += cost.totalMs;
+    if (cost.energy !== undefined) this.stepJoules = (this.stepJoules ?? 0) + cost.energy.joules;
+    for (const [name, busy] of Object.entries(cost.modules)) this.busyMs[name] = (this.busyMs[name] ?? 0) + busy;
+    this.steps++;
+  }
+
+  totals(durationMs: number): LoopTotals {
+    const { requestMs, steps, peakConcurrency, kvBlockMs, peakKvBlocks, busyMs, boundMs, stepMs, stepJoules } = this;
+    return { durationMs, requestMs, steps, peakConcurrency, kvBlockMs, peakKvBlocks, busyMs: { ...busyMs }, boundMs, stepMs, stepJoules };
+  }
+}
+
+/*
+ * What a finished run reports, derived from its request records and the
+ * collector's totals: `vllm bench serve`'s fields under its names and
+ * definitions, then ours (result.ts types both).
+ */
+
+/** One request as the client saw it (times in ms from the start of the run). */
+export interface RequestRecord {
+  readonly id: number;
+  readonly promptTokens: number;
+  readonly outputTokens: number;
+  readonly sentMs: number;
+  readonly scheduledMs: number;
+  readonly firstTokenMs: number;
+  readonly finishedMs: number;
+  readonly ttftMs: number;
+  /** (E2E − TTFT) / (output − 1); 0 for a single output token. */
+  readonly tpotMs: number;
+  readonly e2elMs: number;
+  /** Time in the server's queue before it was first scheduled. */
+  readonly queueMs: number;
+  readonly preemptions: number;
+  /** Prompt tokens served from the prefix cache. */
+  readonly cachedTokens: number;
+  /** Gaps between its tokens, ms. */
+  readonly itlMs: readonly number[];
+}
+
+/** --goodput service-level objectives, ms. */
+export interface GoodputObjectives {
+  readonly ttft?: number | undefined;
+  readonly tpot?: number | undefined;
+  readonly e2el?: number | undefined;
+}
+
+/** Everything a run's result is derived from. */
+export interface RunSummaryInput {
+  readonly hardware: Hardware;
+  readonly model: Model;
+  readonly policy: string;
+  readonly records: readonly RequestRecord[];
+  readonly totals: LoopTotals;
+  readonly kv: KvBlockManager;
+  readonly percentiles: readonly number[];
+  readonly goodput?: GoodputObjectives | undefined;
+}
+
+/** A completed sequence as the client saw it. */
+export function recordOf(s: Sequence): RequestRecord {
+  const firstTokenMs = s.firstTokenMs!;
+  const finishedMs = s.finishedMs!;
+  const e2elMs = finishedMs - s.sentMs;
+  const ttftMs = firstTokenMs - s.sentMs;
+  return {
+    id: s.spec.id,
+    promptTokens: s.spec.promptTokens,
+    outputTokens: s.generated,
+    sentMs: s.sentMs,
+    scheduledMs: s.scheduledMs!,
+    firstTokenMs,
+    finishedMs,
+    ttftMs,
+    tpotMs: s.generated > 1 ? (e2elMs - ttftMs) / (s.generated - 1) : 0,
+    e2elMs,
+    queueMs: s.scheduledMs! - s.sentMs,
+    preemptions: s.preemptions,
+    cachedTokens: s.cachedTokens,
+    itlMs: s.itlMs,
+  };
+}
+
+export function servingResult(r: RunSummaryInput): ServingResult {
+  const { records, totals } = r;
+  const seconds = totals.durationMs / 1000;
+  const totalInput = records.reduce((sum, x) => sum + x.promptTokens, 0);
+  const totalOutput = records.reduce((sum, x) => sum + x.outputTokens, 0);
+  const percentiles = r.percentiles;
+  const itls = new Samples();
+  for (const x of records) for (const gap of x.itlMs) itls.push(gap);
+  const meanE2elSeconds = mean(records.map((x) => x.e2elMs)) / 1000;
+  return {
+    duration: seconds,
+    completed: records.length,
+    failed: 0,
+    total_input_tokens: totalInput,
+    total_output_tokens: totalOutput,
+    request_throughput: records.length / seconds,
+    request_goodput: r.goodput === undefined ? null : goodput(records, r.goodput) / seconds,
+    output_throughput: totalOutput / seconds,
+    total_token_throughput: (totalInput + totalOutput) / seconds,
+    max_output_tokens_per_s: peakTokensPerSecond(records),
+    max_concurrent_requests: totals.peakConcurrency,
+    ...summary('ttft', records.map((x) => x.ttftMs), percentiles),
+    ...summary('tpot', records.filter((x) => x.outputTokens > 1).map((x) => x.tpotMs), percentiles),
+    ...summary('itl', itls.values(), percentiles),
+    ...summary('e2el', records.map((x) => x.e2elMs), percentiles),
+    input_lens: records.map((x) => x.promptTokens),
+    output_lens: records.map((x) => x.outputTokens),
+    ttfts: records.map((x) => x.ttftMs / 1000),
+    itls: records.map((x) => x.itlMs.map((gap) => gap / 1000)),
+    latencies: records.map((x) => x.e2elMs / 1000),
+    start_times: records.map((x) => x.sentMs / 1000),
+    errors: records.map(() => ''),
+    ...simulatorFields(r, { meanE2elSeconds }),
+  };
+}
+
+/** What only a simulator sees, beside vLLM's fields. */
+function simulatorFields(r: RunSummaryInput, e: { meanE2elSeconds: number }): SimulatorFields {
+  const { totals, kv } = r;
+  const { queriedTokens: queried, hitTokens } = kv.prefixStats;
+  return {
+    hardware: r.hardware.name,
+    model: r.model.displayName ?? r.model.name,
+    policy: r.policy,
+    steps: totals.steps,
+    kv_cache_blocks: kv.blocks,
+    kv_cache_block_tokens: kv.blockTokens,
+    peak_kv_cache_usage: totals.peakKvBlocks / kv.blocks,
+    mean_kv_cache_usage: totals.kvBlockMs / totals.durationMs / kv.blocks,
+    prefix_cache_hit_rate: queried === 0 ? 0 : hitTokens / queried,
+    preemptions: r.records.reduce((sum, x) => sum + x.preemptions, 0),
+    mean_queue_ms: mean(r.records.map((x) => x.queueMs)),
+    module_busy_share: Object.fromEntries(Object.entries(totals.busyMs).map(([name, busy]) => [name, busy / totals.durationMs])),
+    bound_ms: totals.boundMs,
+    percent_of_bound: (totals.boundMs / totals.durationMs) * 100,
+    mean_requests_in_system: totals.requestMs / totals.durationMs,
+    littles_law_requests: (r.records.length / (totals.durationMs / 1000)) * e.meanE2elSeconds,
+    ...energyFields(r.hardware, { totals, records: r.records }),
+  };
+}
+
+/** Energy of the run (steps, and idle power between them) and what it buys; null where the board describes no energy or price. */
+function energyFields(hw: Hardware, r: { totals: LoopTotals; records: readonly RequestRecord[] }): EnergyFields {
+  const idle = idleJoules(hw, Math.max(0, r.totals.durationMs - r.totals.stepMs));
+  const joules = r.totals.stepJoules === undefined || idle === undefined ? undefined : r.totals.stepJoules + idle;
+  const outputTokens = r.records.reduce((sum, x) => sum + x.outputTokens, 0);
+  const seconds = r.totals.durationMs / 1000;
+  const report = joules === undefined ? undefined : energyReport(joules, seconds, outputTokens);
+  return {
+    energy_joules: report?.joules ?? null,
+    mean_power_watts: report?.averageWatts ?? null,
+    output_tokens_per_joule: report?.tokensPerJoule ?? null,
+    joules_per_request: joules === undefined ? null : joules / r.records.length,
+    output_tokens_per_dollar: tokensPerDollar(hw, outputTokens / seconds) ?? null,
+  };
+}
+
+/** Requests that met every objective given (a single output token's TPOT counts as 0, as vLLM counts it). */
+function goodput(records: readonly RequestRecord[], slo: GoodputObjectives): number {
+  return records.filter((x) => (slo.ttft === undefined || x.ttftMs <= slo.ttft) && (slo.tpot === undefined || x.tpotMs <= slo.tpot) && (slo.e2el === undefined || x.e2elMs <= slo.e2el)).length;
+}
+
+/** Most output tokens in any one-second bucket from the first send, as vLLM counts them. */
+function peakTokensPerSecond(records: readonly RequestRecord[]): number {
+  if (records.length === 0) return 0;
+  const start = Math.min(...records.map((x) => x.sentMs));
+  const buckets = new Map<number, number>();
+  for (const x of records) {
+    let at = x.firstTokenMs;
+    const add = () => buckets.set(Math.floor((at - start) / 1000), (buckets.get(Math.floor((at - start) / 1000)) ?? 0) + 1);
+    add();
+    for (const gap of x.itlMs) {
+      at += gap;
+      add();
+    }
+  }
+  return Math.max(...buckets.values());
+}
