@@ -1,8 +1,11 @@
+import type { CompileTarget } from '../compiler/target.js';
 import type { Issue } from '../errors.js';
+import type { Ir } from '../ir/index.js';
 import { zodIssues } from '../util/zod-issues.js';
-import type { BoardDescription, HardwareBackend } from './backend.js';
+import type { BoardDescription, HardwareBackend, SimulationOptions } from './backend.js';
 import { dpuHostBackend } from './dpu-host/index.js';
 import { flightllmBackend } from './flightllm/index.js';
+import type { Profile } from './profile.js';
 import { rooflineBackend } from './roofline/index.js';
 
 /*
@@ -78,4 +81,26 @@ export function parseBoard(raw: unknown): { board: Hardware; issues: [] } | { bo
 /** Every consistency rule of its kind the hardware breaks. */
 export function checkHardware(hw: Hardware): Issue[] {
   return backendFor(hw).check(hw);
+}
+
+/** Everything the compiler must respect on this board: its kind's layout and the board's own name, masks and precisions. */
+export function compileTarget(hw: Hardware): CompileTarget {
+  const backend = backendFor(hw);
+  return {
+    ...backend.target(hw),
+    boardName: hw.name,
+    maskGeometry: backend.maskGeometry(hw),
+    refusePrecision: (precision) => backend.refusePrecision(hw, precision),
+    defaultPrecision: backend.defaultPrecision?.(hw),
+  };
+}
+
+/** Simulates an IR on any kind of hardware. */
+export function simulate(ir: Ir, hw: Hardware, options: SimulationOptions = {}): Profile {
+  return backendFor(hw).simulate(ir, hw, options);
+}
+
+/** The modules a kind of hardware reports, in order (trace tracks, CSV rows). */
+export function moduleNamesOf(hw: Hardware): readonly string[] {
+  return backendFor(hw).moduleNames;
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadHardware, type Hardware } from '../backends/index.js';
 import { loadModel, PRECISION_PRESET_NAMES, type Model } from '../model/index.js';
-import { precisionLabel, withPrecision } from './fpga-run.js';
+import { onBoard } from './fpga-run.js';
 import type { CliIo } from './io.js';
 import { cliCache, DEFAULT_HARDWARE, hardwareHelp, keyValue, modelHelp } from './options.js';
 
@@ -41,7 +41,6 @@ export function loadBoardAndModel(options: BoardModelOptions, io: CliIo): BoardA
   const hardware = loadHardware(options.hardware, { cache: cliCache(options.cache, io), overrides: options.set });
   const loaded = loadModel(options.model);
   for (const assumption of loaded.assumptions) io.stderr.write(`fpga-llm-sim: assumed ${assumption}\n`);
-  const model = withPrecision(loaded.model, options, { hardware, stderr: io.stderr });
-  const precision = model === loaded.model ? '' : ` (${precisionLabel(model.mapping.precision)})`;
-  return { hardware, model, label: `${model.displayName ?? model.name}${precision}` };
+  const { model, label } = onBoard(loaded.model, hardware, options, io.stderr);
+  return { hardware, model, label };
 }

@@ -2,18 +2,14 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { loadHardware, type Hardware } from '../backends/index.js';
-import { boardDefaultPrecision } from '../compiler/index.js';
-import { backendFor } from '../backends/index.js';
+import { loadHardware, modelLabel, modelOnBoard, withPrecision, type Hardware, type ModelOnBoard, type PrecisionRequest } from '../backends/index.js';
 import { UsageError } from '../errors.js';
-import { loadModel, PRECISION_PRESET_NAMES, PRECISION_PRESETS, PrecisionSchema, type Model, type Precision } from '../model/index.js';
-import { zodIssues } from '../util/zod-issues.js';
+import { loadModel, PRECISION_PRESET_NAMES, type Model } from '../model/index.js';
 import { profileCases, ResultStore, type Case, type ProfileResult, type ProfileSource } from '../profiler/index.js';
 import { PACKAGE_ROOT } from '../version.js';
 import type { CliIo, CliOutput } from './io.js';
 import { cliCache, DEFAULT_HARDWARE, hardwareHelp, keyValue, modelHelp, positiveInteger } from './options.js';
 import { Progress } from './progress.js';
-import { compileTarget } from '../backends/index.js';
 
 /*
  * The FPGA side of `profile`, `compare` and `figures`: which model (or IR
@@ -94,34 +90,15 @@ export function fpgaSource(options: FpgaOptions, stderr: CliOutput, hardware?: H
   }
   const loaded = loadModel(options.model);
   for (const assumption of loaded.assumptions) stderr.write(`fpga-llm-sim: assumed ${assumption}\n`);
-  const model = withPrecision(loaded.model, options, hardware === undefined ? undefined : { hardware, stderr });
-  const precision = model === loaded.model ? '' : ` (${precisionLabel(model.mapping.precision)})`;
-  return { source: { kind: 'model', model, masksDir: options.masks }, label: options.label ?? `${model.displayName ?? model.name}${precision}` };
+  const { model, label } = hardware === undefined ? { model: withPrecision(loaded.model, options), label: undefined } : onBoard(loaded.model, hardware, options, stderr);
+  return { source: { kind: 'model', model, masksDir: options.masks }, label: options.label ?? label ?? modelLabel(model, loaded.model) };
 }
 
-/**
- * The model with the precision --precision and --kv-cache ask for; without
- * --precision, on a board that refuses the model's own and names a default,
- * that default (said on stderr).
- */
-export function withPrecision(model: Model, options: { precision?: string | undefined; kvCache?: string | undefined }, board?: { hardware: Hardware; stderr: CliOutput }): Model {
-  const fallback = options.precision === undefined && board !== undefined ? boardDefaultPrecision(model, compileTarget(board.hardware)) : undefined;
-  if (fallback !== undefined) {
-    board!.stderr.write(`fpga-llm-sim: ${board!.hardware.name} does not run ${model.displayName ?? model.name}'s ${precisionLabel(model.mapping.precision)} mapping; running it at ${fallback}, the board's default (--precision to choose)\n`);
-    return withPrecision(model, { ...options, precision: fallback });
-  }
-  if (options.precision === undefined && options.kvCache === undefined) return model;
-  const { preset, weights, weightBits, activations, kvCache, bias } = model.mapping.precision;
-  const base = options.precision === undefined ? { preset, weights, activations, kvCache, bias, ...(weightBits === undefined ? {} : { weightBits }) } : { preset: options.precision };
-  const parsed = PrecisionSchema.safeParse({ ...base, ...(options.kvCache === undefined ? {} : { kvCache: options.kvCache }) }, { reportInput: true });
-  if (!parsed.success) throw new UsageError({ what: 'invalid --precision or --kv-cache', issues: zodIssues(parsed.error) });
-  return { ...model, mapping: { ...model.mapping, precision: parsed.data } };
-}
-
-/** `W4A16`, or `W4A16, int8 KV cache` when the cache differs from the preset's. */
-export function precisionLabel(precision: Precision): string {
-  const presetCache = PRECISION_PRESETS[precision.preset].kvCache;
-  return precision.kvCache === presetCache ? precision.preset : `${precision.preset}, ${precision.kvCache} KV cache`;
+/** The model as it runs on the board (modelOnBoard), its precision fallback said on `stderr`. */
+export function onBoard(model: Model, hardware: Hardware, request: PrecisionRequest, stderr: CliOutput): ModelOnBoard {
+  const placed = modelOnBoard(model, hardware, request);
+  if (placed.fallback !== undefined) stderr.write(`fpga-llm-sim: ${placed.fallback.notice}\n`);
+  return placed;
 }
 
 /** Names a GPU profile's `model` column may use for the run's model. */
@@ -140,10 +117,4 @@ export function defaultGpuFiles(): string[] {
     .filter((file) => file.endsWith('.csv'))
     .sort()
     .map((file) => join(directory, file));
-}
-
-/** Column title of the FPGA, e.g. `VHK158 FPGA`. */
-export function fpgaLabel(hardware: Hardware): string {
-  const device = backendFor(hardware).deviceLabel;
-  return device === '' ? hardware.name.toUpperCase() : `${hardware.name.toUpperCase()} ${device}`;
 }

@@ -4,8 +4,7 @@ import { lower, type LayerTag, type LinearEngines, type LoweringParts } from '..
 import type { Hardware } from '../backends/index.js';
 import type { MaskLookup } from '../ir/index.js';
 import type { Model } from '../model/index.js';
-import { boundOfWork, workOn } from '../bound/index.js';
-import { dynamicJoules } from '../energy/index.js';
+import { measureStep } from './measure.js';
 import { boundComputeIndex, boundMemoryIndex, costLength, dynamicEnergyIndex, FIRST_MODULE, TIME } from './vector.js';
 
 /*
@@ -46,9 +45,7 @@ export function probe(context: ProbeContext, spec: ProbeSpec): Float64Array {
   const { hardware, backend } = context;
   // Lowered directly: a part is not frozen or checked against memory as a whole step is.
   const compiled = lower({ model: context.model, target: backend.target(hardware), batch: spec.batch, maxTokens: context.maxTokens, parts: spec.parts, linearEngines: spec.linearEngines, batchedForm: spec.batchedForm });
-  const profile = backend.simulate(compiled.layers, hardware, { masks: context.masks, producedOutside: compiled.producedOutside });
-  const work = workOn(compiled.layers, hardware, { masks: context.masks });
-  const bound = boundOfWork(work, hardware);
+  const { profile, bound, dynamicJ } = measureStep(compiled.layers, hardware, { masks: context.masks, producedOutside: compiled.producedOutside });
   const modules = backend.moduleNames;
   const width = costLength(modules.length);
   const out = new Float64Array(spec.layout.groups.length * width);
@@ -69,7 +66,7 @@ export function probe(context: ProbeContext, spec: ProbeSpec): Float64Array {
   const boundBase = spec.layout.boundGroup * width;
   out[boundBase + boundMemoryIndex(modules.length)] = bound.memoryMs;
   out[boundBase + boundComputeIndex(modules.length)] = bound.computeMs;
-  out[boundBase + dynamicEnergyIndex(modules.length)] = dynamicJoules(work, profile, hardware);
+  out[boundBase + dynamicEnergyIndex(modules.length)] = dynamicJ;
   return out;
 }
 

@@ -11,14 +11,15 @@ import { gpuFigures, type GpuProfile } from './gpu.js';
  * figure is ever invented.
  */
 
-export interface FpgaCase {
+/** A simulated board's figures for one case. */
+export interface DeviceCase {
   readonly case: Case;
-  readonly fpga: CaseFigures;
+  readonly device: CaseFigures;
 }
 
 export interface ComparedCase {
   readonly case: Case;
-  readonly fpga: CaseFigures | undefined;
+  readonly device: CaseFigures | undefined;
   readonly gpu: Readonly<Record<string, CaseFigures | undefined>>;
   /** GPU total time over FPGA total time, per backend; undefined where either side lacks the case. */
   readonly speedup: Readonly<Record<string, number | undefined>>;
@@ -32,17 +33,17 @@ export interface Comparison {
 }
 
 /**
- * Pairs FPGA and GPU figures case by case. With `fpgaCasesOnly`, only the
+ * Pairs FPGA and GPU figures case by case. With `deviceCasesOnly`, only the
  * FPGA's cases are listed; otherwise cases only a GPU profile has are added.
  */
-export function compareWithGpu(fpga: readonly FpgaCase[], gpus: readonly GpuProfile[], options: { fpgaCasesOnly?: boolean } = {}): Comparison {
-  const cases: Case[] = fpga.map((row) => row.case);
-  if (options.fpgaCasesOnly !== true) {
+export function compareWithGpu(simulated: readonly DeviceCase[], gpus: readonly GpuProfile[], options: { deviceCasesOnly?: boolean } = {}): Comparison {
+  const cases: Case[] = simulated.map((row) => row.case);
+  if (options.deviceCasesOnly !== true) {
     for (const gpu of gpus) for (const row of gpu.rows) if (!cases.some((c) => sameCase(c, row))) cases.push({ batch: row.batch, prompt: row.prompt, generated: row.generated });
   }
   const missing: string[] = [];
   const compared = cases.map((c): ComparedCase => {
-    const ours = fpga.find((row) => sameCase(row.case, c))?.fpga;
+    const ours = simulated.find((row) => sameCase(row.case, c))?.device;
     if (ours === undefined) missing.push(`${caseLabel(c)}: no FPGA figures`);
     const gpu: Record<string, CaseFigures | undefined> = {};
     const speedup: Record<string, number | undefined> = {};
@@ -52,7 +53,7 @@ export function compareWithGpu(fpga: readonly FpgaCase[], gpus: readonly GpuProf
       gpu[profile.label] = figures;
       speedup[profile.label] = figures !== undefined && ours !== undefined ? figures.totalMs / ours.totalMs : undefined;
     }
-    return { case: c, fpga: ours, gpu, speedup };
+    return { case: c, device: ours, gpu, speedup };
   });
   return { backends: gpus.map((gpu) => gpu.label), cases: compared, missing };
 }
@@ -69,7 +70,9 @@ export const ProfileJsonSchema = z.object({
   model: z.string(),
   cases: z.array(
     CaseSchema.extend({
-      fpga: FiguresSchema,
+      device: FiguresSchema.optional(),
+      /** Deprecated: what `device` was called before 0.2; read from files saved then. */
+      fpga: FiguresSchema.optional(),
       bound: FiguresSchema.optional(),
       boundMs: z.strictObject({ prefill: z.number(), decode: z.number() }).optional(),
       energy: z
@@ -80,12 +83,19 @@ export const ProfileJsonSchema = z.object({
     }),
   ),
 });
-export type ProfileJson = z.infer<typeof ProfileJsonSchema>;
+type SavedProfile = z.infer<typeof ProfileJsonSchema>;
 
-/** Reads FPGA figures saved from `profile --json`. */
+/** A saved profile with every case's figures under `device`. */
+export type ProfileJson = Omit<SavedProfile, 'cases'> & { readonly cases: ReadonlyArray<Omit<SavedProfile['cases'][number], 'device' | 'fpga'> & { readonly device: CaseFigures }> };
+
+/** Reads a board's figures saved from `profile --json` (files from before 0.2 name them `fpga`). */
 export function loadFpgaProfile(path: string): ProfileJson {
   const raw = parseYaml(readTextFile(path, UserError, 'FPGA profile'), path, UserError, 'FPGA profile');
   const parsed = ProfileJsonSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) throw new UserError({ what: 'invalid FPGA profile (expected the output of profile --json)', file: path, issues: zodIssues(parsed.error) });
-  return parsed.data;
+  const what = 'invalid FPGA profile (expected the output of profile --json)';
+  if (!parsed.success) throw new UserError({ what, file: path, issues: zodIssues(parsed.error) });
+  const cases = parsed.data.cases.map(({ device, fpga, ...rest }) => ({ ...rest, device: device ?? fpga }));
+  const lacking = cases.findIndex((c) => c.device === undefined);
+  if (lacking >= 0) throw new UserError({ what, file: path, issues: [{ path: `cases[${lacking}].device`, message: "expected the case's figures (device; fpga in files saved before 0.2)" }] });
+  return { ...parsed.data, cases: cases as ProfileJson['cases'] };
 }

@@ -19,10 +19,10 @@ function caseName(c: { batch: number; prompt: number; generated: number }): stri
 }
 
 /** Total latency of every case on every device (the paper's Figure 12, left). */
-export function caseLatencySpec(comparison: Comparison, fpgaLabel: string): VegaLiteSpec {
+export function caseLatencySpec(comparison: Comparison, deviceLabel: string): VegaLiteSpec {
   const values = comparison.cases.flatMap((row) => [
     ...comparison.backends.flatMap((backend) => (row.gpu[backend] === undefined ? [] : [{ case: caseName(row.case), device: backend, totalMs: row.gpu[backend]!.totalMs }])),
-    ...(row.fpga === undefined ? [] : [{ case: caseName(row.case), device: fpgaLabel, totalMs: row.fpga.totalMs }]),
+    ...(row.device === undefined ? [] : [{ case: caseName(row.case), device: deviceLabel, totalMs: row.device.totalMs }]),
   ]);
   return {
     title: 'End-to-end latency per case',
@@ -40,12 +40,12 @@ export function caseLatencySpec(comparison: Comparison, fpgaLabel: string): Vega
 }
 
 /** The FPGA's speedup over each GPU backend per case (the paper's Figure 12, right). */
-export function caseSpeedupSpec(comparison: Comparison, fpgaLabel: string): VegaLiteSpec {
+export function caseSpeedupSpec(comparison: Comparison, deviceLabel: string): VegaLiteSpec {
   const values = comparison.cases.flatMap((row) =>
     comparison.backends.flatMap((backend) => (row.speedup[backend] === undefined ? [] : [{ case: caseName(row.case), over: backend, speedup: row.speedup[backend]! }])),
   );
   return {
-    title: `${fpgaLabel} speedup over each GPU`,
+    title: `${deviceLabel} speedup over each GPU`,
     width: WIDTH,
     height: HEIGHT,
     data: { values },
@@ -65,12 +65,12 @@ export function caseSpeedupSpec(comparison: Comparison, fpgaLabel: string): Vega
 }
 
 /** Latency of one decode step against the context length. */
-export function decodeLatencySpec(latencies: Readonly<Record<number, number>>, fpgaLabel: string): VegaLiteSpec {
+export function decodeLatencySpec(latencies: Readonly<Record<number, number>>, deviceLabel: string): VegaLiteSpec {
   const values = Object.entries(latencies)
     .map(([context, decodeMs]) => ({ context: Number(context), decodeMs }))
     .sort((a, b) => a.context - b.context);
   return {
-    title: `${fpgaLabel}: decode latency per token`,
+    title: `${deviceLabel}: decode latency per token`,
     width: WIDTH,
     height: HEIGHT,
     data: { values },

@@ -6,7 +6,8 @@ export { caseFigures, lengthsNeeded, padTokens, parseCaseList, loadCases, casesF
 export { loadGpuProfile, gpuFigures, gpuProfilesFor, GpuRowSchema, GPU_CSV_COLUMNS, type GpuProfile, type GpuRow } from './gpu.js';
 export { formatCaseTable, type CaseTable, type TableCase } from './table.js';
 export { ResultStore } from './results.js';
-export { compareWithGpu, loadFpgaProfile, ProfileJsonSchema, type Comparison, type ComparedCase, type FpgaCase, type ProfileJson } from './compare.js';
+export { compareWithGpu, loadFpgaProfile, ProfileJsonSchema, type Comparison, type ComparedCase, type DeviceCase, type ProfileJson } from './compare.js';
 export { caseLatencySpec, caseSpeedupSpec, decodeLatencySpec, moduleBusySpec, moduleBusyShares, type VegaLiteSpec } from './figures.js';
 export { renderSvg } from './render.js';
 export { sensitivity, type Sensitivity, type SensitivityOptions, type SensitivityRow } from './sensitivity.js';
+export { profileTable, profileDocument, type ProfileRun, type ProfileDocument, type ProfileDocumentCase } from './report.js';

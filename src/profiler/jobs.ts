@@ -3,14 +3,13 @@ import { compileModel, generatedMasks, writeIr, type Stage } from '../compiler/i
 import type { Hardware } from '../backends/index.js';
 import { defaultMaskDirectory, loadIr, maskDirectory, type Ir, type MaskLookup } from '../ir/index.js';
 import type { BatchShape } from '../batch.js';
-import { createStepCostModel } from '../cost/index.js';
+import { createStepCostModel, measuredEnergy, measureStep, type MeasuredStep } from '../cost/index.js';
 import type { Model } from '../model/index.js';
-import { boundOfWork, workOn, type Bound } from '../bound/index.js';
-import { backendFor, simulate } from '../backends/index.js';
+import type { Bound } from '../bound/index.js';
+import { backendFor } from '../backends/index.js';
 import { profileToCsv } from './csv.js';
-import { type Profile, type TraceCallback } from '../backends/profile.js';
+import type { Profile, TraceCallback } from '../backends/index.js';
 import { ContentCache } from '../util/cache.js';
-import { dynamicJoules, stepEnergy } from '../energy/index.js';
 import { compileTarget } from '../backends/index.js';
 
 /*
@@ -123,10 +122,9 @@ export function runSimulationJob(job: SimulationJob, hooks: { trace?: TraceCallb
   const started = performance.now();
   const label = jobLabel(job);
   try {
-    const { profile, bound, dynamicJ } = job.kind === 'batch' ? costBatch(job) : simulateJob(job, hooks);
-    checkAboveBound(profile, bound, label);
-    const modules = Object.fromEntries(Object.entries(profile.modules).map(([name, figures]) => [name, figures.busyMs]));
-    const joules = stepEnergy(job.hardware, { totalMs: profile.totalMs, boundMs: bound.boundMs, dynamicJ, modules })?.joules;
+    const measured = job.kind === 'batch' ? costBatch(job) : simulateJob(job, label, hooks);
+    const { profile, bound } = measured;
+    const joules = measuredEnergy(measured, job.hardware)?.joules;
     return { ok: true, label, profile, bound, joules, csv: profileToCsv(profile), elapsedMs: performance.now() - started };
   } catch (error) {
     if (error instanceof UserError) return { ok: false, label, userError: true, message: error.message };
@@ -135,36 +133,14 @@ export function runSimulationJob(job: SimulationJob, hooks: { trace?: TraceCallb
   }
 }
 
-interface JobFigures {
-  readonly profile: Profile;
-  readonly bound: Bound;
-  /** Energy of the work done beyond idle power, J. */
-  readonly dynamicJ: number;
-}
-
-function simulateJob(job: IrFileJob | CompileJob, hooks: { trace?: TraceCallback }): JobFigures {
+function simulateJob(job: IrFileJob | CompileJob, label: string, hooks: { trace?: TraceCallback }): MeasuredStep {
   const prepared = (PREPARE[job.kind] as (job: SimulationJob) => Prepared)(job);
-  const profile = simulate(prepared.ir, job.hardware, { masks: prepared.masks, file: prepared.file, trace: hooks.trace });
-  const work = workOn(prepared.ir, job.hardware, { masks: prepared.masks });
-  return { profile, bound: boundOfWork(work, job.hardware), dynamicJ: dynamicJoules(work, profile, job.hardware) };
+  return measureStep(prepared.ir, job.hardware, { masks: prepared.masks, file: prepared.file, trace: hooks.trace, label });
 }
 
-function costBatch(job: BatchJob): JobFigures {
+/** A batched step's exact cost, measured (and checked against its bound) by the step cost model. */
+function costBatch(job: BatchJob): MeasuredStep {
   const masks = !usesMasks(job.hardware) ? undefined : job.masksDir === undefined ? cachedGeneratedMasks(job.model, job.hardware) : maskDirectory(job.masksDir);
   const costs = createStepCostModel({ hardware: job.hardware, model: job.model, masks: masks === undefined ? undefined : { lookup: masks, digest: job.masksDir ?? 'generated' } });
-  const cost = costs.exact(job.batch);
-  return { profile: cost.profile, bound: cost.physical, dynamicJ: cost.dynamicJ };
-}
-
-/** Allowance for rounding when a latency equals its bound. */
-const BOUND_TOLERANCE = 1e-9;
-
-/** No schedule beats the physical bound: a latency below it is a bug, never a result. */
-function checkAboveBound(profile: Profile, bound: Bound, label: string): void {
-  if (profile.totalMs >= bound.boundMs * (1 - BOUND_TOLERANCE)) return;
-  throw new Error(
-    `${label}: the simulated ${profile.totalMs} ms is below the physical bound of ${bound.boundMs} ms ` +
-      `(${bound.bytes} bytes at ${bound.peakBandwidthGBps} GB/s, ${bound.macs} MACs at ${bound.peakTmacs} TMAC/s): ` +
-      'the simulator, or a calibration that makes the hardware faster than its peak, is wrong',
-  );
+  return costs.exact(job.batch).measured;
 }

@@ -64,7 +64,7 @@ export interface CaseEnergy extends EnergyReport {
 
 export interface CaseResult {
   readonly case: Case;
-  readonly fpga: CaseFigures;
+  readonly device: CaseFigures;
   /** Undefined where the board describes no energy. */
   readonly energy: CaseEnergy | undefined;
   /** The physical bound of the same case: no schedule on this hardware is faster. */
@@ -119,7 +119,7 @@ export async function profileCases(options: ProfileOptions): Promise<ProfileResu
   }
   const results = cases.map((c) => ({
     case: c,
-    fpga: caseFigures(c, (stage, tokens) => figures.latencies(c.batch)[stage][tokens]!, padding),
+    device: caseFigures(c, (stage, tokens) => figures.latencies(c.batch)[stage][tokens]!, padding),
     energy: caseEnergy(c, figures, { padding, hardware }),
     bound: caseFigures(c, (stage, tokens) => figures.bounds(c.batch)[stage][tokens]!, padding),
     gpu: Object.fromEntries((options.gpus ?? []).map((gpu) => [gpu.label, gpuFigures(gpu, c)])),

@@ -49,7 +49,7 @@ export async function sensitivity(options: SensitivityOptions): Promise<Sensitiv
   const hardware = loadHardware(options.hardwarePath, { overrides: options.overrides });
   const keys = options.keys ?? backendFor(hardware).sensitivityKeys;
   const values = keys.map((key) => numberAt(hardware, key, options.hardwarePath));
-  const figuresOn = async (hw: Hardware) => (await profileCases({ hardware: hw, cases: [options.case], source: options.source, exact: options.exact, threads: options.threads })).cases[0]!.fpga;
+  const figuresOn = async (hw: Hardware) => (await profileCases({ hardware: hw, cases: [options.case], source: options.source, exact: options.exact, threads: options.threads })).cases[0]!.device;
   const base = await figuresOn(hardware);
   const rows: SensitivityRow[] = [];
   for (const [index, key] of keys.entries()) {

@@ -12,7 +12,7 @@ import type { Case, CaseFigures } from './cases.js';
 export interface TableCase {
   readonly case: Case;
   /** Undefined when there are no FPGA figures for the case. */
-  readonly fpga: CaseFigures | undefined;
+  readonly device: CaseFigures | undefined;
   /** One entry per GPU backend, in column order; figures undefined when that profile lacks the case. */
   readonly gpus: ReadonlyArray<{ readonly label: string; readonly figures: CaseFigures | undefined }>;
   /** The FPGA's physical bound for the case. */
@@ -24,7 +24,7 @@ export interface TableCase {
 export interface CaseTable {
   readonly model: string;
   /** Column title of the FPGA, e.g. `VHK158 FPGA`. */
-  readonly fpgaLabel: string;
+  readonly deviceLabel: string;
   readonly rows: readonly TableCase[];
   /** Add a column of physical bounds after the FPGA's. */
   readonly showBound?: boolean;
@@ -54,7 +54,7 @@ const ENERGY_ROWS: ReadonlyArray<{ label: string; value: (energy: NonNullable<Ta
  */
 const cell = (lead: number, trail: number) => (text: string) => `${' '.repeat(Math.max(1, lead - Math.max(0, text.length - 7)))}${text.padStart(7)}${' '.repeat(trail)}`;
 const gpuCell = cell(3, 3);
-const fpgaCell = cell(4, 2);
+const deviceCell = cell(4, 2);
 const centred = (text: string) => {
   const left = Math.floor((CELL_WIDTH - text.length) / 2);
   return `${' '.repeat(Math.max(0, left))}${text}`.padEnd(CELL_WIDTH);
@@ -68,23 +68,23 @@ export function formatCaseTable(table: CaseTable): string {
   let width = 0;
   const bound = table.showBound === true;
   for (const row of table.rows) {
-    const header = line('Hardware', [...row.gpus.map((gpu) => centred(gpu.label)), centred(table.fpgaLabel), ...(bound ? [centred(BOUND_LABEL)] : [])]);
+    const header = line('Hardware', [...row.gpus.map((gpu) => centred(gpu.label)), centred(table.deviceLabel), ...(bound ? [centred(BOUND_LABEL)] : [])]);
     width = header.length;
     out.push(title(table.model, row.case, width), header);
-    const fpga = row.fpga;
+    const fpga = row.device;
     const figure = (figures: CaseFigures | undefined, value: (f: CaseFigures) => number) => (figures === undefined ? MISSING : value(figures).toFixed(1));
     for (const { label, value } of ROWS) {
-      const boundCells = bound ? [fpgaCell(figure(row.bound, value))] : [];
-      out.push(line(label, [...row.gpus.map((gpu) => gpuCell(figure(gpu.figures, value))), fpgaCell(figure(fpga, value)), ...boundCells]));
+      const boundCells = bound ? [deviceCell(figure(row.bound, value))] : [];
+      out.push(line(label, [...row.gpus.map((gpu) => gpuCell(figure(gpu.figures, value))), deviceCell(figure(fpga, value)), ...boundCells]));
     }
     if (table.showEnergy === true) {
       for (const { label, value } of ENERGY_ROWS) {
         const text = row.energy === undefined ? MISSING : value(row.energy);
-        out.push(line(label, [...row.gpus.map(() => gpuCell(MISSING)), fpgaCell(text), ...(bound ? [fpgaCell('')] : [])]));
+        out.push(line(label, [...row.gpus.map(() => gpuCell(MISSING)), deviceCell(text), ...(bound ? [deviceCell('')] : [])]));
       }
     }
     const speedups = row.gpus.map((gpu) => gpuCell(gpu.figures === undefined || fpga === undefined ? MISSING : (gpu.figures.totalMs / fpga.totalMs).toFixed(3)));
-    out.push(line(`${table.fpgaLabel.replace(/ FPGA$/, '')} speedup ratio`, [...speedups, fpgaCell(fpga === undefined ? MISSING : (1).toFixed(3)), ...(bound ? [fpgaCell('')] : [])]));
+    out.push(line(`${table.deviceLabel.replace(/ FPGA$/, '')} speedup ratio`, [...speedups, deviceCell(fpga === undefined ? MISSING : (1).toFixed(3)), ...(bound ? [deviceCell('')] : [])]));
   }
   out.push(`+${'-'.repeat(Math.max(width - 2, 0))}+`);
   return `${out.join('\n')}\n`;

@@ -34,8 +34,8 @@ export type PointOutcome =
 const EVALUATE: { readonly [E in Evaluation]: (job: PointJob) => Promise<NonNullable<PointEvaluations[E]>> } = {
   profile: async (job) => {
     const result = await profileCases({ hardware: job.hardware, cases: [job.case], source: { kind: 'model', model: job.model }, exact: job.exact, threads: 1 });
-    const { fpga, bound, energy } = result.cases[0]!;
-    return { fpga, bound, ...(energy === undefined ? {} : { energy: { joules: energy.joules, averageWatts: energy.averageWatts, tokensPerJoule: energy.tokensPerJoule, tokensPerDollar: energy.tokensPerDollar ?? null } }) };
+    const { device, bound, energy } = result.cases[0]!;
+    return { device, bound, ...(energy === undefined ? {} : { energy: { joules: energy.joules, averageWatts: energy.averageWatts, tokensPerJoule: energy.tokensPerJoule, tokensPerDollar: energy.tokensPerDollar ?? null } }) };
   },
   serving: async (job) => {
     const { result } = serve({ hardware: job.hardware, model: job.model, ...servingOptions(job.serving ?? {}), percentiles: SERVING_DEFAULTS.percentiles });

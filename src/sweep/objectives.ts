@@ -19,7 +19,7 @@ export interface PointEvaluations {
   /** The case on the board, its physical bound, and its energy where the board describes it. */
   readonly profile?:
     | {
-        readonly fpga: CaseFigures;
+        readonly device: CaseFigures;
         readonly bound: CaseFigures;
         readonly energy?: { readonly joules: number; readonly averageWatts: number; readonly tokensPerJoule: number; readonly tokensPerDollar: number | null } | undefined;
       }
@@ -60,10 +60,10 @@ export const OBJECTIVES = [
     direction: 'max',
     description: "the case's generated tokens per second of decode time",
     needs: 'profile',
-    value: (input) => profile(input)?.fpga.tokensPerSecond,
+    value: (input) => profile(input)?.device.tokensPerSecond,
   },
-  { name: 'prefillMs', unit: 'ms', direction: 'min', description: "the case's prefill latency", needs: 'profile', value: (input) => profile(input)?.fpga.prefillMs },
-  { name: 'totalMs', unit: 'ms', direction: 'min', description: "the case's end-to-end latency: prefill and every decode step", needs: 'profile', value: (input) => profile(input)?.fpga.totalMs },
+  { name: 'prefillMs', unit: 'ms', direction: 'min', description: "the case's prefill latency", needs: 'profile', value: (input) => profile(input)?.device.prefillMs },
+  { name: 'totalMs', unit: 'ms', direction: 'min', description: "the case's end-to-end latency: prefill and every decode step", needs: 'profile', value: (input) => profile(input)?.device.totalMs },
   {
     name: 'percentOfBound',
     unit: '%',
@@ -72,7 +72,7 @@ export const OBJECTIVES = [
     needs: 'profile',
     value: (input) => {
       const figures = profile(input);
-      return figures === undefined ? undefined : (figures.fpga.tokensPerSecond / figures.bound.tokensPerSecond) * 100;
+      return figures === undefined ? undefined : (figures.device.tokensPerSecond / figures.bound.tokensPerSecond) * 100;
     },
   },
   { name: 'tokensPerJoule', unit: 'token/J', direction: 'max', description: "the case's generated tokens per joule of the board's energy (prefill and decode)", needs: 'profile', value: (input) => profile(input)?.energy?.tokensPerJoule },

@@ -1,21 +1,17 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { UserError } from '../errors.js';
-import { loadHardware, type Hardware } from '../backends/index.js';
-import { boardDefaultPrecision } from '../compiler/index.js';
-import { hardwareSources } from '../backends/load.js';
-import { loadModel, PrecisionSchema, type Model } from '../model/index.js';
+import { hardwareSources, loadHardware, modelOnBoard, type Hardware } from '../backends/index.js';
+import { loadModel, type Model } from '../model/index.js';
 import { modelSource } from '../model/load.js';
 import { parseCaseList } from '../profiler/index.js';
 import type { ContentCache } from '../util/cache.js';
 import { contentHash } from '../util/hash.js';
-import { zodIssues } from '../util/zod-issues.js';
 import { TOOL_VERSION } from '../version.js';
 import type { PointJob } from './evaluate.js';
 import { evaluationsFor, OBJECTIVE_NAMES, type Evaluation } from './objectives.js';
 import type { PointInputs, SweepPoint } from './points.js';
 import type { SweepSpec } from './spec.js';
-import { compileTarget } from '../backends/index.js';
 
 /*
  * From a point to its job: the content hash it is stored under, and the
@@ -74,11 +70,7 @@ export class PointPreparer {
       this.models.set(inputs.model, model);
     }
     // No precision given: the model's own, or the board's default where the board refuses it (a GPU given FlightLLM's int8 mapping runs FP16).
-    const precision = inputs.precision ?? boardDefaultPrecision(model, compileTarget(hardware));
-    if (precision === undefined) return model;
-    const parsed = PrecisionSchema.safeParse(precision, { reportInput: true });
-    if (!parsed.success) throw new UserError({ what: 'invalid precision', issues: zodIssues(parsed.error) });
-    return { ...model, mapping: { ...model.mapping, precision: parsed.data } };
+    return modelOnBoard(model, hardware, { precision: inputs.precision }).model;
   }
 
   /** A file named relative to the spec is found beside it; otherwise as given (a path, or a shipped name). */

@@ -17,7 +17,7 @@ interface Row {
   kind: string;
   precision: string;
   refused: string | null;
-  result: { fpga: { tokensPerSecond: number; prefillMs: number; totalMs: number }; bound: { tokensPerSecond: number; prefillMs: number }; energy: { joules: number; averageWatts: number; tokensPerJoule: number; tokensPerDollar: number } | null } | null;
+  result: { device: { tokensPerSecond: number; prefillMs: number; totalMs: number }; bound: { tokensPerSecond: number; prefillMs: number }; energy: { joules: number; averageWatts: number; tokensPerJoule: number; tokensPerDollar: number } | null } | null;
   served: { outputTokensPerSecond: number; boundTokensPerSecond: number; tokensPerJoule: number | null; meanPowerWatts: number | null } | null;
 }
 
@@ -41,11 +41,11 @@ describe('boards', () => {
     const rows = (JSON.parse((await run).stdout) as Row[]).filter((r) => r.result !== null);
     assert.ok(rows.length >= boards.length);
     for (const r of rows) {
-      assert.ok(r.result!.fpga.tokensPerSecond <= r.result!.bound.tokensPerSecond, `${r.hardware}: throughput above its bound`);
-      assert.ok(r.result!.fpga.prefillMs >= r.result!.bound.prefillMs, `${r.hardware}: prefill below its bound`);
+      assert.ok(r.result!.device.tokensPerSecond <= r.result!.bound.tokensPerSecond, `${r.hardware}: throughput above its bound`);
+      assert.ok(r.result!.device.prefillMs >= r.result!.bound.prefillMs, `${r.hardware}: prefill below its bound`);
       assert.ok(r.served!.outputTokensPerSecond <= r.served!.boundTokensPerSecond, `${r.hardware}: served throughput above its bound`);
       // No client decodes faster than a request alone: four serve at most four times one's rate.
-      assert.ok(r.served!.outputTokensPerSecond <= 4 * r.result!.fpga.tokensPerSecond * 1.01, `${r.hardware}: four clients faster than four lone requests`);
+      assert.ok(r.served!.outputTokensPerSecond <= 4 * r.result!.device.tokensPerSecond * 1.01, `${r.hardware}: four clients faster than four lone requests`);
     }
   });
 
@@ -55,7 +55,7 @@ describe('boards', () => {
       const e = r.result!.energy!;
       const tokens = 8;
       assert.ok(Math.abs(e.tokensPerJoule * e.joules - tokens) < 1e-9, r.hardware);
-      assert.ok(Math.abs(e.averageWatts - e.joules / (r.result!.fpga.totalMs / 1000)) < 1e-6, r.hardware);
+      assert.ok(Math.abs(e.averageWatts - e.joules / (r.result!.device.totalMs / 1000)) < 1e-6, r.hardware);
       assert.ok(r.served!.tokensPerJoule! > 0 && r.served!.meanPowerWatts! > 0, r.hardware);
     }
   });

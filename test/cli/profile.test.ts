@@ -19,12 +19,14 @@ describe('fpga-llm-sim profile', () => {
     const document = JSON.parse(result.stdout);
     assert.equal(document.hardware, 'vhk158');
     assert.equal(document.model, 'Tiny');
-    assert.deepEqual(Object.keys(document.cases[0]), ['batch', 'prompt', 'generated', 'fpga', 'bound', 'boundMs', 'energy', 'gpu']);
-    assert.deepEqual(Object.keys(document.cases[0].fpga), ['prefillMs', 'decodeMs', 'totalMs', 'tokensPerSecond']);
+    assert.deepEqual(Object.keys(document.cases[0]), ['batch', 'prompt', 'generated', 'device', 'fpga', 'bound', 'boundMs', 'energy', 'gpu']);
+    assert.deepEqual(Object.keys(document.cases[0].device), ['prefillMs', 'decodeMs', 'totalMs', 'tokensPerSecond']);
     for (const c of document.cases) {
+      // `fpga` is the deprecated name of the same figures.
+      assert.deepEqual(c.fpga, c.device);
       assert.deepEqual(c.boundMs, { prefill: c.bound.prefillMs, decode: c.bound.decodeMs });
-      assert.ok(c.boundMs.prefill > 0 && c.boundMs.prefill <= c.fpga.prefillMs, `prefill bound ${c.boundMs.prefill} vs ${c.fpga.prefillMs}`);
-      assert.ok(c.boundMs.decode > 0 && c.boundMs.decode <= c.fpga.decodeMs, `decode bound ${c.boundMs.decode} vs ${c.fpga.decodeMs}`);
+      assert.ok(c.boundMs.prefill > 0 && c.boundMs.prefill <= c.device.prefillMs, `prefill bound ${c.boundMs.prefill} vs ${c.device.prefillMs}`);
+      assert.ok(c.boundMs.decode > 0 && c.boundMs.decode <= c.device.decodeMs, `decode bound ${c.boundMs.decode} vs ${c.device.decodeMs}`);
     }
     assert.equal(document.cases[0].gpu['GPU-x'].totalMs, 82);
     assert.equal(document.cases[1].gpu['GPU-x'], null);
@@ -49,6 +51,17 @@ describe('fpga-llm-sim compare', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /Missing \(shown as —\):\n {2}1x512x8: not in GPU-x .*\n {2}1x256x64: no FPGA figures\n/);
     assert.match(result.stdout, /Prefill 256, Decode   64[\s\S]*?\| Total time \(ms\) +\| +103\.0 +\| +— +\|/);
+    // A file saved before 0.2 names the figures `fpga` only: read alike.
+    const old = JSON.parse(profiled.stdout) as { cases: Array<Record<string, unknown>> };
+    for (const c of old.cases) delete c['device'];
+    writeFileSync(saved, JSON.stringify(old));
+    assert.equal((await runMain(['compare', '--gpu', gpu, '--fpga', saved])).stdout, result.stdout);
+    // One with neither is refused, naming the case.
+    for (const c of old.cases) delete c['fpga'];
+    writeFileSync(saved, JSON.stringify(old));
+    const refused = await runMain(['compare', '--gpu', gpu, '--fpga', saved]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /cases\[0\]\.device: expected the case's figures/);
   });
 });
 

@@ -25,7 +25,7 @@ async function marks(spec: Record<string, unknown>, kind: string): Promise<strin
     .map((element) => String(element['aria-label']));
 }
 
-const fig = (prompt: number, generated: number, totalMs: number) => ({ case: { batch: 1, prompt, generated }, fpga: { prefillMs: 1, decodeMs: totalMs - 1, totalMs, tokensPerSecond: 1 } });
+const fig = (prompt: number, generated: number, totalMs: number) => ({ case: { batch: 1, prompt, generated }, device: { prefillMs: 1, decodeMs: totalMs - 1, totalMs, tokensPerSecond: 1 } });
 const gpu = (label: string, totals: Record<string, number>): GpuProfile => ({
   label,
   device: 'A100',

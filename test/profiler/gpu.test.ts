@@ -57,21 +57,21 @@ describe('GPU profiles', () => {
   test('comparison keeps cases one side lacks, lists them, and invents nothing', () => {
     const gpu = loadGpuProfile(csv(['A100,vllm,1,128,512,10,1000,1010,x', 'A100,vllm,1,256,256,10,500,510,x']));
     const fpga = [
-      { case: { batch: 1, prompt: 128, generated: 512 }, fpga: { prefillMs: 5, decodeMs: 500, totalMs: 505, tokensPerSecond: 1024 } },
-      { case: { batch: 1, prompt: 512, generated: 512 }, fpga: { prefillMs: 9, decodeMs: 600, totalMs: 609, tokensPerSecond: 853 } },
+      { case: { batch: 1, prompt: 128, generated: 512 }, device: { prefillMs: 5, decodeMs: 500, totalMs: 505, tokensPerSecond: 1024 } },
+      { case: { batch: 1, prompt: 512, generated: 512 }, device: { prefillMs: 9, decodeMs: 600, totalMs: 609, tokensPerSecond: 853 } },
     ];
     const comparison = compareWithGpu(fpga, [gpu]);
     assert.deepEqual(comparison.cases.map((c) => `${c.case.prompt}+${c.case.generated}`), ['128+512', '512+512', '256+256']);
     assert.equal(comparison.cases[0]?.speedup['vllm'], 1010 / 505);
     assert.equal(comparison.cases[1]?.speedup['vllm'], undefined);
-    assert.equal(comparison.cases[2]?.fpga, undefined);
+    assert.equal(comparison.cases[2]?.device, undefined);
     assert.deepEqual(comparison.missing, [`1x512x512: not in vllm (${gpu.file})`, '1x256x256: no FPGA figures']);
   });
 
-  test("with fpgaCasesOnly, cases only a GPU profile has are neither listed nor reported missing", () => {
+  test("with deviceCasesOnly, cases only a GPU profile has are neither listed nor reported missing", () => {
     const gpu = loadGpuProfile(csv(['A100,vllm,1,128,512,10,1000,1010,x', 'A100,vllm,1,256,256,10,500,510,x']));
-    const fpga = [{ case: { batch: 1, prompt: 128, generated: 512 }, fpga: { prefillMs: 5, decodeMs: 500, totalMs: 505, tokensPerSecond: 1024 } }];
-    const comparison = compareWithGpu(fpga, [gpu], { fpgaCasesOnly: true });
+    const fpga = [{ case: { batch: 1, prompt: 128, generated: 512 }, device: { prefillMs: 5, decodeMs: 500, totalMs: 505, tokensPerSecond: 1024 } }];
+    const comparison = compareWithGpu(fpga, [gpu], { deviceCasesOnly: true });
     assert.deepEqual(comparison.cases.map((c) => `${c.case.prompt}+${c.case.generated}`), ['128+512']);
     assert.deepEqual(comparison.missing, []);
     assert.equal(comparison.cases[0]?.speedup['vllm'], 1010 / 505);

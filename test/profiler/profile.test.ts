@@ -36,8 +36,8 @@ describe('the six-case table', { skip: NO_SEED }, () => {
     const comparison = compareWithGpu(result.cases, gpus);
     const table = formatCaseTable({
       model: model.displayName!,
-      fpgaLabel: 'VHK158 FPGA',
-      rows: comparison.cases.map((row) => ({ case: row.case, fpga: row.fpga, gpus: comparison.backends.map((label) => ({ label, figures: row.gpu[label] })) })),
+      deviceLabel: 'VHK158 FPGA',
+      rows: comparison.cases.map((row) => ({ case: row.case, device: row.device, gpus: comparison.backends.map((label) => ({ label, figures: row.gpu[label] })) })),
     });
     assert.equal(table, seedTable());
   });

@@ -41,6 +41,6 @@ describe('stored results', () => {
     const faster = parseHardware({ ...vhk158Hardware(), clock: { frequencyMHz: 300 } });
     const third = await run(faster);
     assert.deepEqual([third.simulated, third.reused], [4, 0]);
-    assert.ok(third.cases[0]!.fpga.totalMs < first.cases[0]!.fpga.totalMs);
+    assert.ok(third.cases[0]!.device.totalMs < first.cases[0]!.device.totalMs);
   });
 });

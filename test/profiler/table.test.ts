@@ -18,12 +18,12 @@ const CASES = [
 function table(showBound?: boolean): CaseTable {
   return {
     model: 'Tiny',
-    fpgaLabel: 'VHK158 FPGA',
+    deviceLabel: 'VHK158 FPGA',
     ...(showBound === undefined ? {} : { showBound }),
     rows: [
       {
         case: CASES[0]!,
-        fpga: figures(12.34, 4567.8, 512),
+        device: figures(12.34, 4567.8, 512),
         bound: figures(3.21, 1234.5, 512),
         gpus: [
           { label: 'GPU-a', figures: figures(20, 9000, 512) },
@@ -32,7 +32,7 @@ function table(showBound?: boolean): CaseTable {
       },
       {
         case: CASES[1]!,
-        fpga: figures(40.5, 600.25, 64),
+        device: figures(40.5, 600.25, 64),
         bound: undefined,
         gpus: [
           { label: 'GPU-a', figures: figures(50, 700, 64) },

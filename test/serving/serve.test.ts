@@ -22,7 +22,7 @@ const request = (id: number, prompt: number, output: number, arrivalMs = 0): Req
 describe('the sequential policy at concurrency 1', () => {
   test("reproduces profile: TTFT is the prefill, the decode steps add up to profile's decode time, padding included", async () => {
     const [prompt, generated] = [100, 20];
-    const profiled = (await profileCases({ hardware, cases: [{ batch: 1, prompt, generated }], source: { kind: 'model', model }, threads: 1 })).cases[0]!.fpga;
+    const profiled = (await profileCases({ hardware, cases: [{ batch: 1, prompt, generated }], source: { kind: 'model', model }, threads: 1 })).cases[0]!.device;
     for (const exact of [true, false]) {
       const { requests } = serve({ ...base(), workload: { requests: [request(0, prompt, generated + 1), request(1, prompt, generated + 1)] }, policy: 'sequential', maxConcurrency: 1, exact });
       const tolerance = exact ? 1e-9 : 0.02;

@@ -59,10 +59,10 @@ describe('sweep', () => {
     for (const row of ok) {
       const overrides = { 'hbm.bandwidthGiBps': row.columns['hbm.bandwidthGiBps'], 'mpe.matrixMatrix.parallelism.n': 2, 'buffers.bias.depthWords': 512 };
       const profiled = await profileCases({ hardware: loadHardware('vhk158', { overrides, cache: testCache() }), cases: [{ batch: 1, prompt: 16, generated: 8 }], source: { kind: 'model', model }, threads: 1 });
-      const { fpga, bound } = profiled.cases[0]!;
-      assert.equal(row.metrics['decodeTokensPerSecond'], fpga.tokensPerSecond);
-      assert.equal(row.metrics['prefillMs'], fpga.prefillMs);
-      assert.ok(Math.abs(row.metrics['percentOfBound']! - (100 * bound.decodeMs) / fpga.decodeMs) < 1e-9, 'decode at a share of its bound: bound time over simulated time');
+      const { device, bound } = profiled.cases[0]!;
+      assert.equal(row.metrics['decodeTokensPerSecond'], device.tokensPerSecond);
+      assert.equal(row.metrics['prefillMs'], device.prefillMs);
+      assert.ok(Math.abs(row.metrics['percentOfBound']! - (100 * bound.decodeMs) / device.decodeMs) < 1e-9, 'decode at a share of its bound: bound time over simulated time');
       assert.ok(row.metrics['percentOfBound']! > 0 && row.metrics['percentOfBound']! <= 100);
     }
   });

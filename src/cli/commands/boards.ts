@@ -2,10 +2,8 @@ import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { dtypeBits } from '../../dtype.js';
 import { UsageError, UserError } from '../../errors.js';
-import { compileTarget } from '../../backends/index.js';
-import { boardDefaultPrecision } from '../../compiler/index.js';
-import { loadHardware, type Hardware } from '../../backends/index.js';
-import { loadModel, PrecisionSchema, type Model, type Precision } from '../../model/index.js';
+import { compileTarget, loadHardware, modelOnBoard, type Hardware } from '../../backends/index.js';
+import { loadModel, type Model, type Precision } from '../../model/index.js';
 import { casesFromOption, profileCases, type Case, type CaseResult } from '../../profiler/index.js';
 import { serve } from '../../serving/index.js';
 import type { CliIo } from '../io.js';
@@ -54,7 +52,9 @@ export async function run(options: BoardsOptions, io: CliIo): Promise<void> {
   if (cases.length !== 1) throw new UsageError({ what: `--case takes one case, got ${cases.length}` });
   const rows = await runAll(options, cases[0]!, io);
   // Absent figures are null in JSON, never missing keys.
-  io.stdout.write(options.json === true ? `${JSON.stringify(rows, (_, value: unknown) => (value === undefined ? null : value), 2)}\n` : table(rows, options));
+  // A case's figures also under `fpga`, their name before 0.2 (deprecated; removed in 0.3).
+  const document = rows.map((row) => (row.result === undefined ? row : { ...row, result: { ...row.result, fpga: row.result.device } }));
+  io.stdout.write(options.json === true ? `${JSON.stringify(document, (_, value: unknown) => (value === undefined ? null : value), 2)}\n` : table(rows, options));
 }
 
 /** The served workload's figures. */
@@ -85,7 +85,7 @@ async function runAll(options: BoardsOptions, c: Case, io: CliIo): Promise<Board
   const rows: BoardRow[] = [];
   for (const hardware of boards) {
     for (const given of models) {
-      const model = atBoardPrecision(given, hardware);
+      const model = modelOnBoard(given, hardware).model;
       const row = { hardware: hardware.name, kind: hardware.kind, model: model.displayName ?? model.name, precision: streamedPrecision(model.mapping.precision, hardware) };
       try {
         const result = await profileCases({ hardware, cases: [c], source: { kind: 'model', model }, threads: options.jobs });
@@ -100,12 +100,6 @@ async function runAll(options: BoardsOptions, c: Case, io: CliIo): Promise<Board
   }
   progress.finish(`${rows.length} model × board pairs`);
   return rows;
-}
-
-/** The model at its own precision, or at the board's default where the board refuses its own. */
-function atBoardPrecision(model: Model, hardware: Hardware): Model {
-  const preset = boardDefaultPrecision(model, compileTarget(hardware));
-  return preset === undefined ? model : { ...model, mapping: { ...model.mapping, precision: PrecisionSchema.parse(preset) } };
 }
 
 /** Twice `concurrency` requests of the case's lengths, sent at once, at most `concurrency` in flight. */
@@ -146,7 +140,7 @@ function table(rows: readonly BoardRow[], options: BoardsOptions): string {
       t.push([row.hardware, row.model, row.precision, 'refused', ...head.slice(4).map(() => '')]);
       continue;
     }
-    const cells = [row.hardware, row.model, row.precision, fixed(r.fpga.prefillMs, 1), fixed(r.bound.prefillMs, 1), fixed(r.fpga.tokensPerSecond, 2), fixed(r.bound.tokensPerSecond, 2), fixed(r.energy?.tokensPerJoule, 3), thousands(r.energy?.tokensPerDollar)];
+    const cells = [row.hardware, row.model, row.precision, fixed(r.device.prefillMs, 1), fixed(r.bound.prefillMs, 1), fixed(r.device.tokensPerSecond, 2), fixed(r.bound.tokensPerSecond, 2), fixed(r.energy?.tokensPerJoule, 3), thousands(r.energy?.tokensPerDollar)];
     if (options.serve) {
       const s = row.served;
       cells.push(fixed(s?.outputTokensPerSecond, 1), fixed(s?.boundTokensPerSecond, 1), fixed(s?.tokensPerJoule, 3), thousands(s?.tokensPerDollar), fixed(s?.meanPowerWatts, 0));

@@ -3,14 +3,15 @@ import { maxTokensOf } from '../../compiler/index.js';
 import { compileTarget } from '../../backends/index.js';
 import { loadHardware } from '../../backends/index.js';
 import { loadModel } from '../../model/index.js';
-import { compareWithGpu, formatCaseTable, gpuProfilesFor, loadFpgaProfile, loadGpuProfile, type Case, type FpgaCase, type GpuProfile } from '../../profiler/index.js';
+import { compareWithGpu, formatCaseTable, gpuProfilesFor, loadFpgaProfile, loadGpuProfile, type Case, type DeviceCase, type GpuProfile } from '../../profiler/index.js';
 import type { CliIo } from '../io.js';
 import { cliCache, positiveInteger } from '../options.js';
 import { isServingCsvHeader, servingCsvHeader } from '../../calibrate/index.js';
 import { loadBoardAndModel } from '../board-model.js';
 import { loadMeasuredRuns, servingComparisonTable, simulateMeasured } from '../compare-serving.js';
 import { Progress } from '../progress.js';
-import { fpgaLabel, runFpga, withFpgaOptions, type FpgaOptions } from '../fpga-run.js';
+import { runFpga, withFpgaOptions, type FpgaOptions } from '../fpga-run.js';
+import { deviceLabel } from '../../backends/index.js';
 
 interface CompareOptions extends FpgaOptions {
   gpu: string[];
@@ -75,10 +76,10 @@ async function compareProfiles(options: CompareOptions, paths: readonly string[]
   io.stdout.write(
     formatCaseTable({
       model: side.model,
-      fpgaLabel: side.fpgaLabel,
+      deviceLabel: side.deviceLabel,
       // GPU profiles carry no energy: the board's own rows, where it describes energy.
       showEnergy: side.cases.some((k) => k.energy !== undefined && k.energy !== null),
-      rows: comparison.cases.map((row) => ({ case: row.case, fpga: row.fpga, energy: energyOf(row.case), gpus: comparison.backends.map((label) => ({ label, figures: row.gpu[label] })) })),
+      rows: comparison.cases.map((row) => ({ case: row.case, device: row.device, energy: energyOf(row.case), gpus: comparison.backends.map((label) => ({ label, figures: row.gpu[label] })) })),
     }),
   );
   if (comparison.missing.length > 0) io.stdout.write(`Missing (shown as —):\n${comparison.missing.map((line) => `  ${line}`).join('\n')}\n`);
@@ -93,16 +94,16 @@ function modelNamesOf(options: CompareOptions): string[] {
 
 interface FpgaSide {
   readonly model: string;
-  readonly fpgaLabel: string;
-  readonly cases: ReadonlyArray<FpgaCase & { readonly energy?: { readonly joules: number; readonly tokensPerJoule: number } | null | undefined }>;
+  readonly deviceLabel: string;
+  readonly cases: ReadonlyArray<DeviceCase & { readonly energy?: { readonly joules: number; readonly tokensPerJoule: number } | null | undefined }>;
 }
 
 function savedSide(file: string): FpgaSide {
   const saved = loadFpgaProfile(file);
   return {
     model: saved.model,
-    fpgaLabel: `${saved.hardware.toUpperCase()} FPGA`,
-    cases: saved.cases.map(({ batch, prompt, generated, fpga, energy }) => ({ case: { batch, prompt, generated }, fpga, energy })),
+    deviceLabel: `${saved.hardware.toUpperCase()} FPGA`,
+    cases: saved.cases.map(({ batch, prompt, generated, device, energy }) => ({ case: { batch, prompt, generated }, device, energy })),
   };
 }
 
@@ -119,5 +120,5 @@ async function simulatedSide(options: CompareOptions, gpus: readonly GpuProfile[
     }
   }
   const run = await runFpga(options, cases, io);
-  return { model: run.label, fpgaLabel: fpgaLabel(run.hardware), cases: run.result.cases };
+  return { model: run.label, deviceLabel: deviceLabel(run.hardware), cases: run.result.cases };
 }

@@ -20,7 +20,8 @@ import { UserError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/files.js';
 import { compileTarget } from '../../backends/index.js';
 import type { CliIo } from '../io.js';
-import { defaultGpuFiles, fpgaLabel, modelNames, packageFile, runFpga, withFpgaOptions, type FpgaOptions, type FpgaRun } from '../fpga-run.js';
+import { defaultGpuFiles, modelNames, packageFile, runFpga, withFpgaOptions, type FpgaOptions, type FpgaRun } from '../fpga-run.js';
+import { deviceLabel } from '../../backends/index.js';
 
 interface FiguresOptions extends FpgaOptions {
   out: string;
@@ -41,8 +42,8 @@ export async function run(options: FiguresOptions, io: CliIo): Promise<void> {
   const cases = casesFromOption(options.cases);
   const fpga = await runFpga(options, cases, io);
   const { matching: gpus } = gpuProfilesFor((options.gpu ?? defaultGpuFiles()).map(loadGpuProfile), { names: modelNames(fpga) });
-  const comparison = compareWithGpu(fpga.result.cases, gpus, { fpgaCasesOnly: true });
-  const label = fpgaLabel(fpga.hardware);
+  const comparison = compareWithGpu(fpga.result.cases, gpus, { deviceCasesOnly: true });
+  const label = deviceLabel(fpga.hardware);
   const figures: Record<string, VegaLiteSpec> = {
     'case-latency.svg': caseLatencySpec(comparison, label),
     'case-speedup.svg': caseSpeedupSpec(comparison, label),
@@ -73,5 +74,5 @@ function busyFigures(run: FpgaRun, options: FiguresOptions, cases: ReturnType<ty
 }
 
 function label(run: FpgaRun): string {
-  return `${run.label} on ${fpgaLabel(run.hardware)}`;
+  return `${run.label} on ${deviceLabel(run.hardware)}`;
 }

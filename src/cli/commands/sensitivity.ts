@@ -2,7 +2,8 @@ import Table from 'cli-table3';
 import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { casesFromOption, sensitivity, type Sensitivity } from '../../profiler/index.js';
-import { fpgaLabel, fpgaSource, withFpgaOptions, type FpgaOptions } from '../fpga-run.js';
+import { fpgaSource, withFpgaOptions, type FpgaOptions } from '../fpga-run.js';
+import { deviceLabel } from '../../backends/index.js';
 import { loadHardware } from '../../backends/index.js';
 import { cliCache } from '../options.js';
 import type { CliIo } from '../io.js';
@@ -44,7 +45,7 @@ export async function run(options: SensitivityCliOptions, io: CliIo): Promise<vo
   });
   progress.finish(`${result.rows.length} parameters varied by ${(options.step * 100).toFixed(0)} %`);
   const json = { model: label, hardware: result.hardware.name, case: cases[0], step: options.step, base: result.base, rows: result.rows };
-  io.stdout.write(options.json === true ? `${JSON.stringify(json, null, 2)}\n` : table(result, `${label} on ${fpgaLabel(result.hardware)}, case ${options.case}`));
+  io.stdout.write(options.json === true ? `${JSON.stringify(json, null, 2)}\n` : table(result, `${label} on ${deviceLabel(result.hardware)}, case ${options.case}`));
 }
 
 function relativeStep(value: string): number {

@@ -1,0 +1,70 @@
+import { boardDefaultPrecision } from '../compiler/index.js';
+import { UsageError } from '../errors.js';
+import { PRECISION_PRESETS, PrecisionSchema, type Model, type Precision } from '../model/index.js';
+import { zodIssues } from '../util/zod-issues.js';
+import { backendFor, compileTarget, type Hardware } from './registry.js';
+
+/*
+ * A model as it runs on a board: at the precision asked for, else its own,
+ * else, where the board refuses its own and names a default (a GPU given
+ * FlightLLM's int8 mapping runs FP16), that default. The one place the CLI,
+ * sweeps and notebooks decide it.
+ */
+
+/** What a run asks of the model's precision: a preset (`FP16`, `W4A16`, …) and a KV-cache element type. */
+export interface PrecisionRequest {
+  /** A preset's name, or a precision written out (`{ preset: W4A16, kvCache: int8 }`, as a sweep spec may). */
+  readonly precision?: string | Readonly<Record<string, unknown>> | undefined;
+  readonly kvCache?: string | undefined;
+}
+
+export interface ModelOnBoard {
+  readonly model: Model;
+  /** The model as shown: its name, with its precision where it departs from the model file's. */
+  readonly label: string;
+  /** Where the board's default replaced the model's own precision: what happened, for the user. */
+  readonly fallback?: { readonly from: string; readonly to: string; readonly notice: string } | undefined;
+}
+
+export function modelOnBoard(model: Model, hardware: Hardware, request: PrecisionRequest = {}): ModelOnBoard {
+  const preset = request.precision === undefined ? boardDefaultPrecision(model, compileTarget(hardware)) : undefined;
+  const fallback =
+    preset === undefined
+      ? undefined
+      : {
+          from: precisionLabel(model.mapping.precision),
+          to: preset,
+          notice: `${hardware.name} does not run ${model.displayName ?? model.name}'s ${precisionLabel(model.mapping.precision)} mapping; running it at ${preset}, the board's default (--precision to choose)`,
+        };
+  const running = withPrecision(model, preset === undefined ? request : { ...request, precision: preset });
+  return { model: running, label: modelLabel(running, model), ...(fallback === undefined ? {} : { fallback }) };
+}
+
+/** The model at the preset and KV cache asked for (either may be left out); the model itself when neither is given. */
+export function withPrecision(model: Model, request: PrecisionRequest): Model {
+  if (request.precision === undefined && request.kvCache === undefined) return model;
+  const { preset, weights, weightBits, activations, kvCache, bias } = model.mapping.precision;
+  const asked = request.precision;
+  const base = asked === undefined ? { preset, weights, activations, kvCache, bias, ...(weightBits === undefined ? {} : { weightBits }) } : typeof asked === 'string' ? { preset: asked } : asked;
+  const parsed = PrecisionSchema.safeParse({ ...base, ...(request.kvCache === undefined ? {} : { kvCache: request.kvCache }) }, { reportInput: true });
+  if (!parsed.success) throw new UsageError({ what: 'invalid precision (--precision) or KV-cache type (--kv-cache)', issues: zodIssues(parsed.error) });
+  return { ...model, mapping: { ...model.mapping, precision: parsed.data } };
+}
+
+/** `W4A16`, or `W4A16, int8 KV cache` when the cache differs from the preset's. */
+export function precisionLabel(precision: Precision): string {
+  const presetCache = PRECISION_PRESETS[precision.preset].kvCache;
+  return precision.kvCache === presetCache ? precision.preset : `${precision.preset}, ${precision.kvCache} KV cache`;
+}
+
+/** `LLaMA2-7B`, or `LLaMA2-7B (FP16)` where the model runs at another precision than its file's. */
+export function modelLabel(model: Model, asLoaded: Model = model): string {
+  const name = model.displayName ?? model.name;
+  return model === asLoaded ? name : `${name} (${precisionLabel(model.mapping.precision)})`;
+}
+
+/** What tables and figures call a board: `VHK158 FPGA`, `A100-80GB-SXM`. */
+export function deviceLabel(hardware: Hardware): string {
+  const kind = backendFor(hardware).deviceLabel;
+  return kind === '' ? hardware.name.toUpperCase() : `${hardware.name.toUpperCase()} ${kind}`;
+}

@@ -1,0 +1,58 @@
+import { backendFor, type Hardware, type Profile, type SimulationOptions } from '../backends/index.js';
+import { boundOfWork, workOn, type Bound, type IrWork } from '../bound/index.js';
+import { dynamicJoules, stepEnergy, type EnergyFigures } from '../energy/index.js';
+import type { Ir } from '../ir/index.js';
+
+/*
+ * Measuring one step, the one way every caller does it (a profile job, the
+ * exact step cost, a fast-path probe): the board's backend simulates the
+ * IR, the bound counts the work it holds, and the energy of that work
+ * follows; a whole step is checked against its bound.
+ */
+
+export interface MeasuredStep {
+  readonly profile: Profile;
+  /** The bytes and products the step's IR holds. */
+  readonly work: IrWork;
+  /** The physical bound of that work on the board. */
+  readonly bound: Bound;
+  /** Energy of the work beyond idle power, J. */
+  readonly dynamicJ: number;
+}
+
+export interface MeasureOptions extends SimulationOptions {
+  /** How errors name the step; a step given a label is checked against its bound (a part of a step is not). */
+  readonly label?: string | undefined;
+}
+
+export function measureStep(ir: Ir, hardware: Hardware, options: MeasureOptions = {}): MeasuredStep {
+  const profile = backendFor(hardware).simulate(ir, hardware, options);
+  const work = workOn(ir, hardware, { masks: options.masks });
+  const bound = boundOfWork(work, hardware);
+  if (options.label !== undefined) checkAboveBound(profile, bound, options.label);
+  return { profile, work, bound, dynamicJ: dynamicJoules(work, profile, hardware) };
+}
+
+/** Busy time of each of the board's modules, ms, in report order. */
+export function moduleBusyMs(profile: Profile, moduleNames: readonly string[]): Record<string, number> {
+  return Object.fromEntries(moduleNames.map((name) => [name, profile.modules[name]?.busyMs ?? 0]));
+}
+
+/** The energy of a measured step; undefined where the board describes no energy. */
+export function measuredEnergy(step: MeasuredStep, hardware: Hardware): EnergyFigures | undefined {
+  const { profile, bound, dynamicJ } = step;
+  return stepEnergy(hardware, { totalMs: profile.totalMs, boundMs: bound.boundMs, dynamicJ, modules: moduleBusyMs(profile, backendFor(hardware).moduleNames) });
+}
+
+/** Allowance for rounding when a latency equals its bound. */
+export const BOUND_TOLERANCE = 1e-9;
+
+/** No schedule beats the physical bound: a latency below it is a bug, never a result. */
+export function checkAboveBound(profile: Profile, bound: Bound, label: string): void {
+  if (profile.totalMs >= bound.boundMs * (1 - BOUND_TOLERANCE)) return;
+  throw new Error(
+    `${label}: the simulated ${profile.totalMs} ms is below the physical bound of ${bound.boundMs} ms ` +
+      `(${bound.bytes} bytes at ${bound.peakBandwidthGBps} GB/s, ${bound.macs} MACs at ${bound.peakTmacs} TMAC/s): ` +
+      'the simulator, or a calibration that makes the hardware faster than its peak, is wrong',
+  );
+}
