@@ -5,7 +5,8 @@
  *   base (dtype, errors, version, batch, util) → model, ir, hardware files →
  *   compiler → backends (each kind in its own folder, the registry above
  *   them) → bound → energy → cost → profiler, serving → calibrate, sweep,
- *   validate → cli (and src/index.ts, the library's front door).
+ *   compare, validate → display (notebook tables and figures) → cli (and
+ *   src/index.ts, the library's front door).
  */
 const stage = (name, below) => ({
   name: `${name}-imports-only-below`,
@@ -44,7 +45,9 @@ module.exports = {
     stage('serving', [...BACKENDS, 'bound/', 'energy/', 'cost/']),
     stage('calibrate', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'profiler/', 'serving/']),
     stage('sweep', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'profiler/', 'serving/', 'calibrate/']),
-    stage('validate', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'profiler/', 'serving/', 'calibrate/']),
+    stage('compare', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'profiler/', 'serving/', 'calibrate/']),
+    stage('validate', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'profiler/', 'serving/', 'calibrate/', 'compare/']),
+    stage('display', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'profiler/', 'serving/', 'calibrate/', 'sweep/', 'compare/', 'validate/']),
     {
       name: 'backend-kinds-stay-apart',
       comment: 'a kind of hardware imports neither another kind nor the registry above it',

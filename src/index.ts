@@ -147,7 +147,10 @@ export { TraceWriter } from './profiler/trace.js';
 
 // Batched steps: shapes and what a step costs
 export { prefillShape, decodeShape, stepForm, batchRows, formatBatch, checkBatch, type BatchShape, type SequenceShape, type StepForm } from './batch.js';
-export { createStepCostModel, type StepCost, type StepCostModel, type StepCostOptions } from './cost/index.js';
+export { createStepCostModel, measureStep, measuredEnergy, type StepCost, type ExactStepCost, type StepCostModel, type StepCostOptions, type MeasuredStep, type MeasureOptions } from './cost/index.js';
+
+// A model as it runs on a board: precision fallback and labels
+export { modelOnBoard, withPrecision, precisionLabel, modelLabel, deviceLabel, type ModelOnBoard, type PrecisionRequest } from './backends/index.js';
 
 // Serving: workloads, batch policies, the paged KV cache, the event loop, vLLM-style metrics
 export {
@@ -162,10 +165,20 @@ export {
   latencyPercentilesSpec,
   distributionSpec,
   tokensPerJouleSpec,
+  servingReport,
+  SERVING_DEFAULTS,
+  LATENCY_METRICS,
   POLICY_NAMES,
   DATASET_NAMES,
   type ServeOptions,
   type ServeResult,
+  type ServingResult,
+  type VllmRunFields,
+  type LatencyFields,
+  type SimulatorFields,
+  type EnergyFields,
+  type SchedulerView,
+  type ScheduledStep,
   type RequestRecord,
   type RequestSpec,
   type WorkloadOptions,
@@ -214,6 +227,11 @@ export {
   decodeLatencySpec,
   moduleBusySpec,
   renderSvg,
+  profileTable,
+  profileDocument,
+  type ProfileRun,
+  type ProfileDocument,
+  type VegaLiteSpec,
   type Case,
   type CaseFigures,
   type ProfileOptions,
@@ -266,3 +284,9 @@ export { UserError, ConfigError, IrError, MaskError, ModelError, SimulationError
 // Caching and version
 export { ContentCache, defaultCacheDirectory } from './util/cache.js';
 export { TOOL_VERSION } from './version.js';
+
+// Comparisons: every model on every board; measured serving runs beside simulated ones
+export { compareBoards, boardsTable, loadMeasuredRuns, simulateMeasured, servingComparisonTable, type BoardRow, type BoardsComparisonOptions, type MeasuredRun, type ServingComparisonRow } from './compare/index.js';
+
+// Notebooks: tables and figures a Jupyter kernel displays
+export { table, preformatted, figure, show, JUPYTER_DISPLAY, type Displayable, type Table, type MimeBundle, type Cell } from './display/index.js';

@@ -68,39 +68,39 @@ export function withServingOptions(command: Command, sweep = false): Command {
 }
 
 /** The workload the options describe. */
-export function workloadOf(o: ServingCliOptions): WorkloadOptions {
+export function workloadOf(options: ServingCliOptions): WorkloadOptions {
   return {
-    datasetName: o.datasetName,
-    datasetPath: o.datasetPath,
-    numPrompts: o.numPrompts,
-    requestRate: o.requestRate,
-    burstiness: o.burstiness,
-    seed: o.seed,
-    randomInputLen: o.randomInputLen,
-    randomOutputLen: o.randomOutputLen,
-    randomRangeRatio: o.randomRangeRatio,
-    randomPrefixLen: o.randomPrefixLen,
-    multiturnTurns: o.multiturnTurns,
-    multiturnPrefixLen: o.multiturnPrefixLen,
-    multiturnInputLen: o.multiturnInputLen,
-    multiturnOutputLen: o.multiturnOutputLen,
+    datasetName: options.datasetName,
+    datasetPath: options.datasetPath,
+    numPrompts: options.numPrompts,
+    requestRate: options.requestRate,
+    burstiness: options.burstiness,
+    seed: options.seed,
+    randomInputLen: options.randomInputLen,
+    randomOutputLen: options.randomOutputLen,
+    randomRangeRatio: options.randomRangeRatio,
+    randomPrefixLen: options.randomPrefixLen,
+    multiturnTurns: options.multiturnTurns,
+    multiturnPrefixLen: options.multiturnPrefixLen,
+    multiturnInputLen: options.multiturnInputLen,
+    multiturnOutputLen: options.multiturnOutputLen,
   };
 }
 
 /** The engine and client settings the options give, for `serve()`. */
-export function servingSettings(o: ServingCliOptions): Omit<ServeOptions, 'hardware' | 'model' | 'workload'> {
+export function servingSettings(options: ServingCliOptions): Omit<ServeOptions, 'hardware' | 'model' | 'workload'> {
   return {
-    policy: o.policy,
-    maxNumSeqs: o.maxNumSeqs,
-    maxNumBatchedTokens: o.maxNumBatchedTokens,
-    enableChunkedPrefill: o.enableChunkedPrefill,
-    enablePrefixCaching: o.enablePrefixCaching,
-    blockSize: o.blockSize,
-    numGpuBlocksOverride: o.numGpuBlocksOverride,
-    maxConcurrency: o.maxConcurrency,
-    exact: o.exact === true,
-    percentiles: o.metricPercentiles,
-    goodput: o.goodput === undefined ? undefined : { ttft: o.goodput['ttft'], tpot: o.goodput['tpot'], e2el: o.goodput['e2el'] },
+    policy: options.policy,
+    maxNumSeqs: options.maxNumSeqs,
+    maxNumBatchedTokens: options.maxNumBatchedTokens,
+    enableChunkedPrefill: options.enableChunkedPrefill,
+    enablePrefixCaching: options.enablePrefixCaching,
+    blockSize: options.blockSize,
+    numGpuBlocksOverride: options.numGpuBlocksOverride,
+    maxConcurrency: options.maxConcurrency,
+    exact: options.exact === true,
+    percentiles: options.metricPercentiles,
+    goodput: options.goodput === undefined ? undefined : { ttft: options.goodput['ttft'], tpot: options.goodput['tpot'], e2el: options.goodput['e2el'] },
   };
 }
 

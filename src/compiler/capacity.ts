@@ -84,7 +84,7 @@ export function checkKvFits(batch: BatchShape, capacity: KvCapacity, modelName: 
   });
 }
 
-function describe(c: KvCapacity): string {
-  const parts = [c.weightBytesInPool > 0 ? `${gib(c.weightBytesInPool)} of weights` : undefined, c.activationBytes > 0 ? `${gib(c.activationBytes)} of activations for steps of ${c.maxBatchedTokens} rows` : undefined].filter((p) => p !== undefined);
-  return `${c.pool.name} holds ${gib(c.pool.capacityBytes)} (${c.pool.field})${parts.length > 0 ? `, less ${parts.join(' and ')}` : ''}, leaving ${gib(Math.max(0, c.freeBytes))} at ${(c.bytesPerToken / 1024).toFixed(0)} KiB per token`;
+function describe(capacity: KvCapacity): string {
+  const parts = [capacity.weightBytesInPool > 0 ? `${gib(capacity.weightBytesInPool)} of weights` : undefined, capacity.activationBytes > 0 ? `${gib(capacity.activationBytes)} of activations for steps of ${capacity.maxBatchedTokens} rows` : undefined].filter((p) => p !== undefined);
+  return `${capacity.pool.name} holds ${gib(capacity.pool.capacityBytes)} (${capacity.pool.field})${parts.length > 0 ? `, less ${parts.join(' and ')}` : ''}, leaving ${gib(Math.max(0, capacity.freeBytes))} at ${(capacity.bytesPerToken / 1024).toFixed(0)} KiB per token`;
 }

@@ -115,22 +115,22 @@ export function memoryUse(memory: MemoryPlan, target: CompileTarget): Array<{ po
 }
 
 /** Refuses a step that does not fit in one of the hardware's memories, with the numbers. */
-function checkMemory(c: { model: Model; target: CompileTarget; memory: MemoryPlan; batch: BatchShape; form: StepForm; maxTokens: number }): void {
-  for (const { pool, neededBytes } of memoryUse(c.memory, c.target)) {
+function checkMemory(check: { model: Model; target: CompileTarget; memory: MemoryPlan; batch: BatchShape; form: StepForm; maxTokens: number }): void {
+  for (const { pool, neededBytes } of memoryUse(check.memory, check.target)) {
     if (neededBytes <= pool.capacityBytes) continue;
-    const parts = pool.holds.map((content) => `${gib(CONTENT[content].bytes(c.memory))} of ${CONTENT[content].label}${content === 'kvCache' ? ` (${kvExtent(c)})` : ''}`);
+    const parts = pool.holds.map((content) => `${gib(CONTENT[content].bytes(check.memory))} of ${CONTENT[content].label}${content === 'kvCache' ? ` (${kvExtent(check)})` : ''}`);
     throw new ModelError({
-      what: `${c.model.displayName ?? c.model.name} does not fit in ${pool.name} of ${c.target.boardName}`,
-      detail: `it needs ${parts.join(' + ')}${parts.length > 1 ? ` = ${gib(neededBytes)}` : ''}, and ${c.target.boardName} has ${gib(pool.capacityBytes)} (${pool.field}).`,
+      what: `${check.model.displayName ?? check.model.name} does not fit in ${pool.name} of ${check.target.boardName}`,
+      detail: `it needs ${parts.join(' + ')}${parts.length > 1 ? ` = ${gib(neededBytes)}` : ''}, and ${check.target.boardName} has ${gib(pool.capacityBytes)} (${pool.field}).`,
     });
   }
 }
 
 /** What the KV cache holds: FlightLLM's forms lay out one sequence of the longest length. */
-function kvExtent(c: { batch: BatchShape; form: StepForm; maxTokens: number }): string {
-  if (c.form.kind !== 'batched') return `${c.maxTokens} tokens`;
-  const tokens = c.batch.sequences.reduce((sum, s) => sum + s.context + s.newTokens, 0);
-  const n = c.batch.sequences.length;
+function kvExtent(layout: { batch: BatchShape; form: StepForm; maxTokens: number }): string {
+  if (layout.form.kind !== 'batched') return `${layout.maxTokens} tokens`;
+  const tokens = layout.batch.sequences.reduce((sum, s) => sum + s.context + s.newTokens, 0);
+  const n = layout.batch.sequences.length;
   return `${tokens} tokens of ${n} sequence${n === 1 ? '' : 's'}`;
 }
 
@@ -174,13 +174,13 @@ function checkForHardware(model: Model, target: CompileTarget): Issue[] {
     .map(([path, value]) => ({ path, message: `${value} is not a multiple of the accelerator's block size ${block} (${target.blockSizeField})` }));
 }
 
-function checkLength(l: { stage: Stage; requested: number; tokens: number; maxTokens: number }): Issue[] {
+function checkLength(length: { stage: Stage; requested: number; tokens: number; maxTokens: number }): Issue[] {
   const issues: Issue[] = [];
-  if (!Number.isInteger(l.requested) || l.requested < 1) issues.push({ path: 'tokens', message: `expected a positive integer, got ${l.requested}` });
-  else if (l.tokens > l.maxTokens) issues.push({ path: 'tokens', message: `${l.tokens}${l.tokens === l.requested ? '' : ` (${l.requested} padded)`} tokens exceed the maximum of ${l.maxTokens}` });
-  else if (l.stage === 'decode' && l.tokens < 2) issues.push({ path: 'tokens', message: 'a decode step needs a context of at least 2 tokens (one of them cached)' });
+  if (!Number.isInteger(length.requested) || length.requested < 1) issues.push({ path: 'tokens', message: `expected a positive integer, got ${length.requested}` });
+  else if (length.tokens > length.maxTokens) issues.push({ path: 'tokens', message: `${length.tokens}${length.tokens === length.requested ? '' : ` (${length.requested} padded)`} tokens exceed the maximum of ${length.maxTokens}` });
+  else if (length.stage === 'decode' && length.tokens < 2) issues.push({ path: 'tokens', message: 'a decode step needs a context of at least 2 tokens (one of them cached)' });
   // A one-token prompt has no matrix-matrix form: it is a step of its own ({ batch: [{ newTokens: 1, context: 0 }] }).
-  else if (l.stage === 'prefill' && l.tokens < 2) issues.push({ path: 'tokens', message: 'a prefill needs at least 2 tokens; compile a one-token prompt as a batch' });
+  else if (length.stage === 'prefill' && length.tokens < 2) issues.push({ path: 'tokens', message: 'a prefill needs at least 2 tokens; compile a one-token prompt as a batch' });
   return issues;
 }
 

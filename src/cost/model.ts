@@ -1,6 +1,6 @@
 import { batchRows, checkBatch, stepFormOn, type BatchShape } from '../batch.js';
 import { backendFor, compileTarget, type Hardware, type HardwareBackend } from '../backends/index.js';
-import { checkKvFits, compileModel, generatedMasks, maxTokensOf, planMemory, type CompileTarget, type KvCapacity, type LinearEngine } from '../compiler/index.js';
+import { checkKvFits, compileModel, masksFor, maxTokensOf, planMemory, type CompileTarget, type KvCapacity, type LinearEngine } from '../compiler/index.js';
 import { ModelError } from '../errors.js';
 import type { MaskLookup } from '../ir/index.js';
 import { modelDims, type Model, type Projection } from '../model/index.js';
@@ -158,7 +158,7 @@ class StepCosts implements StepCostModel {
     this.target = compileTarget(hardware);
     this.maxTokens = maxTokensOf(model, this.target);
     this.capacity = planMemory(model, this.target, { maxBatchedTokens: options.maxBatchedTokens });
-    const masks = options.masks ?? defaultMasks(model, hardware, this.backend);
+    const masks = options.masks ?? defaultMasks(model, this.target);
     this.context = { model, hardware, backend: this.backend, masks: masks?.lookup, maxTokens: this.maxTokens };
     this.width = costLength(this.moduleNames.length);
     this.layers = modelDims(model).layers;
@@ -393,7 +393,7 @@ class StepCosts implements StepCostModel {
     return engines;
   }
 
-  private result(total: Float64Array, r: { path: 'fast'; rows: number; engines: Record<Projection, LinearEngine> }): StepCost {
+  private result(total: Float64Array, figures: { path: 'fast'; rows: number; engines: Record<Projection, LinearEngine> }): StepCost {
     const count = this.moduleNames.length;
     const memoryMs = total[boundMemoryIndex(count)]!;
     const computeMs = total[boundComputeIndex(count)]!;
@@ -401,7 +401,7 @@ class StepCosts implements StepCostModel {
     for (let index = 0; index < count; index++) modules[this.moduleNames[index]!] = total[FIRST_MODULE + index]!;
     const [totalMs, boundMs, dynamicJ] = [total[TIME]!, Math.max(memoryMs, computeMs), total[dynamicEnergyIndex(count)]!];
     const energy = stepEnergy(this.hardware, { totalMs, boundMs, dynamicJ, modules });
-    return { path: r.path, totalMs, boundMs, bound: { memoryMs, computeMs, limit: memoryMs >= computeMs ? 'memory' : 'compute' }, modules, engines: r.engines, rows: r.rows, dynamicJ, energy };
+    return { path: figures.path, totalMs, boundMs, bound: { memoryMs, computeMs, limit: memoryMs >= computeMs ? 'memory' : 'compute' }, modules, engines: figures.engines, rows: figures.rows, dynamicJ, energy };
   }
 }
 
@@ -421,9 +421,10 @@ function sequencesOverRows(rows: number, lanes: number): BatchShape {
   return { sequences: [{ newTokens: rows - lanes + 1, context: 0 }, ...Array.from({ length: lanes - 1 }, () => ({ newTokens: 1, context: 0 }))] };
 }
 
-function defaultMasks(model: Model, hardware: Hardware, backend: HardwareBackend<Hardware>): { lookup: MaskLookup; digest: string } | undefined {
+function defaultMasks(model: Model, target: CompileTarget): { lookup: MaskLookup; digest: string } | undefined {
   // Generated masks follow from the model and hardware, both in the cache key.
-  return backend.maskGeometry(hardware) === undefined ? undefined : { lookup: generatedMasks(model, compileTarget(hardware)), digest: 'generated' };
+  const lookup = masksFor(model, target);
+  return lookup === undefined ? undefined : { lookup, digest: 'generated' };
 }
 
 function loadStore(cache: ContentCache | undefined, key: string): ProbeStore {

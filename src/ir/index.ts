@@ -4,7 +4,6 @@ export {
   TensorSchema,
   ParamSchema,
   DTYPES,
-  LAYER_TYPES,
   type Ir,
   type Layer,
   type LayerType,

@@ -73,7 +73,6 @@ export const LayerSchema = z.discriminatedUnion('type', [
   layer('concat', { structure: z.strictObject({ dim: z.number().int() }) }),
 ]);
 
-export const LAYER_TYPES = ['input', 'output', 'linear_mm', 'linear_mv', 'attention_mm', 'attention_mv', 'softmax', 'layernorm', 'eltwise', 'silu', 'concat'] as const;
 
 export const IrSchema = z.array(LayerSchema).min(1);
 

@@ -38,17 +38,3 @@ export function modelDims(model: Model): ModelDims {
     keep,
   };
 }
-
-/** Parameters of the model's weight matrices (no embedding table: FlightLLM's input layer receives embeddings). */
-export function weightMatrices(d: ModelDims): Array<{ projection: Projection; rows: number; cols: number; count: number }> {
-  return [
-    { projection: 'q', rows: d.hidden, cols: d.qWidth, count: d.layers },
-    { projection: 'k', rows: d.hidden, cols: d.kvWidth, count: d.layers },
-    { projection: 'v', rows: d.hidden, cols: d.kvWidth, count: d.layers },
-    { projection: 'o', rows: d.qWidth, cols: d.hidden, count: d.layers },
-    { projection: 'gate', rows: d.hidden, cols: d.intermediate, count: d.layers },
-    { projection: 'up', rows: d.hidden, cols: d.intermediate, count: d.layers },
-    { projection: 'down', rows: d.intermediate, cols: d.hidden, count: d.layers },
-    { projection: 'lmHead', rows: d.hidden, cols: d.vocab, count: 1 },
-  ];
-}

@@ -12,4 +12,4 @@ export {
   type PrecisionPreset,
   type Model, type Architecture, type Mapping, type AttentionMasks, type Projection, type MaskPattern } from './schema.js';
 export { loadModel, parseModel, checkArchitecture, shippedModelNames, type LoadedModel } from './load.js';
-export { modelDims, weightMatrices, type ModelDims } from './dims.js';
+export { modelDims, type ModelDims } from './dims.js';

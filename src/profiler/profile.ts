@@ -128,17 +128,17 @@ export async function profileCases(options: ProfileOptions): Promise<ProfileResu
 }
 
 /** A case's energy from its steps' energies; undefined where a step has none. */
-function caseEnergy(c: Case, figures: StepFigures, s: { padding: Padding; hardware: Hardware }): CaseEnergy | undefined {
+function caseEnergy(c: Case, figures: StepFigures, run: { padding: Padding; hardware: Hardware }): CaseEnergy | undefined {
   const joules = figures.joules(c.batch);
   const latencies = figures.latencies(c.batch);
   let missing = false;
-  const energy = caseSum(c, (stage, tokens) => joules[stage][tokens] ?? ((missing = true), 0), s.padding);
+  const energy = caseSum(c, (stage, tokens) => joules[stage][tokens] ?? ((missing = true), 0), run.padding);
   if (missing) return undefined;
-  const time = caseSum(c, (stage, tokens) => latencies[stage][tokens]!, s.padding);
+  const time = caseSum(c, (stage, tokens) => latencies[stage][tokens]!, run.padding);
   const total = energy.prefill + energy.decode;
   const tokens = c.generated * c.batch;
   const report = energyReport(total, (time.prefill + time.decode) / 1000, tokens);
-  return { ...report, joulesPerRequest: total / c.batch, tokensPerDollar: tokensPerDollar(s.hardware, tokens / ((time.prefill + time.decode) / 1000)) };
+  return { ...report, joulesPerRequest: total / c.batch, tokensPerDollar: tokensPerDollar(run.hardware, tokens / ((time.prefill + time.decode) / 1000)) };
 }
 
 /** Latency, bound and energy of every step, by batch size, stage and length. */

@@ -128,35 +128,35 @@ export interface RunSummaryInput {
 }
 
 /** A completed sequence as the client saw it. */
-export function recordOf(s: Sequence): RequestRecord {
-  const firstTokenMs = s.firstTokenMs!;
-  const finishedMs = s.finishedMs!;
-  const e2elMs = finishedMs - s.sentMs;
-  const ttftMs = firstTokenMs - s.sentMs;
+export function recordOf(sequence: Sequence): RequestRecord {
+  const firstTokenMs = sequence.firstTokenMs!;
+  const finishedMs = sequence.finishedMs!;
+  const e2elMs = finishedMs - sequence.sentMs;
+  const ttftMs = firstTokenMs - sequence.sentMs;
   return {
-    id: s.spec.id,
-    promptTokens: s.spec.promptTokens,
-    outputTokens: s.generated,
-    sentMs: s.sentMs,
-    scheduledMs: s.scheduledMs!,
+    id: sequence.spec.id,
+    promptTokens: sequence.spec.promptTokens,
+    outputTokens: sequence.generated,
+    sentMs: sequence.sentMs,
+    scheduledMs: sequence.scheduledMs!,
     firstTokenMs,
     finishedMs,
     ttftMs,
-    tpotMs: s.generated > 1 ? (e2elMs - ttftMs) / (s.generated - 1) : 0,
+    tpotMs: sequence.generated > 1 ? (e2elMs - ttftMs) / (sequence.generated - 1) : 0,
     e2elMs,
-    queueMs: s.scheduledMs! - s.sentMs,
-    preemptions: s.preemptions,
-    cachedTokens: s.cachedTokens,
-    itlMs: s.itlMs,
+    queueMs: sequence.scheduledMs! - sequence.sentMs,
+    preemptions: sequence.preemptions,
+    cachedTokens: sequence.cachedTokens,
+    itlMs: sequence.itlMs,
   };
 }
 
-export function servingResult(r: RunSummaryInput): ServingResult {
-  const { records, totals } = r;
+export function servingResult(run: RunSummaryInput): ServingResult {
+  const { records, totals } = run;
   const seconds = totals.durationMs / 1000;
   const totalInput = records.reduce((sum, x) => sum + x.promptTokens, 0);
   const totalOutput = records.reduce((sum, x) => sum + x.outputTokens, 0);
-  const percentiles = r.percentiles;
+  const percentiles = run.percentiles;
   const itls = new Samples();
   for (const x of records) for (const gap of x.itlMs) itls.push(gap);
   const meanE2elSeconds = mean(records.map((x) => x.e2elMs)) / 1000;
@@ -167,7 +167,7 @@ export function servingResult(r: RunSummaryInput): ServingResult {
     total_input_tokens: totalInput,
     total_output_tokens: totalOutput,
     request_throughput: records.length / seconds,
-    request_goodput: r.goodput === undefined ? null : goodput(records, r.goodput) / seconds,
+    request_goodput: run.goodput === undefined ? null : goodput(records, run.goodput) / seconds,
     output_throughput: totalOutput / seconds,
     total_token_throughput: (totalInput + totalOutput) / seconds,
     max_output_tokens_per_s: peakTokensPerSecond(records),
@@ -183,47 +183,47 @@ export function servingResult(r: RunSummaryInput): ServingResult {
     latencies: records.map((x) => x.e2elMs / 1000),
     start_times: records.map((x) => x.sentMs / 1000),
     errors: records.map(() => ''),
-    ...simulatorFields(r, { meanE2elSeconds }),
+    ...simulatorFields(run, { meanE2elSeconds }),
   };
 }
 
 /** What only a simulator sees, beside vLLM's fields. */
-function simulatorFields(r: RunSummaryInput, e: { meanE2elSeconds: number }): SimulatorFields {
-  const { totals, kv } = r;
+function simulatorFields(run: RunSummaryInput, derived: { meanE2elSeconds: number }): SimulatorFields {
+  const { totals, kv } = run;
   const { queriedTokens: queried, hitTokens } = kv.prefixStats;
   return {
-    hardware: r.hardware.name,
-    model: r.model.displayName ?? r.model.name,
-    policy: r.policy,
+    hardware: run.hardware.name,
+    model: run.model.displayName ?? run.model.name,
+    policy: run.policy,
     steps: totals.steps,
     kv_cache_blocks: kv.blocks,
     kv_cache_block_tokens: kv.blockTokens,
     peak_kv_cache_usage: totals.peakKvBlocks / kv.blocks,
     mean_kv_cache_usage: totals.kvBlockMs / totals.durationMs / kv.blocks,
     prefix_cache_hit_rate: queried === 0 ? 0 : hitTokens / queried,
-    preemptions: r.records.reduce((sum, x) => sum + x.preemptions, 0),
-    mean_queue_ms: mean(r.records.map((x) => x.queueMs)),
+    preemptions: run.records.reduce((sum, x) => sum + x.preemptions, 0),
+    mean_queue_ms: mean(run.records.map((x) => x.queueMs)),
     module_busy_share: Object.fromEntries(Object.entries(totals.busyMs).map(([name, busy]) => [name, busy / totals.durationMs])),
     bound_ms: totals.boundMs,
     percent_of_bound: (totals.boundMs / totals.durationMs) * 100,
     mean_requests_in_system: totals.requestMs / totals.durationMs,
-    littles_law_requests: (r.records.length / (totals.durationMs / 1000)) * e.meanE2elSeconds,
-    ...energyFields(r.hardware, { totals, records: r.records }),
+    littles_law_requests: (run.records.length / (totals.durationMs / 1000)) * derived.meanE2elSeconds,
+    ...energyFields(run.hardware, { totals, records: run.records }),
   };
 }
 
 /** Energy of the run (steps, and idle power between them) and what it buys; null where the board describes no energy or price. */
-function energyFields(hw: Hardware, r: { totals: LoopTotals; records: readonly RequestRecord[] }): EnergyFields {
-  const idle = idleJoules(hw, Math.max(0, r.totals.durationMs - r.totals.stepMs));
-  const joules = r.totals.stepJoules === undefined || idle === undefined ? undefined : r.totals.stepJoules + idle;
-  const outputTokens = r.records.reduce((sum, x) => sum + x.outputTokens, 0);
-  const seconds = r.totals.durationMs / 1000;
+function energyFields(hw: Hardware, run: { totals: LoopTotals; records: readonly RequestRecord[] }): EnergyFields {
+  const idle = idleJoules(hw, Math.max(0, run.totals.durationMs - run.totals.stepMs));
+  const joules = run.totals.stepJoules === undefined || idle === undefined ? undefined : run.totals.stepJoules + idle;
+  const outputTokens = run.records.reduce((sum, x) => sum + x.outputTokens, 0);
+  const seconds = run.totals.durationMs / 1000;
   const report = joules === undefined ? undefined : energyReport(joules, seconds, outputTokens);
   return {
     energy_joules: report?.joules ?? null,
     mean_power_watts: report?.averageWatts ?? null,
     output_tokens_per_joule: report?.tokensPerJoule ?? null,
-    joules_per_request: joules === undefined ? null : joules / r.records.length,
+    joules_per_request: joules === undefined ? null : joules / run.records.length,
     output_tokens_per_dollar: tokensPerDollar(hw, outputTokens / seconds) ?? null,
   };
 }

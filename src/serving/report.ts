@@ -11,37 +11,37 @@ export interface ServingReportOptions {
 }
 
 /** The report `vllm bench serve` prints, with our fields after it. */
-export function servingReport(r: ServingResult, o: ServingReportOptions): string {
+export function servingReport(result: ServingResult, options: ServingReportOptions): string {
   const lines: string[] = [];
   const row = (label: string, value: string | number) => lines.push(`${label.padEnd(40)} ${typeof value === 'number' ? value.toFixed(2) : value}`);
   const header = (title: string, fill: string) => lines.push(` ${title} `.padStart(25 + Math.ceil((title.length + 2) / 2), fill).padEnd(50, fill));
   header('Serving Benchmark Result', '=');
-  row('Successful requests:', String(r.completed));
-  if (o.maxConcurrency !== undefined) row('Maximum request concurrency:', String(o.maxConcurrency));
-  if (o.requestRate !== Infinity) row('Request rate configured (RPS):', o.requestRate);
-  row('Benchmark duration (s):', r.duration);
-  row('Total input tokens:', String(r.total_input_tokens));
-  row('Total generated tokens:', String(r.total_output_tokens));
-  row('Request throughput (req/s):', r.request_throughput);
-  if (r.request_goodput !== null) row('Request goodput (req/s):', r.request_goodput);
-  row('Output token throughput (tok/s):', r.output_throughput);
-  row('Peak output token throughput (tok/s):', r.max_output_tokens_per_s);
-  row('Peak concurrent requests:', r.max_concurrent_requests);
-  row('Total token throughput (tok/s):', r.total_token_throughput);
+  row('Successful requests:', String(result.completed));
+  if (options.maxConcurrency !== undefined) row('Maximum request concurrency:', String(options.maxConcurrency));
+  if (options.requestRate !== Infinity) row('Request rate configured (RPS):', options.requestRate);
+  row('Benchmark duration (s):', result.duration);
+  row('Total input tokens:', String(result.total_input_tokens));
+  row('Total generated tokens:', String(result.total_output_tokens));
+  row('Request throughput (req/s):', result.request_throughput);
+  if (result.request_goodput !== null) row('Request goodput (req/s):', result.request_goodput);
+  row('Output token throughput (tok/s):', result.output_throughput);
+  row('Peak output token throughput (tok/s):', result.max_output_tokens_per_s);
+  row('Peak concurrent requests:', result.max_concurrent_requests);
+  row('Total token throughput (tok/s):', result.total_token_throughput);
   for (const [key, name, title] of [['ttft', 'TTFT', 'Time to First Token'], ['tpot', 'TPOT', 'Time per Output Token (excl. 1st token)'], ['itl', 'ITL', 'Inter-token Latency'], ['e2el', 'E2EL', 'End-to-end Latency']] as const) {
     header(title, '-');
-    row(`Mean ${name} (ms):`, r[`mean_${key}_ms`]);
-    row(`Median ${name} (ms):`, r[`median_${key}_ms`]);
-    for (const p of o.metricPercentiles) row(`P${p} ${name} (ms):`, r[`p${p}_${key}_ms`]);
+    row(`Mean ${name} (ms):`, result[`mean_${key}_ms`]);
+    row(`Median ${name} (ms):`, result[`median_${key}_ms`]);
+    for (const p of options.metricPercentiles) row(`P${p} ${name} (ms):`, result[`p${p}_${key}_ms`]);
   }
   header('Simulated', '-');
-  row('Steps:', String(r.steps));
-  row('KV cache usage, peak / mean (%):', `${(r.peak_kv_cache_usage * 100).toFixed(1)} / ${(r.mean_kv_cache_usage * 100).toFixed(1)}`);
-  row('Prefix cache hit rate (%):', r.prefix_cache_hit_rate * 100);
-  row('Preemptions:', String(r.preemptions));
-  const busy = r.module_busy_share;
+  row('Steps:', String(result.steps));
+  row('KV cache usage, peak / mean (%):', `${(result.peak_kv_cache_usage * 100).toFixed(1)} / ${(result.mean_kv_cache_usage * 100).toFixed(1)}`);
+  row('Prefix cache hit rate (%):', result.prefix_cache_hit_rate * 100);
+  row('Preemptions:', String(result.preemptions));
+  const busy = result.module_busy_share;
   row('Module busy (% of the run):', Object.entries(busy).map(([name, share]) => `${name} ${(share * 100).toFixed(1)}`).join(', '));
-  row('Bound (% of the run):', r.percent_of_bound);
+  row('Bound (% of the run):', result.percent_of_bound);
   lines.push('='.repeat(50));
   return `${lines.join('\n')}\n`;
 }

@@ -76,20 +76,20 @@ function definedOnly(options: WorkloadOptions): Partial<WorkloadOptions> {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
 }
 
-function checkOptions(o: Resolved): void {
+function checkOptions(options: Resolved): void {
   const issues: Issue[] = [];
   const positiveInt = (value: number, flag: string) => (Number.isInteger(value) && value >= 1 ? undefined : issues.push({ path: flag, message: `expected a positive integer, got ${value}` }));
-  positiveInt(o.numPrompts, '--num-prompts');
-  if (!(o.requestRate > 0)) issues.push({ path: '--request-rate', message: `expected a positive rate or inf, got ${o.requestRate}` });
-  if (!(o.burstiness > 0)) issues.push({ path: '--burstiness', message: `expected a positive factor, got ${o.burstiness}` });
-  if (!(o.randomRangeRatio >= 0 && o.randomRangeRatio < 1)) issues.push({ path: '--random-range-ratio', message: `expected a ratio in [0, 1), got ${o.randomRangeRatio}` });
-  positiveInt(o.randomInputLen, '--random-input-len');
-  positiveInt(o.randomOutputLen, '--random-output-len');
-  positiveInt(o.multiturnTurns, '--multiturn-turns');
-  positiveInt(o.multiturnInputLen, '--multiturn-input-len');
-  positiveInt(o.multiturnOutputLen, '--multiturn-output-len');
-  if (!Number.isInteger(o.randomPrefixLen) || o.randomPrefixLen < 0) issues.push({ path: '--random-prefix-len', message: `expected a whole number of tokens, got ${o.randomPrefixLen}` });
-  if (!Number.isInteger(o.multiturnPrefixLen) || o.multiturnPrefixLen < 0) issues.push({ path: '--multiturn-prefix-len', message: `expected a whole number of tokens, got ${o.multiturnPrefixLen}` });
+  positiveInt(options.numPrompts, '--num-prompts');
+  if (!(options.requestRate > 0)) issues.push({ path: '--request-rate', message: `expected a positive rate or inf, got ${options.requestRate}` });
+  if (!(options.burstiness > 0)) issues.push({ path: '--burstiness', message: `expected a positive factor, got ${options.burstiness}` });
+  if (!(options.randomRangeRatio >= 0 && options.randomRangeRatio < 1)) issues.push({ path: '--random-range-ratio', message: `expected a ratio in [0, 1), got ${options.randomRangeRatio}` });
+  positiveInt(options.randomInputLen, '--random-input-len');
+  positiveInt(options.randomOutputLen, '--random-output-len');
+  positiveInt(options.multiturnTurns, '--multiturn-turns');
+  positiveInt(options.multiturnInputLen, '--multiturn-input-len');
+  positiveInt(options.multiturnOutputLen, '--multiturn-output-len');
+  if (!Number.isInteger(options.randomPrefixLen) || options.randomPrefixLen < 0) issues.push({ path: '--random-prefix-len', message: `expected a whole number of tokens, got ${options.randomPrefixLen}` });
+  if (!Number.isInteger(options.multiturnPrefixLen) || options.multiturnPrefixLen < 0) issues.push({ path: '--multiturn-prefix-len', message: `expected a whole number of tokens, got ${options.multiturnPrefixLen}` });
   if (issues.length > 0) throw new UserError({ what: 'invalid workload', issues });
 }
 
@@ -106,37 +106,37 @@ export function arrivalTimes(count: number, rate: number, burstiness: number, dr
   return times.map((t) => t * scale * 1000);
 }
 
-function randomRequests(o: Resolved): RequestSpec[] {
-  const draws = new Draws(o.seed);
-  const range = (length: number, low = 0) => [Math.max(low, Math.floor(length * (1 - o.randomRangeRatio))), Math.ceil(length * (1 + o.randomRangeRatio))] as const;
-  const [inLow, inHigh] = range(o.randomInputLen);
-  const [outLow, outHigh] = range(o.randomOutputLen, 1);
-  const lengths = Array.from({ length: o.numPrompts }, () => ({ input: draws.int(inLow, inHigh), output: draws.int(outLow, outHigh) }));
-  const times = arrivalTimes(o.numPrompts, o.requestRate, o.burstiness, draws);
-  const prefix: Segment[] = o.randomPrefixLen > 0 ? [{ content: 1, length: o.randomPrefixLen }] : [];
+function randomRequests(options: Resolved): RequestSpec[] {
+  const draws = new Draws(options.seed);
+  const range = (length: number, low = 0) => [Math.max(low, Math.floor(length * (1 - options.randomRangeRatio))), Math.ceil(length * (1 + options.randomRangeRatio))] as const;
+  const [inLow, inHigh] = range(options.randomInputLen);
+  const [outLow, outHigh] = range(options.randomOutputLen, 1);
+  const lengths = Array.from({ length: options.numPrompts }, () => ({ input: draws.int(inLow, inHigh), output: draws.int(outLow, outHigh) }));
+  const times = arrivalTimes(options.numPrompts, options.requestRate, options.burstiness, draws);
+  const prefix: Segment[] = options.randomPrefixLen > 0 ? [{ content: 1, length: options.randomPrefixLen }] : [];
   return lengths.map((l, id) => ({
     id,
     arrivalMs: times[id]!,
     prompt: [...prefix, uniquePrompt(id, l.input)],
-    promptTokens: o.randomPrefixLen + l.input,
+    promptTokens: options.randomPrefixLen + l.input,
     outputTokens: l.output,
   }));
 }
 
 /** Conversations of `multiturnTurns` turns; the first turns arrive at the request rate, later ones when the reply before them is done. */
-function multiturnRequests(o: Resolved): RequestSpec[] {
-  const draws = new Draws(o.seed);
-  const turns = o.multiturnTurns;
-  const conversations = Math.ceil(o.numPrompts / turns);
-  const starts = arrivalTimes(conversations, o.requestRate, o.burstiness, draws);
-  const system: Segment = { content: 1, length: o.multiturnPrefixLen };
+function multiturnRequests(options: Resolved): RequestSpec[] {
+  const draws = new Draws(options.seed);
+  const turns = options.multiturnTurns;
+  const conversations = Math.ceil(options.numPrompts / turns);
+  const starts = arrivalTimes(conversations, options.requestRate, options.burstiness, draws);
+  const system: Segment = { content: 1, length: options.multiturnPrefixLen };
   const requests: RequestSpec[] = [];
   for (let c = 0; c < conversations; c++) {
-    const history: Segment[] = o.multiturnPrefixLen > 0 ? [system] : [];
-    for (let t = 0; t < turns && requests.length < o.numPrompts; t++) {
+    const history: Segment[] = options.multiturnPrefixLen > 0 ? [system] : [];
+    for (let t = 0; t < turns && requests.length < options.numPrompts; t++) {
       const id = requests.length;
-      const message: Segment = { content: 2 + 2 * (c * turns + t), length: o.multiturnInputLen };
-      const reply: Segment = { content: 3 + 2 * (c * turns + t), length: o.multiturnOutputLen };
+      const message: Segment = { content: 2 + 2 * (c * turns + t), length: options.multiturnInputLen };
+      const reply: Segment = { content: 3 + 2 * (c * turns + t), length: options.multiturnOutputLen };
       const prompt = [...history, message];
       requests.push({
         id,
@@ -144,7 +144,7 @@ function multiturnRequests(o: Resolved): RequestSpec[] {
         after: t === 0 ? undefined : id - 1,
         prompt,
         promptTokens: prompt.reduce((sum, s) => sum + ('ids' in s ? s.ids.length : s.length), 0),
-        outputTokens: o.multiturnOutputLen,
+        outputTokens: options.multiturnOutputLen,
         output: reply,
       });
       history.push(message, reply);

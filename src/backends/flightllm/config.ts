@@ -85,7 +85,7 @@ export function isFlightLlmConfig(raw: unknown): boolean {
  * Maps the flat keys onto our nested model. `profilerDefaults` supplies what
  * the reference hard-codes in its profiler (hardware/flightllm-profiler.yaml).
  */
-export function fromFlightLlmConfig(c: FlightLlmConfig, name: string, profilerDefaults: Record<string, unknown>): Record<string, unknown> {
+export function fromFlightLlmConfig(config: FlightLlmConfig, name: string, profilerDefaults: Record<string, unknown>): Record<string, unknown> {
   const parallelK = (key: 'softmax' | 'layernorm' | 'eltwise' | 'silu', value: number) => ({
     ...(profilerDefaults['vpe'] as Record<string, object>)[key],
     parallelK: value,
@@ -94,33 +94,33 @@ export function fromFlightLlmConfig(c: FlightLlmConfig, name: string, profilerDe
     kind: 'flightllm',
     name,
     description: 'FlightLLM configuration file, mapped onto the fpga-llm-sim hardware model',
-    clock: { frequencyMHz: c.CLOCK_FREQ_MHZ },
-    slrCount: c.SLR_NUM,
-    sparsity: { blockSize: c.FSB_BLOCK_SIZE, maskBlockTokens: c.MASK_LAYOUT_BLOCK_SIZE, maxTokens: c.MAX_LEN },
+    clock: { frequencyMHz: config.CLOCK_FREQ_MHZ },
+    slrCount: config.SLR_NUM,
+    sparsity: { blockSize: config.FSB_BLOCK_SIZE, maskBlockTokens: config.MASK_LAYOUT_BLOCK_SIZE, maxTokens: config.MAX_LEN },
     mpe: {
       matrixMatrix: {
-        parallelism: { n: c.MM_PARALLEL_N, k: c.MM_PARALLEL_K, m: c.MM_PARALLEL_M },
-        tile: { n: c.MM_START_N_NUM, m: c.MM_START_M_NUM },
+        parallelism: { n: config.MM_PARALLEL_N, k: config.MM_PARALLEL_K, m: config.MM_PARALLEL_M },
+        tile: { n: config.MM_START_N_NUM, m: config.MM_START_M_NUM },
       },
       matrixVector: {
-        parallelism: { n: c.MV_PARALLEL_N, k: c.MV_PARALLEL_K, m: c.MV_PARALLEL_M },
-        tile: { n: c.MV_START_N_NUM, m: c.MV_START_M_NUM },
+        parallelism: { n: config.MV_PARALLEL_N, k: config.MV_PARALLEL_K, m: config.MV_PARALLEL_M },
+        tile: { n: config.MV_START_N_NUM, m: config.MV_START_M_NUM },
       },
     },
     vpe: {
-      softmax: parallelK('softmax', c.SOFTMAX_PARALLEL_K),
-      layernorm: parallelK('layernorm', c.LAYERNORM_PARALLEL_K),
-      eltwise: parallelK('eltwise', c.ELTWISE_PARALLEL_K),
-      silu: parallelK('silu', c.SILU_PARALLEL_K),
+      softmax: parallelK('softmax', config.SOFTMAX_PARALLEL_K),
+      layernorm: parallelK('layernorm', config.LAYERNORM_PARALLEL_K),
+      eltwise: parallelK('eltwise', config.ELTWISE_PARALLEL_K),
+      silu: parallelK('silu', config.SILU_PARALLEL_K),
     },
-    buffers: buffersOf(c),
+    buffers: buffersOf(config),
     hbm: {
-      channels: c.HBM_CHANNEL_NUM,
-      channelSizeMiB: c.HBM_CHANNEL_SIZE_MB,
-      totalSizeGiB: c.HBM_TOTAL_SIZE_GB,
+      channels: config.HBM_CHANNEL_NUM,
+      channelSizeMiB: config.HBM_CHANNEL_SIZE_MB,
+      totalSizeGiB: config.HBM_TOTAL_SIZE_GB,
       // FlightLLM labels this GB/s but its profiler multiplies by 1024^3.
-      bandwidthGiBps: c.HBM_BW_GB_PER_SEC,
-      efficiency: { sameChannel: c.HBM_BW_SAME_CHANNEL_EFFICIENCY, crossChannel: c.HBM_BW_CROSS_CHANNEL_EFFICIENCY },
+      bandwidthGiBps: config.HBM_BW_GB_PER_SEC,
+      efficiency: { sameChannel: config.HBM_BW_SAME_CHANNEL_EFFICIENCY, crossChannel: config.HBM_BW_CROSS_CHANNEL_EFFICIENCY },
     },
     precision: profilerDefaults['precision'],
     calibration: profilerDefaults['calibration'],
@@ -129,39 +129,39 @@ export function fromFlightLlmConfig(c: FlightLlmConfig, name: string, profilerDe
 }
 
 /** The buffers: depth, width, banks and home HBM channels of each. */
-function buffersOf(c: FlightLlmConfig): Record<string, unknown> {
+function buffersOf(config: FlightLlmConfig): Record<string, unknown> {
   const channels = (first: number, count: number) => ({ first, count });
   return {
     a: {
-      depthWords: c.A_BUFFER_DEPTH,
-      bankWidthBytes: c.A_BUFFER_PER_BANK_WIDTH_B,
-      banksPerChannel: { matrixMatrix: c.A_BUFFER_MM_PER_CHANNEL_BANK_NUM, matrixVector: c.A_BUFFER_MV_PER_CHANNEL_BANK_NUM },
-      channelWidthBytes: { matrixMatrix: c.A_BUFFER_MM_PER_CHANNEL_WIDTH_B, matrixVector: c.A_BUFFER_MV_PER_CHANNEL_WIDTH_B },
-      hbmChannels: channels(c.A_BUFFER_HBM_CHANNEL_START_ID, c.A_BUFFER_HBM_CHANNEL_NUM),
+      depthWords: config.A_BUFFER_DEPTH,
+      bankWidthBytes: config.A_BUFFER_PER_BANK_WIDTH_B,
+      banksPerChannel: { matrixMatrix: config.A_BUFFER_MM_PER_CHANNEL_BANK_NUM, matrixVector: config.A_BUFFER_MV_PER_CHANNEL_BANK_NUM },
+      channelWidthBytes: { matrixMatrix: config.A_BUFFER_MM_PER_CHANNEL_WIDTH_B, matrixVector: config.A_BUFFER_MV_PER_CHANNEL_WIDTH_B },
+      hbmChannels: channels(config.A_BUFFER_HBM_CHANNEL_START_ID, config.A_BUFFER_HBM_CHANNEL_NUM),
     },
     b: {
-      depthWords: c.B_BUFFER_DEPTH,
-      widthBytes: { matrixMatrix: c.B_BUFFER_MM_BANK_WIDTH_B, matrixVector: c.B_BUFFER_MV_BANK_WIDTH_B },
-      hbmChannels: channels(c.B_BUFFER_HBM_CHANNEL_ID, c.B_BUFFER_HBM_CHANNEL_NUM),
+      depthWords: config.B_BUFFER_DEPTH,
+      widthBytes: { matrixMatrix: config.B_BUFFER_MM_BANK_WIDTH_B, matrixVector: config.B_BUFFER_MV_BANK_WIDTH_B },
+      hbmChannels: channels(config.B_BUFFER_HBM_CHANNEL_ID, config.B_BUFFER_HBM_CHANNEL_NUM),
     },
     global: {
-      depthWords: c.GLOBAL_BUFFER_DEPTH,
-      bankWidthBytes: c.GLOBAL_BUFFER_PER_BANK_WIDTH_B,
+      depthWords: config.GLOBAL_BUFFER_DEPTH,
+      bankWidthBytes: config.GLOBAL_BUFFER_PER_BANK_WIDTH_B,
       banksPerChannel: {
-        matrixMatrix: c.GLOBAL_BUFFER_MM_PER_CHANNEL_BANK_NUM,
-        matrixVector: c.GLOBAL_BUFFER_MV_PER_CHANNEL_BANK_NUM,
-        misc: c.GLOBAL_BUFFER_MISC_PER_CHANNEL_BANK_NUM,
+        matrixMatrix: config.GLOBAL_BUFFER_MM_PER_CHANNEL_BANK_NUM,
+        matrixVector: config.GLOBAL_BUFFER_MV_PER_CHANNEL_BANK_NUM,
+        misc: config.GLOBAL_BUFFER_MISC_PER_CHANNEL_BANK_NUM,
       },
       channelWidthBytes: {
-        matrixMatrix: c.GLOBAL_BUFFER_MM_PER_CHANNEL_WIDTH_B,
-        matrixVector: c.GLOBAL_BUFFER_MV_PER_CHANNEL_WIDTH_B,
-        misc: c.GLOBAL_BUFFER_MISC_PER_CHANNEL_WIDTH_B,
+        matrixMatrix: config.GLOBAL_BUFFER_MM_PER_CHANNEL_WIDTH_B,
+        matrixVector: config.GLOBAL_BUFFER_MV_PER_CHANNEL_WIDTH_B,
+        misc: config.GLOBAL_BUFFER_MISC_PER_CHANNEL_WIDTH_B,
       },
-      hbmChannels: channels(c.GLOBAL_BUFFER_HBM_CHANNEL_START_ID, c.GLOBAL_BUFFER_HBM_CHANNEL_NUM),
+      hbmChannels: channels(config.GLOBAL_BUFFER_HBM_CHANNEL_START_ID, config.GLOBAL_BUFFER_HBM_CHANNEL_NUM),
     },
-    meta: { depthWords: c.META_BUFFER_DEPTH, widthBytes: c.META_BUFFER_BANK_WIDTH_B, hbmChannels: channels(c.META_BUFFER_HBM_CHANNEL_ID, c.META_BUFFER_HBM_CHANNEL_NUM) },
-    fsb: { depthWords: c.FSB_BUFFER_DEPTH, widthBytes: c.FSB_BUFFER_BANK_WIDTH_B, hbmChannels: channels(c.FSB_BUFFER_HBM_CHANNEL_ID, c.FSB_BUFFER_HBM_CHANNEL_NUM) },
-    bias: { depthWords: c.BIAS_BUFFER_DEPTH, widthBytes: c.BIAS_BUFFER_BANK_WIDTH_B, hbmChannels: channels(c.BIAS_BUFFER_HBM_CHANNEL_ID, c.BIAS_BUFFER_HBM_CHANNEL_NUM) },
-    instruction: { hbmChannels: channels(c.INST_HBM_CHANNEL_ID, c.INST_HBM_CHANNEL_NUM) },
+    meta: { depthWords: config.META_BUFFER_DEPTH, widthBytes: config.META_BUFFER_BANK_WIDTH_B, hbmChannels: channels(config.META_BUFFER_HBM_CHANNEL_ID, config.META_BUFFER_HBM_CHANNEL_NUM) },
+    fsb: { depthWords: config.FSB_BUFFER_DEPTH, widthBytes: config.FSB_BUFFER_BANK_WIDTH_B, hbmChannels: channels(config.FSB_BUFFER_HBM_CHANNEL_ID, config.FSB_BUFFER_HBM_CHANNEL_NUM) },
+    bias: { depthWords: config.BIAS_BUFFER_DEPTH, widthBytes: config.BIAS_BUFFER_BANK_WIDTH_B, hbmChannels: channels(config.BIAS_BUFFER_HBM_CHANNEL_ID, config.BIAS_BUFFER_HBM_CHANNEL_NUM) },
+    instruction: { hbmChannels: channels(config.INST_HBM_CHANNEL_ID, config.INST_HBM_CHANNEL_NUM) },
   };
 }

@@ -27,10 +27,10 @@ function peaks(hw: RooflineHardware): Peaks {
   };
 }
 
-function refusePrecision(hw: RooflineHardware, p: PrecisionDtypes): string | undefined {
-  if (p.preset !== undefined && !hw.precisions.includes(p.preset)) return `${hw.name} runs ${hw.precisions.join(', ')} (precisions), not ${p.preset}`;
-  if (hw.compute.peakTops[p.activations] === undefined) return `${hw.name} has no ${p.activations} compute peak (compute.peakTops.${p.activations})`;
-  if (!hw.kvCacheDtypes.includes(p.kvCache)) return `${hw.name} stores a KV cache as ${hw.kvCacheDtypes.join(' or ')} (kvCacheDtypes), not ${p.kvCache}`;
+function refusePrecision(hw: RooflineHardware, precision: PrecisionDtypes): string | undefined {
+  if (precision.preset !== undefined && !hw.precisions.includes(precision.preset)) return `${hw.name} runs ${hw.precisions.join(', ')} (precisions), not ${precision.preset}`;
+  if (hw.compute.peakTops[precision.activations] === undefined) return `${hw.name} has no ${precision.activations} compute peak (compute.peakTops.${precision.activations})`;
+  if (!hw.kvCacheDtypes.includes(precision.kvCache)) return `${hw.name} stores a KV cache as ${hw.kvCacheDtypes.join(' or ')} (kvCacheDtypes), not ${precision.kvCache}`;
   return undefined;
 }
 

@@ -8,7 +8,7 @@ import type { CliIo } from '../io.js';
 import { cliCache, positiveInteger } from '../options.js';
 import { isServingCsvHeader, servingCsvHeader } from '../../calibrate/index.js';
 import { loadBoardAndModel } from '../board-model.js';
-import { loadMeasuredRuns, servingComparisonTable, simulateMeasured } from '../compare-serving.js';
+import { loadMeasuredRuns, servingComparisonTable, simulateMeasured } from '../../compare/index.js';
 import { Progress } from '../progress.js';
 import { runFpga, withFpgaOptions, type FpgaOptions } from '../fpga-run.js';
 import { deviceLabel } from '../../backends/index.js';

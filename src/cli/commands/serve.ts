@@ -62,10 +62,10 @@ export function run(options: ServeCliOptions, io: CliIo): void {
   io.stdout.write(options.json === true ? `${JSON.stringify(document, null, 2)}\n` : servingReport(document, options));
 }
 
-function defaultResultName(o: ServeCliOptions, r: { model: string; hardware: string }): string {
-  const rate = o.requestRate === Infinity ? 'inf' : String(o.requestRate);
-  const concurrency = o.maxConcurrency === undefined ? '' : `-concurrency${o.maxConcurrency}`;
-  return `${o.policy}-${rate}qps${concurrency}-${r.model}-${r.hardware}.json`;
+function defaultResultName(options: ServeCliOptions, names: { model: string; hardware: string }): string {
+  const rate = options.requestRate === Infinity ? 'inf' : String(options.requestRate);
+  const concurrency = options.maxConcurrency === undefined ? '' : `-concurrency${options.maxConcurrency}`;
+  return `${options.policy}-${rate}qps${concurrency}-${names.model}-${names.hardware}.json`;
 }
 
 const CSV_COLUMNS = ['id', 'prompt_tokens', 'output_tokens', 'sent_ms', 'scheduled_ms', 'first_token_ms', 'finished_ms', 'ttft_ms', 'tpot_ms', 'e2el_ms', 'queue_ms', 'preemptions', 'cached_prompt_tokens'] as const;

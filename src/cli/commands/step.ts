@@ -77,15 +77,15 @@ function tokensPerSecond(cost: StepCost, batch: BatchShape): number {
   return batch.sequences.length / (cost.totalMs / 1000);
 }
 
-function stepReport(cost: StepCost, s: { batch: BatchShape; hardware: string; label: string; capacity: { blocks: number; blockTokens: number; tokens: number } }): string {
-  const n = s.batch.sequences.length;
+function stepReport(cost: StepCost, step: { batch: BatchShape; hardware: string; label: string; capacity: { blocks: number; blockTokens: number; tokens: number } }): string {
+  const n = step.batch.sequences.length;
   const lines = [
-    `${s.label} on ${s.hardware}: one step over ${n} sequence${n === 1 ? '' : 's'}, ${cost.rows} rows`,
+    `${step.label} on ${step.hardware}: one step over ${n} sequence${n === 1 ? '' : 's'}, ${cost.rows} rows`,
     `  latency ${cost.totalMs.toFixed(3)} ms (${cost.path}); bound ${cost.boundMs.toFixed(3)} ms (${cost.bound.limit}); ${((cost.boundMs / cost.totalMs) * 100).toFixed(1)} % of the bound`,
-    `  ${tokensPerSecond(cost, s.batch).toFixed(2)} token/s (one token per sequence); bound ${(n / (cost.boundMs / 1000)).toFixed(2)} token/s`,
+    `  ${tokensPerSecond(cost, step.batch).toFixed(2)} token/s (one token per sequence); bound ${(n / (cost.boundMs / 1000)).toFixed(2)} token/s`,
     ...(cost.energy === undefined ? [] : [`  energy ${cost.energy.joules.toFixed(4)} J at ${cost.energy.averageWatts.toFixed(1)} W average; ${(n / cost.energy.joules).toFixed(2)} token/J`]),
     `  engines: ${engineSummary(cost.engines)}`,
-    `  KV cache for serving: ${s.capacity.tokens} tokens (${s.capacity.blocks} blocks of ${s.capacity.blockTokens}); this step holds ${s.batch.sequences.reduce((sum, q) => sum + Math.ceil((q.context + q.newTokens) / s.capacity.blockTokens), 0)} blocks`,
+    `  KV cache for serving: ${step.capacity.tokens} tokens (${step.capacity.blocks} blocks of ${step.capacity.blockTokens}); this step holds ${step.batch.sequences.reduce((sum, q) => sum + Math.ceil((q.context + q.newTokens) / step.capacity.blockTokens), 0)} blocks`,
   ];
   const table = new Table({ head: ['module', 'busy ms', 'share of the step'], style: { head: [], border: [], compact: true } });
   const busiest = Object.entries(cost.modules).sort((a, b) => b[1] - a[1])[0]?.[0];

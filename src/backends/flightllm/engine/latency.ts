@@ -68,8 +68,8 @@ export function latencyModel(hw: FlightLlmHardware): LatencyModel {
   };
 }
 
-function macsPerCycle(p: { n: number; k: number; m: number }): number {
-  return p.n * p.k * p.m;
+function macsPerCycle(parallelism: { n: number; k: number; m: number }): number {
+  return parallelism.n * parallelism.k * parallelism.m;
 }
 
 /** The vector-engine settings each MISC operation runs with. */

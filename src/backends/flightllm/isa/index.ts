@@ -5,8 +5,6 @@ export {
   LAYOUTS,
   LOAD_TARGETS,
   MISC_OPERATIONS,
-  LOAD_DEFAULTS,
-  STORE_DEFAULTS,
   type ModuleName,
   type ModuleId,
   type Slice,

@@ -108,8 +108,3 @@ export type LoadTarget = (typeof LOAD_TARGETS)[number];
 /** Vector-engine operations, numbered by the MISC `operation` field. */
 export const MISC_OPERATIONS = ['eltwise_add', 'eltwise_mul', 'softmax', 'layernorm', 'rms_norm', 'silu'] as const;
 export type MiscOperation = (typeof MISC_OPERATIONS)[number];
-
-/** Field values the ISA gives a load unless an instruction says otherwise. */
-export const LOAD_DEFAULTS = { loop1d: 1, loop2d: 1, loop3d: 1, sourceStride1d: 0, sourceStride2d: 0, sourceStride3d: 0, hbmType: 1 } as const;
-/** Likewise for a store. */
-export const STORE_DEFAULTS = { loop1d: 1, rowScatter: 0, hbmType: 1 } as const;

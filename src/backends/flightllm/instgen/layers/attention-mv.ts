@@ -136,11 +136,11 @@ function emit(sink: InstructionSink, plan: Plan): void {
  * holds data is judged against the layer's block count, not the tile's, so
  * the padding of a partial last tile is loaded too.
  */
-function emitTileLoads(sink: InstructionSink, plan: Plan, s: { kvHead: number; bank: number; waitForEngine: boolean }): void {
+function emitTileLoads(sink: InstructionSink, plan: Plan, tile: { kvHead: number; bank: number; waitForEngine: boolean }): void {
   const { hw } = plan;
   const channels = hw.buffers.a.hbmChannels.count;
   const blockBytes = hw.sparsity.blockSize ** 2;
-  let pendingWait = when(s.waitForEngine, T.MV);
+  let pendingWait = when(tile.waitForEngine, T.MV);
   for (let channel = 0; channel < channels; channel++) {
     let dataLoops = 0;
     for (let loop = 0; loop < plan.channelLoops; loop++) if (loop * channels + channel < plan.nBlocks) dataLoops++;
@@ -150,8 +150,8 @@ function emitTileLoads(sink: InstructionSink, plan: Plan, s: { kvHead: number; b
           target: 'a',
           wait: pendingWait,
           lengthBytes: hw.sparsity.blockSize * plan.k * dataLoops,
-          hbmAddress: plan.address.matrix + s.kvHead * plan.k * plan.n + channel * plan.kBlocks * blockBytes,
-          bankAddress: (s.bank + channel * plan.channelLoops * plan.columnWords) % hw.buffers.a.depthWords,
+          hbmAddress: plan.address.matrix + tile.kvHead * plan.k * plan.n + channel * plan.kBlocks * blockBytes,
+          bankAddress: (tile.bank + channel * plan.channelLoops * plan.columnWords) % hw.buffers.a.depthWords,
           hbmChannel: channel,
           parallelChannels: channels,
           bandwidthRatio: plan.precision.bRatio,

@@ -171,16 +171,16 @@ function emitWeightsAndProduct(sink: InstructionSink, plan: Plan, w: WeightStep)
 }
 
 /** Moves the stream cursor past one K split's weights (and their metadata and FSB bytes, when streamed). */
-function advance(c: StreamCursor, plan: Plan, bytes: { weightBytes: number; metaBytes: number; fsbBytes: number }): void {
+function advance(cursor: StreamCursor, plan: Plan, bytes: { weightBytes: number; metaBytes: number; fsbBytes: number }): void {
   const { hw, shape } = plan;
   if (shape.sparseStreams) {
-    c.fsbHbm += bytes.fsbBytes;
-    c.fsbBank += bytes.fsbBytes / hw.buffers.fsb.widthBytes;
-    c.metaHbm += bytes.metaBytes;
-    c.metaBank += bytes.metaBytes / hw.buffers.meta.widthBytes;
+    cursor.fsbHbm += bytes.fsbBytes;
+    cursor.fsbBank += bytes.fsbBytes / hw.buffers.fsb.widthBytes;
+    cursor.metaHbm += bytes.metaBytes;
+    cursor.metaBank += bytes.metaBytes / hw.buffers.meta.widthBytes;
   }
-  c.weightHbm += bytes.weightBytes;
-  c.weightBank += bytes.weightBytes / hw.buffers.b.widthBytes.matrixMatrix;
+  cursor.weightHbm += bytes.weightBytes;
+  cursor.weightBank += bytes.weightBytes / hw.buffers.b.widthBytes.matrixMatrix;
 }
 
 /** Vector work fused on each output column: SiLU, or an element-wise op (or the RoPE chain) with its second operand. */
@@ -221,19 +221,19 @@ function emitFusedMisc(sink: InstructionSink, plan: Plan, group: RowGroup, relea
   sink.misc(misc(fusion.operation, { release: done, kBlocks, rate }));
 }
 
-function emitColumnStores(sink: InstructionSink, plan: Plan, s: { group: RowGroup; column: number; releasesEngine: boolean }): void {
+function emitColumnStores(sink: InstructionSink, plan: Plan, stores: { group: RowGroup; column: number; releasesEngine: boolean }): void {
   const { hw, shape } = plan;
   const blockBytes = hw.sparsity.blockSize ** 2;
   const channels = hw.buffers.global.hbmChannels.count;
   const fused = shape.fusion.kind !== 'none';
-  for (let row = s.group.first; row < s.group.end; row++) {
+  for (let row = stores.group.first; row < stores.group.end; row++) {
     sink.store(
       store({
-        wait: when(row === s.group.first, fused ? T.MISC : T.MM),
-        release: when(row === s.group.end - 1 && s.releasesEngine && !fused, T.MM),
+        wait: when(row === stores.group.first, fused ? T.MISC : T.MM),
+        release: when(row === stores.group.end - 1 && stores.releasesEngine && !fused, T.MM),
         lengthBytes: row < shape.mBlocks - 1 ? blockBytes : plan.lastRowBytes,
-        hbmAddress: shape.address.output + (row * shape.nBlocks + s.column) * blockBytes,
-        bankAddress: (s.column * plan.outputWordsPerColumn) % hw.buffers.global.depthWords,
+        hbmAddress: shape.address.output + (row * shape.nBlocks + stores.column) * blockBytes,
+        bankAddress: (stores.column * plan.outputWordsPerColumn) % hw.buffers.global.depthWords,
         hbmChannel: row % channels,
         parallelChannels: channels,
         bandwidthRatio: shape.outputRatio,

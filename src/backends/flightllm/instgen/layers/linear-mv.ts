@@ -149,29 +149,29 @@ interface Product {
  * and, after the group's last tile, releases the store and the next group's
  * vector load.
  */
-function emitProduct(sink: InstructionSink, plan: Plan, p: Product): void {
+function emitProduct(sink: InstructionSink, plan: Plan, product: Product): void {
   const { hw, shape } = plan;
   const fused = shape.fusion.kind !== 'none';
-  const lastRow = p.row === p.rows - 1;
-  const lastProduct = p.productIndex === p.products;
+  const lastRow = product.row === product.rows - 1;
+  const lastProduct = product.productIndex === product.products;
   sink.matrix(
     Module.MV,
     matrix({
-      wait: when(p.row === 0, T.LD),
+      wait: when(product.row === 0, T.LD),
       release:
-        when(lastRow && (p.productIndex + plan.split.depth <= p.products || (lastProduct && !p.group.isLast)), T.LD) |
-        when(lastRow && lastProduct && p.lastSplit && !fused, T.ST) |
-        when(p.lastSplit && fused, T.MISC),
-      kBlocks: p.kBlocks,
-      aAddress: p.start.weight % hw.buffers.a.depthWords,
-      bAddress: (p.row * plan.vectorWords) % hw.buffers.b.depthWords,
-      outAddress: outputBankOf(plan, p.tile, p.row),
-      metaAddress: shape.sparseStreams ? p.start.meta % hw.buffers.meta.depthWords : 0,
-      fsbAddress: shape.sparseStreams ? p.start.fsb % hw.buffers.fsb.depthWords : 0,
+        when(lastRow && (product.productIndex + plan.split.depth <= product.products || (lastProduct && !product.group.isLast)), T.LD) |
+        when(lastRow && lastProduct && product.lastSplit && !fused, T.ST) |
+        when(product.lastSplit && fused, T.MISC),
+      kBlocks: product.kBlocks,
+      aAddress: product.start.weight % hw.buffers.a.depthWords,
+      bAddress: (product.row * plan.vectorWords) % hw.buffers.b.depthWords,
+      outAddress: outputBankOf(plan, product.tile, product.row),
+      metaAddress: shape.sparseStreams ? product.start.meta % hw.buffers.meta.depthWords : 0,
+      fsbAddress: shape.sparseStreams ? product.start.fsb % hw.buffers.fsb.depthWords : 0,
       bias: shape.bias,
       relu: shape.relu,
       sparse: shape.sparseCompute,
-      output: p.lastSplit,
+      output: product.lastSplit,
       sparseRatio: shape.sparseRatio,
       rate: shape.matrixRate,
     }),
@@ -183,17 +183,17 @@ function emitProduct(sink: InstructionSink, plan: Plan, p: Product): void {
  * channel holds. The group's first load waits for the engine once the
  * buffers are full; its last releases the MV.
  */
-function emitWeightLoads(sink: InstructionSink, plan: Plan, s: { tile: number; kBlocks: number; cursor: StreamCursor; waitForEngine: boolean }): void {
+function emitWeightLoads(sink: InstructionSink, plan: Plan, tile: { tile: number; kBlocks: number; cursor: StreamCursor; waitForEngine: boolean }): void {
   const { hw, shape } = plan;
   const block = hw.sparsity.blockSize;
   const channels = hw.buffers.a.hbmChannels.count;
-  const c = s.cursor;
-  let pendingWait = when(s.waitForEngine, T.MV);
+  const c = tile.cursor;
+  let pendingWait = when(tile.waitForEngine, T.MV);
   for (let channel = 0; channel < channels; channel++) {
     const dataLoops = dataLoopsOf(plan, channel);
-    const weightBytes = Math.floor((dataLoops * Math.floor((s.kBlocks * block) / 2) * block * 2 * plan.channelLoops) / plan.channelLoops);
+    const weightBytes = Math.floor((dataLoops * Math.floor((tile.kBlocks * block) / 2) * block * 2 * plan.channelLoops) / plan.channelLoops);
     const metaBytes = weightBytes / 2;
-    const fsbBytes = s.kBlocks * plan.channelLoops;
+    const fsbBytes = tile.kBlocks * plan.channelLoops;
     if (shape.sparseStreams) {
       sink.load(load({ target: 'fsb', wait: pendingWait, lengthBytes: fsbBytes, hbmAddress: c.fsbHbm, bankAddress: c.fsbBank % hw.buffers.fsb.depthWords, hbmChannel: channel % hw.buffers.fsb.hbmChannels.count, parallelChannels: 1 }));
       sink.load(load({ target: 'meta', lengthBytes: metaBytes, hbmAddress: c.metaHbm, bankAddress: c.metaBank % hw.buffers.meta.depthWords, hbmChannel: channel % hw.buffers.meta.hbmChannels.count, parallelChannels: 1 }));
@@ -204,7 +204,7 @@ function emitWeightLoads(sink: InstructionSink, plan: Plan, s: { tile: number; k
       // loaded: only the loops holding data are read. (FlightLLM subtracts
       // the zero-filled bytes a second time, which matters only when N is
       // narrower than one MV tile; we do not.)
-      const lastColumn = s.tile * plan.tileBlocks + (dataLoops - 1) * channels + channel;
+      const lastColumn = tile.tile * plan.tileBlocks + (dataLoops - 1) * channels + channel;
       sink.load(
         load({
           target: 'a',
@@ -243,12 +243,12 @@ function dataLoopsOf(plan: Plan, channel: number): number {
   return loops;
 }
 
-function emitFusedMisc(sink: InstructionSink, plan: Plan, s: { outputBank: number; releasesStore: boolean }): void {
+function emitFusedMisc(sink: InstructionSink, plan: Plan, output: { outputBank: number; releasesStore: boolean }): void {
   const { hw, shape } = plan;
   const fusion = shape.fusion;
-  const at = s.outputBank;
+  const at = output.outputBank;
   const kBlocks = plan.tileBlocks;
-  const done = when(s.releasesStore, T.ST);
+  const done = when(output.releasesStore, T.ST);
   const rate = shape.vectorRate;
   if (fusion.kind === 'silu') {
     sink.misc(misc('silu', { wait: T.MV, release: done, kBlocks, inAAddress: at, outAddress: at, rate }));

@@ -93,7 +93,7 @@ export function simulateMeasured(runs: readonly MeasuredRun[], s: { hardware: Ha
       measured: m,
       simulated: {
         outputTokensPerSecond: result.output_throughput,
-        latencyMs: result[latencyKey] as number,
+        latencyMs: result[latencyKey],
         meanTtftMs: result.mean_ttft_ms,
         powerWatts: result.mean_power_watts,
         tokensPerJoule: result.output_tokens_per_joule,
