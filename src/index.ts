@@ -284,7 +284,7 @@ export {
 } from './sweep/index.js';
 
 // Errors
-export { UserError, ConfigError, IrError, MaskError, ModelError, SimulationError, UsageError, type Issue } from './errors.js';
+export { UserError, ConfigError, IrError, MaskError, ModelError, SimulationError, UsageError, DeviceFitError, type Issue } from './errors.js';
 
 // Caching and version
 export { ContentCache, defaultCacheDirectory } from './util/cache.js';
