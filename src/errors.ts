@@ -45,6 +45,11 @@ export class MaskError extends UserError {
   override name = 'MaskError';
 }
 
+/** A design that does not fit its FPGA device: a resource, the clock or the memory exceeds the data sheet's figure. */
+export class DeviceFitError extends UserError {
+  override name = 'DeviceFitError';
+}
+
 /** A bad command-line invocation. */
 export class UsageError extends UserError {
   override name = 'UsageError';

@@ -27,6 +27,28 @@ export {
 } from './backends/index.js';
 export { resolveExpressions } from './hardware/index.js';
 
+// FPGA devices: what a design uses, whether it fits
+export {
+  designOf,
+  designFit,
+  requireFit,
+  checkDesign,
+  describeFitLine,
+  totalResources,
+  FpgaDeviceSchema,
+  FPGA_RESOURCES,
+  RESOURCE_LABELS,
+  FIT_ITEMS,
+  type FpgaDevice,
+  type FpgaResource,
+  type FpgaDesign,
+  type DesignPart,
+  type DesignFit,
+  type FitLine,
+  type FitItem,
+  type ResourceCounts,
+} from './backends/index.js';
+
 // FlightLLM IR and attention masks
 export {
   loadIr,
@@ -190,7 +212,7 @@ export {
 } from './serving/index.js';
 
 // Energy and cost
-export { dynamicJoules, stepEnergy, idleJoules, energyReport, tokensPerDollar, type EnergyFigures, type EnergyReport, type StepActivity } from './energy/index.js';
+export { dynamicJoules, stepEnergy, idleJoules, energyReport, tokensPerDollar, fpgaPower, fpgaLogicJoules, type EnergyFigures, type EnergyReport, type StepActivity, type FpgaPower } from './energy/index.js';
 
 // Calibrating GPU and ASIC boards to measurements
 export {
@@ -262,6 +284,7 @@ export {
   mergeSweepTables,
   paretoFront,
   bestRow,
+  withinConstraints,
   paretoSpec,
   heatmapSpec,
   OBJECTIVES,
@@ -279,7 +302,7 @@ export {
 } from './sweep/index.js';
 
 // Errors
-export { UserError, ConfigError, IrError, MaskError, ModelError, SimulationError, UsageError, type Issue } from './errors.js';
+export { UserError, ConfigError, IrError, MaskError, ModelError, SimulationError, UsageError, DeviceFitError, type Issue } from './errors.js';
 
 // Caching and version
 export { ContentCache, defaultCacheDirectory } from './util/cache.js';

@@ -3,6 +3,7 @@ import type { Issue } from '../errors.js';
 import type { z } from 'zod';
 import type { Ir, MaskLookup } from '../ir/index.js';
 import type { LoweringTarget, MaskGeometry, PrecisionDtypes } from '../compiler/target.js';
+import type { FpgaDesign } from './fpga-design.js';
 import type { Profile, TraceCallback } from './profile.js';
 
 /*
@@ -97,6 +98,12 @@ export interface HardwareBackend<H extends BoardDescription> {
    * many, and only on its rows beyond it. 1 where only rows count.
    */
   parallelSequences(hw: H): number;
+  /**
+   * What the board's design asks of its FPGA device (resources, clock,
+   * memory), for the device check and the FPGA power model; undefined for
+   * a kind that is not an FPGA or a board that names no device.
+   */
+  design?(hw: H): FpgaDesign | undefined;
 }
 
 /**

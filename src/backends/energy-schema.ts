@@ -7,7 +7,9 @@ import { DTYPES } from '../dtype.js';
  * through device memory, multiply-accumulates by the type they run in,
  * bits over PCIe) or, where only a maximum power is known, in proportion to
  * how close the step runs to the board's peak (its bound over its time).
- * A host that runs operators has its own idle and busy power.
+ * A host that runs operators has its own idle and busy power. An FPGA's
+ * dynamic power can follow its design instead: its resources, clock and the
+ * busy time of the modules that drive them (src/energy/fpga.ts).
  */
 
 const nonNegative = z.number().nonnegative();
@@ -24,6 +26,23 @@ export const EnergySchema = z.strictObject({
       macPj: z.partialRecord(z.enum(DTYPES), nonNegative),
       /** Host link traffic, pJ per bit (where the board moves tensors to a host). */
       interconnectPjPerBit: nonNegative.default(0),
+      /** The board's maximum power (TDP), W: the average never exceeds it. */
+      maxWatts: z.number().positive().optional(),
+    }),
+    z.strictObject({
+      /**
+       * An FPGA whose power follows its design: the device's resources the
+       * design uses switch at `toggleRate` while the modules that drive them
+       * are busy, at the design's clock, with the device's energy per
+       * resource and cycle; the clock network runs always; the memory costs
+       * `memoryPjPerByte` for every byte moved. The board must name its
+       * device and estimate its design's resources.
+       */
+      model: z.literal('fpga'),
+      /** Device-memory traffic (the HBM itself), pJ per byte. */
+      memoryPjPerByte: nonNegative,
+      /** Share of cycles a busy part's signals toggle (XPE's default is 12.5 %). */
+      toggleRate: z.number().positive().max(1),
       /** The board's maximum power (TDP), W: the average never exceeds it. */
       maxWatts: z.number().positive().optional(),
     }),

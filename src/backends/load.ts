@@ -11,10 +11,11 @@ import { zodIssues } from '../util/zod-issues.js';
 import { PACKAGE_ROOT, TOOL_VERSION } from '../version.js';
 import { hasExpressions, resolveExpressions } from '../hardware/expressions.js';
 import { FlightLlmConfigSchema, fromFlightLlmConfig, isFlightLlmConfig } from './flightllm/config.js';
+import { FpgaDeviceSchema } from './fpga-device.js';
 import { checkHardware, parseBoard, withDefaultKind, type Hardware } from './registry.js';
 
 /** Bump when the shape `loadHardware` returns changes, so cached results are not reused. */
-const CACHE_REVISION = 4;
+const CACHE_REVISION = 5;
 
 export interface LoadHardwareOptions {
   /** Reuse the validated result of an identical file; keyed by the file's content. */
@@ -25,6 +26,14 @@ export interface LoadHardwareOptions {
 
 /** The boards in hardware/; flightllm-profiler.yaml only completes FlightLLM's config.yaml. */
 const SHIPPED_HARDWARE: ShippedFolder = { folder: 'hardware', what: 'hardware configuration', exclude: ['flightllm-profiler.yaml'] };
+
+/** FPGA devices a board names (`device: xcu280`): hardware/devices/<name>.yaml. */
+const SHIPPED_DEVICES: ShippedFolder = { folder: 'hardware/devices', what: 'FPGA device' };
+
+/** The devices a board may name without a path: `xcu250`, `xcu280`, `xcv80`, `xcvh1582`. */
+export function shippedDeviceNames(): string[] {
+  return shippedNames(SHIPPED_DEVICES);
+}
 
 /** The boards that `loadHardware` takes by name: `u250`, `u280`, `v80`, `vhk158`. */
 export function shippedHardwareNames(): string[] {
@@ -38,7 +47,31 @@ export function hardwarePath(pathOrName: string): string {
 
 /** Every file a board is read from (its own, then each it extends) with its text: what a result computed on the board depends on. */
 export function hardwareSources(pathOrName: string): HardwareTree['sources'] {
-  return readHardwareTree(resolveShipped(pathOrName, SHIPPED_HARDWARE, ConfigError)).sources;
+  return readBoardTree(resolveShipped(pathOrName, SHIPPED_HARDWARE, ConfigError)).sources;
+}
+
+/** A board file with the files it extends merged in, and the device it names read in place of its name. */
+function readBoardTree(path: string): HardwareTree {
+  const { tree, sources } = readHardwareTree(path);
+  const device = readDevice(tree);
+  return device === undefined ? { tree, sources } : { tree: device.tree, sources: [...sources, device.source] };
+}
+
+/**
+ * The tree with the FPGA device it names (`device: xcu280`, or a path) read
+ * in place of the name, and the device file; undefined where the tree names
+ * none. The device file is checked on its own first, so that a mistake in
+ * it is reported against it rather than against the board.
+ */
+function readDevice(tree: unknown): { tree: unknown; source: HardwareTree['sources'][number] } | undefined {
+  const device = typeof tree === 'object' && tree !== null && !Array.isArray(tree) ? (tree as { device?: unknown }).device : undefined;
+  if (typeof device !== 'string') return undefined;
+  const devicePath = resolveShipped(device, SHIPPED_DEVICES, ConfigError);
+  const text = readTextFile(devicePath, ConfigError, 'FPGA device');
+  const raw = parseYaml(text, devicePath, ConfigError, 'FPGA device');
+  const parsed = FpgaDeviceSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw new ConfigError({ what: 'invalid FPGA device', file: devicePath, issues: zodIssues(parsed.error) });
+  return { tree: { ...(tree as Record<string, unknown>), device: raw }, source: { path: devicePath, text } };
 }
 
 /**
@@ -49,7 +82,7 @@ export function hardwareSources(pathOrName: string): HardwareTree['sources'] {
  */
 export function loadHardware(pathOrName: string, options: LoadHardwareOptions = {}): Hardware {
   const path = resolveShipped(pathOrName, SHIPPED_HARDWARE, ConfigError);
-  const { tree: fileTree, sources } = readHardwareTree(path);
+  const { tree: fileTree, sources } = readBoardTree(path);
   const overrides = options.overrides ?? {};
   const tree = Object.keys(overrides).length === 0 ? fileTree : withOverrides(fileTree, overrides, path);
   const key = contentHash(
@@ -72,7 +105,9 @@ export function loadHardware(pathOrName: string, options: LoadHardwareOptions = 
  * notebook). Accepts the same two formats as `loadHardware`.
  */
 export function parseHardware(raw: unknown, options: { file?: string; name?: string } = {}): Hardware {
-  const tree = isFlightLlmConfig(raw) ? mapFlightLlm(raw, options) : withDefaultKind(raw);
+  // A description built in memory may name its device as a file does (a shipped name, or a path).
+  const named = readDevice(raw)?.tree ?? raw;
+  const tree = isFlightLlmConfig(named) ? mapFlightLlm(named, options) : withDefaultKind(named);
   let resolved = tree;
   if (hasExpressions(tree)) {
     const result = resolveExpressions(tree);

@@ -80,7 +80,13 @@ export function parseBoard(raw: unknown): { board: Hardware; issues: [] } | { bo
 
 /** Every consistency rule of its kind the hardware breaks. */
 export function checkHardware(hw: Hardware): Issue[] {
-  return backendFor(hw).check(hw);
+  const backend = backendFor(hw);
+  const issues = backend.check(hw);
+  // FPGA power follows a design's resources: a board whose kind or file gives none cannot use it.
+  if (hw.energy?.dynamic.model === 'fpga' && !((backend.design?.(hw)?.parts.length ?? 0) > 0)) {
+    issues.push({ path: 'energy.dynamic.model', message: 'fpga needs a resource estimate of the design: name the FPGA device (device:) on a kind that estimates its resources (and, for FlightLLM\'s, give resources:)' });
+  }
+  return issues;
 }
 
 /** Everything the compiler must respect on this board: its kind's layout and the board's own name, masks and precisions. */

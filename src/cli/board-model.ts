@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadHardware, type Hardware } from '../backends/index.js';
+import { loadHardware, requireFit, type Hardware } from '../backends/index.js';
 import { loadModel, PRECISION_PRESET_NAMES, type Model } from '../model/index.js';
 import { onBoard } from './fpga-run.js';
 import type { CliIo } from './io.js';
@@ -17,6 +17,8 @@ export interface BoardModelOptions {
   precision?: string;
   kvCache?: string;
   cache: boolean;
+  /** false (`--no-fit-check`): simulate a design that does not fit its FPGA device. */
+  fitCheck?: boolean;
 }
 
 export function withBoardAndModel(command: Command): Command {
@@ -26,7 +28,8 @@ export function withBoardAndModel(command: Command): Command {
     .option('--set <key=value>', 'override a hardware value, e.g. --set hbm.bandwidthGiBps=500 (repeatable)', keyValue)
     .option('--precision <preset>', `model precision: ${[...PRECISION_PRESET_NAMES, 'INT8'].join(', ')} (default: the model's)`)
     .option('--kv-cache <dtype>', "KV-cache element type, e.g. int8 or fp16 (default: the precision's)")
-    .option('--no-cache', 'parse files afresh and keep no step-cost tables between runs');
+    .option('--no-cache', 'parse files afresh and keep no step-cost tables between runs')
+    .option('--no-fit-check', 'simulate the design even where it does not fit its FPGA device (resources, clock, memory)');
 }
 
 export interface BoardAndModel {
@@ -39,6 +42,7 @@ export interface BoardAndModel {
 /** The board and model the options name; assumptions made loading the model are reported on stderr. */
 export function loadBoardAndModel(options: BoardModelOptions, io: CliIo): BoardAndModel {
   const hardware = loadHardware(options.hardware, { cache: cliCache(options.cache, io), overrides: options.set });
+  if (options.fitCheck !== false) requireFit(hardware);
   const loaded = loadModel(options.model);
   for (const assumption of loaded.assumptions) io.stderr.write(`fpga-llm-sim: assumed ${assumption}\n`);
   const { model, label } = onBoard(loaded.model, hardware, options, io.stderr);

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { loadHardware, modelLabel, modelOnBoard, withPrecision, type Hardware, type ModelOnBoard, type PrecisionRequest } from '../backends/index.js';
+import { loadHardware, modelLabel, modelOnBoard, requireFit, withPrecision, type Hardware, type ModelOnBoard, type PrecisionRequest } from '../backends/index.js';
 import { UsageError } from '../errors.js';
 import { loadModel, PRECISION_PRESET_NAMES, type Model } from '../model/index.js';
 import { profileCases, ResultStore, type Case, type ProfileResult, type ProfileSource } from '../profiler/index.js';
@@ -31,6 +31,8 @@ export interface FpgaOptions {
   set?: Record<string, unknown>;
   precision?: string;
   kvCache?: string;
+  /** false (`--no-fit-check`): simulate a design that does not fit its FPGA device. */
+  fitCheck?: boolean;
 }
 
 export const packageFile = (path: string) => fileURLToPath(new URL(path, PACKAGE_ROOT));
@@ -51,7 +53,8 @@ export function withFpgaOptions(command: Command): Command {
     .option('--jobs <n>', 'worker threads (default: one per core)', positiveInteger)
     .option('--out-dir <dir>', 'where per-length CSVs (profiler_output/) and IR (ir_output/) go', 'compiler_output')
     .option('--force', 'simulate every length again, even those whose inputs are unchanged')
-    .option('--emit-ir', "also write each length's IR and the masks to <out-dir>/ir_output (simulates every length again)");
+    .option('--emit-ir', "also write each length's IR and the masks to <out-dir>/ir_output (simulates every length again)")
+    .option('--no-fit-check', 'simulate the design even where it does not fit its FPGA device (resources, clock, memory)');
 }
 
 export interface FpgaRun {
@@ -65,6 +68,7 @@ export interface FpgaRun {
 /** Simulates the lengths the cases need, with a progress bar, and adds up each case (GPU columns are the caller's). */
 export async function runFpga(options: FpgaOptions, cases: readonly Case[], io: CliIo): Promise<FpgaRun> {
   const hardware = loadHardware(options.hardware, { cache: cliCache(true, io)!, overrides: options.set });
+  if (options.fitCheck !== false) requireFit(hardware);
   const { source, label } = fpgaSource(options, io.stderr, hardware);
   const progress = new Progress('profile', io.stderr);
   const started = performance.now();

@@ -2,6 +2,9 @@ import { backendFor } from '../backends/index.js';
 import type { Hardware } from '../backends/index.js';
 import type { IrWork } from '../bound/index.js';
 import type { Profile } from '../backends/profile.js';
+import { fpgaLogicJoules, fpgaPower } from './fpga.js';
+
+export { fpgaLogicJoules, fpgaPower, type FpgaPower } from './fpga.js';
 
 /*
  * Energy and cost of what a board runs. A step draws the board's idle power
@@ -11,7 +14,10 @@ import type { Profile } from '../backends/profile.js';
  * power is known, the span from idle to that maximum in proportion to how
  * close the step runs to the board's bound (`dynamic.model: utilization`).
  * A host CPU that runs operators adds its idle power and, while it
- * computes, the difference to its busy power.
+ * computes, the difference to its busy power. An FPGA's power can follow
+ * its design instead (`dynamic.model: fpga`, ./fpga.ts): its resources at
+ * its clock while their modules are busy, its clock network always, and the
+ * bytes its memory moves.
  */
 
 const PJ = 1e-12;
@@ -47,11 +53,13 @@ export interface StepActivity {
  */
 export function dynamicJoules(work: IrWork, profile: Profile, hw: Hardware): number {
   const dynamic = hw.energy?.dynamic;
-  if (dynamic === undefined || dynamic.model !== 'work') return 0;
+  if (dynamic === undefined || dynamic.model === 'utilization') return 0;
   const peaks = backendFor(hw).peaks(hw);
   // The device's own memory: a KV cache kept on a host is the host's energy.
   const bytes = work.weightBytes + (peaks.kvCacheInPeakMemory ? work.kvReadBytes : 0);
   let joules = bytes * dynamic.memoryPjPerByte * PJ;
+  // An FPGA's arithmetic is its design's logic power, counted by the step (stepEnergy), not per multiply-accumulate.
+  if (dynamic.model === 'fpga') return joules;
   for (const p of work.products) if (peaks.runs(p)) joules += p.macs * (dynamic.macPj[p.a] ?? 0) * PJ;
   joules += (profile.interconnectBytes ?? 0) * 8 * dynamic.interconnectPjPerBit * PJ;
   return joules;
@@ -64,6 +72,8 @@ export function stepEnergy(hw: Hardware, step: StepActivity): EnergyFigures | un
   const seconds = step.totalMs * SECONDS_PER_MS;
   const dynamic = energy.dynamic;
   let joules = energy.idleWatts * seconds + (dynamic.model === 'utilization' ? (dynamic.maxWatts - energy.idleWatts) * step.boundMs * SECONDS_PER_MS : step.dynamicJ);
+  const fpga = fpgaPower(hw);
+  if (fpga !== undefined) joules += fpgaLogicJoules(fpga, step.totalMs, step.modules);
   // A board cannot draw more than its maximum power on average.
   const maxWatts = dynamic.maxWatts;
   if (maxWatts !== undefined) joules = Math.min(joules, maxWatts * seconds);
@@ -77,7 +87,8 @@ export function stepEnergy(hw: Hardware, step: StepActivity): EnergyFigures | un
 export function idleJoules(hw: Hardware, ms: number): number | undefined {
   const energy = hw.energy;
   if (energy === undefined) return undefined;
-  return (energy.idleWatts + (energy.host?.idleWatts ?? 0)) * ms * SECONDS_PER_MS;
+  // A loaded FPGA design keeps its clock network running between steps.
+  return (energy.idleWatts + (energy.host?.idleWatts ?? 0) + (fpgaPower(hw)?.clockWatts ?? 0)) * ms * SECONDS_PER_MS;
 }
 
 /** Totals of a run: joules over `seconds`, and tokens per joule for `tokens` produced. */

@@ -21,7 +21,7 @@ const replaceLists = (_target: unknown[], source: unknown[]) => source;
 
 export function readHardwareTree(path: string, chain: readonly string[] = []): HardwareTree {
   const text = readTextFile(path, ConfigError, 'hardware configuration');
-  const raw = parseYaml(text, path, ConfigError, 'hardware configuration');
+  const raw = withDevicePathResolved(parseYaml(text, path, ConfigError, 'hardware configuration'), path);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || !('extends' in raw)) return { tree: raw, sources: [{ path, text }] };
   const { extends: parentName, ...own } = raw as Record<string, unknown>;
   if (typeof parentName !== 'string' || parentName === '') {
@@ -37,6 +37,22 @@ export function readHardwareTree(path: string, chain: readonly string[] = []): H
     throw new ConfigError({ what: 'invalid hardware configuration', file: path, issues: [{ path: 'extends', message: `${parentPath} is not a mapping of hardware keys` }] });
   }
   return { tree: deepmerge(parent.tree, own, { arrayMerge: replaceLists }), sources: [{ path, text }, ...parent.sources] };
+}
+
+/**
+ * A board names its FPGA device by a shipped name (`device: xcu280`) or by
+ * a path; a path is relative to the file that states it, so that a file
+ * extending another from elsewhere still finds the device its parent names.
+ */
+function withDevicePathResolved(raw: unknown, path: string): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const device = (raw as { device?: unknown }).device;
+  if (typeof device !== 'string' || !isPath(device)) return raw;
+  return { ...raw, device: resolve(dirname(path), device) };
+}
+
+function isPath(reference: string): boolean {
+  return reference.includes('/') || reference.includes('\\') || /\.ya?ml$/.test(reference);
 }
 
 /**

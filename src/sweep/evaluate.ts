@@ -1,5 +1,5 @@
 import { UserError } from '../errors.js';
-import type { Hardware } from '../backends/index.js';
+import { designFit, type Hardware } from '../backends/index.js';
 import type { Model } from '../model/index.js';
 import { profileCases, type Case } from '../profiler/index.js';
 import { serve, SERVING_DEFAULTS } from '../serving/index.js';
@@ -32,6 +32,11 @@ export type PointOutcome =
 
 /** What each evaluation runs. Inside a point the pool is not nested: profileCases runs in the point's own thread. */
 const EVALUATE: { readonly [E in Evaluation]: (job: PointJob) => Promise<NonNullable<PointEvaluations[E]>> } = {
+  design: async (job) => {
+    const fit = designFit(job.hardware);
+    if (fit === undefined) return { fits: null, maxResourceUtilization: null, utilization: {} };
+    return { fits: fit.fits, maxResourceUtilization: fit.maxResourceUtilization, utilization: Object.fromEntries(fit.lines.map((line) => [line.item, line.utilization])) };
+  },
   profile: async (job) => {
     const result = await profileCases({ hardware: job.hardware, cases: [job.case], source: { kind: 'model', model: job.model }, exact: job.exact, threads: 1 });
     const { device, bound, energy } = result.cases[0]!;

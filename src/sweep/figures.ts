@@ -1,6 +1,6 @@
 import { UserError } from '../errors.js';
 import type { VegaLiteSpec } from '../profiler/index.js';
-import { bestRow, paretoFront, rankable, type Ranked } from './pareto.js';
+import { bestRow, paretoFront, rankable, withinConstraints, type Ranked } from './pareto.js';
 import { tableObjectives, type Cell, type SweepTable, type TableRow } from './table.js';
 
 /*
@@ -41,9 +41,10 @@ const title = (o: { name: string; unit: string; direction: string }) => `${o.nam
 export function paretoSpec(table: SweepTable, names?: readonly [string, string]): VegaLiteSpec {
   const [xName, yName] = names ?? table.manifest.spec.figures.pareto ?? [table.manifest.spec.objectives[0]!, table.manifest.spec.objectives[1] ?? table.manifest.spec.objectives[0]!];
   const [x, y] = [objective(table, xName), objective(table, yName)];
-  const front = new Set(paretoFront(table.rows, [x, y]));
+  const candidates = withinConstraints(table.rows, table.manifest.spec.constraints ?? {});
+  const front = new Set(paretoFront(candidates, [x, y]));
   const columns = inputColumns(table);
-  const values = rankable(table.rows, [x, y]).map((row) => ({ point: row['point'], x: row[x.name], y: row[y.name], set: front.has(row) ? FRONT : DOMINATED, inputs: describe(row, columns) }));
+  const values = rankable(candidates, [x, y]).map((row) => ({ point: row['point'], x: row[x.name], y: row[y.name], set: front.has(row) ? FRONT : DOMINATED, inputs: describe(row, columns) }));
   const encoding = {
     x: { field: 'x', type: 'quantitative', title: title(x), scale: { zero: false } },
     y: { field: 'y', type: 'quantitative', title: title(y), scale: { zero: false } },
@@ -91,7 +92,7 @@ export function heatmapSlice(table: SweepTable, options: HeatmapOptions): { rows
   const columns = inputColumns(table);
   for (const name of [options.x, options.y]) if (!columns.includes(name)) throw new UserError({ what: `the heat map's axis ${name} is not a column of the sweep`, detail: `its input columns are ${columns.join(', ')}.` });
   const held = columns.filter((name) => name !== options.x && name !== options.y);
-  const best = bestRow(table.rows, objective(table, options.value ?? table.manifest.spec.objectives[0]!));
+  const best = bestRow(withinConstraints(table.rows, table.manifest.spec.constraints ?? {}), objective(table, options.value ?? table.manifest.spec.objectives[0]!));
   const where: Record<string, Cell> = Object.fromEntries(held.map((name) => [name, options.where?.[name] ?? best?.[name] ?? table.rows[0]?.[name] ?? null]));
   return { rows: table.rows.filter((row) => held.every((name) => row[name] === where[name])), where };
 }

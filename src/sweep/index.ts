@@ -1,4 +1,4 @@
-export { SweepSpecSchema, SERVING_FIELDS, loadSweepSpec, parseSweepSpec, type SweepSpec, type ServingSettings, type ServingKey, type Sampling, type AxisValues, type Range } from './spec.js';
+export { SweepSpecSchema, SERVING_FIELDS, loadSweepSpec, parseSweepSpec, reportedObjectives, type SweepSpec, type ServingSettings, type ServingKey, type Sampling, type AxisValues, type Range } from './spec.js';
 export { OBJECTIVES, OBJECTIVE_NAMES, EVALUATIONS, objectiveNamed, evaluationsFor, objectiveValues, type Objective, type ObjectiveName, type ObjectiveInput, type Evaluation, type PointEvaluations } from './objectives.js';
 export { sweepPoints, shardPoints, axisColumns, precisionLabel, type SweepPoint, type PointInputs, type Shard, type Scalar } from './points.js';
 export { runPointJob, type PointJob, type PointOutcome } from './evaluate.js';
@@ -23,6 +23,6 @@ export {
   type ColumnType,
   type Cell,
 } from './table.js';
-export { paretoFront, bestRow, dominates, rankable, type Ranked } from './pareto.js';
+export { paretoFront, bestRow, dominates, rankable, withinConstraints, type Ranked, type Constraints } from './pareto.js';
 export { paretoSpec, heatmapSpec, heatmapSlice, defaultHeatmap, inputColumns, FRONT, DOMINATED, type HeatmapOptions } from './figures.js';
 export { queueExecutor, runQueueWorker, parseRedisUrl, checkRedis, DEFAULT_QUEUE_NAME, type RedisAddress, type QueueSubmitOptions, type QueueWorkerOptions } from './queue.js';

@@ -1,4 +1,4 @@
-import type { Hardware } from '../backends/index.js';
+import type { FitItem, Hardware } from '../backends/index.js';
 import type { Model } from '../model/index.js';
 import type { CaseFigures } from '../profiler/index.js';
 
@@ -10,12 +10,25 @@ import type { CaseFigures } from '../profiler/index.js';
  * `energy` and `price` (null on a board that describes neither).
  */
 
-/** What a point can be evaluated by: the case profiled (`profileCases`), or a serving run (`serve`). */
-export const EVALUATIONS = ['profile', 'serving'] as const;
+/**
+ * What a point can be evaluated by: its design checked against its FPGA
+ * device (always: it decides the `fits` column), the case profiled
+ * (`profileCases`), or a serving run (`serve`).
+ */
+export const EVALUATIONS = ['design', 'profile', 'serving'] as const;
 export type Evaluation = (typeof EVALUATIONS)[number];
 
 /** The figures a point's evaluations produced: plain data, stored with the point. */
 export interface PointEvaluations {
+  /** The design on its FPGA device; `fits` null where the board names no device. */
+  readonly design?:
+    | {
+        readonly fits: boolean | null;
+        readonly maxResourceUtilization: number | null;
+        /** Each checked line's utilisation, by what it counts (lut, dsp, …, clock, memoryBandwidth); null where it could not be checked. */
+        readonly utilization: Readonly<Partial<Record<FitItem, number | null>>>;
+      }
+    | undefined;
   /** The case on the board, its physical bound, and its energy where the board describes it. */
   readonly profile?:
     | {
@@ -48,6 +61,13 @@ export interface Objective {
 }
 
 const profile = (input: ObjectiveInput) => input.evaluations.profile;
+/** A design line's utilisation as a percentage, where it was checked. */
+const percentOf = (item: FitItem) => (input: ObjectiveInput) => {
+  const value = input.evaluations.design?.utilization[item];
+  return value === null || value === undefined ? undefined : value * 100;
+};
+const utilizationObjective = (name: string, item: FitItem, what: string) =>
+  ({ name, unit: '%', direction: 'min', description: `${what} the design uses of its FPGA device (with what the platform keeps), as a percentage of the data sheet's`, needs: 'design', value: percentOf(item) }) as const;
 const servingField = (field: string) => (input: ObjectiveInput) => {
   const value = input.evaluations.serving?.[field];
   return typeof value === 'number' ? value : undefined;
@@ -85,6 +105,24 @@ export const OBJECTIVES = [
     value: (input) => profile(input)?.energy?.tokensPerDollar ?? undefined,
   },
   { name: 'averageWatts', unit: 'W', direction: 'min', description: "the board's average power over the case", needs: 'profile', value: (input) => profile(input)?.energy?.averageWatts },
+  {
+    name: 'resourceUtilization',
+    unit: '%',
+    direction: 'min',
+    description: "the highest share of the FPGA device's LUTs, flip-flops, DSPs, block RAMs and UltraRAMs the design uses (with what the platform keeps)",
+    needs: 'design',
+    value: (input) => {
+      const value = input.evaluations.design?.maxResourceUtilization;
+      return value === null || value === undefined ? undefined : value * 100;
+    },
+  },
+  utilizationObjective('lutUtilization', 'lut', 'the LUTs'),
+  utilizationObjective('ffUtilization', 'ff', 'the flip-flops'),
+  utilizationObjective('dspUtilization', 'dsp', 'the DSP slices'),
+  utilizationObjective('bramUtilization', 'bram36', 'the 36 Kb block RAMs'),
+  utilizationObjective('uramUtilization', 'uram', 'the UltraRAMs'),
+  utilizationObjective('clockUtilization', 'clock', "the clock: the share of the DSP slices' data-sheet maximum"),
+  utilizationObjective('memoryBandwidthUtilization', 'memoryBandwidth', "the memory bandwidth: the share of the device's data-sheet peak"),
   { name: 'p99TtftMs', unit: 'ms', direction: 'min', description: "a serving run's 99th-percentile time to first token", needs: 'serving', value: servingField('p99_ttft_ms') },
   { name: 'p99ItlMs', unit: 'ms', direction: 'min', description: "a serving run's 99th-percentile inter-token latency", needs: 'serving', value: servingField('p99_itl_ms') },
   { name: 'outputTokensPerSecond', unit: 'token/s', direction: 'max', description: "a serving run's output tokens per second (vLLM's output_throughput)", needs: 'serving', value: servingField('output_throughput') },
@@ -102,9 +140,9 @@ export function objectiveNamed(name: string): Objective {
   return objective;
 }
 
-/** The evaluations a list of objectives needs, in EVALUATIONS order. */
+/** The evaluations a list of objectives needs, in EVALUATIONS order; the design check always runs (it decides `fits`). */
 export function evaluationsFor(names: readonly string[]): Evaluation[] {
-  const needed = new Set(names.map((name) => objectiveNamed(name).needs));
+  const needed = new Set<Evaluation>(['design', ...names.map((name) => objectiveNamed(name).needs)]);
   return EVALUATIONS.filter((evaluation) => needed.has(evaluation));
 }
 

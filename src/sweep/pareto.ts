@@ -3,7 +3,8 @@ import type { TableRow } from './table.js';
 /*
  * Ranking a sweep's points: the best point by one objective, and the Pareto
  * front of several (the points no other point beats on every objective at
- * once).
+ * once). Only points that ran and fit their FPGA device are candidates, and
+ * of those only the ones within the spec's constraints.
  */
 
 export interface Ranked {
@@ -22,9 +23,23 @@ function better(a: number, b: number, direction: Ranked['direction']): boolean {
   return direction === 'max' ? a > b : a < b;
 }
 
-/** Rows that have a value for every objective. */
+/** Bounds on objectives by name, as a spec's `constraints` gives them. */
+export type Constraints = Readonly<Partial<Record<string, { readonly min?: number | undefined; readonly max?: number | undefined }>>>;
+
+/** Rows that ran, fit their FPGA device (or name none), and have a value for every objective. */
 export function rankable(rows: readonly TableRow[], objectives: readonly Ranked[]): TableRow[] {
-  return rows.filter((row) => row['status'] === 'ok' && objectives.every((objective) => valueOf(row, objective.name) !== undefined));
+  return rows.filter((row) => row['status'] === 'ok' && row['fits'] !== false && objectives.every((objective) => valueOf(row, objective.name) !== undefined));
+}
+
+/** Rows within every constraint: a constrained objective must have a value inside its bounds. */
+export function withinConstraints(rows: readonly TableRow[], constraints: Constraints): TableRow[] {
+  const bounds = Object.entries(constraints);
+  return rows.filter((row) =>
+    bounds.every(([name, bound]) => {
+      const value = valueOf(row, name);
+      return value !== undefined && (bound?.min === undefined || value >= bound.min) && (bound?.max === undefined || value <= bound.max);
+    }),
+  );
 }
 
 /** Whether `a` dominates `b`: at least as good on every objective, better on one. */

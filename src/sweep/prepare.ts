@@ -11,7 +11,7 @@ import { TOOL_VERSION } from '../version.js';
 import type { PointJob } from './evaluate.js';
 import { evaluationsFor, OBJECTIVE_NAMES, type Evaluation } from './objectives.js';
 import type { PointInputs, SweepPoint } from './points.js';
-import type { SweepSpec } from './spec.js';
+import { reportedObjectives, type SweepSpec } from './spec.js';
 
 /*
  * From a point to its job: the content hash it is stored under, and the
@@ -22,7 +22,7 @@ import type { SweepSpec } from './spec.js';
  */
 
 /** Bump when what a point computes or stores changes, so that earlier results are not reused. */
-const POINT_REVISION = 2;
+const POINT_REVISION = 3;
 
 export class PointPreparer {
   private readonly evaluations: readonly Evaluation[];
@@ -34,7 +34,7 @@ export class PointPreparer {
     /** The parse cache hardware loads go through. */
     private readonly cache?: ContentCache | undefined,
   ) {
-    this.evaluations = evaluationsFor(spec.objectives);
+    this.evaluations = evaluationsFor(reportedObjectives(spec));
   }
 
   /**

@@ -4,7 +4,7 @@ import type { ContentCache } from '../util/cache.js';
 import { runPointJob, type PointJob, type PointOutcome } from './evaluate.js';
 import { PointPreparer } from './prepare.js';
 import { shardPoints, sweepPoints, type Scalar, type Shard, type SweepPoint } from './points.js';
-import type { SweepSpec } from './spec.js';
+import { reportedObjectives, type SweepSpec } from './spec.js';
 import type { PointStore, StoredPoint } from './store.js';
 
 /*
@@ -64,6 +64,8 @@ export interface SweepRow {
   readonly columns: Readonly<Record<string, Scalar>>;
   /** ok; failed: its configuration was refused (the reason in `error`); error: our own failure, not stored, retried by the next run. */
   readonly status: PointStatus;
+  /** Whether the design fits its FPGA device (resources, clock, memory); null where the board names no device or the point did not run. A point that does not fit is still simulated, but is no candidate for the best point or the Pareto front. */
+  readonly fits: boolean | null;
   /** The spec's objectives; null where the point has no value. */
   readonly metrics: Readonly<Record<string, number | null>>;
   readonly error: string;
@@ -118,7 +120,7 @@ export async function sweep(spec: SweepSpec, options: SweepOptions = {}): Promis
     finish(storedOf(outcome));
     options.onProgress?.({ ...counts });
   });
-  const rows = points.map((point, at) => rowOf(point, keys[at]!, { done: finished.get(keys[at]!), objectives: spec.objectives }));
+  const rows = points.map((point, at) => rowOf(point, keys[at]!, { done: finished.get(keys[at]!), objectives: reportedObjectives(spec) }));
   return { spec, shard: options.shard, totalPoints: all.length, rows, ran: counts.total - counts.reused, reused: counts.reused };
 }
 
@@ -139,10 +141,10 @@ function storedOf(outcome: PointOutcome): Finished {
 
 function rowOf(point: SweepPoint, key: string, result: { done: Finished | undefined; objectives: readonly string[] }): SweepRow {
   const { done, objectives } = result;
-  const base = { point: point.index, key, columns: point.columns };
+  const base = { point: point.index, key, columns: point.columns, fits: null };
   if (done === undefined) return { ...base, status: 'error', metrics: nullMetrics(objectives), error: 'no result came back for this point' };
   if (done.status !== 'ok') return { ...base, status: done.status, metrics: nullMetrics(objectives), error: done.message };
-  return { ...base, status: 'ok', metrics: Object.fromEntries(objectives.map((name) => [name, done.metrics[name] ?? null])), error: '' };
+  return { ...base, status: 'ok', fits: done.evaluations.design?.fits ?? null, metrics: Object.fromEntries(objectives.map((name) => [name, done.metrics[name] ?? null])), error: '' };
 }
 
 function nullMetrics(objectives: readonly string[]): Record<string, null> {

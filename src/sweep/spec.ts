@@ -117,6 +117,18 @@ export const SweepSpecSchema = z
       .default({}),
     sampling: SamplingSchema.default({ method: 'grid' }),
     objectives: z.array(ObjectiveNameSchema).min(1).default(['decodeTokensPerSecond', 'prefillMs', 'percentOfBound']),
+    /**
+     * Bounds on objectives (`resourceUtilization: { max: 80 }`): a point
+     * outside them is reported but is no candidate for the best point or the
+     * Pareto front, as a point whose design does not fit its device is not.
+     * A constrained objective is reported as a column even when not ranked.
+     */
+    constraints: z
+      .partialRecord(
+        ObjectiveNameSchema,
+        z.strictObject({ min: z.number().optional(), max: z.number().optional() }).refine((bound) => bound.min !== undefined || bound.max !== undefined, 'expected min, max or both'),
+      )
+      .default({}),
     figures: z
       .strictObject({
         /** Two objectives: x, then y. Default the first two objectives. */
@@ -132,7 +144,7 @@ export const SweepSpecSchema = z
 export type SweepSpec = z.infer<typeof SweepSpecSchema> & { readonly directory?: string | undefined };
 
 /** Columns results.csv always has; a swept key of the same name would be ambiguous. */
-const RESERVED_COLUMNS: readonly string[] = ['point', 'board', 'model', 'precision', 'case', 'status', 'error', 'key'];
+const RESERVED_COLUMNS: readonly string[] = ['point', 'board', 'model', 'precision', 'case', 'status', 'fits', 'error', 'key'];
 
 /** Rules across keys, each reported at the key to change. */
 function checkSpec(spec: z.infer<typeof SweepSpecSchema>, context: z.RefinementCtx): void {
@@ -153,13 +165,22 @@ function checkSpec(spec: z.infer<typeof SweepSpecSchema>, context: z.RefinementC
       for (const [key, values] of Object.entries(axes ?? {})) if (!Array.isArray(values) && values.steps === undefined) issue(['axes', group, key, 'steps'], 'grid sampling needs steps for a range (or give a list)');
     }
   }
-  const usesServing = spec.objectives.some((name) => objectiveNamed(name).needs === 'serving');
-  if (usesServing && spec.serving === undefined && spec.axes.serving === undefined) issue(['serving'], `required by the serving objectives (${spec.objectives.filter((name) => objectiveNamed(name).needs === 'serving').join(', ')}): at least numPrompts, so that a point stays small`);
+  const reported = reportedObjectives(spec);
+  const usesServing = reported.some((name) => objectiveNamed(name).needs === 'serving');
+  if (usesServing && spec.serving === undefined && spec.axes.serving === undefined) issue(['serving'], `required by the serving objectives (${reported.filter((name) => objectiveNamed(name).needs === 'serving').join(', ')}): at least numPrompts, so that a point stays small`);
+  for (const [name, bound] of Object.entries(spec.constraints)) {
+    if (bound?.min !== undefined && bound.max !== undefined && bound.min > bound.max) issue(['constraints', name, 'max'], `must be at least min (${bound.min}), got ${bound.max}`);
+  }
   for (const [group, axes] of [['set', spec.axes.set], ['serving', spec.axes.serving]] as const) {
     for (const key of Object.keys(axes ?? {})) if (RESERVED_COLUMNS.includes(key) || (OBJECTIVE_NAMES as readonly string[]).includes(key)) issue(['axes', group, key], 'names a column of results.csv already (point, what ran, status, an objective, error, key)');
   }
   const pareto = spec.figures.pareto;
   if (pareto !== undefined && pareto[0] === pareto[1]) issue(['figures', 'pareto', 1], 'expected two different objectives');
+}
+
+/** The objectives a sweep reports, ranked ones first, then those only constrained. */
+export function reportedObjectives(spec: Pick<SweepSpec, 'objectives' | 'constraints'>): string[] {
+  return [...new Set([...spec.objectives, ...Object.keys(spec.constraints)])];
 }
 
 /** Reads and validates a sweep spec file; every problem is reported at once, by key. */

@@ -9,7 +9,7 @@ import { objectiveNamed } from './objectives.js';
 import { axisColumns, sweepPoints, type Scalar, type Shard } from './points.js';
 import { canonicalJson } from './prepare.js';
 import type { SweepResult } from './run.js';
-import type { SweepSpec } from './spec.js';
+import { reportedObjectives, type SweepSpec } from './spec.js';
 
 /*
  * A sweep's results as a table: one row per point (its index, what it ran,
@@ -74,11 +74,11 @@ export function sweepTable(result: SweepResult): SweepTable {
     columns: columnsOf(spec),
     spec: portableSpec(spec),
   };
-  const rows = result.rows.map((row): TableRow => ({ point: row.point, ...row.columns, status: row.status, ...row.metrics, error: row.error, key: row.key }));
+  const rows = result.rows.map((row): TableRow => ({ point: row.point, ...row.columns, status: row.status, fits: row.fits, ...row.metrics, error: row.error, key: row.key }));
   return { manifest, rows };
 }
 
-/** point, what ran (board, model, precision, case, swept keys), status, the objectives, error, key. */
+/** point, what ran (board, model, precision, case, swept keys), status, fits, the objectives (then those only constrained), error, key. */
 function columnsOf(spec: SweepSpec): Column[] {
   const points = sweepPoints(spec);
   const axis = (name: string): Column => ({ name, type: typeOfValues(points.map((point) => point.columns[name]!)) });
@@ -86,7 +86,8 @@ function columnsOf(spec: SweepSpec): Column[] {
     { name: 'point', type: 'int' },
     ...axisColumns(spec).map(axis),
     { name: 'status', type: 'string' },
-    ...spec.objectives.map((name): Column => ({ name, type: 'double' })),
+    { name: 'fits', type: 'boolean' },
+    ...reportedObjectives(spec).map((name): Column => ({ name, type: 'double' })),
     { name: 'error', type: 'string' },
     { name: 'key', type: 'string' },
   ];

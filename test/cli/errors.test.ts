@@ -178,6 +178,33 @@ const CASES: readonly Case[] = [
   },
   { name: 'a trace window that is not start:end', args: ['simulate', '--hardware', VHK158, '--ir', goodIr, '--trace', join(work, 't.json'), '--trace-window', '5'], message: /option '--trace-window <start:end>' argument '5' is invalid/, output: join(work, 't.json') },
   { name: 'a saved FPGA profile of the wrong shape', args: ['compare', '--gpu', join(ROOT, 'compiler_output', 'gpu_profile', 'a100-vllm.csv'), '--fpga', file('fpga.json', '{"hardware":"vhk158","cases":[]}')], message: /fpga\.json: invalid FPGA profile \(expected the output of profile --json\): model: expected a string, got nothing/ },
+  {
+    name: 'a design that does not fit its FPGA device (step)',
+    args: ['step', '--hardware', 'u280', '--model', tinyModel, '--seq', '1@64', '--set', 'mpe.matrixVector.parallelism.n=512'],
+    message: /u280's design does not fit its device XCU280 \(xcu280-fsvh2892-2L-e\): DSP slices: 12,480 \+ 4 the platform keeps of 9,024 \(138\.3 %\)\./,
+  },
+  {
+    name: 'HBM bandwidth above the device data sheet (serve)',
+    args: ['serve', '--hardware', 'vhk158', '--model', tinyModel, '--num-prompts', '1', '--set', 'hbm.bandwidthGiBps=1228.8'],
+    message: /vhk158's design does not fit its device XCVH1582 .*: HBM bandwidth, GB\/s: 1,228\.8 of 819\.2 \(150\.0 %\)\./,
+  },
+  {
+    name: 'a clock above the DSP slices\' maximum (profile)',
+    args: ['profile', '--hardware', 'u280', '--model', tinyModel, '--cases', '1x128x16', '--set', 'clock.frequencyMHz=700', '--out-dir', join(work, 'fit-profile')],
+    message: /u280's design does not fit its device XCU280 .*: clock, MHz \(DSP48E2 maximum\): 700 of 644 \(108\.7 %\)\./,
+    output: join(work, 'fit-profile'),
+  },
+  {
+    name: 'a board naming an FPGA device that is not shipped',
+    args: ['simulate', '--hardware', hardwareWith('hw-device.yaml', (t) => (t['device'] = 'xcvu9p')), '--ir', goodIr],
+    message: /no FPGA device "xcvu9p": it is neither a file nor a shipped name; shipped: xcu250, xcu280, xcv80, xcvh1582\./,
+  },
+  {
+    name: 'an FPGA device file with a mistake',
+    args: ['simulate', '--hardware', hardwareWith('hw-bad-device.yaml', (t) => (t['device'] = file('bad-device.yaml', readFileSync(join(ROOT, 'hardware', 'devices', 'xcu280.yaml'), 'utf8').replace('int8MacsPerSlice: 2', 'int8MacsPerSlice: two')))), '--ir', goodIr],
+    message: /invalid FPGA device: dsp\.int8MacsPerSlice: expected a number, got "two"/,
+    names: 'bad-device.yaml',
+  },
   { name: 'a conformance directory without reference data', args: ['conformance', '--reference', work], message: /no reference cases in .*: expected ir_output\/<name>\.yaml files with matching profiler_output\/<name>\.csv files\./ },
   ...sweepCases(),
 ];
@@ -187,6 +214,7 @@ function sweepCases(): Case[] {
   const spec = file('sweep.yaml', dump(tinySweepSpec(work)));
   const out = join(work, 'sweep-out');
   return [
+    { name: 'a sweep constraint with neither bound', args: ['sweep', file('bad-constraint.yaml', 'name: bad\nconstraints: { resourceUtilization: {} }\n')], message: /bad-constraint\.yaml: invalid sweep spec: constraints\.resourceUtilization: expected min, max or both/ },
     { name: 'a sweep spec with an unknown objective', args: ['sweep', file('bad-sweep.yaml', 'name: bad\nobjectives: [tokensPerWatt]\n')], message: /bad-sweep\.yaml: invalid sweep spec: objectives\[0\]: expected one of "decodeTokensPerSecond"/ },
     { name: 'a shard beyond the count', args: ['sweep', spec, '--shard', '2/2', '--out', out], message: /option '--shard <i\/n>' argument '2\/2' is invalid\. expected i\/n with 0 <= i < n/, output: out },
     { name: 'an Indexed Job without --shard-count', args: ['sweep', spec, '--out', out], env: { JOB_COMPLETION_INDEX: '1' }, message: /JOB_COMPLETION_INDEX=1 is set, but not --shard-count: give the Indexed Job's completions as --shard-count/, output: out },

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { createStepCostModel } from '../../src/cost/index.js';
 import { K100_AI_SCENARIOS } from '../../src/serving/index.js';
-import { runMain, temporaryDirectory, tinyModel, tinyModelFile, VHK158, vhk158Hardware } from '../helpers.js';
+import { designFit } from '../../src/backends/index.js';
+import { runMain, shippedHardware, temporaryDirectory, tinyModel, tinyModelFile, VHK158, vhk158Hardware } from '../helpers.js';
 
 const work = temporaryDirectory();
 const tiny = tinyModelFile(work);
@@ -22,6 +23,24 @@ describe('fpga-llm-sim step', () => {
     assert.equal(step.boundMs, expected.boundMs);
     assert.deepEqual(Object.keys(step.modules), ['LD', 'ST', 'MM', 'MV', 'MISC', 'SYS']);
     assert.equal(step.rows, 1 + 3 + 64);
+  });
+
+  test("--json carries the design on its device: each check's use, capacity and utilisation, as the library checks it", async () => {
+    const result = await runMain(['step', '--hardware', 'u280', '--model', tiny, '--seq', '1@64', '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const { design } = JSON.parse(result.stdout);
+    const fit = designFit(shippedHardware('u280'))!;
+    assert.equal(design.device, 'XCU280');
+    assert.equal(design.fits, true);
+    for (const line of fit.lines) {
+      assert.equal(design.checks[line.item].used, line.used, line.item);
+      assert.equal(design.checks[line.item].utilization, line.utilization, line.item);
+    }
+    assert.deepEqual(design.parts.map((part: { name: string }) => part.name), ['matrix engine', 'vector engine', 'buffers']);
+    // The VHK158's resource capacities were not found: used, but unchecked, with the reason.
+    const vhk158 = JSON.parse((await runMain(['step', ...board, '--seq', '1@64', '--json'])).stdout).design;
+    assert.ok(vhk158.checks.dsp.used > 0 && vhk158.checks.dsp.utilization === null);
+    assert.match(vhk158.checks.dsp.unchecked, /not found/);
   });
 
   test('the report names the limiting module, the engines and the share of the bound', async () => {

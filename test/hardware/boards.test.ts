@@ -67,7 +67,8 @@ describe('the shipped boards', () => {
   test('v80 overrides the SLR count, HBM size and bandwidth, and time divisor', () => {
     const hw = flightllm(loadHardware(board('v80')));
     assert.equal(hw.slrCount, 3);
-    assert.equal(hw.hbm.bandwidthGiBps, 820e9 / 2 ** 30);
+    // AMD PG313: two HBM2e stacks of eight 128-bit channels at 3200 MT/s = 819.2 GB/s.
+    assert.equal(hw.hbm.bandwidthGiBps, (2 * 8 * 128 * 3200e6) / 8 / 2 ** 30);
     assert.equal(hw.hbm.totalSizeGiB, (32 * 1024) / 1024);
     assert.equal(hw.hbm.totalSizeGiB, 32);
     assert.equal(hw.calibration.timeDivisor, hw.slrCount * 0.8);

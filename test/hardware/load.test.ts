@@ -26,10 +26,11 @@ describe('loading hardware', () => {
     assert.ok(Object.isFrozen(hw.buffers.a));
   });
 
-  test('FlightLLM config.yaml describes the same machine as hardware/vhk158.yaml; ours adds rates for other precisions, energy and a price', { skip: NO_REFERENCE }, () => {
+  test('FlightLLM config.yaml describes the same machine as hardware/vhk158.yaml; ours adds rates for other precisions, the device, the resource model, energy and a price', { skip: NO_REFERENCE }, () => {
     const ours = flightllm(loadHardware(VHK158));
     const theirs = flightllm(loadHardware(join(REFERENCE_DIR, 'config.yaml')));
-    const { energy, price, ...machine } = ours;
+    const { energy, price, device, resources, ...machine } = ours;
+    assert.ok(device !== undefined && resources !== undefined && theirs.device === undefined && theirs.resources === undefined);
     assert.deepEqual({ ...theirs, name: '', description: '', precision: undefined }, { ...machine, name: '', description: '', precision: undefined });
     assert.equal(theirs.energy, undefined);
     assert.ok(energy !== undefined && price !== undefined);

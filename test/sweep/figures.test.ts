@@ -33,6 +33,7 @@ function table(raw: Record<string, unknown>, values: ReadonlyArray<readonly [num
       key: `key-${at}`,
       columns: point.columns,
       status: pair === undefined ? 'failed' : 'ok',
+      fits: null,
       metrics: { decodeTokensPerSecond: pair?.[0] ?? null, prefillMs: pair?.[1] ?? null },
       error: pair === undefined ? 'refused' : '',
     };
@@ -59,6 +60,16 @@ describe('Pareto front', () => {
     const [r0, r1, r2, r3, r4, r5] = synthetic.rows;
     assert.ok(dominates(r0!, r3!, OBJECTIVES) && dominates(r1!, r4!, OBJECTIVES) && dominates(r2!, r5!, OBJECTIVES));
     assert.ok(!dominates(r0!, r1!, OBJECTIVES) && !dominates(r1!, r0!, OBJECTIVES));
+  });
+
+  test('a point whose design does not fit its device is no candidate: without point 0 the front is 1, 2 and 3, which 0 dominated', () => {
+    const rows = synthetic.rows.map((row) => (row['point'] === 0 ? { ...row, fits: false } : row));
+    assert.deepEqual(
+      paretoFront(rows, OBJECTIVES).map((row) => row['point']),
+      [1, 2, 3],
+    );
+    const noneFit = synthetic.rows.map((row) => ({ ...row, fits: false }));
+    assert.equal(bestRow(noneFit, OBJECTIVES[0]), undefined);
   });
 
   test('the best point by one objective; a failed point is never ranked', () => {

@@ -9,6 +9,8 @@ import { loadModel } from '../../src/model/index.js';
 import { profileCases } from '../../src/profiler/index.js';
 import { serve } from '../../src/serving/index.js';
 import {
+  bestRow,
+  withinConstraints,
   mergeSweepTables,
   parseSweepSpec,
   PointStore,
@@ -97,6 +99,31 @@ describe('sweep', () => {
     }
   });
 
+  test("a design beyond its device is simulated and recorded with fits false, and is no candidate for the best point; constraints narrow the candidates further", async () => {
+    // 1,228.8 GB/s of HBM is 150 % of the XCVH1582's 819.2 GB/s (AMD PG313); 409.6 and 819.2 fit.
+    const fitSpec = parseSweepSpec({
+      ...tinySweepSpec(directory),
+      axes: { set: { 'hbm.bandwidthGiBps': [409.6, 819.2, 1228.8] } },
+      objectives: ['decodeTokensPerSecond', 'memoryBandwidthUtilization'],
+      constraints: { memoryBandwidthUtilization: { max: 60 }, clockUtilization: { max: 100 } },
+    });
+    const run = await sweep(fitSpec, { threads: 1, cache: testCache() });
+    assert.deepEqual(
+      run.rows.map((row) => [row.status, row.fits]),
+      [['ok', true], ['ok', true], ['ok', false]],
+    );
+    [50, 100, 150].forEach((percent, at) => assert.ok(Math.abs(run.rows[at]!.metrics['memoryBandwidthUtilization']! - percent) < 1e-9));
+    // The constrained objective is reported though not ranked: 225 MHz of the DSP58's 760.
+    assert.ok(Math.abs(run.rows[0]!.metrics['clockUtilization']! - (225 / 760) * 100) < 1e-9);
+    const table = sweepTable(run);
+    assert.ok(table.manifest.columns.some((column) => column.name === 'clockUtilization'));
+    const fastest = run.rows[2]!;
+    assert.ok(fastest.metrics['decodeTokensPerSecond']! > run.rows[1]!.metrics['decodeTokensPerSecond']!, 'the oversized point decodes fastest');
+    const objective = { name: 'decodeTokensPerSecond', direction: 'max' as const };
+    assert.equal(bestRow(table.rows, objective)!['point'], 1);
+    assert.equal(bestRow(withinConstraints(table.rows, fitSpec.constraints), objective)!['point'], 0);
+  });
+
   test('duplicate points (a random draw of a short list) run once and fill every row', async () => {
     const sampled = parseSweepSpec({ ...tinySweepSpec(directory), sampling: { method: 'random', points: 6, seed: 1 }, axes: { set: { 'hbm.bandwidthGiBps': [409.6, 819.2] } } });
     let total = 0;
@@ -137,7 +164,7 @@ describe('sweep', () => {
       const csv = readFileSync(join(out, RESULTS_CSV), 'utf8');
       assert.equal(csv, tableCsv(table));
       const lines = csv.trimEnd().split('\n');
-      assert.equal(lines[0], 'point,board,model,precision,case,hbm.bandwidthGiBps,mpe.matrixMatrix.parallelism.n,buffers.bias.depthWords,status,decodeTokensPerSecond,prefillMs,percentOfBound,error,key');
+      assert.equal(lines[0], 'point,board,model,precision,case,hbm.bandwidthGiBps,mpe.matrixMatrix.parallelism.n,buffers.bias.depthWords,status,fits,decodeTokensPerSecond,prefillMs,percentOfBound,error,key');
       assert.equal(lines.length, 1 + 8);
       assert.deepEqual(readSweepTable(out), table);
     });

@@ -54,6 +54,20 @@ export const dpuHostBackend: HardwareBackend<DpuHostHardware> = {
   // An operator costs the longer of its memory traffic and its arithmetic: not periodic in rows.
   rowStructure: () => ({ periodRows: undefined, affineRows: 1 }),
   parallelSequences: (hw) => hw.dpu.batchLanes,
+  design: (hw) =>
+    hw.device === undefined
+      ? undefined
+      : {
+          device: hw.device,
+          // The DPU's own utilisation (PG400) was not in the sources we could read: its clock, DDR and SLRs are checked, its resources are not.
+          parts: [],
+          resourcesNote: `${hw.dpu.name}'s resource utilisation (AMD PG400) was not found; its resources are not estimated`,
+          clockMHz: hw.dpu.clockMHz,
+          slrCount: hw.card.slrCount,
+          memoryBandwidthGBps: hw.card.ddr.bandwidthGBps,
+          memoryGiB: hw.card.ddr.totalSizeGiB,
+          memoryChannels: hw.card.ddr.channels,
+        },
 };
 
 export { dpuHostTarget } from './target.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DTYPES } from '../../dtype.js';
 import { EnergySchema, PriceSchema } from '../energy-schema.js';
+import { FpgaDeviceSchema } from '../fpga-device.js';
 import { KvCacheSchema } from '../kv-cache-schema.js';
 
 /*
@@ -76,6 +77,8 @@ export const DpuHostHardwareSchema = z.strictObject({
   }),
   /** Paging of the KV cache for serving. */
   kvCache: KvCacheSchema,
+  /** The card's FPGA (`device: xcu250`); absent: the card is not checked against it. */
+  device: FpgaDeviceSchema.optional(),
   /** Power and energy; absent: no energy is reported. */
   energy: EnergySchema.optional(),
   /** What an hour of the board costs; absent: no cost is reported. */

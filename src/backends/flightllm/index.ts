@@ -5,6 +5,7 @@ import { simulateIr } from './engine/simulate.js';
 import type { HardwareBackend, Peaks } from '../backend.js';
 import { brokenRules } from '../rules.js';
 import { FLIGHTLLM_RULES } from './rules.js';
+import { flightllmDesign } from './resources.js';
 import { FlightLlmHardwareSchema, type FlightLlmHardware } from './schema.js';
 import { flightllmTarget } from './target.js';
 
@@ -59,6 +60,7 @@ export const flightllmBackend: HardwareBackend<FlightLlmHardware> = {
     return { periodRows: vectorRowsInFlight(hw, step.k), affineRows: 1 };
   },
   parallelSequences: () => 1,
+  design: flightllmDesign,
 };
 
 export { flightllmTarget } from './target.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DTYPES } from '../../dtype.js';
 import { EnergySchema, PriceSchema } from '../energy-schema.js';
+import { FpgaDeviceSchema } from '../fpga-device.js';
 import { KvCacheSchema } from '../kv-cache-schema.js';
 
 /*
@@ -109,6 +110,23 @@ export const FlightLlmHardwareSchema = z.strictObject({
   }),
   /** Paging of the KV cache for serving. */
   kvCache: KvCacheSchema,
+  /** The FPGA the design is built on (`device: xcu280` names hardware/devices/xcu280.yaml); absent: the design is not checked. */
+  device: FpgaDeviceSchema.optional(),
+  /** Coefficients of the resource model (src/backends/flightllm/resources.ts), each sourced or fitted in the board file. */
+  resources: z
+    .strictObject({
+      /** LUTs per multiply-accumulate of the matrix engine (its sparse operand selection, adder trees and control). */
+      lutPerMac: positive,
+      /** LUTs per element-per-cycle lane of the vector engine. */
+      lutPerVectorLane: z.number().nonnegative(),
+      /** DSP slices per vector-engine lane. */
+      dspPerVectorLane: z.number().nonnegative(),
+      /** Flip-flops per LUT. */
+      ffPerLut: positive,
+      /** Bandwidth the design draws from the device's memory, decimal GB/s (what the device check compares). */
+      hbmBandwidthGBps: positive,
+    })
+    .optional(),
   /** Power and energy; absent: no energy is reported. */
   energy: EnergySchema.optional(),
   /** What an hour of the board costs; absent: no cost is reported. */

@@ -4,7 +4,7 @@ import { UsageError } from '../../errors.js';
 import { casesFromOption, sensitivity, type Sensitivity } from '../../profiler/index.js';
 import { fpgaSource, withFpgaOptions, type FpgaOptions } from '../fpga-run.js';
 import { deviceLabel } from '../../backends/index.js';
-import { loadHardware } from '../../backends/index.js';
+import { loadHardware, requireFit } from '../../backends/index.js';
 import { cliCache } from '../options.js';
 import type { CliIo } from '../io.js';
 import { Progress } from '../progress.js';
@@ -30,7 +30,10 @@ export async function run(options: SensitivityCliOptions, io: CliIo): Promise<vo
   const cases = casesFromOption(options.case);
   if (cases.length !== 1) throw new UsageError({ what: `--case takes one case, got ${cases.length}` });
   // The board decides the precision a model falls back to where it refuses the model's own.
-  const { source, label } = fpgaSource(options, io.stderr, loadHardware(options.hardware, { cache: cliCache(true, io), overrides: options.set }));
+  const hardware = loadHardware(options.hardware, { cache: cliCache(true, io), overrides: options.set });
+  // The board as configured must fit its device; the perturbed variants are what-ifs around it and are not checked.
+  if (options.fitCheck !== false) requireFit(hardware);
+  const { source, label } = fpgaSource(options, io.stderr, hardware);
   const progress = new Progress('sensitivity', io.stderr);
   const result = await sensitivity({
     hardwarePath: options.hardware,

@@ -8,7 +8,8 @@ import type { Projection } from '../../model/index.js';
 import { loadBoardAndModel, withBoardAndModel, type BoardModelOptions } from '../board-model.js';
 import type { CliIo } from '../io.js';
 import { cliCache } from '../options.js';
-import { compileTarget } from '../../backends/index.js';
+import { compileTarget, describeFitLine, designFit, designOf, type Hardware } from '../../backends/index.js';
+import { fpgaPower } from '../../energy/index.js';
 
 /*
  * `step`: what one accelerator step over a batch of sequences costs, where
@@ -26,7 +27,7 @@ export function addOptions(command: Command): Command {
     command
       .requiredOption('--seq <new@context>', 'a sequence: NEW tokens over CONTEXT cached ones (1@1024: a decode; 128@0: a prompt; 64@512: a chunk after 512); NEWxN@… or NEW@CONTEXTxN for N of them (repeatable)', collectSequence)
       .option('--fast', 'add the step up from parts simulated once and kept in tables (microseconds once warm) instead of simulating it whole')
-      .option('--json', 'print { totalMs, boundMs, modules, sequences, … } as JSON'),
+      .option('--json', 'print { totalMs, boundMs, modules, sequences, design, … } as JSON'),
   );
 }
 
@@ -54,7 +55,37 @@ export function run(options: StepOptions, io: CliIo): void {
   costs.flush();
   io.stderr.write(`fpga-llm-sim: step costed ${options.fast === true ? 'from tables' : 'by simulating it whole'} in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
   const capacity = { blocks: costs.capacity.blocks, blockTokens: costs.capacity.blockTokens, tokens: costs.capacity.tokens, bytesPerToken: costs.capacity.bytesPerToken };
-  io.stdout.write(options.json === true ? `${JSON.stringify({ ...(stepJson(cost, batch) as object), kvCapacity: capacity }, null, 2)}\n` : stepReport(cost, { batch, hardware: hardware.name, label, capacity }));
+  io.stdout.write(options.json === true ? `${JSON.stringify({ ...(stepJson(cost, batch) as object), kvCapacity: capacity, design: designJson(hardware) }, null, 2)}\n` : stepReport(cost, { batch, hardware, label, capacity }));
+}
+
+/** The design on its FPGA device: every checked line keyed by what it counts, the parts' resources, and their power while busy. Null off an FPGA. */
+function designJson(hardware: Hardware): unknown {
+  const fit = designFit(hardware);
+  if (fit === undefined) return null;
+  const power = fpgaPower(hardware);
+  const line = (l: (typeof fit.lines)[number]) => ({ label: l.label, used: l.used, reserved: l.reserved, capacity: l.capacity ?? null, utilization: l.utilization, ...(l.unchecked === undefined ? {} : { unchecked: l.unchecked }) });
+  return {
+    device: fit.device,
+    part: fit.part,
+    fits: fit.fits,
+    maxResourceUtilization: fit.maxResourceUtilization,
+    checks: Object.fromEntries(fit.lines.map((l) => [l.item, line(l)])),
+    parts: designOf(hardware)!.parts.map((part) => ({ name: part.name, resources: part.resources, modules: part.modules, busyWatts: power?.parts.find((p) => p.name === part.name)?.busyWatts ?? null })),
+    clockNetworkWatts: power?.clockWatts ?? null,
+  };
+}
+
+/** `device XCU280 (xcu280-…): the design fits`, then one line per check; the lines that could not be checked say so once. */
+function designLines(hardware: Hardware): string[] {
+  const fit = designFit(hardware);
+  if (fit === undefined) return [];
+  const checked = fit.lines.filter((l) => l.utilization !== null);
+  const unchecked = fit.lines.filter((l) => l.utilization === null).map((l) => l.label);
+  return [
+    `  device ${fit.device} (${fit.part}): ${fit.fits ? 'the design fits' : 'the design does NOT fit'}`,
+    ...checked.map((l) => `    ${describeFitLine(l)}`),
+    ...(unchecked.length === 0 ? [] : [`    not checked (no data-sheet figure or no estimate): ${unchecked.join(', ')}`]),
+  ];
 }
 
 function stepJson(cost: StepCost, batch: BatchShape): unknown {
@@ -77,15 +108,16 @@ function tokensPerSecond(cost: StepCost, batch: BatchShape): number {
   return batch.sequences.length / (cost.totalMs / 1000);
 }
 
-function stepReport(cost: StepCost, step: { batch: BatchShape; hardware: string; label: string; capacity: { blocks: number; blockTokens: number; tokens: number } }): string {
+function stepReport(cost: StepCost, step: { batch: BatchShape; hardware: Hardware; label: string; capacity: { blocks: number; blockTokens: number; tokens: number } }): string {
   const n = step.batch.sequences.length;
   const lines = [
-    `${step.label} on ${step.hardware}: one step over ${n} sequence${n === 1 ? '' : 's'}, ${cost.rows} rows`,
+    `${step.label} on ${step.hardware.name}: one step over ${n} sequence${n === 1 ? '' : 's'}, ${cost.rows} rows`,
     `  latency ${cost.totalMs.toFixed(3)} ms (${cost.path}); bound ${cost.boundMs.toFixed(3)} ms (${cost.bound.limit}); ${((cost.boundMs / cost.totalMs) * 100).toFixed(1)} % of the bound`,
     `  ${tokensPerSecond(cost, step.batch).toFixed(2)} token/s (one token per sequence); bound ${(n / (cost.boundMs / 1000)).toFixed(2)} token/s`,
     ...(cost.energy === undefined ? [] : [`  energy ${cost.energy.joules.toFixed(4)} J at ${cost.energy.averageWatts.toFixed(1)} W average; ${(n / cost.energy.joules).toFixed(2)} token/J`]),
     `  engines: ${engineSummary(cost.engines)}`,
     `  KV cache for serving: ${step.capacity.tokens} tokens (${step.capacity.blocks} blocks of ${step.capacity.blockTokens}); this step holds ${step.batch.sequences.reduce((sum, q) => sum + Math.ceil((q.context + q.newTokens) / step.capacity.blockTokens), 0)} blocks`,
+    ...designLines(step.hardware),
   ];
   const table = new Table({ head: ['module', 'busy ms', 'share of the step'], style: { head: [], border: [], compact: true } });
   const busiest = Object.entries(cost.modules).sort((a, b) => b[1] - a[1])[0]?.[0];

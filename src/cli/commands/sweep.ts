@@ -12,6 +12,7 @@ import {
   localPool,
   mergeSweepTables,
   paretoFront,
+  withinConstraints,
   paretoSpec,
   PointStore,
   queueExecutor,
@@ -136,21 +137,32 @@ function summary(table: SweepTable): string {
   const inputs = inputColumns(table).filter((name) => new Set(table.rows.map((row) => row[name])).size > 1 || name === 'board');
   const head = ['', 'point', ...inputs, ...objectives.map((o) => `${o.name} (${o.unit}, ${o.direction})`)];
   const line = (label: string, row: TableRow) => [label, String(row['point']), ...inputs.map((name) => String(row[name] ?? '')), ...objectives.map((o) => format(row[o.name]))];
+  const candidates = withinConstraints(table.rows, table.manifest.spec.constraints ?? {});
   const best = new Table({ head, style: { head: [], border: [], compact: true } });
   for (const objective of objectives) {
-    const row = bestRow(table.rows, objective);
+    const row = bestRow(candidates, objective);
     if (row !== undefined) best.push(line(`best ${objective.name}`, row));
   }
-  const parts = [`${table.manifest.name}: ${table.rows.length} points, ${table.rows.filter((row) => row['status'] === 'ok').length} ok\n${best.toString()}\n`];
+  const parts = [`${table.manifest.name}: ${table.rows.length} points, ${table.rows.filter((row) => row['status'] === 'ok').length} ok${fitCounts(table)}\n${best.toString()}\n`];
   const pair = table.manifest.spec.figures.pareto ?? objectives.slice(0, 2).map((o) => o.name);
   const [x, y] = pair.map((name) => objectives.find((o) => o.name === name));
   if (x !== undefined && y !== undefined) {
-    const front = paretoFront(table.rows, [x, y]).sort((a, b) => (a[x.name] as number) - (b[x.name] as number));
+    const front = paretoFront(candidates, [x, y]).sort((a, b) => (a[x.name] as number) - (b[x.name] as number));
     const t = new Table({ head, style: { head: [], border: [], compact: true } });
     for (const row of front) t.push(line('', row));
     parts.push(`Pareto front of ${x.name} and ${y.name}: ${front.length} points\n${t.toString()}\n`);
   }
   return parts.join('\n');
+}
+
+/** `, 90 fit their FPGA device, 2 within the constraints`: what the ranking chose from; empty where no point names a device. */
+function fitCounts(table: SweepTable): string {
+  const ok = table.rows.filter((row) => row['status'] === 'ok');
+  const checked = ok.filter((row) => row['fits'] !== null && row['fits'] !== undefined);
+  const fitting = ok.filter((row) => row['fits'] !== false);
+  const constraints = table.manifest.spec.constraints ?? {};
+  const within = Object.keys(constraints).length === 0 ? '' : `, ${withinConstraints(fitting, constraints).length} of them within the constraints`;
+  return checked.length === 0 ? within : `, ${checked.filter((row) => row['fits'] === true).length} of them fit their FPGA device${within}`;
 }
 
 /** A failure reason cut to a line or two for the terminal; results.csv keeps it whole. */
