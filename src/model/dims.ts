@@ -134,7 +134,16 @@ export interface WeightMatrix {
 }
 
 /** Weight matrices of mixtures of experts and latent attention. */
-export type MatrixRole = 'router' | 'expertGate' | 'expertUp' | 'expertDown' | 'sharedGate' | 'sharedUp' | 'sharedDown' | 'qA' | 'qB' | 'kvA' | 'kvB';
+export type MatrixRole = (typeof MATRIX_ROLES)[number];
+
+/**
+ * Weight matrices beside the eight projections: a mixture of experts'
+ * router, routed and shared experts; latent attention's query compression
+ * (qA, qB), key/value compression (kvA) and its up-projection kv_b split
+ * per head into the key part absorbed into the query (absorbK) and the
+ * value part applied to the attention output (absorbV).
+ */
+export const MATRIX_ROLES = ['qA', 'qB', 'kvA', 'absorbK', 'absorbV', 'router', 'sharedGate', 'sharedUp', 'sharedDown', 'expertGate', 'expertUp', 'expertDown'] as const;
 
 /**
  * The model's weight matrices (no embedding table: FlightLLM's input layer
@@ -167,7 +176,9 @@ function attentionMatrices(d: ModelDims): WeightMatrix[] {
   if (m === undefined) return [all('q', d.hidden, d.qWidth), all('k', d.hidden, d.kvWidth), all('v', d.hidden, d.kvWidth), all('o', d.qWidth, d.hidden)];
   const queryWidth = d.heads * (m.qkNopeHeadDim + m.qkRopeHeadDim);
   const query = m.qLoraRank === undefined ? [all('q', d.hidden, queryWidth)] : [all('qA', d.hidden, m.qLoraRank), all('qB', m.qLoraRank, queryWidth)];
-  return [...query, all('kvA', d.hidden, m.kvLoraRank + m.qkRopeHeadDim), all('kvB', m.kvLoraRank, d.heads * (m.qkNopeHeadDim + m.vHeadDim)), all('o', d.heads * m.vHeadDim, d.hidden)];
+  // kv_b_proj (kv_lora_rank → heads × (nope + v)), as one matrix per head for each of its two parts.
+  const perHead = (projection: MatrixRole, rows: number, cols: number): WeightMatrix => ({ projection, rows, cols, count: d.layers * d.heads, activeCount: d.layers * d.heads });
+  return [...query, all('kvA', d.hidden, m.kvLoraRank + m.qkRopeHeadDim), perHead('absorbK', m.qkNopeHeadDim, m.kvLoraRank), perHead('absorbV', m.kvLoraRank, m.vHeadDim), all('o', d.heads * m.vHeadDim, d.hidden)];
 }
 
 /** Parameters of the model's weight matrices, and those one token's forward pass reads. */

@@ -16,4 +16,5 @@ export {
   type ExpertLoad,
   type Model, type Architecture, type Mapping, type AttentionMasks, type Projection, type MaskPattern } from './schema.js';
 export { loadModel, parseModel, checkArchitecture, shippedModelNames, type LoadedModel } from './load.js';
-export { modelDims, weightMatrices, parameterCounts, isSparseLayer, type ModelDims, type ExpertDims, type LatentAttentionDims, type WeightMatrix, type MatrixRole } from './dims.js';
+export { modelDims, weightMatrices, parameterCounts, isSparseLayer, MATRIX_ROLES, type ModelDims, type ExpertDims, type LatentAttentionDims, type WeightMatrix, type MatrixRole } from './dims.js';
+export { routeTokens, expectedActiveExperts, inclusionProbabilities, formatExpertLoad, summarizeRouting, type ExpertRouting, type ExpertStepSummary } from './experts.js';
