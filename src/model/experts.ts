@@ -1,5 +1,5 @@
 import type { ExpertDims } from './dims.js';
-import type { ExpertLoad } from './schema.js';
+import type { ExpertLoad, Model } from './schema.js';
 
 /*
  * Which routed experts a step's tokens run, from a stated assumption about
@@ -146,4 +146,19 @@ export function summarizeRouting(experts: ExpertDims, tokens: number): ExpertSte
     expectedActiveExperts: routing.expectedActive,
     busiestExpertRows: Math.max(...routing.rows.map((r) => r.rows)),
   };
+}
+
+/** `uniform` or `zipf:<exponent>` (a positive number), as `formatExpertLoad` writes it; undefined for anything else. */
+export function parseExpertLoad(text: string): ExpertLoad | undefined {
+  const trimmed = text.trim();
+  if (trimmed === 'uniform') return { distribution: 'uniform' };
+  const match = /^zipf:(\d+(?:\.\d+)?|\.\d+)$/.exec(trimmed);
+  const exponent = match === null ? NaN : Number(match[1]);
+  return exponent > 0 ? { distribution: 'zipf', exponent } : undefined;
+}
+
+/** The model with its tokens spread over its experts by `load`; a dense model as it is. */
+export function withExpertLoad(model: Model, load: ExpertLoad): Model {
+  if (model.architecture.n_routed_experts === undefined) return model;
+  return { ...model, mapping: { ...model.mapping, expertLoad: load } };
 }

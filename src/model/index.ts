@@ -17,4 +17,4 @@ export {
   type Model, type Architecture, type Mapping, type AttentionMasks, type Projection, type MaskPattern } from './schema.js';
 export { loadModel, parseModel, checkArchitecture, shippedModelNames, type LoadedModel } from './load.js';
 export { modelDims, weightMatrices, parameterCounts, isSparseLayer, MATRIX_ROLES, type ModelDims, type ExpertDims, type LatentAttentionDims, type WeightMatrix, type MatrixRole } from './dims.js';
-export { routeTokens, expectedActiveExperts, inclusionProbabilities, formatExpertLoad, summarizeRouting, type ExpertRouting, type ExpertStepSummary } from './experts.js';
+export { routeTokens, expectedActiveExperts, inclusionProbabilities, formatExpertLoad, parseExpertLoad, summarizeRouting, withExpertLoad, type ExpertRouting, type ExpertStepSummary } from './experts.js';
