@@ -76,6 +76,11 @@ export {
   modelDims,
   weightMatrices,
   parameterCounts,
+  routeTokens,
+  expectedActiveExperts,
+  summarizeRouting,
+  parseExpertLoad,
+  formatExpertLoad,
   ModelSchema,
   PrecisionSchema,
   ExpertLoadSchema,
@@ -88,12 +93,15 @@ export {
   type LatentAttentionDims,
   type WeightMatrix,
   type ExpertLoad,
+  type ExpertRouting,
+  type ExpertStepSummary,
   type AttentionMasks,
   type Projection,
   type Precision,
   type PrecisionPreset,
 } from './model/index.js';
 export { planMemory, blocksOf, type KvCapacity, type PlanMemoryOptions } from './compiler/index.js';
+export { planCards, cardMemory, refuseUnfit, linearRoles, type CardShare, type CardMemory, type LinearRole } from './compiler/index.js';
 export { compileModel, boardDefaultPrecision, generateMask, generatedMasks, masksFor, causalDensity, irToYaml, writeIr, writeMasks, maxTokensOf, memoryUse, type CompileOptions, type CompiledIr, type MemoryPlan, type Stage } from './compiler/index.js';
 
 // Instruction set
