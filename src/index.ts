@@ -81,6 +81,7 @@ export {
   summarizeRouting,
   parseExpertLoad,
   formatExpertLoad,
+  withExpertLoad,
   ModelSchema,
   PrecisionSchema,
   ExpertLoadSchema,
