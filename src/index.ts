@@ -74,19 +74,35 @@ export {
   parseModel,
   shippedModelNames,
   modelDims,
+  weightMatrices,
+  parameterCounts,
+  routeTokens,
+  expectedActiveExperts,
+  summarizeRouting,
+  parseExpertLoad,
+  formatExpertLoad,
+  withExpertLoad,
   ModelSchema,
   PrecisionSchema,
+  ExpertLoadSchema,
   PRECISION_PRESETS,
   PRECISION_PRESET_NAMES,
   type Model,
   type LoadedModel,
   type ModelDims,
+  type ExpertDims,
+  type LatentAttentionDims,
+  type WeightMatrix,
+  type ExpertLoad,
+  type ExpertRouting,
+  type ExpertStepSummary,
   type AttentionMasks,
   type Projection,
   type Precision,
   type PrecisionPreset,
 } from './model/index.js';
 export { planMemory, blocksOf, type KvCapacity, type PlanMemoryOptions } from './compiler/index.js';
+export { planCards, cardMemory, refuseUnfit, linearRoles, type CardShare, type CardMemory, type LinearRole } from './compiler/index.js';
 export { compileModel, boardDefaultPrecision, generateMask, generatedMasks, masksFor, causalDensity, irToYaml, writeIr, writeMasks, maxTokensOf, memoryUse, type CompileOptions, type CompiledIr, type MemoryPlan, type Stage } from './compiler/index.js';
 
 // Instruction set

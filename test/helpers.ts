@@ -146,6 +146,35 @@ export const TINY_ARCHITECTURE = {
   max_position_embeddings: 2048,
 } as const;
 
+/**
+ * The tiny model as a mixture of experts: layer 0 dense, layer 1 with 8
+ * routed experts of 256 (2 per token) and one shared expert of 256.
+ */
+export const TINY_MOE_ARCHITECTURE = {
+  ...TINY_ARCHITECTURE,
+  n_routed_experts: 8,
+  num_experts_per_tok: 2,
+  moe_intermediate_size: 256,
+  n_shared_experts: 1,
+  first_k_dense_replace: 1,
+} as const;
+
+/** The tiny model with latent attention: a 128-wide compressed KV vector and a 32-wide rotary key, queries compressed to 256. */
+export const TINY_LATENT_ARCHITECTURE = {
+  ...TINY_ARCHITECTURE,
+  num_key_value_heads: 4,
+  kv_lora_rank: 128,
+  q_lora_rank: 256,
+  qk_nope_head_dim: 64,
+  qk_rope_head_dim: 32,
+  v_head_dim: 64,
+} as const;
+
+/** A variant of the tiny model with another architecture, validated. */
+export function tinyVariant(architecture: Record<string, unknown>, mapping?: Record<string, unknown>): Model {
+  return parseModel({ name: 'tiny-variant', displayName: 'Tiny variant', architecture, ...(mapping === undefined ? {} : { mapping }) }).model;
+}
+
 /** The tiny model's description as a model file holds it, with `mapping` when given. */
 export function tinyModelDescription(mapping?: Record<string, unknown>): Record<string, unknown> {
   return { name: 'tiny', displayName: 'Tiny', architecture: { ...TINY_ARCHITECTURE }, ...(mapping === undefined ? {} : { mapping }) };

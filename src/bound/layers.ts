@@ -33,24 +33,29 @@ export function irWork(ir: Ir, options: { target: LoweringTarget; masks?: MaskLo
   const products: Product[] = [];
   let weightBytes = 0;
   let kvReadBytes = 0;
+  // Latent attention reads one cached tensor for both products: it crosses memory once.
+  const cacheRead = new Set<string>();
   for (const layer of ir) {
     if (layer.type === 'linear_mm' || layer.type === 'linear_mv') {
       const weight = layer.param[0]!;
-      const [, k, n] = weight.shape as [number, number, number];
+      // One matrix per group where the weight holds several (latent attention's per-head products).
+      const [groups, k, n] = weight.shape as [number, number, number];
       const keep = options.target.storesPrunedWeights ? (weight.sparse_ratio ?? 1) : 1;
       const m = layer.input[0]!.shape[1]!;
-      products.push({ kind: 'linear', macs: m * k * n * keep, a: layer.input[0]!.dtype, b: weight.dtype });
-      weightBytes += (k * n * keep * weightBitsPerElement(weight, options.target)) / 8;
+      products.push({ kind: 'linear', macs: groups * m * k * n * keep, a: layer.input[0]!.dtype, b: weight.dtype });
+      weightBytes += (groups * k * n * keep * weightBitsPerElement(weight, options.target)) / 8;
     } else if (layer.type === 'attention_mv') {
       products.push({ kind: 'attention', macs: attentionMacs(layer), a: layer.input[0]!.dtype, b: layer.input[1]!.dtype });
-      kvReadBytes += bytesOf(layer.input[1]!);
+      if (!cacheRead.has(layer.input[1]!.name)) kvReadBytes += bytesOf(layer.input[1]!);
+      cacheRead.add(layer.input[1]!.name);
     } else if (layer.type === 'attention_mm') {
       // Dense hardware (no mask cells) computes the causal triangle; block-sparse hardware the cells its masks keep, none without masks.
       const macs = options.maskBlockTokens === undefined ? causalAttentionMacs(layer) : options.masks === undefined ? 0 : maskedAttentionMacs(layer, options.masks, options.maskBlockTokens);
       products.push({ kind: 'attention', macs, a: layer.input[0]!.dtype, b: layer.input[1]!.dtype });
       // A prompt chunk reads its context's keys and values from the cache; its own are fresh.
       const { tokens, offset } = chunkExtent(layer);
-      kvReadBytes += (bytesOf(layer.input[1]!) * offset) / tokens;
+      if (!cacheRead.has(layer.input[1]!.name)) kvReadBytes += (bytesOf(layer.input[1]!) * offset) / tokens;
+      cacheRead.add(layer.input[1]!.name);
     }
   }
   return { products, weightBytes, kvReadBytes };

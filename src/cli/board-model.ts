@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { loadHardware, requireFit, type Hardware } from '../backends/index.js';
-import { loadModel, PRECISION_PRESET_NAMES, type Model } from '../model/index.js';
+import { loadModel, PRECISION_PRESET_NAMES, type ExpertLoad, type Model } from '../model/index.js';
 import { onBoard } from './fpga-run.js';
 import type { CliIo } from './io.js';
-import { cliCache, DEFAULT_HARDWARE, hardwareHelp, keyValue, modelHelp } from './options.js';
+import { cliCache, DEFAULT_HARDWARE, EXPERT_LOAD_HELP, expertLoadOption, hardwareHelp, keyValue, modelHelp, withExpertLoadOption } from './options.js';
 
 /*
  * The options of commands that run one model on one board (step, serve,
@@ -16,6 +16,7 @@ export interface BoardModelOptions {
   set?: Record<string, unknown>;
   precision?: string;
   kvCache?: string;
+  expertLoad?: ExpertLoad;
   cache: boolean;
   /** false (`--no-fit-check`): simulate a design that does not fit its FPGA device. */
   fitCheck?: boolean;
@@ -28,6 +29,7 @@ export function withBoardAndModel(command: Command): Command {
     .option('--set <key=value>', 'override a hardware value, e.g. --set hbm.bandwidthGiBps=500 (repeatable)', keyValue)
     .option('--precision <preset>', `model precision: ${[...PRECISION_PRESET_NAMES, 'INT8'].join(', ')} (default: the model's)`)
     .option('--kv-cache <dtype>', "KV-cache element type, e.g. int8 or fp16 (default: the precision's)")
+    .option('--expert-load <load>', EXPERT_LOAD_HELP, expertLoadOption)
     .option('--no-cache', 'parse files afresh and keep no step-cost tables between runs')
     .option('--no-fit-check', 'simulate the design even where it does not fit its FPGA device (resources, clock, memory)');
 }
@@ -46,5 +48,5 @@ export function loadBoardAndModel(options: BoardModelOptions, io: CliIo): BoardA
   const loaded = loadModel(options.model);
   for (const assumption of loaded.assumptions) io.stderr.write(`fpga-llm-sim: assumed ${assumption}\n`);
   const { model, label } = onBoard(loaded.model, hardware, options, io.stderr);
-  return { hardware, model, label };
+  return { hardware, model: withExpertLoadOption(model, options.expertLoad, io.stderr), label };
 }

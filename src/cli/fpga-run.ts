@@ -4,11 +4,11 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadHardware, modelLabel, modelOnBoard, requireFit, withPrecision, type Hardware, type ModelOnBoard, type PrecisionRequest } from '../backends/index.js';
 import { UsageError } from '../errors.js';
-import { loadModel, PRECISION_PRESET_NAMES, type Model } from '../model/index.js';
+import { loadModel, PRECISION_PRESET_NAMES, type ExpertLoad, type Model } from '../model/index.js';
 import { profileCases, ResultStore, type Case, type ProfileResult, type ProfileSource } from '../profiler/index.js';
 import { PACKAGE_ROOT } from '../version.js';
 import type { CliIo, CliOutput } from './io.js';
-import { cliCache, DEFAULT_HARDWARE, hardwareHelp, keyValue, modelHelp, positiveInteger } from './options.js';
+import { cliCache, DEFAULT_HARDWARE, EXPERT_LOAD_HELP, expertLoadOption, hardwareHelp, keyValue, modelHelp, positiveInteger, withExpertLoadOption } from './options.js';
 import { Progress } from './progress.js';
 
 /*
@@ -33,6 +33,7 @@ export interface FpgaOptions {
   kvCache?: string;
   /** false (`--no-fit-check`): simulate a design that does not fit its FPGA device. */
   fitCheck?: boolean;
+  expertLoad?: ExpertLoad;
 }
 
 export const packageFile = (path: string) => fileURLToPath(new URL(path, PACKAGE_ROOT));
@@ -49,6 +50,7 @@ export function withFpgaOptions(command: Command): Command {
     .option('--set <key=value>', 'override a hardware value, e.g. --set hbm.bandwidthGiBps=500 (repeatable)', keyValue)
     .option('--precision <preset>', `model precision: ${[...PRECISION_PRESET_NAMES, 'INT8'].join(', ')} (default: the model's)`)
     .option('--kv-cache <dtype>', 'KV-cache element type, e.g. int8 or fp16 (default: the precision\'s)')
+    .option('--expert-load <load>', EXPERT_LOAD_HELP, expertLoadOption)
     .option('--exact', 'simulate every token count as it is instead of padding as FlightLLM does')
     .option('--jobs <n>', 'worker threads (default: one per core)', positiveInteger)
     .option('--out-dir <dir>', 'where per-length CSVs (profiler_output/) and IR (ir_output/) go', 'compiler_output')
@@ -89,13 +91,14 @@ export async function runFpga(options: FpgaOptions, cases: readonly Case[], io: 
 /** What the options ask to simulate; assumptions made loading a model are reported on `stderr`. */
 export function fpgaSource(options: FpgaOptions, stderr: CliOutput, hardware?: Hardware): { source: ProfileSource; label: string } {
   if (options.irDir !== undefined) {
-    if (options.precision !== undefined || options.kvCache !== undefined) throw new UsageError({ what: '--precision and --kv-cache apply to a model (--model), not to IR files (--ir-dir)' });
+    if (options.precision !== undefined || options.kvCache !== undefined || options.expertLoad !== undefined) throw new UsageError({ what: '--precision, --kv-cache and --expert-load apply to a model (--model), not to IR files (--ir-dir)' });
     return { source: { kind: 'ir-directory', directory: options.irDir, modelName: options.modelName, masksDir: options.masks }, label: options.label ?? options.modelName };
   }
   const loaded = loadModel(options.model);
   for (const assumption of loaded.assumptions) stderr.write(`fpga-llm-sim: assumed ${assumption}\n`);
-  const { model, label } = hardware === undefined ? { model: withPrecision(loaded.model, options), label: undefined } : onBoard(loaded.model, hardware, options, stderr);
-  return { source: { kind: 'model', model, masksDir: options.masks }, label: options.label ?? label ?? modelLabel(model, loaded.model) };
+  const placed = hardware === undefined ? { model: withPrecision(loaded.model, options), label: undefined } : onBoard(loaded.model, hardware, options, stderr);
+  const model = withExpertLoadOption(placed.model, options.expertLoad, stderr);
+  return { source: { kind: 'model', model, masksDir: options.masks }, label: options.label ?? placed.label ?? modelLabel(placed.model, loaded.model) };
 }
 
 /** The model as it runs on the board (modelOnBoard), its precision fallback said on `stderr`. */

@@ -1,9 +1,9 @@
 import { InvalidArgumentError } from 'commander';
 import { load } from 'js-yaml';
 import { shippedHardwareNames } from '../backends/index.js';
-import { shippedModelNames } from '../model/index.js';
+import { parseExpertLoad, shippedModelNames, withExpertLoad, type ExpertLoad, type Model } from '../model/index.js';
 import { ContentCache, defaultCacheDirectory } from '../util/cache.js';
-import type { CliIo } from './io.js';
+import type { CliIo, CliOutput } from './io.js';
 
 /** The board every command simulates unless told otherwise. */
 export const DEFAULT_HARDWARE = 'vhk158';
@@ -16,6 +16,23 @@ export function hardwareHelp(what = 'hardware configuration'): string {
 /** Help text of an option taking model descriptions or shipped models by name. */
 export function modelHelp(what = 'model description'): string {
   return `${what}: a file (ir/*.yaml format, or a Hugging Face config.json) or a shipped model by name (${shippedModelNames().join(', ')})`;
+}
+
+/** Commander parser for --expert-load: `uniform` or `zipf:<exponent>`. */
+export function expertLoadOption(text: string): ExpertLoad {
+  const load = parseExpertLoad(text);
+  if (load === undefined) throw new InvalidArgumentError(`expected uniform or zipf:<exponent> with a positive exponent, e.g. zipf:1.2, got "${text}".`);
+  return load;
+}
+
+export const EXPERT_LOAD_HELP = 'how a mixture of experts\' tokens spread over its routed experts, an assumption reported with the results: uniform, or zipf:<exponent> (expert of popularity rank r weighted 1/r^exponent) (default: the model\'s, else uniform)';
+
+/** The model with the expert load --expert-load asks for; a dense model is left as it is (said on stderr). */
+export function withExpertLoadOption(model: Model, load: ExpertLoad | undefined, stderr: CliOutput): Model {
+  if (load === undefined) return model;
+  const loaded = withExpertLoad(model, load);
+  if (loaded === model) stderr.write(`fpga-llm-sim: ${model.displayName ?? model.name} has no experts; --expert-load ignored\n`);
+  return loaded;
 }
 
 /** Commander parser for options that take a positive integer. */

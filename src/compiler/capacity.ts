@@ -59,7 +59,9 @@ export function planMemory(model: Model, target: CompileTarget, options: PlanMem
   const longerContext = 2 * bytesOf(d.heads * rows * (maxTokens - rows), activationBits);
   const activationBytes = pool.holds.includes('activations') ? memory.activationBytes + longerContext : 0;
   const weightBytesInPool = pool.holds.includes('weights') ? memory.weightBytes : 0;
-  const bytesPerToken = 2 * d.layers * bytesOf(d.kvHeads * d.headDim, dtypeBits(model.mapping.precision.kvCache));
+  const kvBits = dtypeBits(model.mapping.precision.kvCache);
+  // A key and a value per layer, or latent attention's one compressed vector.
+  const bytesPerToken = d.latent === undefined ? 2 * d.layers * bytesOf(d.kvHeads * d.headDim, kvBits) : d.layers * bytesOf(d.kvElementsPerToken, kvBits);
   const blockTokens = target.kvBlockTokens;
   const blockBytes = blockTokens * bytesPerToken;
   const freeBytes = pool.capacityBytes - weightBytesInPool - activationBytes;

@@ -1,12 +1,14 @@
 import { checkBatch, decodeShape, formatBatch, prefillShape, type BatchShape, type StepForm } from '../batch.js';
 import { ModelError, type Issue } from '../errors.js';
 import type { Ir, LayerType } from '../ir/index.js';
-import { modelDims, PRECISION_PRESETS, type Model, type Precision, type Projection } from '../model/index.js';
+import { modelDims, PRECISION_PRESETS, type Model, type Precision } from '../model/index.js';
 import { deepFreeze } from '../util/freeze.js';
-import { lower, type LayerTag, type LinearEngine, type LinearEngines, type LoweringParts } from './lower.js';
+import { lower, type LayerTag, type LinearEngines, type LoweringParts } from './lower.js';
 import type { MemoryPlan } from './memory.js';
 import { stepFileName } from './naming.js';
-import type { CompileTarget, MemoryContent, MemoryPool } from './target.js';
+import { cardMemory, kvExtent, refuseUnfit } from './cards.js';
+import { maxTokensOf } from './length.js';
+import type { CompileTarget } from './target.js';
 
 /** FlightLLM's two stages: a prompt's prefill, or one decode step. */
 export type Stage = 'prefill' | 'decode';
@@ -47,8 +49,8 @@ export interface CompiledIr {
   readonly tokens: number | undefined;
   readonly ir: Ir;
   readonly memory: MemoryPlan;
-  /** The engine each projection runs on. */
-  readonly engines: Readonly<Record<Projection, LinearEngine>>;
+  /** The engine each linear role runs on (a routed expert's: the first expert's). */
+  readonly engines: LinearEngines;
   /** For a part of a step: tensors it reads that layers left out produce, with their types. */
   readonly producedOutside: ReadonlyMap<string, LayerType>;
   /** What each IR layer does, by position. */
@@ -94,44 +96,13 @@ function stageBatch(options: StageCompileOptions, target: CompileTarget, maxToke
   return options.stage === 'prefill' ? prefillShape(tokens) : decodeShape(tokens);
 }
 
-/** The longest sequence: the model's mapping, its position limit and the hardware's. */
-export function maxTokensOf(model: Model, target: CompileTarget): number {
-  return Math.min(model.mapping.maxTokens ?? Infinity, model.architecture.max_position_embeddings, target.maxTokens);
-}
+export { maxTokensOf } from './length.js';
 
-const CONTENT: Readonly<Record<MemoryContent, { label: string; bytes: (memory: MemoryPlan) => number }>> = {
-  weights: { label: 'weights', bytes: (memory) => memory.weightBytes },
-  kvCache: { label: 'KV cache', bytes: (memory) => memory.kvCacheBytes },
-  activations: { label: 'activations', bytes: (memory) => memory.activationBytes },
-};
+export { gib, memoryUse } from './cards.js';
 
-export function gib(bytes: number): string {
-  return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
-}
-
-/** How much of each of the hardware's memories a memory plan fills. */
-export function memoryUse(memory: MemoryPlan, target: CompileTarget): Array<{ pool: MemoryPool; neededBytes: number }> {
-  return target.memory.map((pool) => ({ pool, neededBytes: pool.holds.reduce((sum, content) => sum + CONTENT[content].bytes(memory), 0) }));
-}
-
-/** Refuses a step that does not fit in one of the hardware's memories, with the numbers. */
+/** Refuses a step that does not fit in one of the hardware's memories, with the numbers (one card: the whole model). */
 function checkMemory(check: { model: Model; target: CompileTarget; memory: MemoryPlan; batch: BatchShape; form: StepForm; maxTokens: number }): void {
-  for (const { pool, neededBytes } of memoryUse(check.memory, check.target)) {
-    if (neededBytes <= pool.capacityBytes) continue;
-    const parts = pool.holds.map((content) => `${gib(CONTENT[content].bytes(check.memory))} of ${CONTENT[content].label}${content === 'kvCache' ? ` (${kvExtent(check)})` : ''}`);
-    throw new ModelError({
-      what: `${check.model.displayName ?? check.model.name} does not fit in ${pool.name} of ${check.target.boardName}`,
-      detail: `it needs ${parts.join(' + ')}${parts.length > 1 ? ` = ${gib(neededBytes)}` : ''}, and ${check.target.boardName} has ${gib(pool.capacityBytes)} (${pool.field}).`,
-    });
-  }
-}
-
-/** What the KV cache holds: FlightLLM's forms lay out one sequence of the longest length. */
-function kvExtent(layout: { batch: BatchShape; form: StepForm; maxTokens: number }): string {
-  if (layout.form.kind !== 'batched') return `${layout.maxTokens} tokens`;
-  const tokens = layout.batch.sequences.reduce((sum, s) => sum + s.context + s.newTokens, 0);
-  const n = layout.batch.sequences.length;
-  return `${tokens} tokens of ${n} sequence${n === 1 ? '' : 's'}`;
+  refuseUnfit([cardMemory(check.memory, check.target)], { modelName: check.model.displayName ?? check.model.name, experts: modelDims(check.model).experts?.routed ?? 0, kvExtent: kvExtent(check) });
 }
 
 /** Refuses a precision the board does not run, naming both. */
@@ -159,7 +130,11 @@ export function precisionName(precision: Precision): string {
   return precision.kvCache === presetCache ? precision.preset : `${precision.preset} with a ${precision.kvCache} KV cache`;
 }
 
-/** Every dimension the matrix engine tiles must be a whole number of blocks. */
+/**
+ * Every dimension the matrix engine tiles must be a whole number of blocks
+ * (a router's expert scores are padded to them instead), and latent
+ * attention needs a kind that runs per-head products.
+ */
 function checkForHardware(model: Model, target: CompileTarget): Issue[] {
   const d = modelDims(model);
   const block = target.blockSize;
@@ -168,10 +143,17 @@ function checkForHardware(model: Model, target: CompileTarget): Issue[] {
     ['architecture.intermediate_size', d.intermediate],
     ['architecture.head_dim', d.headDim],
     ['architecture.vocab_size', d.vocab],
+    ...(d.experts === undefined ? [] : ([['architecture.moe_intermediate_size', d.experts.intermediate]] as Array<[string, number]>)),
+    ...(d.experts === undefined || d.experts.shared === 0 ? [] : ([['architecture.shared_expert_intermediate_size', d.experts.sharedIntermediate]] as Array<[string, number]>)),
   ];
-  return dims
+  const latent: Issue[] =
+    d.latent === undefined || target.groupedLinear === true
+      ? []
+      : [{ path: 'architecture.kv_lora_rank', message: `multi-head latent attention is not lowered for ${target.boardName}'s kind of hardware: its absorbed up-projections are one weight matrix per head, and this kind runs one matrix per linear layer; run the model on a GPU or ASIC board (kind roofline)` }];
+  const untiled = dims
     .filter(([, value]) => value % block !== 0)
     .map(([path, value]) => ({ path, message: `${value} is not a multiple of the accelerator's block size ${block} (${target.blockSizeField})` }));
+  return [...latent, ...untiled];
 }
 
 function checkLength(length: { stage: Stage; requested: number; tokens: number; maxTokens: number }): Issue[] {

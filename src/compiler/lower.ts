@@ -1,9 +1,14 @@
 import type { LoweringTarget } from './target.js';
 import type { Dtype, Layer, LayerType, Param, Tensor } from '../ir/index.js';
-import { modelDims, type Model, type ModelDims, type Precision, type Projection } from '../model/index.js';
+import { isSparseLayer, modelDims, PROJECTIONS, type Model, type ModelDims, type Precision, type Projection } from '../model/index.js';
 import { batchRows, stepFormOn, type BatchShape, type StepForm } from '../batch.js';
+import type { LayerEmitter, LayerTag, LinearEngine, LinearEngines, LinearRole, LinearSpec, Part, Ref, Shape } from './emitter.js';
+import { expertFeedForward } from './experts.js';
+import { latentProjections, latentValues } from './latent.js';
 import { AddressPlanner, bytesOf, dtypeBits, type MemoryPlan } from './memory.js';
 import { maskParameterName, namingFor, parameterName, type Naming } from './naming.js';
+
+export type { LayerTag, LinearEngine, LinearEngines, LinearRole } from './emitter.js';
 
 /*
  * Lowering one accelerator step of a model to FlightLLM's IR format.
@@ -37,10 +42,6 @@ export interface LoweringInput {
   readonly parts?: LoweringParts | undefined;
 }
 
-/** `mm`: the matrix-matrix engine, all rows at once; `mv`: the matrix-vector engine, row by row. */
-export type LinearEngine = 'mm' | 'mv';
-export type LinearEngines = Readonly<Partial<Record<Projection, LinearEngine>>>;
-
 /**
  * Parts of a step, for costing them apart. The input marker is always
  * emitted: it declares the step's sequences, which every part's cost may
@@ -57,27 +58,17 @@ export interface LoweringParts {
   readonly head: boolean;
 }
 
-/**
- * What a layer does in the step, for costing parts apart: a projection's
- * name for its linear layer, otherwise the layer's role.
- */
-export type LayerTag = Projection | 'input' | 'attn_norm' | 'mlp_norm' | 'final_norm' | 'rope' | 'residual' | 'silu' | 'gate_mul' | 'concat' | 'qkt' | 'softmax' | 'qktv' | 'output';
-
 export interface Lowered {
   readonly layers: Layer[];
   readonly form: StepForm;
   readonly memory: MemoryPlan;
   /** Tensors the emitted layers read that a layer left out produces, with that layer's type. */
   readonly producedOutside: ReadonlyMap<string, LayerType>;
-  /** The engine each projection's linear layer runs on. */
-  readonly engines: Readonly<Record<Projection, LinearEngine>>;
+  /** The engine each linear role of the model runs on (a routed expert's: the first expert's). */
+  readonly engines: LinearEngines;
   /** What each emitted layer does, by position. */
   readonly tags: readonly LayerTag[];
 }
-
-type Shape = readonly number[];
-/** Which part of the step a layer belongs to. */
-type Part = { readonly kind: 'input' } | { readonly kind: 'head' } | { readonly kind: 'tokenwise'; readonly layer: number } | { readonly kind: 'attention'; readonly sequence: number; readonly layer: number };
 
 export function lower(input: LoweringInput): Lowered {
   const lowering = new Lowering(input);
@@ -112,13 +103,16 @@ interface SequenceRows {
   readonly context: number;
 }
 
-/**
- * Makes a placed tensor of a role, in the shape a layer reads or writes it
- * (default: its own), from token row `firstRow` on (default: the first).
- */
-type Ref = (shape?: Shape, firstRow?: number) => Tensor;
+/** Shapes of one attention: key/value heads, the width queries and keys meet in, the values' width, and whether values are read from the keys' cache. */
+interface AttentionGeometry {
+  readonly kvHeads: number;
+  readonly qkDim: number;
+  readonly vDim: number;
+  /** Latent attention's values are the first vDim columns of the cached compressed vector the keys are. */
+  readonly valuesInKeys: boolean;
+}
 
-class Lowering {
+class Lowering implements LayerEmitter {
   readonly dims: ModelDims;
   readonly form: StepForm;
   private readonly emitted: Array<{ layer: Layer; part: Part; tag: LayerTag }> = [];
@@ -126,11 +120,12 @@ class Lowering {
   private readonly naming: Naming;
   private readonly precision: Precision;
   /** Rows of every token-wise activation. */
-  private readonly rows: number;
+  readonly rows: number;
   /** Rows the final norm and the LM head compute. */
   private readonly headRows: number;
   private readonly sequences: readonly SequenceRows[];
-  readonly engines: Record<Projection, LinearEngine>;
+  readonly engines: Partial<Record<LinearRole, LinearEngine>>;
+  readonly widthUnit: number;
 
   constructor(private readonly input: LoweringInput) {
     this.dims = modelDims(input.model);
@@ -146,17 +141,21 @@ class Lowering {
     });
     // FlightLLM's prefill runs the LM head over every prompt row; a step needs one row per sequence.
     this.headRows = this.form.kind === 'prefill' ? this.rows : this.sequences.length;
+    this.widthUnit = leastCommonMultiple(input.target.blockSize, input.target.vectorRowElements ?? 1);
     this.engines = this.chooseEngines();
   }
 
-  private chooseEngines(): Record<Projection, LinearEngine> {
-    const engineFor = (projection: Projection, rows: number): LinearEngine => {
-      if (rows === 1) return 'mv';
-      if (this.form.kind !== 'batched') return 'mm';
-      return this.input.linearEngines?.[projection] ?? 'mm';
-    };
-    const tokenwise = (['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const).map((p) => [p, engineFor(p, this.rows)]);
-    return Object.fromEntries([...tokenwise, ['lmHead', engineFor('lmHead', this.headRows)]]) as Record<Projection, LinearEngine>;
+  /** The engine of each linear role the model has, at the rows it runs (routed experts: set as they are lowered). */
+  private chooseEngines(): Partial<Record<LinearRole, LinearEngine>> {
+    const roles = linearRoles(this.dims).filter((role) => !ROUTED_ROLES.has(role));
+    return Object.fromEntries(roles.map((role) => [role, this.engineFor(role, role === 'lmHead' ? this.headRows : this.rows)]));
+  }
+
+  /** One row runs on the matrix-vector engine; FlightLLM's forms run more on the matrix-matrix engine; a batched step as asked. */
+  private engineFor(role: LinearRole, rows: number): LinearEngine {
+    if (rows === 1) return 'mv';
+    if (this.form.kind !== 'batched') return 'mm';
+    return this.input.linearEngines?.[role] ?? 'mm';
   }
 
   private get prefillForm(): boolean {
@@ -176,40 +175,67 @@ class Lowering {
     const hidden = [1, this.rows, d.hidden];
     const states = this.act('hidden_states', l, hidden);
     const normed = this.norm({ base: `input_layer_norm_layer_${l}`, input: states, output: this.act('hidden_states_in', l, hidden), part, tag: 'attn_norm' });
-    const q = this.act('q_proj_out_t', l, [d.heads, this.rows, d.headDim]);
-    this.projectWithRope({ projection: 'q', l, input: normed, output: q, part });
-    // FlightLLM's prefill writes K and V straight into the cache; elsewhere they are activations the append reads.
-    const k = this.prefillForm ? this.kv('key', 'after', l, 0) : this.act('k_proj_out_t', l, [d.kvHeads, this.rows, d.headDim]);
-    this.projectWithRope({ projection: 'k', l, input: normed, output: k, part });
-    const v = this.prefillForm ? this.kv('value', 'after', l, 0) : this.act('v_proj_out_t', l, [d.kvHeads, this.rows, d.headDim]);
-    this.linear({ base: `v_proj_layer_${l}`, projection: 'v', input: normed, output: v, part });
-    const attended = this.act('qktv_t', l, [d.heads, this.rows, d.headDim]);
-    for (const sequence of this.sequences) this.attention(l, sequence, { q, k, v, out: attended });
     const attnOutput = this.act('attn_output', l, hidden);
-    this.linear({ base: `out_proj_layer_${l}`, projection: 'o', input: attended, output: attnOutput, part });
+    if (d.latent === undefined) this.multiHeadAttention(l, { input: normed, output: attnOutput, part });
+    else this.latentAttention(l, { input: normed, output: attnOutput, part });
     const sum = this.act('hidden_sum', l, hidden);
     this.eltwise({ base: `hidden_sum_layer_${l}`, kind: 'eltwise_add', inputs: [states, attnOutput], output: sum, shape: hidden, part, tag: 'residual' });
     const normedSum = this.norm({ base: `final_layer_norm_layer_${l}`, input: sum, output: this.act('hidden_layernorm', l, hidden), part, tag: 'mlp_norm' });
-    this.feedForward(l, { input: normedSum, residual: sum, part });
+    const next = l === d.layers - 1 ? this.act('hidden_add', l, hidden) : this.act('hidden_states', l + 1, hidden);
+    const ffn = { input: normedSum, residual: sum, next, part };
+    if (isSparseLayer(d, l)) expertFeedForward(this, l, ffn);
+    else this.feedForward(l, ffn);
+  }
+
+  /** Multi-head (or grouped-query) attention: q, k, v with rotary embedding, each sequence's attention, the output projection. */
+  private multiHeadAttention(l: number, a: { input: Ref; output: Ref; part: Part }): void {
+    const d = this.dims;
+    const q = this.act('q_proj_out_t', l, [d.heads, this.rows, d.headDim]);
+    this.projectWithRope({ projection: 'q', l, input: a.input, output: q, part: a.part });
+    // FlightLLM's prefill writes K and V straight into the cache; elsewhere they are activations the append reads.
+    const k = this.prefillForm ? this.kv('key', 'after', l, 0) : this.act('k_proj_out_t', l, [d.kvHeads, this.rows, d.headDim]);
+    this.projectWithRope({ projection: 'k', l, input: a.input, output: k, part: a.part });
+    const v = this.prefillForm ? this.kv('value', 'after', l, 0) : this.act('v_proj_out_t', l, [d.kvHeads, this.rows, d.headDim]);
+    this.linear({ base: `v_proj_layer_${l}`, role: 'v', input: a.input, output: v, part: a.part });
+    const attended = this.act('qktv_t', l, [d.heads, this.rows, d.headDim]);
+    const geometry: AttentionGeometry = { kvHeads: d.kvHeads, qkDim: d.headDim, vDim: d.headDim, valuesInKeys: false };
+    for (const sequence of this.sequences) this.attention(l, sequence, { q, k, v, out: attended }, geometry);
+    this.linear({ base: `out_proj_layer_${l}`, role: 'o', input: attended, output: a.output, part: a.part });
+  }
+
+  /**
+   * Latent attention with the up-projections absorbed (latent.ts): every
+   * query head attends over the cached compressed vectors, one shared
+   * "key/value head" of kv_lora_rank + rope columns.
+   */
+  private latentAttention(l: number, a: { input: Ref; output: Ref; part: Part }): void {
+    const { heads } = this.dims;
+    const m = this.dims.latent!;
+    const { q, latent } = latentProjections(this, l, a);
+    const attendedLatent = this.act('qktv_latent', l, [heads, this.rows, m.kvLoraRank]);
+    const geometry: AttentionGeometry = { kvHeads: 1, qkDim: m.kvLoraRank + m.qkRopeHeadDim, vDim: m.kvLoraRank, valuesInKeys: true };
+    for (const sequence of this.sequences) this.attention(l, sequence, { q, k: latent, v: latent, out: attendedLatent }, geometry);
+    const attended = this.act('qktv_t', l, [heads, this.rows, m.vHeadDim]);
+    latentValues(this, l, { input: attendedLatent, output: attended, part: a.part });
+    this.linear({ base: `out_proj_layer_${l}`, role: 'o', input: attended, output: a.output, part: a.part, k: heads * m.vHeadDim, n: this.dims.hidden });
   }
 
   /** SwiGLU: down(silu(gate(x)) × up(x)), then the residual add. */
-  private feedForward(l: number, f: { input: Ref; residual: Ref; part: Part }): void {
+  private feedForward(l: number, f: { input: Ref; residual: Ref; next: Ref; part: Part }): void {
     const d = this.dims;
     const wide = [1, this.rows, d.intermediate];
     const hidden = [1, this.rows, d.hidden];
     const gate = this.act('hidden_gate', l, wide);
-    this.linear({ base: `gate_layer_${l}`, projection: 'gate', input: f.input, output: gate, part: f.part });
+    this.linear({ base: `gate_layer_${l}`, role: 'gate', input: f.input, output: gate, part: f.part });
     const silu = this.act('hidden_silu', l, wide);
     this.push({ name: this.naming.layer(`activation_fn_layer_${l}`), type: 'silu', input: [gate()], output: [silu()], structure: {} }, f.part, 'silu');
     const up = this.act('hidden_up', l, wide);
-    this.linear({ base: `up_layer_${l}`, projection: 'up', input: f.input, output: up, part: f.part });
+    this.linear({ base: `up_layer_${l}`, role: 'up', input: f.input, output: up, part: f.part });
     const product = this.act('hidden_mul', l, wide);
     this.eltwise({ base: `hidden_mul_layer_${l}`, kind: 'eltwise_mul', inputs: [up, silu], output: product, shape: wide, part: f.part, tag: 'gate_mul' });
     const down = this.act('hidden_down', l, hidden);
-    this.linear({ base: `down_layer_${l}`, projection: 'down', input: product, output: down, part: f.part });
-    const next = l === d.layers - 1 ? this.act('hidden_add', l, hidden) : this.act('hidden_states', l + 1, hidden);
-    this.eltwise({ base: `hidden_add_layer_${l}`, kind: 'eltwise_add', inputs: [f.residual, down], output: next, shape: hidden, part: f.part, tag: 'residual' });
+    this.linear({ base: `down_layer_${l}`, role: 'down', input: product, output: down, part: f.part });
+    this.eltwise({ base: `hidden_add_layer_${l}`, kind: 'eltwise_add', inputs: [f.residual, down], output: f.next, shape: hidden, part: f.part, tag: 'residual' });
   }
 
   /** The final norm and the LM head over the rows that sample, then the output marker. */
@@ -220,7 +246,7 @@ class Lowering {
     const rows = [1, this.headRows, d.hidden];
     const normed = this.norm({ base: 'final_layer_norm_layer_in_decoder', input: this.act('hidden_add', d.layers - 1, rows), output: this.act('final_hidden_states', undefined, rows), part, tag: 'final_norm' });
     const logits = this.act('logits', undefined, [1, this.headRows, d.vocab]);
-    this.linear({ base: 'lm_head_layer', projection: 'lmHead', input: normed, output: logits, part });
+    this.linear({ base: 'lm_head_layer', role: 'lmHead', input: normed, output: logits, part });
     this.push({ name: this.naming.layer('output_layer'), type: 'output', input: [logits()], output: [], structure: {} }, part, 'output');
   }
 
@@ -229,22 +255,22 @@ class Lowering {
    * and values to its cache (when it has one), QKᵀ, softmax, and the product
    * with V. Query heads share key/value heads in groups.
    */
-  private attention(l: number, s: SequenceRows, step: { q: Ref; k: Ref; v: Ref; out: Ref }): void {
-    const { heads, kvHeads, headDim } = this.dims;
+  private attention(l: number, s: SequenceRows, step: { q: Ref; k: Ref; v: Ref; out: Ref }, g: AttentionGeometry): void {
+    const { heads } = this.dims;
     const part: Part = { kind: 'attention', sequence: s.index, layer: l };
     const n = s.newTokens;
     const total = s.context + n;
-    const { keys, values } = this.cacheOf(l, s, step, part);
+    const { keys, values } = this.cacheOf(l, s, step, { part, geometry: g });
     const own = this.form.kind === 'batched' ? s.index : undefined;
     const type = n === 1 ? 'attention_mv' : 'attention_mm';
     const structure = (mode: 'qkt' | 'qktv') => ({ bias_flag: false, mask_mode: type === 'attention_mm' ? mode : ('none' as const), relu_flag: false });
     const scores = this.act('qkt_mm', l, [heads, n, total], own);
-    const input = [this.rowsOf(step.q, s)([heads, n, headDim]), keys([kvHeads, headDim, total])];
+    const input = [this.rowsOf(step.q, s)([heads, n, g.qkDim]), keys([g.kvHeads, g.qkDim, total])];
     this.push({ name: this.naming.layer(`attention_qkt_${l}`, own), type, input, output: [scores()], param: [this.maskParameter(l)], structure: structure('qkt') }, part, 'qkt');
     const probabilities = this.act('qkt_softmax', l, [heads, n, total], own);
     this.push({ name: this.naming.layer(`softmax_${l}`, own), type: 'softmax', input: [scores()], output: [probabilities()], structure: { dim: 2 } }, part, 'softmax');
-    const weighted = [probabilities(), values([kvHeads, total, headDim])];
-    this.push({ name: this.naming.layer(`attention_qktv_${l}`, own), type, input: weighted, output: [this.rowsOf(step.out, s)([heads, n, headDim])], param: [this.maskParameter(l)], structure: structure('qktv') }, part, 'qktv');
+    const weighted = [probabilities(), values([g.kvHeads, total, g.vDim])];
+    this.push({ name: this.naming.layer(`attention_qktv_${l}`, own), type, input: weighted, output: [this.rowsOf(step.out, s)([heads, n, g.vDim])], param: [this.maskParameter(l)], structure: structure('qktv') }, part, 'qktv');
   }
 
   /**
@@ -254,8 +280,8 @@ class Lowering {
    * models it (instgen concat.ts): its key cache is stored transposed, so
    * appending a token rewrites it, and the model reads the whole past cache.
    */
-  private cacheOf(l: number, s: SequenceRows, step: { k: Ref; v: Ref }, part: Part): { keys: Ref; values: Ref } {
-    const { kvHeads, headDim } = this.dims;
+  private cacheOf(l: number, s: SequenceRows, step: { k: Ref; v: Ref }, c: { part: Part; geometry: AttentionGeometry }): { keys: Ref; values: Ref } {
+    const { kvHeads, qkDim, valuesInKeys } = c.geometry;
     const n = s.newTokens;
     const newKeys = this.rowsOf(step.k, s);
     const newValues = this.rowsOf(step.v, s);
@@ -263,11 +289,13 @@ class Lowering {
     const own = this.form.kind === 'batched' ? s.index : undefined;
     const append = (which: 'key' | 'value', newRows: Ref, base: string): Ref => {
       const full = this.kv(which, 'after', l, s.index);
-      const input = [this.kv(which, 'before', l, s.index)([kvHeads, s.context, headDim]), newRows([kvHeads, n, headDim])];
-      this.push({ name: this.naming.layer(`${base}_${l}`, own), type: 'concat', input, output: [full([kvHeads, s.context + n, headDim])], structure: { dim: 1 } }, part, 'concat');
+      const input = [this.kv(which, 'before', l, s.index)([kvHeads, s.context, qkDim]), newRows([kvHeads, n, qkDim])];
+      this.push({ name: this.naming.layer(`${base}_${l}`, own), type: 'concat', input, output: [full([kvHeads, s.context + n, qkDim])], structure: { dim: 1 } }, c.part, 'concat');
       return full;
     };
-    return { keys: append('key', newKeys, 'concat_past_keys'), values: append('value', newValues, 'concat_past_values') };
+    const keys = append('key', newKeys, 'concat_past_keys');
+    // Latent attention caches one compressed vector per token: the values are part of it.
+    return { keys, values: valuesInKeys ? keys : append('value', newValues, 'concat_past_values') };
   }
 
   /** A projection followed by rotary embedding as FlightLLM lowers it: x·sin and x·cos per head, then their sum. */
@@ -276,25 +304,31 @@ class Lowering {
     const heads = p.projection === 'q' ? d.heads : d.kvHeads;
     const shape = [heads, this.rows, d.headDim];
     const before = this.act(`${p.projection}_proj_out_before_RoPE`, p.l, [1, this.rows, heads * d.headDim]);
-    this.linear({ base: `${p.projection}_proj_layer_${p.l}`, projection: p.projection, input: p.input, output: before, part: p.part });
+    this.linear({ base: `${p.projection}_proj_layer_${p.l}`, role: p.projection, input: p.input, output: before, part: p.part });
+    this.rope({ base: p.projection, l: p.l, input: before, output: p.output, shape, part: p.part, which: p.projection });
+  }
+
+  rope(spec: { base: string; l: number; input: Ref; output: Ref; shape: Shape; part: Part; which: string }): void {
     const product = (table: 'sin' | 'cos') => {
-      const out = this.act(`${p.projection}_RoPE_mul_${table}`, p.l, shape);
-      this.eltwise({ base: `${p.projection}_RoPE_eltwise_mul_${table}_${p.l}`, kind: 'eltwise_mul', inputs: [before, this.act(`RoPE_${table}_cache`)], output: out, shape, part: p.part, tag: 'rope' });
+      const out = this.act(`${spec.which}_RoPE_mul_${table}`, spec.l, spec.shape);
+      this.eltwise({ base: `${spec.base}_RoPE_eltwise_mul_${table}_${spec.l}`, kind: 'eltwise_mul', inputs: [spec.input, this.act(`RoPE_${table}_cache`)], output: out, shape: spec.shape, part: spec.part, tag: 'rope' });
       return out;
     };
     const [sin, cos] = [product('sin'), product('cos')];
-    this.eltwise({ base: `${p.projection}_RoPE_eltwise_add_${p.l}`, kind: 'eltwise_add', inputs: [sin, cos], output: p.output, shape, part: p.part, tag: 'rope' });
+    this.eltwise({ base: `${spec.base}_RoPE_eltwise_add_${spec.l}`, kind: 'eltwise_add', inputs: [sin, cos], output: spec.output, shape: spec.shape, part: spec.part, tag: 'rope' });
   }
 
-  /** A linear layer [1, M, K] × [K, N]: the weight (and bias, and sparse streams) first, as FlightLLM places them. */
-  private linear(spec: { base: string; projection: Projection; input: Ref; output: Ref; part: Part }): void {
+  /** A linear layer [groups, M, K] × [groups, K, N]: the weight (and bias, and sparse streams) first, as FlightLLM places them. */
+  linear(spec: LinearSpec): void {
     const d = this.dims;
-    const [k, n] = linearDims(d, spec.projection);
-    const m = spec.projection === 'lmHead' ? this.headRows : this.rows;
-    const keep = d.keep[spec.projection];
+    const projection = isProjection(spec.role) ? spec.role : undefined;
+    const [k, n] = spec.k !== undefined && spec.n !== undefined ? [spec.k, spec.n] : linearDims(d, projection!);
+    const m = spec.rows ?? (spec.role === 'lmHead' ? this.headRows : this.rows);
+    const groups = spec.groups ?? 1;
+    const keep = projection === undefined ? 1 : d.keep[projection];
     const streams = keep < 1 && this.input.model.mapping.sparseStreams;
-    const biased = d.biased.has(spec.projection);
-    const param: Param[] = [this.weight(parameterName(spec.base, 'weight'), [1, k, n], keep)];
+    const biased = projection !== undefined && d.biased.has(projection);
+    const param: Param[] = [this.weight(parameterName(spec.base, 'weight'), [groups, k, n], keep)];
     if (biased) param.push(this.parameter(parameterName(spec.base, 'bias'), [1, 1, n], this.precision.bias, bytesOf(n, dtypeBits(this.precision.bias))));
     if (streams) {
       const block = this.input.target.blockSize;
@@ -303,24 +337,34 @@ class Lowering {
       param.push(this.parameter(parameterName(spec.base, 'meta'), [1, 1, Math.ceil(kept / 2)], 'int8', Math.ceil(kept / 2)));
       param.push(this.parameter(parameterName(spec.base, 'fsb'), [1, Math.ceil(k / block), Math.ceil(n / block)], 'int8', Math.ceil(k / block) * Math.ceil(n / block)));
     }
-    const input = [spec.input([1, m, k])];
-    const output = [spec.output([1, m, n])];
-    const type = this.engines[spec.projection] === 'mm' ? 'linear_mm' : 'linear_mv';
-    this.push({ name: this.naming.layer(spec.base), type, input, output, param, structure: { bias_flag: biased, mask_mode: streams ? 'fsb' : 'none', relu_flag: false } }, spec.part, spec.projection);
+    const input = [spec.input([groups, m, k])];
+    const output = [spec.output([groups, m, n])];
+    const engine = this.engineFor(spec.role, m);
+    if (spec.slot === 0) this.engines[spec.role] = engine;
+    const structure = { bias_flag: biased, mask_mode: streams ? ('fsb' as const) : ('none' as const), relu_flag: false, ...(spec.slot === undefined ? {} : { expert_slot: spec.slot }) };
+    this.push({ name: this.naming.layer(spec.base), type: engine === 'mm' ? 'linear_mm' : 'linear_mv', input, output, param, structure }, spec.part, spec.role);
+  }
+
+  reserveWeight(base: string, _role: LinearRole, k: number, n: number): void {
+    this.weight(parameterName(base, 'weight'), [1, k, n], 1);
+  }
+
+  layerName(base: string): string {
+    return this.naming.layer(base);
   }
 
   /** An RMS norm; returns its output. */
-  private norm(spec: { base: string; input: Ref; output: Ref; part: Part; tag: LayerTag }): Ref {
-    const { hidden } = this.dims;
+  norm(spec: { base: string; input: Ref; output: Ref; part: Part; tag: LayerTag; width?: number }): Ref {
+    const width = spec.width ?? this.dims.hidden;
     const input = [spec.input()];
     const output = [spec.output()];
     // Norm scales are kept at the activations' precision.
-    const param = [this.parameter(parameterName(spec.base, 'weight'), [1, 1, hidden], this.precision.activations, bytesOf(hidden, dtypeBits(this.precision.activations)), { sparse_flag: false, sparse_ratio: 1 })];
+    const param = [this.parameter(parameterName(spec.base, 'weight'), [1, 1, width], this.precision.activations, bytesOf(width, dtypeBits(this.precision.activations)), { sparse_flag: false, sparse_ratio: 1 })];
     this.push({ name: this.naming.layer(spec.base), type: 'layernorm', input, output, param, structure: { bias_flag: false, RMS_flag: true } }, spec.part, spec.tag);
     return spec.output;
   }
 
-  private eltwise(spec: { base: string; kind: 'eltwise_add' | 'eltwise_mul'; inputs: readonly [Ref, Ref]; output: Ref; shape: Shape; part: Part; tag: LayerTag }): void {
+  eltwise(spec: { base: string; kind: 'eltwise_add' | 'eltwise_mul'; inputs: readonly [Ref, Ref]; output: Ref; shape: Shape; part: Part; tag: LayerTag }): void {
     const input = spec.inputs.map((ref) => ref(spec.shape));
     this.push({ name: this.naming.layer(spec.base), type: 'eltwise', input, output: [spec.output(spec.shape)], structure: { eltwise_type: spec.kind } }, spec.part, spec.tag);
   }
@@ -342,8 +386,8 @@ class Lowering {
     const bits = this.precision.weightBits ?? convention;
     const stored = this.input.target.storesPrunedWeights ? Math.ceil(elements * keep) : elements;
     const group = this.precision.group;
-    // Each group of `size` weights along K of each output column carries its scale and zero point.
-    const groupBytes = group === undefined ? 0 : bytesOf(Math.ceil(shape[1]! / group.size) * shape[2]!, group.bits);
+    // Each group of `size` weights along K of each output column (of each matrix) carries its scale and zero point.
+    const groupBytes = group === undefined ? 0 : bytesOf(shape[0]! * Math.ceil(shape[1]! / group.size) * shape[2]!, group.bits);
     const param = this.parameter(name, shape, this.precision.weights, bytesOf(stored, bits) + groupBytes, { sparse_flag: keep < 1, sparse_ratio: keep });
     if (bits !== convention) param.stream_bits = bits;
     if (group !== undefined) Object.assign(param, { group_size: group.size, group_bits: group.bits });
@@ -367,7 +411,7 @@ class Lowering {
   }
 
   /** An activation: one slot per role, shared by every transformer layer (and sequence). */
-  private act(role: string, layer?: number, natural?: Shape, sequence?: number): Ref {
+  act(role: string, layer?: number, natural?: Shape, sequence?: number): Ref {
     const name = this.naming.activation(role, layer, sequence);
     return (shape = natural, firstRow = 0) => {
       if (shape === undefined) throw new Error(`internal: activation ${name} needs a shape`);
@@ -391,26 +435,55 @@ class Lowering {
     return bytesOf(shape.reduce((product, size) => product * size, 1), dtypeBits(this.precision.activations));
   }
 
-  private push(layer: Layer, part: Part, tag: LayerTag): void {
+  push(layer: Layer, part: Part, tag: LayerTag): void {
     this.emitted.push({ layer, part, tag });
   }
 
   result(): Lowered {
-    const memory = this.planner.assign({ layers: this.dims.layers, regionBytes: this.kvRegionBytes() });
+    const memory = this.planner.assign({ layers: this.dims.layers, regionBytes: this.kvRegionBytes(), regionsPerLayer: this.dims.latent === undefined ? 2 : 1 });
     const wanted = this.input.parts;
     const keep = (part: Part) => wanted === undefined || selected(part, wanted);
     const kept = this.emitted.filter(({ part }) => keep(part));
-    return { layers: kept.map(({ layer }) => layer), tags: kept.map(({ tag }) => tag), form: this.form, memory, producedOutside: producedOutside(this.emitted, keep), engines: this.engines };
+    // Engines in the order the roles run (routed experts' were learnt as they were lowered).
+    const engines = Object.fromEntries(linearRoles(this.dims).flatMap((role) => (this.engines[role] === undefined ? [] : [[role, this.engines[role]]])));
+    return { layers: kept.map(({ layer }) => layer), tags: kept.map(({ tag }) => tag), form: this.form, memory, producedOutside: producedOutside(this.emitted, keep), engines };
   }
 
   /** Bytes of one layer's key (or value) region per sequence: FlightLLM's forms lay it out for the longest sequence. */
   private kvRegionBytes(): number[] {
-    const { kvHeads, headDim } = this.dims;
+    const { kvHeads, headDim, latent } = this.dims;
+    const perToken = latent === undefined ? kvHeads * headDim : latent.kvLoraRank + latent.qkRopeHeadDim;
     const bits = dtypeBits(this.precision.kvCache);
-    if (this.form.kind !== 'batched') return [bytesOf(kvHeads * this.input.maxTokens * headDim, bits)];
+    if (this.form.kind !== 'batched') return [bytesOf(this.input.maxTokens * perToken, bits)];
     const block = this.input.target.kvBlockTokens;
-    return this.sequences.map((s) => bytesOf(kvHeads * Math.ceil((s.context + s.newTokens) / block) * block * headDim, bits));
+    return this.sequences.map((s) => bytesOf(Math.ceil((s.context + s.newTokens) / block) * block * perToken, bits));
   }
+}
+
+/** Roles a routed expert's layers have: their engines come from the expert lowering. */
+const ROUTED_ROLES: ReadonlySet<LinearRole> = new Set(['expertGate', 'expertUp', 'expertDown']);
+
+function leastCommonMultiple(a: number, b: number): number {
+  const gcd = (x: number, y: number): number => (y === 0 ? x : gcd(y, x % y));
+  return (a / gcd(a, b)) * b;
+}
+
+function isProjection(role: LinearRole): role is Projection {
+  return (PROJECTIONS as readonly string[]).includes(role);
+}
+
+/**
+ * The linear roles a model's steps have, in the order its layers run them:
+ * the eight projections for a dense model; latent attention's and the
+ * experts' matrices where the model has them.
+ */
+export function linearRoles(d: ModelDims): LinearRole[] {
+  const m = d.latent;
+  const attention: LinearRole[] = m === undefined ? ['q', 'k', 'v', 'o'] : [...(m.qLoraRank === undefined ? (['q'] as const) : (['qA', 'qB'] as const)), 'absorbK', 'kvA', 'absorbV', 'o'];
+  const sparse = d.experts?.sparseLayers.filter(Boolean).length ?? 0;
+  const dense: LinearRole[] = sparse < d.layers ? ['gate', 'up', 'down'] : [];
+  const experts: LinearRole[] = d.experts === undefined ? [] : ['router', ...(d.experts.shared > 0 ? (['sharedGate', 'sharedUp', 'sharedDown'] as const) : []), 'expertGate', 'expertUp', 'expertDown'];
+  return [...attention, ...dense, ...experts, 'lmHead'];
 }
 
 /** [K, N] of a projection's weight. */

@@ -30,6 +30,8 @@ export interface MemoryPlan {
 export interface KvLayout {
   readonly layers: number;
   readonly regionBytes: readonly number[];
+  /** Regions per layer: a key and a value (2), or latent attention's one compressed vector (1). */
+  readonly regionsPerLayer: 1 | 2;
 }
 
 /** Collects where each tensor goes while the IR is built, then assigns every address at once. */
@@ -49,7 +51,7 @@ export class AddressPlanner {
     let kvCacheBytes = 0;
     for (const region of regions) {
       sequenceBase.push(weightBytes + kvCacheBytes);
-      kvCacheBytes += kv.layers * 2 * region;
+      kvCacheBytes += kv.layers * kv.regionsPerLayer * region;
     }
     const activationBase = weightBytes + kvCacheBytes;
     let nextWeight = 0;
@@ -58,7 +60,7 @@ export class AddressPlanner {
         target.addr = nextWeight;
         nextWeight += align(placement.bytes);
       } else if (placement.region === 'kv') {
-        target.addr = sequenceBase[placement.sequence]! + (2 * placement.layer + (placement.kind === 'key' ? 0 : 1)) * regions[placement.sequence]!;
+        target.addr = sequenceBase[placement.sequence]! + (kv.regionsPerLayer * placement.layer + (placement.kind === 'key' ? 0 : 1)) * regions[placement.sequence]!;
       } else {
         target.addr = activationBase + slots.offsets.get(placement.role)! + placement.offsetBytes;
       }

@@ -39,6 +39,8 @@ export interface LoweringTarget {
   /** Matrix dimensions must be multiples of this, named by `blockSizeField`. */
   readonly blockSize: number;
   readonly blockSizeField: string;
+  /** Vector layers' rows are whole multiples of this many elements (FlightLLM's global-buffer line); default 1, any length. */
+  readonly vectorRowElements?: number | undefined;
   /** Longest sequence the hardware is laid out for, named by `maxTokensField`. */
   readonly maxTokens: number;
   readonly maxTokensField: string;
@@ -56,6 +58,12 @@ export interface LoweringTarget {
   readonly flightllmForms: boolean;
   /** Tokens per paged KV-cache block (hardware `kvCache.blockTokens`). */
   readonly kvBlockTokens: number;
+  /**
+   * Whether the kind runs a linear layer of one weight matrix per head
+   * ([heads, K, N] weights: latent attention's absorbed up-projections) as
+   * one batched product; kinds that do not (the default) refuse latent attention.
+   */
+  readonly groupedLinear?: boolean | undefined;
   /** Bits a weight of this dtype is stored and streamed with, unless the model says otherwise. */
   weightBits(dtype: Dtype): number;
 }

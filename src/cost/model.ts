@@ -1,9 +1,9 @@
 import { batchRows, checkBatch, stepFormOn, type BatchShape } from '../batch.js';
 import { backendFor, compileTarget, type Hardware, type HardwareBackend } from '../backends/index.js';
-import { checkKvFits, compileModel, masksFor, maxTokensOf, planMemory, type CompileTarget, type KvCapacity, type LinearEngine } from '../compiler/index.js';
+import { checkKvFits, compileModel, linearRoles, masksFor, maxTokensOf, planMemory, type CompileTarget, type KvCapacity, type LinearEngine, type LinearEngines, type LinearRole } from '../compiler/index.js';
 import { ModelError } from '../errors.js';
 import type { MaskLookup } from '../ir/index.js';
-import { modelDims, type Model, type Projection } from '../model/index.js';
+import { isSparseLayer, MATRIX_ROLES, modelDims, summarizeRouting, type ExpertStepSummary, type Model, type ModelDims } from '../model/index.js';
 import type { Bound } from '../bound/index.js';
 import type { Profile } from '../backends/index.js';
 import type { ContentCache } from '../util/cache.js';
@@ -35,10 +35,12 @@ export interface StepCost {
   readonly bound: { readonly memoryMs: number; readonly computeMs: number; readonly limit: 'memory' | 'compute' };
   /** Busy time of each module, ms. */
   readonly modules: Readonly<Record<string, number>>;
-  /** The engine each projection runs on. */
-  readonly engines: Readonly<Record<Projection, LinearEngine>>;
+  /** The engine each linear role of the model runs on. */
+  readonly engines: LinearEngines;
   /** Rows of the token-wise layers: the new tokens of every sequence. */
   readonly rows: number;
+  /** Which routed experts the step runs, and the load assumption behind it; undefined for a dense model. */
+  readonly experts?: ExpertStepSummary | undefined;
   /** Energy of the step beyond idle power from the work it does, J (0 where the board's energy follows utilisation). */
   readonly dynamicJ: number;
   /** Energy of the step; undefined where the board describes no energy. */
@@ -85,17 +87,20 @@ export interface StepCostModel {
 }
 
 /** Bump when what a stored part cost means changes. */
-const COST_REVISION = 4;
+const COST_REVISION = 5;
 
-const PROJECTIONS_TOKENWISE = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const;
+/** Every linear role of a transformer layer, each a group of the token-wise part, in a fixed order (the projections first, as they run). */
+const TOKENWISE_ROLES: readonly Exclude<LinearRole, 'lmHead'>[] = ['q', 'k', 'v', 'o', 'gate', 'up', 'down', ...MATRIX_ROLES];
+/** Routed experts run over rows the expert load shares out: their cost has no period in the step's rows. */
+const ROUTED_ROLES: ReadonlySet<LinearRole> = new Set(['expertGate', 'expertUp', 'expertDown']);
 
+const TOKENWISE_INPUT = 0;
+const TOKENWISE_OTHER = TOKENWISE_ROLES.length + 1;
 const TOKENWISE: PartLayout = {
-  groups: [['input'], ['q'], ['k'], ['v'], ['o'], ['gate'], ['up'], ['down'], ['attn_norm', 'mlp_norm', 'rope', 'residual', 'silu', 'gate_mul']],
-  boundGroup: 8,
+  groups: [['input'], ...TOKENWISE_ROLES.map((role) => [role]), ['attn_norm', 'mlp_norm', 'rope', 'residual', 'silu', 'gate_mul', 'router_softmax', 'latent_norm', 'expert_combine']],
+  boundGroup: TOKENWISE_OTHER,
   countedElsewhere: [],
 };
-const TOKENWISE_INPUT = 0;
-const TOKENWISE_OTHER = 8;
 const ATTENTION: PartLayout = { groups: [['concat'], ['qkt', 'softmax', 'qktv']], boundGroup: 1, countedElsewhere: ['input'] };
 const HEAD: PartLayout = { groups: [['lmHead'], ['final_norm', 'output']], boundGroup: 1, countedElsewhere: ['input'] };
 
@@ -114,6 +119,23 @@ const DENSE_CHUNK_CONTEXT_STEP = 64;
 
 /** Layers a prompt chunk's attention is simulated in (see attentionProbe). */
 const CHUNK_ATTENTION_LAYERS = 4;
+
+/** Transformer layers alike in their token-wise part: the first of them, probed for all, and how many there are. */
+interface LayerKind {
+  readonly layer: number;
+  readonly count: number;
+}
+
+/** Dense and sparse (mixture-of-experts) layers, in order of first appearance. */
+function layerKinds(d: ModelDims): LayerKind[] {
+  const kinds = new Map<boolean, { layer: number; count: number }>();
+  for (let layer = 0; layer < d.layers; layer++) {
+    const kind = kinds.get(isSparseLayer(d, layer));
+    if (kind === undefined) kinds.set(isSparseLayer(d, layer), { layer, count: 1 });
+    else kind.count++;
+  }
+  return [...kinds.values()];
+}
 
 /** `count` layers evenly spread over `layers` (all of them when there are fewer). */
 function spreadLayers(layers: number, count: number): number[] {
@@ -137,11 +159,15 @@ class StepCosts implements StepCostModel {
   private readonly context: ProbeContext;
   private readonly width: number;
   private readonly layers: number;
+  private readonly dims: ModelDims;
+  private readonly kinds: readonly LayerKind[];
+  /** The token-wise linear roles the model has. */
+  private readonly roles: readonly Exclude<LinearRole, 'lmHead'>[];
   private readonly store: ProbeStore;
   private readonly cacheKey: string;
   private readonly initialEntries: number;
   private readonly rowTables = new Map<string, RowTable>();
-  private readonly bases = new Map<number, { vector: Float64Array; engines: Record<Projection, LinearEngine> }>();
+  private readonly bases = new Map<number, { vector: Float64Array; engines: LinearEngines }>();
   /** Attention parts summed over their groups, by context (decodes) and by chunk and context. */
   private readonly decodeAttention = new Map<number, Float64Array>();
   private readonly chunkAttention = new Map<string, Float64Array>();
@@ -161,7 +187,11 @@ class StepCosts implements StepCostModel {
     const masks = options.masks ?? defaultMasks(model, this.target);
     this.context = { model, hardware, backend: this.backend, masks: masks?.lookup, maxTokens: this.maxTokens };
     this.width = costLength(this.moduleNames.length);
-    this.layers = modelDims(model).layers;
+    this.dims = modelDims(model);
+    this.layers = this.dims.layers;
+    this.kinds = layerKinds(this.dims);
+    const present = new Set(linearRoles(this.dims));
+    this.roles = TOKENWISE_ROLES.filter((role) => present.has(role));
     // Tiled attention (a block size above one) costs the same for every context in a block: probe per block.
     // Untiled attention grows smoothly with the context: probe every 16 tokens and interpolate.
     const block = this.target.blockSize;
@@ -185,22 +215,35 @@ class StepCosts implements StepCostModel {
     return this.result(total, { path: 'fast', rows, engines: base.engines });
   }
 
-  /** Everything but attention: the input, every layer's token-wise part, the head. Kept per shape of the step. */
-  private baseAt(variant: Variant, rows: number, sequences: number): { vector: Float64Array; engines: Record<Projection, LinearEngine> } {
+  /**
+   * Everything but attention: the input, every layer's token-wise part (one
+   * layer of each kind probed, scaled to the layers of its kind), the head.
+   * Kept per shape of the step.
+   */
+  private baseAt(variant: Variant, rows: number, sequences: number): { vector: Float64Array; engines: LinearEngines } {
     const key = ((variant === 'prompt-form' ? 1 : 0) * 65_536 + sequences) * 2 ** 24 + rows;
     let base = this.bases.get(key);
     if (base !== undefined) return base;
     const vector = new Float64Array(this.width);
-    const tokenwise = this.tokenwiseFast(variant, rows, sequences);
-    addScaled(vector, tokenwise.vector, 1, TOKENWISE_INPUT * this.width, this.width);
-    addScaled(vector, tokenwise.vector, this.layers, TOKENWISE_OTHER * this.width, this.width);
-    for (const projection of PROJECTIONS_TOKENWISE) addScaled(vector, tokenwise.chosen[projection]!, this.layers);
+    const engines: Partial<Record<LinearRole, LinearEngine>> = {};
+    this.kinds.forEach((kind, index) => {
+      const tokenwise = this.tokenwiseFast(variant, rows, sequences, kind.layer);
+      if (index === 0) addScaled(vector, tokenwise.vector, 1, TOKENWISE_INPUT * this.width, this.width);
+      addScaled(vector, tokenwise.vector, kind.count, TOKENWISE_OTHER * this.width, this.width);
+      for (const role of this.roles) addScaled(vector, tokenwise.chosen[role]!, kind.count);
+      Object.assign(engines, tokenwise.engines);
+    });
     const head = this.headFast(variant, variant === 'prompt-form' ? rows : sequences);
     addScaled(vector, head.vector, 1, this.width, this.width);
     addScaled(vector, head.lmHead);
-    base = { vector, engines: { ...tokenwise.engines, lmHead: head.engine } };
+    base = { vector, engines: { ...this.inRoleOrder(engines), lmHead: head.engine } };
     this.bases.set(key, base);
     return base;
+  }
+
+  /** Engines listed in the order the model's roles run. */
+  private inRoleOrder(engines: Partial<Record<LinearRole, LinearEngine>>): Partial<Record<LinearRole, LinearEngine>> {
+    return Object.fromEntries(this.roles.filter((role) => engines[role] !== undefined).map((role) => [role, engines[role]]));
   }
 
   exact(batch: BatchShape): ExactStepCost {
@@ -214,6 +257,7 @@ class StepCosts implements StepCostModel {
     const { profile, bound, dynamicJ } = measured;
     return {
       path: 'exact',
+      experts: this.expertSummary(rows),
       totalMs: profile.totalMs,
       boundMs: bound.boundMs,
       dynamicJ,
@@ -240,27 +284,33 @@ class StepCosts implements StepCostModel {
     checkKvFits(batch, this.capacity, this.model.displayName ?? this.model.name);
   }
 
-  /** Token-wise layers of one transformer layer at `rows` rows, each projection on its faster engine. */
-  private tokenwiseFast(variant: Variant, rows: number, sequences: number): { vector: Float64Array; chosen: Partial<Record<Projection, Float64Array>>; engines: Record<Exclude<Projection, 'lmHead'>, LinearEngine> } {
+  /** The routed experts a step of `rows` rows runs, for the report. */
+  private expertSummary(rows: number): ExpertStepSummary | undefined {
+    return this.dims.experts === undefined ? undefined : summarizeRouting(this.dims.experts, rows);
+  }
+
+  /** Token-wise layers of transformer layer `layer` at `rows` rows, each linear role on its faster engine. */
+  private tokenwiseFast(variant: Variant, rows: number, sequences: number, layer: number): { vector: Float64Array; chosen: Partial<Record<LinearRole, Float64Array>>; engines: Partial<Record<LinearRole, LinearEngine>> } {
     const lanes = Math.min(sequences, this.backend.parallelSequences(this.hardware), rows);
-    const mm = rows > 1 ? this.rowTable('tokenwise', variant, lanes, 'mm').at(rows) : undefined;
-    const mv = variant === 'batched' ? this.rowTable('tokenwise', variant, lanes, 'mv').at(rows) : undefined;
+    const mm = rows > 1 ? this.rowTable('tokenwise', { variant, lanes, engine: 'mm', layer }).at(rows) : undefined;
+    const mv = variant === 'batched' ? this.rowTable('tokenwise', { variant, lanes, engine: 'mv', layer }).at(rows) : undefined;
     const vector = (mm ?? mv)!;
-    const chosen: Partial<Record<Projection, Float64Array>> = {};
-    const engines = {} as Record<Exclude<Projection, 'lmHead'>, LinearEngine>;
-    PROJECTIONS_TOKENWISE.forEach((projection, index) => {
-      const group = (index + 1) * this.width;
+    const chosen: Partial<Record<LinearRole, Float64Array>> = {};
+    const engines: Partial<Record<LinearRole, LinearEngine>> = {};
+    const here = new Set(linearRolesOfLayer(this.dims, layer));
+    for (const role of this.roles) {
+      const group = (TOKENWISE_ROLES.indexOf(role) + 1) * this.width;
       const pick = faster(mm, mv, group);
-      engines[projection] = pick === mm ? 'mm' : 'mv';
-      chosen[projection] = pick.subarray(group, group + this.width);
-    });
+      if (here.has(role)) engines[role] = pick === mm ? 'mm' : 'mv';
+      chosen[role] = pick.subarray(group, group + this.width);
+    }
     return { vector, chosen, engines };
   }
 
   /** The head at `rows` rows (one per sequence; every prompt row in FlightLLM's prefill). */
   private headFast(variant: Variant, rows: number): { vector: Float64Array; lmHead: Float64Array; engine: LinearEngine } {
-    const mm = rows > 1 ? this.rowTable('head', variant, 1, 'mm').at(rows) : undefined;
-    const mv = variant === 'batched' ? this.rowTable('head', variant, 1, 'mv').at(rows) : undefined;
+    const mm = rows > 1 ? this.rowTable('head', { variant, lanes: 1, engine: 'mm', layer: 0 }).at(rows) : undefined;
+    const mv = variant === 'batched' ? this.rowTable('head', { variant, lanes: 1, engine: 'mv', layer: 0 }).at(rows) : undefined;
     const vector = (mm ?? mv)!;
     const pick = faster(mm, mv, 0);
     return { vector, lmHead: pick.subarray(0, this.width), engine: pick === mm ? 'mm' : 'mv' };
@@ -336,12 +386,13 @@ class StepCosts implements StepCostModel {
     });
   }
 
-  private rowTable(part: 'tokenwise' | 'head', variant: Variant, lanes: number, engine: LinearEngine): RowTable {
-    const name = `${part}|${variant}|${lanes}|${engine}`;
+  private rowTable(part: 'tokenwise' | 'head', t: { variant: Variant; lanes: number; engine: LinearEngine; layer: number }): RowTable {
+    // Layer 0 keeps the name it had before models had more than one kind of layer.
+    const name = `${part}|${t.variant}|${t.lanes}|${t.engine}${t.layer === 0 ? '' : `|layer${t.layer}`}`;
     let table = this.rowTables.get(name);
     if (table === undefined) {
-      const exact = (rows: number) => stored(this.store, `${name}|${rows}`, () => (part === 'tokenwise' ? this.tokenwiseProbe(variant, lanes, engine, rows) : this.headProbe(variant, engine, rows)));
-      table = new RowTable(this.rowShape(part, engine), exact);
+      const exact = (rows: number) => stored(this.store, `${name}|${rows}`, () => (part === 'tokenwise' ? this.tokenwiseProbe(t, rows) : this.headProbe(t.variant, t.engine, rows)));
+      table = new RowTable(this.rowShape(part, t.engine), exact);
       this.rowTables.set(name, table);
     }
     return table;
@@ -349,12 +400,12 @@ class StepCosts implements StepCostModel {
 
   /** How each group of a part grows with rows, from the backend: linear layers by their engine and inner dimension, the rest as vector layers. */
   private rowShape(part: 'tokenwise' | 'head', engine: LinearEngine): { width: number; periods: number[]; affineRows: number; minRows: number } {
-    const d = modelDims(this.model);
+    const d = this.dims;
     const structure = (query: { engine: 'mm' | 'mv' | 'vector'; k: number }) => this.backend.rowStructure(this.hardware, query);
     const linear = (k: number) => structure({ engine, k });
     const vector = structure({ engine: 'vector', k: d.hidden });
-    const inner: Record<Exclude<Projection, 'lmHead'>, number> = { q: d.hidden, k: d.hidden, v: d.hidden, o: d.qWidth, gate: d.hidden, up: d.hidden, down: d.intermediate };
-    const groups = part === 'tokenwise' ? [vector, ...PROJECTIONS_TOKENWISE.map((p) => linear(inner[p])), vector] : [linear(d.hidden), vector];
+    const role = (r: Exclude<LinearRole, 'lmHead'>) => (ROUTED_ROLES.has(r) ? { periodRows: undefined, affineRows: linear(innerDimension(d, r)).affineRows } : linear(innerDimension(d, r)));
+    const groups = part === 'tokenwise' ? [vector, ...TOKENWISE_ROLES.map(role), vector] : [linear(d.hidden), vector];
     return {
       width: this.width,
       periods: groups.map((g) => g.periodRows ?? Infinity),
@@ -363,10 +414,10 @@ class StepCosts implements StepCostModel {
     };
   }
 
-  private tokenwiseProbe(variant: Variant, lanes: number, engine: LinearEngine, rows: number): Float64Array {
-    const parts = { tokenwise: [0], attention: [], head: false };
-    const batch = variant === 'prompt-form' ? { sequences: [{ newTokens: rows, context: 0 }] } : sequencesOverRows(rows, lanes);
-    return probe(this.context, { batch, parts, layout: TOKENWISE, batchedForm: variant === 'batched', linearEngines: allOn(engine) });
+  private tokenwiseProbe(t: { variant: Variant; lanes: number; engine: LinearEngine; layer: number }, rows: number): Float64Array {
+    const parts = { tokenwise: [t.layer], attention: [], head: false };
+    const batch = t.variant === 'prompt-form' ? { sequences: [{ newTokens: rows, context: 0 }] } : sequencesOverRows(rows, t.lanes);
+    return probe(this.context, { batch, parts, layout: TOKENWISE, batchedForm: t.variant === 'batched', linearEngines: allOn(t.engine) });
   }
 
   private headProbe(variant: Variant, engine: LinearEngine, rows: number): Float64Array {
@@ -375,15 +426,18 @@ class StepCosts implements StepCostModel {
     return probe(this.context, { batch, parts, layout: HEAD, batchedForm: variant === 'batched', linearEngines: allOn(engine) });
   }
 
-  /** Each projection's engine for a batched step, from exact probes of its token-wise layers and head. */
-  private exactEngines(batch: BatchShape, rows: number): Record<Projection, LinearEngine> {
+  /** Each linear role's engine for a batched step, from exact probes of its token-wise layers (one layer of each kind) and head. */
+  private exactEngines(batch: BatchShape, rows: number): Record<LinearRole, LinearEngine> {
     const sequences = batch.sequences.length;
     const lanes = Math.min(sequences, this.backend.parallelSequences(this.hardware), rows);
     const engines = { ...allOn('mv') };
     if (rows > 1) {
-      const mm = stored(this.store, `tokenwise|batched|${lanes}|mm|${rows}`, () => this.tokenwiseProbe('batched', lanes, 'mm', rows));
-      const mv = stored(this.store, `tokenwise|batched|${lanes}|mv|${rows}`, () => this.tokenwiseProbe('batched', lanes, 'mv', rows));
-      PROJECTIONS_TOKENWISE.forEach((projection, index) => (engines[projection] = faster(mm, mv, (index + 1) * this.width) === mm ? 'mm' : 'mv'));
+      for (const { layer } of this.kinds) {
+        const name = (engine: LinearEngine) => `tokenwise|batched|${lanes}|${engine}${layer === 0 ? '' : `|layer${layer}`}|${rows}`;
+        const probeOn = (engine: LinearEngine) => stored(this.store, name(engine), () => this.tokenwiseProbe({ variant: 'batched', lanes, engine, layer }, rows));
+        const [mm, mv] = [probeOn('mm'), probeOn('mv')];
+        for (const role of linearRolesOfLayer(this.dims, layer)) engines[role] = faster(mm, mv, (TOKENWISE_ROLES.indexOf(role) + 1) * this.width) === mm ? 'mm' : 'mv';
+      }
     }
     if (sequences > 1) {
       const mm = stored(this.store, `head|batched|1|mm|${sequences}`, () => this.headProbe('batched', 'mm', sequences));
@@ -393,7 +447,7 @@ class StepCosts implements StepCostModel {
     return engines;
   }
 
-  private result(total: Float64Array, figures: { path: 'fast'; rows: number; engines: Record<Projection, LinearEngine> }): StepCost {
+  private result(total: Float64Array, figures: { path: 'fast'; rows: number; engines: LinearEngines }): StepCost {
     const count = this.moduleNames.length;
     const memoryMs = total[boundMemoryIndex(count)]!;
     const computeMs = total[boundComputeIndex(count)]!;
@@ -401,7 +455,7 @@ class StepCosts implements StepCostModel {
     for (let index = 0; index < count; index++) modules[this.moduleNames[index]!] = total[FIRST_MODULE + index]!;
     const [totalMs, boundMs, dynamicJ] = [total[TIME]!, Math.max(memoryMs, computeMs), total[dynamicEnergyIndex(count)]!];
     const energy = stepEnergy(this.hardware, { totalMs, boundMs, dynamicJ, modules });
-    return { path: figures.path, totalMs, boundMs, bound: { memoryMs, computeMs, limit: memoryMs >= computeMs ? 'memory' : 'compute' }, modules, engines: figures.engines, rows: figures.rows, dynamicJ, energy };
+    return { path: figures.path, totalMs, boundMs, bound: { memoryMs, computeMs, limit: memoryMs >= computeMs ? 'memory' : 'compute' }, modules, engines: figures.engines, rows: figures.rows, experts: this.expertSummary(figures.rows), dynamicJ, energy };
   }
 }
 
@@ -412,8 +466,29 @@ function faster(mm: Float64Array | undefined, mv: Float64Array | undefined, offs
   return mv[offset + TIME]! < mm[offset + TIME]! ? mv : mm;
 }
 
-function allOn(engine: LinearEngine): Record<Projection, LinearEngine> {
-  return { q: engine, k: engine, v: engine, o: engine, gate: engine, up: engine, down: engine, lmHead: engine };
+function allOn(engine: LinearEngine): Record<LinearRole, LinearEngine> {
+  return Object.fromEntries([...TOKENWISE_ROLES, 'lmHead'].map((role) => [role, engine])) as Record<LinearRole, LinearEngine>;
+}
+
+/** The token-wise linear roles transformer layer `layer` runs. */
+function linearRolesOfLayer(d: ModelDims, layer: number): Array<Exclude<LinearRole, 'lmHead'>> {
+  const sparse = isSparseLayer(d, layer);
+  const feedForward: ReadonlySet<LinearRole> = new Set(sparse ? ['gate', 'up', 'down'] : ['router', 'sharedGate', 'sharedUp', 'sharedDown', 'expertGate', 'expertUp', 'expertDown']);
+  return linearRoles(d).filter((role): role is Exclude<LinearRole, 'lmHead'> => role !== 'lmHead' && !feedForward.has(role));
+}
+
+/** Inner dimension (K) of a linear role's product. */
+function innerDimension(d: ModelDims, role: Exclude<LinearRole, 'lmHead'>): number {
+  const m = d.latent;
+  const e = d.experts;
+  const inner: Record<Exclude<LinearRole, 'lmHead'>, number | undefined> = {
+    q: d.hidden, k: d.hidden, v: d.hidden, o: m === undefined ? d.qWidth : d.heads * m.vHeadDim, gate: d.hidden, up: d.hidden, down: d.intermediate,
+    qA: d.hidden, qB: m?.qLoraRank, kvA: d.hidden, absorbK: m?.qkNopeHeadDim, absorbV: m?.kvLoraRank,
+    router: d.hidden, sharedGate: d.hidden, sharedUp: d.hidden, sharedDown: e === undefined ? undefined : e.shared * e.sharedIntermediate,
+    expertGate: d.hidden, expertUp: d.hidden, expertDown: e?.intermediate,
+  };
+  // A role the model lacks has no layers: any dimension will do.
+  return inner[role] ?? d.hidden;
 }
 
 /** `lanes` sequences over `rows` rows: the token-wise layers see only how many rows and sequences there are. */

@@ -42,7 +42,18 @@ export type Param = z.infer<typeof ParamSchema>;
 const tensors = z.array(TensorSchema);
 const params = z.array(ParamSchema);
 
-const linearStructure = z.strictObject({ bias_flag: z.boolean(), mask_mode: z.enum(['fsb', 'none']), relu_flag: z.boolean() });
+const linearStructure = z.strictObject({
+  bias_flag: z.boolean(),
+  mask_mode: z.enum(['fsb', 'none']),
+  relu_flag: z.boolean(),
+  /**
+   * Ours, not FlightLLM's: a routed expert's linear layer, numbered among
+   * the experts its transformer layer runs in the step (0 for the first).
+   * Kinds that run a layer's experts as one grouped kernel (fused MoE) launch
+   * it once, with the first.
+   */
+  expert_slot: z.number().int().nonnegative().optional(),
+});
 const attentionStructure = z.strictObject({ bias_flag: z.boolean(), mask_mode: z.enum(['qkt', 'qktv', 'none']), relu_flag: z.boolean() });
 
 /** Keys in FlightLLM's order: name, type, input, output, [param], structure. */

@@ -8,6 +8,7 @@ import { DTYPES, dtypeBits, type Dtype } from '../dtype.js';
  */
 
 const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
 const keepRatio = z.number().positive().max(1);
 
 /** The transformer, as a Hugging Face config.json states it (LLaMA and Qwen2 families). */
@@ -26,7 +27,49 @@ export const ArchitectureSchema = z.strictObject({
   vocab_size: positiveInt,
   max_position_embeddings: positiveInt,
   tie_word_embeddings: z.boolean().optional(),
+
+  /*
+   * A mixture of experts (absent: every layer's feed-forward network is
+   * dense, `intermediate_size` wide). Names as DeepSeek's config.json has
+   * them; a Mixtral, Qwen2-MoE or Qwen3-MoE config.json is mapped onto them
+   * when it is imported (num_local_experts, num_experts).
+   */
+  /** Routed experts in each sparse layer. */
+  n_routed_experts: positiveInt.optional(),
+  /** Routed experts each token runs (top-k). */
+  num_experts_per_tok: positiveInt.optional(),
+  /** Width of one routed expert's SwiGLU network. */
+  moe_intermediate_size: positiveInt.optional(),
+  /** Shared experts every token runs beside its routed ones; default 1 where `shared_expert_intermediate_size` is given, else 0. */
+  n_shared_experts: nonNegativeInt.optional(),
+  /** Width of each shared expert (Qwen2-MoE's one shared expert); default `moe_intermediate_size` (DeepSeek's). */
+  shared_expert_intermediate_size: positiveInt.optional(),
+  /** The first k layers are dense (DeepSeek). */
+  first_k_dense_replace: nonNegativeInt.optional(),
+  /** Layers, counted from 0, that are dense (Qwen-MoE). */
+  mlp_only_layers: z.array(nonNegativeInt).optional(),
+  /** Every step-th layer is sparse: layer l when (l + 1) % step = 0 (Qwen-MoE); default 1, every layer. */
+  decoder_sparse_step: positiveInt.optional(),
+
+  /*
+   * Multi-head latent attention (DeepSeek-V2/V3; absent: multi-head or
+   * grouped-query attention). The KV cache holds, per token and layer, one
+   * compressed vector of `kv_lora_rank` plus the shared rotary key of
+   * `qk_rope_head_dim`.
+   */
+  kv_lora_rank: positiveInt.optional(),
+  /** Rank of the query's compression; null (or absent) where queries are projected directly. */
+  q_lora_rank: positiveInt.nullable().optional(),
+  /** Per head: query and key dimensions without and with rotary embedding, and the value's. */
+  qk_nope_head_dim: positiveInt.optional(),
+  qk_rope_head_dim: positiveInt.optional(),
+  v_head_dim: positiveInt.optional(),
 });
+
+/** The architecture fields that describe a mixture of experts. */
+export const EXPERT_FIELDS = ['n_routed_experts', 'num_experts_per_tok', 'moe_intermediate_size', 'n_shared_experts', 'shared_expert_intermediate_size', 'first_k_dense_replace', 'mlp_only_layers', 'decoder_sparse_step'] as const;
+/** The architecture fields that describe multi-head latent attention. */
+export const LATENT_ATTENTION_FIELDS = ['kv_lora_rank', 'q_lora_rank', 'qk_nope_head_dim', 'qk_rope_head_dim', 'v_head_dim'] as const;
 
 export const PROJECTIONS = ['q', 'k', 'v', 'o', 'gate', 'up', 'down', 'lmHead'] as const;
 export type Projection = (typeof PROJECTIONS)[number];
@@ -147,6 +190,19 @@ function resolvePrecision(value: Partial<PresetFields> & { preset?: PrecisionPre
   };
 }
 
+/**
+ * How a mixture of experts' tokens spread over its routed experts: an
+ * assumption of the deployment, reported beside every result it shapes.
+ * `uniform`: every expert equally likely (each token's top-k a uniform draw);
+ * `zipf`: the expert of popularity rank r (from 1) is chosen with a weight
+ * 1 / r^exponent, a skew some experts attract.
+ */
+export const ExpertLoadSchema = z.discriminatedUnion('distribution', [
+  z.strictObject({ distribution: z.literal('uniform') }),
+  z.strictObject({ distribution: z.literal('zipf'), exponent: z.number().positive() }),
+]);
+export type ExpertLoad = z.infer<typeof ExpertLoadSchema>;
+
 export const MappingSchema = z.strictObject({
   /** Longest sequence the deployment supports; at most the hardware's. */
   maxTokens: positiveInt.optional(),
@@ -165,6 +221,8 @@ export const MappingSchema = z.strictObject({
    * the hardware's mask block (64 tokens).
    */
   maskParameterCellTokens: positiveInt.default(32),
+  /** How tokens spread over routed experts (a mixture of experts only); default uniform. */
+  expertLoad: ExpertLoadSchema.optional(),
 });
 
 export const ModelSchema = z.strictObject({

@@ -10,4 +10,4 @@ export { compareWithGpu, loadFpgaProfile, ProfileJsonSchema, type Comparison, ty
 export { caseLatencySpec, caseSpeedupSpec, decodeLatencySpec, moduleBusySpec, moduleBusyShares, type VegaLiteSpec } from './figures.js';
 export { renderSvg } from './render.js';
 export { sensitivity, type Sensitivity, type SensitivityOptions, type SensitivityRow } from './sensitivity.js';
-export { profileTable, profileDocument, type ProfileRun, type ProfileDocument, type ProfileDocumentCase } from './report.js';
+export { profileTable, profileDocument, profileExperts, type ProfileRun, type ProfileDocument, type ProfileDocumentCase, type CaseExperts } from './report.js';

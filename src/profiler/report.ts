@@ -2,7 +2,8 @@ import { deviceLabel, type Hardware } from '../backends/index.js';
 import type { CaseFigures } from './cases.js';
 import { compareWithGpu } from './compare.js';
 import type { GpuProfile } from './gpu.js';
-import type { ProfileResult } from './profile.js';
+import { modelDims, summarizeRouting, type ExpertStepSummary } from '../model/index.js';
+import type { ProfileResult, ProfileSource } from './profile.js';
 import { formatCaseTable } from './table.js';
 
 /*
@@ -17,12 +18,36 @@ export interface ProfileRun {
   /** The model as shown (`LLaMA2-7B`, `LLaMA2-7B (FP16)`). */
   readonly label: string;
   readonly result: ProfileResult;
+  /** What was profiled: a mixture of experts' model has its expert load reported. */
+  readonly source?: ProfileSource | undefined;
+}
+
+/** The routing a case's steps rest on: its prefill's (batch × prompt tokens) and its decodes' (batch tokens). */
+export interface CaseExperts {
+  readonly prefill: ExpertStepSummary;
+  readonly decode: ExpertStepSummary;
+}
+
+/** Each case's expert routing, for a mixture of experts; undefined for a dense model or FlightLLM's IR files. */
+export function profileExperts(run: ProfileRun): CaseExperts[] | undefined {
+  const experts = run.source?.kind === 'model' ? modelDims(run.source.model).experts : undefined;
+  if (experts === undefined) return undefined;
+  return run.result.cases.map((row) => ({ prefill: summarizeRouting(experts, row.case.batch * row.case.prompt), decode: summarizeRouting(experts, row.case.batch) }));
+}
+
+/** A line under the table saying the expert load assumed and the experts each case's steps run; empty for a dense model. */
+function expertNote(run: ProfileRun): string {
+  const routing = profileExperts(run);
+  if (routing === undefined || routing.length === 0) return '';
+  const first = routing[0]!.decode;
+  const cases = run.result.cases.map((row, index) => `${row.case.batch}x${row.case.prompt}x${row.case.generated}: prefill ${routing[index]!.prefill.activeExperts}, decode ${routing[index]!.decode.activeExperts}`);
+  return `Expert load (assumed): ${first.load}; top-${first.expertsPerToken} of ${first.routedExperts} routed experts${first.sharedExperts > 0 ? ` + ${first.sharedExperts} shared` : ''}; experts run per sparse layer: ${cases.join('; ')}\n`;
 }
 
 /** FlightLLM's table for the run's cases beside the GPU profiles, with the bound column and energy rows unless asked not to. */
 export function profileTable(run: ProfileRun, gpus: readonly GpuProfile[], options: { bound?: boolean; energy?: boolean } = {}): string {
   const comparison = compareWithGpu(run.result.cases, gpus, { deviceCasesOnly: true });
-  return formatCaseTable({
+  const table = formatCaseTable({
     model: run.label,
     deviceLabel: deviceLabel(run.hardware),
     showBound: options.bound !== false,
@@ -35,6 +60,7 @@ export function profileTable(run: ProfileRun, gpus: readonly GpuProfile[], optio
       gpus: comparison.backends.map((label) => ({ label, figures: row.gpu[label] })),
     })),
   });
+  return `${table}${expertNote(run)}`;
 }
 
 export interface ProfileDocumentCase {
@@ -57,6 +83,8 @@ export interface ProfileDocumentCase {
 export interface ProfileDocument {
   readonly hardware: string;
   readonly model: string;
+  /** A mixture of experts: the expert load assumed and the experts each case's prefill and decode run; null for a dense model. */
+  readonly experts: readonly CaseExperts[] | null;
   readonly cases: readonly ProfileDocumentCase[];
 }
 
@@ -65,6 +93,7 @@ export function profileDocument(run: ProfileRun, gpus: readonly GpuProfile[]): P
   return {
     hardware: run.hardware.name,
     model: run.label,
+    experts: profileExperts(run) ?? null,
     cases: run.result.cases.map((row, index) => ({
       ...row.case,
       device: row.device,

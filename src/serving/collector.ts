@@ -1,10 +1,10 @@
 import type { Hardware } from '../backends/index.js';
 import type { StepCost } from '../cost/index.js';
 import { energyReport, idleJoules, tokensPerDollar } from '../energy/index.js';
-import type { Model } from '../model/index.js';
+import { formatExpertLoad, modelDims, type Model } from '../model/index.js';
 import type { KvBlockManager } from './kv-cache.js';
 import { mean, Samples, summary } from './metrics.js';
-import type { EnergyFields, ServingResult, SimulatorFields } from './result.js';
+import type { EnergyFields, ExpertFields, ServingResult, SimulatorFields } from './result.js';
 import type { Sequence } from './sequence.js';
 
 /*
@@ -33,6 +33,9 @@ export interface LoopTotals {
   readonly stepMs: number;
   /** Energy of the steps, J; undefined where the board describes no energy. */
   readonly stepJoules: number | undefined;
+  /** A mixture of experts: steps that ran routed experts, and the experts per sparse layer they ran, summed. */
+  readonly expertSteps: number;
+  readonly activeExperts: number;
 }
 
 export class MetricsCollector {
@@ -46,6 +49,8 @@ export class MetricsCollector {
   private readonly busyMs: Record<string, number> = {};
   private stepMs = 0;
   private stepJoules: number | undefined;
+  private expertSteps = 0;
+  private activeExperts = 0;
 
   /** Time moves on from `fromMs` to `toMs` with the same requests in the system. */
   elapse(fromMs: number, toMs: number): void {
@@ -71,12 +76,16 @@ export class MetricsCollector {
     this.stepMs += cost.totalMs;
     if (cost.energy !== undefined) this.stepJoules = (this.stepJoules ?? 0) + cost.energy.joules;
     for (const [name, busy] of Object.entries(cost.modules)) this.busyMs[name] = (this.busyMs[name] ?? 0) + busy;
+    if (cost.experts !== undefined) {
+      this.expertSteps++;
+      this.activeExperts += cost.experts.activeExperts;
+    }
     this.steps++;
   }
 
   totals(durationMs: number): LoopTotals {
-    const { requestMs, steps, peakConcurrency, kvBlockMs, peakKvBlocks, busyMs, boundMs, stepMs, stepJoules } = this;
-    return { durationMs, requestMs, steps, peakConcurrency, kvBlockMs, peakKvBlocks, busyMs: { ...busyMs }, boundMs, stepMs, stepJoules };
+    const { requestMs, steps, peakConcurrency, kvBlockMs, peakKvBlocks, busyMs, boundMs, stepMs, stepJoules, expertSteps, activeExperts } = this;
+    return { durationMs, requestMs, steps, peakConcurrency, kvBlockMs, peakKvBlocks, busyMs: { ...busyMs }, boundMs, stepMs, stepJoules, expertSteps, activeExperts };
   }
 }
 
@@ -209,7 +218,15 @@ function simulatorFields(run: RunSummaryInput, derived: { meanE2elSeconds: numbe
     mean_requests_in_system: totals.requestMs / totals.durationMs,
     littles_law_requests: (run.records.length / (totals.durationMs / 1000)) * derived.meanE2elSeconds,
     ...energyFields(run.hardware, { totals, records: run.records }),
+    ...expertFields(run.model, totals),
   };
+}
+
+/** A mixture of experts' load assumption and the experts its steps ran on average; nothing for a dense model. */
+function expertFields(model: Model, totals: LoopTotals): ExpertFields | Record<string, never> {
+  const experts = modelDims(model).experts;
+  if (experts === undefined) return {};
+  return { expert_load: formatExpertLoad(experts.load), routed_experts: experts.routed, mean_active_experts_per_layer: totals.expertSteps === 0 ? 0 : totals.activeExperts / totals.expertSteps };
 }
 
 /** Energy of the run (steps, and idle power between them) and what it buys; null where the board describes no energy or price. */

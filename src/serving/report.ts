@@ -42,6 +42,7 @@ export function servingReport(result: ServingResult, options: ServingReportOptio
   const busy = result.module_busy_share;
   row('Module busy (% of the run):', Object.entries(busy).map(([name, share]) => `${name} ${(share * 100).toFixed(1)}`).join(', '));
   row('Bound (% of the run):', result.percent_of_bound);
+  if (result.expert_load !== undefined) row('Expert load (assumed):', `${result.expert_load}; ${(result.mean_active_experts_per_layer ?? 0).toFixed(1)} of ${result.routed_experts ?? 0} experts a step`);
   lines.push('='.repeat(50));
   return `${lines.join('\n')}\n`;
 }

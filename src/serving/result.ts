@@ -61,8 +61,15 @@ export interface EnergyFields {
   readonly output_tokens_per_dollar: number | null;
 }
 
+/** A mixture of experts' run: the expert load assumed, and the routed experts its steps ran per sparse layer, on average. */
+export interface ExpertFields {
+  readonly expert_load: string;
+  readonly routed_experts: number;
+  readonly mean_active_experts_per_layer: number;
+}
+
 /** What only a simulator sees. */
-export interface SimulatorFields extends EnergyFields {
+export interface SimulatorFields extends EnergyFields, Partial<ExpertFields> {
   readonly hardware: string;
   readonly model: string;
   readonly policy: string;

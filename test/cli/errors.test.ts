@@ -206,8 +206,19 @@ const CASES: readonly Case[] = [
     names: 'bad-device.yaml',
   },
   { name: 'a conformance directory without reference data', args: ['conformance', '--reference', work], message: /no reference cases in .*: expected ir_output\/<name>\.yaml files with matching profiler_output\/<name>\.csv files\./ },
+  ...expertCases(),
   ...sweepCases(),
 ];
+
+/** Mixtures of experts and latent attention. */
+function expertCases(): Case[] {
+  return [
+    { name: 'an expert load of no known shape', args: ['step', '--model', 'mixtral-8x7b', '--hardware', 'v80', '--seq', '1@64', '--expert-load', 'zipf:-1'], message: /option '--expert-load <load>' argument 'zipf:-1' is invalid\. expected uniform or zipf:<exponent> with a positive exponent, e\.g\. zipf:1\.2, got "zipf:-1"/ },
+    { name: 'latent attention on a FlightLLM board', args: ['step', '--model', 'deepseek-v2-lite', '--hardware', 'v80', '--seq', '1@64'], message: /architecture\.kv_lora_rank: multi-head latent attention is not lowered for v80's kind of hardware/ },
+    { name: 'a mixture of experts described in part', args: ['step', '--model', modelFile('moe-part.yaml', { n_routed_experts: 8 }), '--hardware', 'a100-80gb-sxm', '--seq', '1@64'], message: /moe-part\.yaml: invalid model description: architecture\.num_experts_per_tok: a mixture of experts \(n_routed_experts\) needs it/ },
+    { name: 'a mixture of experts too large for the board', args: ['step', '--model', 'mixtral-8x7b', '--hardware', 'vhk158', '--seq', '1@64'], message: /Mixtral-8x7B does not fit in HBM of vhk158: it needs \d+\.\d\d GiB of weights \(all 8 routed experts of each sparse layer\)/ },
+  ];
+}
 
 /** Sweeps: a spec, its shard, merging shards, a queue. */
 function sweepCases(): Case[] {

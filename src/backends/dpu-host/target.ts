@@ -12,6 +12,7 @@ export function dpuHostTarget(hw: DpuHostHardware): LoweringTarget {
   return {
     blockSize: 1,
     blockSizeField: 'dpu',
+    vectorRowElements: 1,
     maxTokens: hw.compiler.maxTokens,
     maxTokensField: 'compiler.maxTokens',
     padTokens: hw.compiler.padTokens,
@@ -29,6 +30,8 @@ export function dpuHostTarget(hw: DpuHostHardware): LoweringTarget {
     storesPrunedWeights: false,
     flightllmForms: true,
     kvBlockTokens: hw.kvCache.blockTokens,
+    // The DPU's linear kernels take one weight matrix.
+    groupedLinear: false,
     weightBits: (dtype) => dtypeBits(dtype),
   };
 }

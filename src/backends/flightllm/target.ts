@@ -9,6 +9,8 @@ export function flightllmTarget(hw: FlightLlmHardware): LoweringTarget {
   return {
     blockSize: hw.sparsity.blockSize,
     blockSizeField: 'sparsity.blockSize',
+    // The vector engine reads rows in whole lines of the global buffer (instgen/layers/misc.ts).
+    vectorRowElements: hw.buffers.global.channelWidthBytes.misc * hw.buffers.global.hbmChannels.count,
     maxTokens: hw.sparsity.maxTokens,
     maxTokensField: 'sparsity.maxTokens',
     padTokens: hw.compiler.padTokens,
@@ -16,6 +18,8 @@ export function flightllmTarget(hw: FlightLlmHardware): LoweringTarget {
     storesPrunedWeights: true,
     flightllmForms: true,
     kvBlockTokens: hw.kvCache.blockTokens,
+    // The instruction generator tiles one weight matrix per linear layer.
+    groupedLinear: false,
     weightBits: (dtype) => hw.calibration.weightStreamBits[dtype] ?? dtypeBits(dtype),
   };
 }

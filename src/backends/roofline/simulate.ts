@@ -36,9 +36,11 @@ export interface Kernel {
    * sequence). Their launches are not charged one by one: the per-kernel
    * launch cost, fitted by calibration over the layer's other kernels,
    * carries them, so a step's cost stays the sum of its sequences' parts.
-   * Undefined: a kernel of its own, with its own launch.
+   * Routed experts after a layer's first run in the grouped kernels the
+   * first launched (fused MoE). Undefined: a kernel of its own, with its
+   * own launch.
    */
-  readonly batched?: 'append' | 'attention' | undefined;
+  readonly batched?: 'append' | 'attention' | 'experts' | undefined;
 }
 
 const MS_PER_SECOND = 1e3;
@@ -55,7 +57,9 @@ export function rooflineKernels(ir: Ir, hw: RooflineHardware, options: { file?: 
   const { steps, issues } = planSteps(ir);
   if (issues.length > 0) throw new IrError({ what: 'the IR cannot run on this hardware', file: options.file, issues });
   const target = rooflineTarget(hw);
-  return { steps, kernels: steps.map((step) => kernelOf(step, target)) };
+  // Latent attention's S·V reads the cached vectors its QKᵀ just read: they are on chip already.
+  const keysRead = new Set<string>();
+  return { steps, kernels: steps.map((step) => kernelOf(step, target, keysRead)) };
 }
 
 /** Time of a sequence of kernels, ms: each its launch plus the longer of its memory and compute times. */
@@ -101,28 +105,34 @@ function times(kernel: Kernel, hw: RooflineHardware): number[] {
   return [computeMs, memoryMs, launchMs];
 }
 
-function kernelOf(step: Step, target: LoweringTarget): Kernel {
+function kernelOf(step: Step, target: LoweringTarget, keysRead: Set<string>): Kernel {
   const layer = step.layer;
   if (layer.type === 'linear_mm' || layer.type === 'linear_mv') return linearKernel(step, target);
-  if (layer.type === 'attention_mm' || layer.type === 'attention_mv') return attentionKernel(layer, step.fused.length > 0);
+  if (layer.type === 'attention_mm' || layer.type === 'attention_mv') return attentionKernel(layer, { scores: step.fused.length > 0, keysRead });
   // The KV-cache append writes the new entries in place.
   if (layer.type === 'concat') return { class: 'vector', bytes: bytesOf(layer.input[1]!), ops: 0, dtype: layer.input[1]!.dtype, batched: 'append' };
   return { class: 'vector', bytes: [...step.fused, layer].reduce((sum, l) => sum + ioBytes(l), 0), ops: 0, dtype: layer.input[0]!.dtype };
 }
 
-/** Weights (dense: pruned ones are not skipped), bias, input rows, and the fused layers' other operands and final output. */
+/**
+ * Weights (dense: pruned ones are not skipped; one matrix per group where
+ * the weight holds several, latent attention's per-head products), bias,
+ * input rows, and the fused layers' other operands and final output.
+ */
 function linearKernel(step: Step, target: LoweringTarget): Kernel {
   const layer = step.layer as Extract<Layer, { type: 'linear_mm' | 'linear_mv' }>;
   const weight = layer.param[0]!;
-  const [, k, n] = weight.shape as [number, number, number];
+  const [groups, k, n] = weight.shape as [number, number, number];
   const input = layer.input[0]!;
   const m = input.shape[1]!;
-  const weightBytes = (k * n * weightBitsPerElement(weight, target)) / 8;
+  const weightBytes = (groups * k * n * weightBitsPerElement(weight, target)) / 8;
   const biasBytes = layer.param.slice(1).reduce((sum, p) => sum + bytesOf(p), 0);
   const produced = new Set([layer, ...step.fused].flatMap((l) => l.output.map((t) => t.name)));
   const operands = step.fused.flatMap((l) => l.input).filter((t) => !produced.has(t.name));
   const last = (step.fused.at(-1) ?? layer).output[0]!;
-  return { class: 'linear', bytes: weightBytes + biasBytes + bytesOf(input) + operands.reduce((sum, t) => sum + bytesOf(t), 0) + bytesOf(last), ops: 2 * m * k * n, dtype: input.dtype };
+  const slot = layer.structure.expert_slot;
+  const batched = slot !== undefined && slot > 0 ? ('experts' as const) : undefined;
+  return { class: 'linear', bytes: weightBytes + biasBytes + bytesOf(input) + operands.reduce((sum, t) => sum + bytesOf(t), 0) + bytesOf(last), ops: 2 * groups * m * k * n, dtype: input.dtype, ...(batched === undefined ? {} : { batched }) };
 }
 
 /**
@@ -131,12 +141,14 @@ function linearKernel(step: Step, target: LoweringTarget): Kernel {
  * prompt chunk computes the causal triangle only (masked tiles are
  * skipped, as FlashAttention does).
  */
-function attentionKernel(layer: Extract<Layer, { type: 'attention_mm' | 'attention_mv' }>, scores: boolean): Kernel {
+function attentionKernel(layer: Extract<Layer, { type: 'attention_mm' | 'attention_mv' }>, c: { scores: boolean; keysRead: Set<string> }): Kernel {
   // The softmax fused into QKᵀ tells the two products apart.
   const [a, b] = [layer.input[0]!, layer.input[1]!];
   const [heads, m, k] = a.shape as [number, number, number];
   const macs = layer.type === 'attention_mm' ? causalAttentionMacs(layer) : heads * m * k * b.shape[2]!;
-  const bytes = scores ? bytesOf(a) + bytesOf(b) : bytesOf(b) + bytesOf(layer.output[0]!);
+  if (c.scores) c.keysRead.add(b.name);
+  const values = !c.scores && c.keysRead.has(b.name) ? 0 : bytesOf(b);
+  const bytes = c.scores ? bytesOf(a) + bytesOf(b) : values + bytesOf(layer.output[0]!);
   return { class: 'attention', bytes, ops: 2 * macs, dtype: a.dtype, batched: 'attention' };
 }
 

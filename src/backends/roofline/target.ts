@@ -13,6 +13,7 @@ export function rooflineTarget(hw: RooflineHardware): LoweringTarget {
   return {
     blockSize: 1,
     blockSizeField: 'compute',
+    vectorRowElements: 1,
     maxTokens: hw.compiler.maxTokens,
     maxTokensField: 'compiler.maxTokens',
     padTokens: { prefill: 1, decode: 1 },
@@ -21,6 +22,8 @@ export function rooflineTarget(hw: RooflineHardware): LoweringTarget {
     storesPrunedWeights: false,
     flightllmForms: false,
     kvBlockTokens: hw.kvCache.blockTokens,
+    // A batched GEMM (cuBLAS, a fused MLA kernel) runs every head's matrix at once.
+    groupedLinear: true,
     weightBits: (dtype) => dtypeBits(dtype),
   };
 }

@@ -4,7 +4,8 @@ import type { BatchShape, SequenceShape } from '../../batch.js';
 import { maxTokensOf } from '../../compiler/index.js';
 import { createStepCostModel, type StepCost } from '../../cost/index.js';
 import { UsageError } from '../../errors.js';
-import type { Projection } from '../../model/index.js';
+import type { LinearEngines } from '../../compiler/index.js';
+import type { ExpertStepSummary } from '../../model/index.js';
 import { loadBoardAndModel, withBoardAndModel, type BoardModelOptions } from '../board-model.js';
 import type { CliIo } from '../io.js';
 import { cliCache } from '../options.js';
@@ -98,6 +99,7 @@ function stepJson(cost: StepCost, batch: BatchShape): unknown {
     tokensPerSecond: tokensPerSecond(cost, batch),
     modules: cost.modules,
     engines: cost.engines,
+    experts: cost.experts ?? null,
     sequences: batch.sequences,
     energy: cost.energy === undefined ? null : { joules: cost.energy.joules, averageWatts: cost.energy.averageWatts, tokensPerJoule: batch.sequences.length / cost.energy.joules },
   };
@@ -116,6 +118,7 @@ function stepReport(cost: StepCost, step: { batch: BatchShape; hardware: Hardwar
     `  ${tokensPerSecond(cost, step.batch).toFixed(2)} token/s (one token per sequence); bound ${(n / (cost.boundMs / 1000)).toFixed(2)} token/s`,
     ...(cost.energy === undefined ? [] : [`  energy ${cost.energy.joules.toFixed(4)} J at ${cost.energy.averageWatts.toFixed(1)} W average; ${(n / cost.energy.joules).toFixed(2)} token/J`]),
     `  engines: ${engineSummary(cost.engines)}`,
+    ...(cost.experts === undefined ? [] : [`  experts: ${expertLine(cost.experts)}`]),
     `  KV cache for serving: ${step.capacity.tokens} tokens (${step.capacity.blocks} blocks of ${step.capacity.blockTokens}); this step holds ${step.batch.sequences.reduce((sum, q) => sum + Math.ceil((q.context + q.newTokens) / step.capacity.blockTokens), 0)} blocks`,
     ...designLines(step.hardware),
   ];
@@ -126,9 +129,15 @@ function stepReport(cost: StepCost, step: { batch: BatchShape; hardware: Hardwar
 }
 
 /** `MV (row by row) for q, k, v; MM for o, …`. */
-function engineSummary(engines: Readonly<Record<Projection, 'mm' | 'mv'>>): string {
+function engineSummary(engines: LinearEngines): string {
   const byEngine = { mm: [] as string[], mv: [] as string[] };
-  for (const [projection, engine] of Object.entries(engines)) byEngine[engine].push(projection);
+  for (const [projection, engine] of Object.entries(engines)) if (engine !== undefined) byEngine[engine].push(projection);
   const parts = [byEngine.mm.length > 0 ? `MM (matrix-matrix) for ${byEngine.mm.join(', ')}` : '', byEngine.mv.length > 0 ? `MV (row by row) for ${byEngine.mv.join(', ')}` : ''];
   return parts.filter((p) => p !== '').join('; ');
+}
+
+/** `load uniform (assumed): each of 32 sparse layers runs 2 of 8 routed experts (expected 2.00) for 1 token, top-2, busiest expert 1 row`. */
+export function expertLine(e: ExpertStepSummary): string {
+  const shared = e.sharedExperts > 0 ? ` + ${e.sharedExperts} shared` : '';
+  return `load ${e.load} (assumed): each of ${e.sparseLayers} sparse layers runs ${e.activeExperts} of ${e.routedExperts} routed experts${shared} (expected ${e.expectedActiveExperts.toFixed(2)}) for ${e.tokens} token${e.tokens === 1 ? '' : 's'} at top-${e.expertsPerToken}; busiest expert ${e.busiestExpertRows} row${e.busiestExpertRows === 1 ? '' : 's'}`;
 }
