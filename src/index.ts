@@ -357,6 +357,9 @@ export {
   type Shard,
 } from './sweep/index.js';
 
+export { profileParallelCases, type ParallelProfileOptions } from './profiler/index.js';
+export { createRouter, ROUTER_NAMES, type ReplicaRouter, type ReplicaLoad, type RouterName, type ParallelServingFields } from './serving/index.js';
+
 // Validation against multi-card measurements
 export { validateMultiCard, MULTI_CARD_CASES, SINGLE_CARD_CONTEXT_CASES, type MultiCardCase, type MultiCardScenario, type MultiCardValidation, type MultiCardValidationRow, type ValidateMultiCardOptions } from './validate/multi-card.js';
 
