@@ -203,7 +203,7 @@ function stageCostModels(options: ParallelStepCostOptions): Array<{ shard: Stage
       stages.push({ shard, costs: createStepCostModel({ ...options, model: shard.model, head: shard.head }) });
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
-      issues.push({ path: cardName(options.layout, shard), message: error.message });
+      issues.push({ path: cardName(options.layout, shard), message: error.message.replace(/\.$/, '') });
     }
   }
   if (issues.length > 0) throw new ModelError({ what: `${options.model.displayName ?? options.model.name} does not fit on ${describeLayout(options.layout)} of ${options.hardware.name}`, issues });
