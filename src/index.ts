@@ -229,7 +229,6 @@ export {
   type StageFigures,
 } from './parallel/index.js';
 export { InterconnectSchema, TOPOLOGIES, COLLECTIVE_ALGORITHMS, type Interconnect, type Topology, type CollectiveAlgorithm } from './backends/index.js';
-export { modelOnBoard, type ModelOnBoard } from './backends/index.js';
 
 // Serving: workloads, batch policies, the paged KV cache, the event loop, vLLM-style metrics
 export {

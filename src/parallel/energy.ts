@@ -1,6 +1,6 @@
 import type { Hardware } from '../backends/index.js';
 import type { StepCost } from '../cost/index.js';
-import { stepEnergy, type EnergyFigures } from '../energy/index.js';
+import { idleJoules, stepEnergy, type EnergyFigures } from '../energy/index.js';
 import { totalCards, type ParallelLayout } from './layout.js';
 
 /*
@@ -50,9 +50,8 @@ export function layoutTokensPerDollar(hw: Hardware, layout: ParallelLayout, toke
   return dollars === undefined ? undefined : (tokensPerSecond * SECONDS_PER_HOUR) / dollars;
 }
 
-/** Idle energy of every card of the layout over `ms` (and of the card's host where it has one), J; undefined without energy. */
+/** Idle energy of every card of the layout over `ms` (each as `idleJoules` counts one: its idle power, its host's, a loaded FPGA design's clock network), J; undefined without energy. */
 export function layoutIdleJoules(hw: Hardware, layout: ParallelLayout, ms: number): number | undefined {
-  const energy = hw.energy;
-  if (energy === undefined) return undefined;
-  return totalCards(layout) * (energy.idleWatts + (energy.host?.idleWatts ?? 0)) * ms * SECONDS_PER_MS;
+  const one = idleJoules(hw, ms);
+  return one === undefined ? undefined : totalCards(layout) * one;
 }
