@@ -16,7 +16,7 @@ const gpu = ['--hardware', 'a100-80gb-sxm', '--model', tiny];
 
 describe('multi-card options', () => {
   test('step and serve on one card print byte for byte what they print without the options', async () => {
-    for (const args of [['step', ...gpu, '--seq', '1@300x4', '--seq', '64@0'], ['serve', ...gpu, '--num-prompts', '12', '--max-concurrency', '4', '--random-input-len', '64', '--random-output-len', '16', '--json']]) {
+    for (const args of [['step', ...gpu, '--seq', '1@300x4', '--seq', '64@0'], ['serve', ...gpu, '--num-prompts', '12', '--max-concurrency', '4', '--random-input-len', '64', '--random-output-len', '16', '--num-gpu-blocks-override', '2048', '--json']]) {
       const plain = await runMain(args);
       const one = await runMain([...args, '--tensor-parallel-size', '1', '--pipeline-parallel-size', '1', '--data-parallel-size', '1']);
       assert.equal(plain.code, 0, plain.stderr);
@@ -39,7 +39,7 @@ describe('multi-card options', () => {
   });
 
   test('serve over two replicas says how the router spread the requests', async () => {
-    const result = await runMain(['serve', ...gpu, '--num-prompts', '12', '--max-concurrency', '4', '--random-input-len', '64', '--random-output-len', '16', '--data-parallel-size', '2', '--router', 'round-robin', '--json']);
+    const result = await runMain(['serve', ...gpu, '--num-prompts', '12', '--max-concurrency', '4', '--random-input-len', '64', '--random-output-len', '16', '--num-gpu-blocks-override', '2048', '--data-parallel-size', '2', '--router', 'round-robin', '--json']);
     assert.equal(result.code, 0, result.stderr);
     const parallel = JSON.parse(result.stdout).parallel;
     assert.deepEqual(parallel.replica_requests, [6, 6]);
