@@ -15,6 +15,13 @@ import type { StageShard } from './shard.js';
  * gather of the logits on the last. Handing a micro-batch to the next
  * stage is a send of its hidden states.
  *
+ * Expert parallelism changes no collective here: attention is split by
+ * heads, so every card holds every token when the experts run, computes its
+ * own experts' share, and the FFN's all-reduce sums them, as vLLM does with
+ * tensor-parallel attention. The all-to-all of expert parallelism belongs
+ * to data-parallel attention (each card its own tokens), which is not
+ * modelled.
+ *
  * Partial sums are reduced at the activations' width but at least 16 bits
  * (an assumption: int8 or fp8 partial sums would lose the sums' precision,
  * and FlightLLM publishes no multi-card design to say otherwise); logits

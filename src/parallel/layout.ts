@@ -67,10 +67,10 @@ export function checkLayout(layout: ParallelLayout, model: Model, hardware: Hard
     if (!Number.isInteger(value) || value < 1) issues.push({ path: OPTION[key], message: `expected a positive integer, got ${value}` });
   }
   if (issues.length > 0) return issues;
-  issues.push(...checkTensorSplit(layout.tensorParallelSize, model));
+  issues.push(...checkTensorSplit(layout.tensorParallelSize, model), ...checkExpertSplit(layout, model));
   const d = modelDims(model);
   if (layout.pipelineParallelSize > d.layers) issues.push({ path: OPTION.pipelineParallelSize, message: `${layout.pipelineParallelSize} stages for ${d.layers} layers: each stage needs at least one layer` });
-  if (layout.enableExpertParallel) issues.push({ path: OPTION.enableExpertParallel, message: `${model.displayName ?? model.name} has no experts to place: expert parallelism needs a mixture-of-experts model` });
+  if (layout.enableExpertParallel && d.experts === undefined) issues.push({ path: OPTION.enableExpertParallel, message: `${model.displayName ?? model.name} has no experts to place: expert parallelism needs a mixture-of-experts model` });
   issues.push(...checkLinks(layout, hardware));
   return issues;
 }
@@ -84,6 +84,28 @@ function checkTensorSplit(tp: number, model: Model): Issue[] {
   if (d.heads % tp !== 0) issues.push({ path, message: `${tp} cards do not divide the ${d.heads} attention heads` });
   if (d.kvHeads % tp !== 0 && tp % d.kvHeads !== 0) issues.push({ path, message: `${tp} cards and the ${d.kvHeads} key/value heads must divide one another (split, or replicated when fewer than cards)` });
   if (d.intermediate % tp !== 0) issues.push({ path, message: `${tp} cards do not divide the FFN's ${d.intermediate} columns (intermediate_size)` });
+  return issues;
+}
+
+/**
+ * A mixture of experts splits over the cards too: every expert's columns,
+ * or, with expert parallelism, whole experts and each token's top-k choices
+ * (so that a card's share keeps the probability k / E that a token picks
+ * one of its experts).
+ */
+function checkExpertSplit(layout: ParallelLayout, model: Model): Issue[] {
+  const tp = layout.tensorParallelSize;
+  const x = modelDims(model).experts;
+  if (tp === 1 || x === undefined) return [];
+  const issues: Issue[] = [];
+  const path = layout.enableExpertParallel ? OPTION.enableExpertParallel : OPTION.tensorParallelSize;
+  if (x.shared > 0 && x.sharedIntermediate % tp !== 0) issues.push({ path: OPTION.tensorParallelSize, message: `${tp} cards do not divide the shared experts' ${x.sharedIntermediate} columns` });
+  if (!layout.enableExpertParallel) {
+    if (x.intermediate % tp !== 0) issues.push({ path, message: `${tp} cards do not divide each expert's ${x.intermediate} columns (moe_intermediate_size)` });
+    return issues;
+  }
+  if (x.routed % tp !== 0) issues.push({ path, message: `${tp} cards do not hold an equal share of the ${x.routed} routed experts` });
+  if (x.topK % tp !== 0) issues.push({ path, message: `${tp} cards do not divide the ${x.topK} experts each token picks (top-k): a card's share of them would not be whole` });
   return issues;
 }
 

@@ -5,7 +5,7 @@ import { createStepCostModel } from '../../src/cost/index.js';
 import { ModelError, UserError } from '../../src/errors.js';
 import { loadModel, modelDims, PrecisionSchema, type Model } from '../../src/model/index.js';
 import { createParallelStepCostModel, parallelLayout, shardModel, SINGLE_CARD, type ParallelStepCost, type ParallelStepCostModel } from '../../src/parallel/index.js';
-import { shippedHardware, thrown, tinyModel } from '../helpers.js';
+import { shippedHardware, thrown, tinyModel, tinyVariant, TINY_MOE_ARCHITECTURE } from '../helpers.js';
 
 /*
  * A replica over several cards, checked against physics: one card is the
@@ -152,3 +152,33 @@ describe('layouts that cannot run are refused with every reason', () => {
     assert.match(error.message, /vhk158 describes no links to other cards/);
   });
 });
+
+describe('a mixture of experts over several cards', () => {
+  const hardware = shippedHardware('a100-80gb-sxm');
+  const moe = tinyVariant({ ...TINY_MOE_ARCHITECTURE }, { precision: 'FP16' });
+  const one = createStepCostModel({ hardware, model: moe });
+  const batch = decodes(16, 255);
+
+  test('split experts or whole ones, each card holds half of the weights and no layout beats the card count', () => {
+    for (const enableExpertParallel of [false, true]) {
+      const two = createParallelStepCostModel({ hardware, model: moe, layout: parallelLayout({ tensorParallelSize: 2, enableExpertParallel }) });
+      // Norms and the router are replicated: a card holds a little more than half.
+      assert.ok(two.capacity.weightBytes * 2 >= one.capacity.weightBytes && two.capacity.weightBytes * 2 < one.capacity.weightBytes * 1.02, `expert parallel ${enableExpertParallel}`);
+      assert.ok(one.fast(batch).totalMs / two.fast(batch).totalMs <= 2);
+    }
+  });
+
+  test('expert parallelism places whole experts: each card holds routed / tp of them and k / tp of a token\'s choices', () => {
+    const [stage] = shardModel(moe, parallelLayout({ tensorParallelSize: 2, enableExpertParallel: true }));
+    const x = modelDims(stage!.model).experts!;
+    assert.deepEqual([x.routed, x.topK, x.intermediate], [4, 1, TINY_MOE_ARCHITECTURE.moe_intermediate_size]);
+    const [split] = shardModel(moe, parallelLayout({ tensorParallelSize: 2 }));
+    assert.equal(modelDims(split!.model).experts!.intermediate, TINY_MOE_ARCHITECTURE.moe_intermediate_size / 2);
+  });
+
+  test('expert parallelism over more cards than a token picks experts is refused, naming top-k', () => {
+    const error = thrown(UserError, () => createParallelStepCostModel({ hardware, model: moe, layout: parallelLayout({ tensorParallelSize: 4, enableExpertParallel: true }) }));
+    assert.match(error.message, /4 cards do not divide the 2 experts each token picks \(top-k\)/);
+  });
+});
+
