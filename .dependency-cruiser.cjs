@@ -4,9 +4,9 @@
  * it. The order, lowest first:
  *   base (dtype, errors, version, batch, util) → model, ir, hardware files →
  *   compiler → backends (each kind in its own folder, the registry above
- *   them) → bound → energy → cost → profiler, serving → calibrate, sweep,
- *   compare, validate → display (notebook tables and figures) → cli (and
- *   src/index.ts, the library's front door).
+ *   them) → bound → energy → cost → parallel (many cards) → profiler,
+ *   serving → calibrate, sweep, compare, validate → display (notebook
+ *   tables and figures) → cli (and src/index.ts, the library's front door).
  */
 const stage = (name, below) => ({
   name: `${name}-imports-only-below`,
@@ -41,13 +41,14 @@ module.exports = {
     stage('bound', BACKENDS),
     stage('energy', [...BACKENDS, 'bound/']),
     stage('cost', [...BACKENDS, 'bound/', 'energy/']),
-    stage('profiler', [...BACKENDS, 'bound/', 'energy/', 'cost/']),
-    stage('serving', [...BACKENDS, 'bound/', 'energy/', 'cost/']),
-    stage('calibrate', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'profiler/', 'serving/']),
-    stage('sweep', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'profiler/', 'serving/', 'calibrate/']),
-    stage('compare', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'profiler/', 'serving/', 'calibrate/']),
-    stage('validate', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'profiler/', 'serving/', 'calibrate/', 'compare/']),
-    stage('display', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'profiler/', 'serving/', 'calibrate/', 'sweep/', 'compare/', 'validate/']),
+    stage('parallel', [...BACKENDS, 'bound/', 'energy/', 'cost/']),
+    stage('profiler', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'parallel/']),
+    stage('serving', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'parallel/']),
+    stage('calibrate', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'parallel/', 'profiler/', 'serving/']),
+    stage('sweep', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'parallel/', 'profiler/', 'serving/', 'calibrate/']),
+    stage('compare', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'parallel/', 'profiler/', 'serving/', 'calibrate/']),
+    stage('validate', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'parallel/', 'profiler/', 'serving/', 'calibrate/', 'compare/']),
+    stage('display', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'parallel/', 'profiler/', 'serving/', 'calibrate/', 'sweep/', 'compare/', 'validate/']),
     {
       name: 'backend-kinds-stay-apart',
       comment: 'a kind of hardware imports neither another kind nor the registry above it',

@@ -190,6 +190,46 @@ export { createStepCostModel, measureStep, measuredEnergy, type StepCost, type E
 // A model as it runs on a board: precision fallback and labels
 export { modelOnBoard, withPrecision, precisionLabel, modelLabel, deviceLabel, type ModelOnBoard, type PrecisionRequest } from './backends/index.js';
 
+// Many cards: tensor, pipeline and data parallelism over a board's interconnect
+export {
+  SINGLE_CARD,
+  parallelLayout,
+  replicaCards,
+  totalCards,
+  isMultiCard,
+  checkLayout,
+  assertLayout,
+  describeLayout,
+  shardModel,
+  stageLayers,
+  collectiveCost,
+  COLLECTIVES,
+  stageCollectives,
+  splitMicroBatches,
+  schedulePipeline,
+  parallelStepEnergy,
+  layoutDollarsPerHour,
+  layoutTokensPerDollar,
+  layoutIdleJoules,
+  createParallelStepCostModel,
+  LINK_MODULE,
+  type ParallelLayout,
+  type StageShard,
+  type ShardOptions,
+  type Collective,
+  type CollectiveRequest,
+  type CollectiveCost,
+  type CollectiveTally,
+  type PipelineSchedule,
+  type ParallelOptions,
+  type ParallelStepCostOptions,
+  type ParallelStepCost,
+  type ParallelStepCostModel,
+  type ParallelFigures,
+  type StageFigures,
+} from './parallel/index.js';
+export { InterconnectSchema, TOPOLOGIES, COLLECTIVE_ALGORITHMS, type Interconnect, type Topology, type CollectiveAlgorithm } from './backends/index.js';
+
 // Serving: workloads, batch policies, the paged KV cache, the event loop, vLLM-style metrics
 export {
   serve,
@@ -316,6 +356,12 @@ export {
   type PointExecutor,
   type Shard,
 } from './sweep/index.js';
+
+export { profileParallelCases, type ParallelProfileOptions } from './profiler/index.js';
+export { createRouter, ROUTER_NAMES, type ReplicaRouter, type ReplicaLoad, type RouterName, type ParallelServingFields } from './serving/index.js';
+
+// Validation against multi-card measurements
+export { validateMultiCard, MULTI_CARD_CASES, SINGLE_CARD_CONTEXT_CASES, type MultiCardCase, type MultiCardScenario, type MultiCardValidation, type MultiCardValidationRow, type ValidateMultiCardOptions } from './validate/multi-card.js';
 
 // Errors
 export { UserError, ConfigError, IrError, MaskError, ModelError, SimulationError, UsageError, DeviceFitError, type Issue } from './errors.js';

@@ -4,13 +4,15 @@ import { loadModel, PRECISION_PRESET_NAMES, type ExpertLoad, type Model } from '
 import { onBoard } from './fpga-run.js';
 import type { CliIo } from './io.js';
 import { cliCache, DEFAULT_HARDWARE, EXPERT_LOAD_HELP, expertLoadOption, hardwareHelp, keyValue, modelHelp, withExpertLoadOption } from './options.js';
+import { withParallelOptions, type ParallelCliOptions } from './parallel-options.js';
 
 /*
- * The options of commands that run one model on one board (step, serve,
- * bench): which board, which model, at which precision.
+ * The options of commands that run one model on one kind of board (step,
+ * serve, bench): which board, which model, at which precision, over how
+ * many cards.
  */
 
-export interface BoardModelOptions {
+export interface BoardModelOptions extends ParallelCliOptions {
   hardware: string;
   model: string;
   set?: Record<string, unknown>;
@@ -23,7 +25,7 @@ export interface BoardModelOptions {
 }
 
 export function withBoardAndModel(command: Command): Command {
-  return command
+  return withParallelOptions(command)
     .option('--hardware <file>', hardwareHelp(), DEFAULT_HARDWARE)
     .option('--model <file>', modelHelp(), 'llama2-7b')
     .option('--set <key=value>', 'override a hardware value, e.g. --set hbm.bandwidthGiBps=500 (repeatable)', keyValue)

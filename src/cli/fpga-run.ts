@@ -5,7 +5,9 @@ import type { Command } from 'commander';
 import { loadHardware, modelLabel, modelOnBoard, requireFit, withPrecision, type Hardware, type ModelOnBoard, type PrecisionRequest } from '../backends/index.js';
 import { UsageError } from '../errors.js';
 import { loadModel, PRECISION_PRESET_NAMES, type ExpertLoad, type Model } from '../model/index.js';
-import { profileCases, ResultStore, type Case, type ProfileResult, type ProfileSource } from '../profiler/index.js';
+import { profileCases, profileParallelCases, ResultStore, type Case, type ProfileResult, type ProfileSource } from '../profiler/index.js';
+import { describeLayout, isMultiCard } from '../parallel/index.js';
+import { parallelOf, withParallelOptions, type ParallelCliOptions } from './parallel-options.js';
 import { PACKAGE_ROOT } from '../version.js';
 import type { CliIo, CliOutput } from './io.js';
 import { cliCache, DEFAULT_HARDWARE, EXPERT_LOAD_HELP, expertLoadOption, hardwareHelp, keyValue, modelHelp, positiveInteger, withExpertLoadOption } from './options.js';
@@ -16,7 +18,7 @@ import { Progress } from './progress.js';
  * files), hardware and masks, and running the simulations with progress.
  */
 
-export interface FpgaOptions {
+export interface FpgaOptions extends ParallelCliOptions {
   model: string;
   irDir?: string;
   modelName: string;
@@ -40,7 +42,7 @@ export const packageFile = (path: string) => fileURLToPath(new URL(path, PACKAGE
 
 /** Adds the FPGA-side options to a command. */
 export function withFpgaOptions(command: Command): Command {
-  return command
+  return withParallelOptions(command)
     .option('--model <file>', modelHelp(), 'llama2-7b')
     .option('--ir-dir <dir>', 'use FlightLLM-format IR files <model-name>_<stage>_token_<n>.yaml instead of compiling --model')
     .option('--model-name <name>', 'with --ir-dir: model name in the IR file names', 'llama2')
@@ -72,6 +74,8 @@ export async function runFpga(options: FpgaOptions, cases: readonly Case[], io: 
   const hardware = loadHardware(options.hardware, { cache: cliCache(true, io)!, overrides: options.set });
   if (options.fitCheck !== false) requireFit(hardware);
   const { source, label } = fpgaSource(options, io.stderr, hardware);
+  const parallel = parallelOf(options);
+  if (isMultiCard(parallel.layout)) return runParallel(options, { hardware, source, label, cases, io });
   const progress = new Progress('profile', io.stderr);
   const started = performance.now();
   const result = await profileCases({
@@ -86,6 +90,21 @@ export async function runFpga(options: FpgaOptions, cases: readonly Case[], io: 
   });
   progress.finish(`${result.simulated} token lengths simulated, ${result.reused} reused, in ${((performance.now() - started) / 1000).toFixed(2)} s`);
   return { hardware, label, source, result };
+}
+
+/**
+ * A replica over several cards: every step a case needs costed by the
+ * multi-card step cost model (its cards' parts simulated exactly, kept in
+ * tables). The label names the cards.
+ */
+function runParallel(options: FpgaOptions, r: { hardware: Hardware; source: ProfileSource; label: string; cases: readonly Case[]; io: CliIo }): FpgaRun {
+  if (r.source.kind !== 'model') throw new UsageError({ what: '--tensor-parallel-size and --pipeline-parallel-size split a model (--model), not IR files (--ir-dir)' });
+  if (r.source.masksDir !== undefined) throw new UsageError({ what: '--masks applies to one card; on several cards each share generates its own masks' });
+  const parallel = parallelOf(options);
+  const started = performance.now();
+  const result = profileParallelCases({ ...parallel, hardware: r.hardware, model: r.source.model, cases: r.cases, exact: options.exact === true, cache: cliCache(true, r.io) });
+  r.io.stderr.write(`fpga-llm-sim: ${result.simulated} steps costed on ${describeLayout({ ...parallel.layout, dataParallelSize: 1 })} in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+  return { hardware: r.hardware, label: `${r.label}, ${describeLayout({ ...parallel.layout, dataParallelSize: 1 })}`, source: r.source, result };
 }
 
 /** What the options ask to simulate; assumptions made loading a model are reported on `stderr`. */

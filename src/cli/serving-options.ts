@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { DATASET_NAMES, POLICY_NAMES, SERVING_DEFAULTS, WORKLOAD_DEFAULTS, type DatasetName, type PolicyName, type ServeOptions, type WorkloadOptions } from '../serving/index.js';
+import { DATASET_NAMES, POLICY_NAMES, ROUTER_NAMES, SERVING_DEFAULTS, WORKLOAD_DEFAULTS, type DatasetName, type PolicyName, type RouterName, type ServeOptions, type WorkloadOptions } from '../serving/index.js';
+import { parallelOf, type ParallelCliOptions } from './parallel-options.js';
 import { positiveInteger } from './options.js';
 
 /*
@@ -8,8 +9,9 @@ import { positiveInteger } from './options.js';
  * (`vllm bench serve`).
  */
 
-export interface ServingCliOptions {
+export interface ServingCliOptions extends ParallelCliOptions {
   policy: PolicyName;
+  router: RouterName;
   maxNumSeqs: number;
   maxNumBatchedTokens: number;
   enableChunkedPrefill: boolean;
@@ -41,6 +43,7 @@ export function withServingOptions(command: Command, sweep = false): Command {
   const client = sweep ? command : command.option('--request-rate <rps>', 'requests per second, or inf to send them all at once', rate, Infinity).option('--max-concurrency <n>', 'requests in flight at most (with inf rate: a closed loop of n clients)', positiveInteger);
   return client
     .option('--policy <name>', `batch policy: ${POLICY_NAMES.join(', ')}`, choice('--policy', POLICY_NAMES), SERVING_DEFAULTS.policy)
+    .option('--router <name>', `with --data-parallel-size: how requests are spread over the replicas: ${ROUTER_NAMES.join(', ')}`, choice('--router', ROUTER_NAMES), 'least-loaded')
     .option('--max-num-seqs <n>', 'sequences in a step (the batch size of static batches)', positiveInteger, SERVING_DEFAULTS.maxNumSeqs)
     .option('--max-num-batched-tokens <n>', 'tokens one step computes', positiveInteger, SERVING_DEFAULTS.maxNumBatchedTokens)
     .option('--enable-chunked-prefill', 'split prompts to fill the token budget beside running decodes (default)', true)
@@ -91,6 +94,8 @@ export function workloadOf(options: ServingCliOptions): WorkloadOptions {
 export function servingSettings(options: ServingCliOptions): Omit<ServeOptions, 'hardware' | 'model' | 'workload'> {
   return {
     policy: options.policy,
+    router: options.router,
+    parallel: parallelOf(options),
     maxNumSeqs: options.maxNumSeqs,
     maxNumBatchedTokens: options.maxNumBatchedTokens,
     enableChunkedPrefill: options.enableChunkedPrefill,

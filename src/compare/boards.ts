@@ -3,8 +3,9 @@ import { compileTarget, modelOnBoard, type Hardware } from '../backends/index.js
 import { dtypeBits } from '../dtype.js';
 import { UserError } from '../errors.js';
 import type { Model, Precision } from '../model/index.js';
-import { profileCases, type Case, type CaseResult } from '../profiler/index.js';
-import { serve } from '../serving/index.js';
+import { describeLayout, isMultiCard, SINGLE_CARD, totalCards, type ParallelLayout, type ParallelOptions } from '../parallel/index.js';
+import { profileCases, profileParallelCases, type Case, type CaseResult } from '../profiler/index.js';
+import { serve, type ReplicaRouter, type RouterName } from '../serving/index.js';
 import type { ContentCache } from '../util/cache.js';
 
 /*
@@ -43,6 +44,10 @@ export interface BoardsComparisonOptions {
   /** Clients of the served workload (twice as many requests); none: no served workload. */
   readonly concurrency?: number | undefined;
   readonly threads?: number | undefined;
+  /** The cards each board runs the model on; default one. */
+  readonly parallel?: ParallelOptions | undefined;
+  /** With replicas: how the served requests are spread over them. */
+  readonly router?: RouterName | ReplicaRouter | undefined;
   /** Where step-cost tables persist between runs. */
   readonly cache?: ContentCache | undefined;
   readonly onRow?: ((done: number, total: number, row: BoardRow) => void) | undefined;
@@ -58,14 +63,17 @@ export interface BoardsComparisonOptions {
 export async function compareBoards(options: BoardsComparisonOptions): Promise<BoardRow[]> {
   const { boards, models } = options;
   const c = options.case;
+  const parallel = options.parallel ?? { layout: SINGLE_CARD };
   const rows: BoardRow[] = [];
   for (const hardware of boards) {
     for (const given of models) {
       const model = modelOnBoard(given, hardware).model;
-      const row = { hardware: hardware.name, kind: hardware.kind, model: model.displayName ?? model.name, precision: streamedPrecision(model.mapping.precision, hardware) };
+      const row = { hardware: boardName(hardware, parallel.layout), kind: hardware.kind, model: model.displayName ?? model.name, precision: streamedPrecision(model.mapping.precision, hardware) };
       try {
-        const result = await profileCases({ hardware, cases: [c], source: { kind: 'model', model }, threads: options.threads });
-        const served = options.concurrency === undefined ? undefined : servedFigures({ hardware, model, c, concurrency: options.concurrency, cache: options.cache });
+        const result = isMultiCard(parallel.layout)
+          ? profileParallelCases({ ...parallel, hardware, model, cases: [c], cache: options.cache })
+          : await profileCases({ hardware, cases: [c], source: { kind: 'model', model }, threads: options.threads });
+        const served = options.concurrency === undefined ? undefined : servedFigures({ hardware, model, c, concurrency: options.concurrency, cache: options.cache, parallel, router: options.router });
         rows.push({ ...row, result: result.cases[0], served, refused: undefined });
       } catch (error) {
         if (!(error instanceof UserError)) throw error;
@@ -77,14 +85,20 @@ export async function compareBoards(options: BoardsComparisonOptions): Promise<B
   return rows;
 }
 
+/** `u280`, or `u280 × 2` where the model runs on several cards. */
+function boardName(hardware: Hardware, layout: ParallelLayout): string {
+  return totalCards(layout) > 1 ? `${hardware.name} × ${totalCards(layout)}` : hardware.name;
+}
+
 /** Twice `concurrency` requests of the case's lengths, sent at once, at most `concurrency` in flight. */
-function servedFigures(run: { hardware: Hardware; model: Model; c: Case; concurrency: number; cache: ContentCache | undefined }): ServedFigures {
+function servedFigures(run: { hardware: Hardware; model: Model; c: Case; concurrency: number; cache: ContentCache | undefined; parallel: ParallelOptions; router: RouterName | ReplicaRouter | undefined }): ServedFigures {
   const workload = { datasetName: 'random' as const, numPrompts: 2 * run.concurrency, randomInputLen: run.c.prompt, randomOutputLen: run.c.generated, randomRangeRatio: 0, seed: 0 };
-  const { result } = serve({ hardware: run.hardware, model: run.model, workload, maxConcurrency: run.concurrency, cache: run.cache });
+  const { result } = serve({ hardware: run.hardware, model: run.model, workload, maxConcurrency: run.concurrency, cache: run.cache, parallel: run.parallel, router: run.router });
   const outputTokens = result.total_output_tokens;
   return {
     outputTokensPerSecond: result.output_throughput,
-    boundTokensPerSecond: outputTokens / (result.bound_ms / 1000),
+    // Replicas run side by side: their bounds, summed, take a replica's share of the time each.
+    boundTokensPerSecond: outputTokens / (result.bound_ms / run.parallel.layout.dataParallelSize / 1000),
     tokensPerJoule: result.output_tokens_per_joule,
     tokensPerDollar: result.output_tokens_per_dollar,
     meanPowerWatts: result.mean_power_watts,
@@ -104,7 +118,7 @@ const fixed = (value: number | null | undefined, digits: number) => (value === n
 const thousands = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${(value / 1000).toFixed(0)}k`);
 
 /** The boards table: one row per pair, each figure beside its bound, refusals listed under it. */
-export function boardsTable(rows: readonly BoardRow[], options: { case: string; concurrency?: number | undefined }): string {
+export function boardsTable(rows: readonly BoardRow[], options: { case: string; concurrency?: number | undefined; layout?: ParallelLayout | undefined }): string {
   const serving = options.concurrency !== undefined;
   const head = ['board', 'model', 'precision', 'prefill ms', 'bound', 'token/s', 'bound', 'token/J', 'token/$'];
   if (serving) head.push(`served token/s`, 'bound', 'token/J', 'token/$', 'W');
@@ -125,6 +139,7 @@ export function boardsTable(rows: readonly BoardRow[], options: { case: string; 
     t.push(cells);
   }
   const served = serving ? `; served: ${2 * options.concurrency!} requests of the same lengths, ${options.concurrency} at a time` : '';
-  const legend = `Case ${options.case} (batch x prompt x generated)${served}. bound: the physical bound of the figure beside it; token/$: tokens an hour of the board buys per dollar of its price`;
+  const cards = options.layout !== undefined && totalCards(options.layout) > 1 ? ` On ${describeLayout(options.layout)} of each board.` : '';
+  const legend = `Case ${options.case} (batch x prompt x generated)${served}.${cards} bound: the physical bound of the figure beside it; token/$: tokens an hour of the board buys per dollar of its price`;
   return `${legend}\n${t.toString()}\n${notes.map((note) => `${note}\n`).join('')}`;
 }

@@ -4,7 +4,8 @@ import { concurrencyOf, goodputOf, loadServingCsv, loadVllmResult, requestRateOf
 import { UsageError } from '../errors.js';
 import type { Hardware } from '../backends/index.js';
 import type { Model } from '../model/index.js';
-import { serve } from '../serving/index.js';
+import type { ParallelOptions } from '../parallel/index.js';
+import { serve, type RouterName } from '../serving/index.js';
 import type { ContentCache } from '../util/cache.js';
 
 /*
@@ -83,10 +84,10 @@ export function loadMeasuredRuns(files: { vllm: readonly string[]; csv: readonly
 }
 
 /** Each measured run's scenario served on the board: fixed lengths, the same concurrency, rate and request count. */
-export function simulateMeasured(runs: readonly MeasuredRun[], s: { hardware: Hardware; model: Model; cache?: ContentCache | undefined; onRun?: (done: number, total: number) => void }): ServingComparisonRow[] {
+export function simulateMeasured(runs: readonly MeasuredRun[], s: { hardware: Hardware; model: Model; cache?: ContentCache | undefined; parallel?: ParallelOptions | undefined; router?: RouterName | undefined; onRun?: (done: number, total: number) => void }): ServingComparisonRow[] {
   return runs.map((m, index) => {
     const workload = { datasetName: 'random' as const, numPrompts: m.numPrompts, randomInputLen: m.inputLen, randomOutputLen: m.outputLen, randomRangeRatio: 0, requestRate: m.requestRate, seed: 0 };
-    const { result } = serve({ hardware: s.hardware, model: s.model, workload, maxConcurrency: m.concurrency, cache: s.cache });
+    const { result } = serve({ hardware: s.hardware, model: s.model, workload, maxConcurrency: m.concurrency, cache: s.cache, parallel: s.parallel, router: s.router });
     s.onRun?.(index + 1, runs.length);
     const latencyKey = m.latency?.name === 'P50 TPOT' ? 'p50_tpot_ms' : 'mean_tpot_ms';
     return {

@@ -67,6 +67,11 @@ export interface StepCostOptions {
   readonly cache?: ContentCache | undefined;
   /** Rows of the largest step activation slots are reserved for (planMemory); default vLLM's 2048. */
   readonly maxBatchedTokens?: number | undefined;
+  /**
+   * Whether the step ends in the final norm and the LM head; default true.
+   * A pipeline stage before the last hands its hidden states on instead.
+   */
+  readonly head?: boolean | undefined;
 }
 
 export interface StepCostModel {
@@ -233,10 +238,14 @@ class StepCosts implements StepCostModel {
       for (const role of this.roles) addScaled(vector, tokenwise.chosen[role]!, kind.count);
       Object.assign(engines, tokenwise.engines);
     });
-    const head = this.headFast(variant, variant === 'prompt-form' ? rows : sequences);
-    addScaled(vector, head.vector, 1, this.width, this.width);
-    addScaled(vector, head.lmHead);
-    base = { vector, engines: { ...this.inRoleOrder(engines), lmHead: head.engine } };
+    let lmHead: LinearEngine = 'mm';
+    if (this.options.head !== false) {
+      const head = this.headFast(variant, variant === 'prompt-form' ? rows : sequences);
+      addScaled(vector, head.vector, 1, this.width, this.width);
+      addScaled(vector, head.lmHead);
+      lmHead = head.engine;
+    }
+    base = { vector, engines: { ...this.inRoleOrder(engines), lmHead } };
     this.bases.set(key, base);
     return base;
   }
@@ -251,7 +260,8 @@ class StepCosts implements StepCostModel {
     const form = stepFormOn(batch, this.target);
     const rows = batchRows(batch);
     const linearEngines = form.kind === 'batched' ? this.exactEngines(batch, rows) : undefined;
-    const compiled = compileModel(this.model, { batch, target: this.target, linearEngines });
+    const parts = this.options.head === false ? { tokenwise: 'all' as const, attention: 'all' as const, head: false } : undefined;
+    const compiled = compileModel(this.model, { batch, target: this.target, linearEngines, parts });
     const label = `step ${batch.sequences.map((s) => `${s.newTokens}@${s.context}`).join(' ')}`;
     const measured = measureStep(compiled.ir, this.hardware, { masks: this.context.masks, label });
     const { profile, bound, dynamicJ } = measured;
@@ -439,7 +449,7 @@ class StepCosts implements StepCostModel {
         for (const role of linearRolesOfLayer(this.dims, layer)) engines[role] = faster(mm, mv, (TOKENWISE_ROLES.indexOf(role) + 1) * this.width) === mm ? 'mm' : 'mv';
       }
     }
-    if (sequences > 1) {
+    if (sequences > 1 && this.options.head !== false) {
       const mm = stored(this.store, `head|batched|1|mm|${sequences}`, () => this.headProbe('batched', 'mm', sequences));
       const mv = stored(this.store, `head|batched|1|mv|${sequences}`, () => this.headProbe('batched', 'mv', sequences));
       engines.lmHead = faster(mm, mv, 0) === mm ? 'mm' : 'mv';

@@ -1,4 +1,5 @@
-import { createStepCostModel, type StepCostModel } from '../cost/index.js';
+import type { StepCostModel } from '../cost/index.js';
+import { createParallelStepCostModel, SINGLE_CARD } from '../parallel/index.js';
 import type { Hardware } from '../backends/index.js';
 import type { Model } from '../model/index.js';
 import type { ContentCache } from '../util/cache.js';
@@ -72,7 +73,8 @@ function withoutPerRequest(result: ServingResult): BenchPointResult {
 }
 
 export function benchServing(options: BenchOptions): BenchPoint[] {
-  const costs: StepCostModel = createStepCostModel({ hardware: options.hardware, model: options.model, cache: options.cache, maxBatchedTokens: options.settings?.maxNumBatchedTokens });
+  const parallel = options.settings?.parallel;
+  const costs: StepCostModel = createParallelStepCostModel({ ...parallel, layout: parallel?.layout ?? SINGLE_CARD, hardware: options.hardware, model: options.model, cache: options.cache, maxBatchedTokens: options.settings?.maxNumBatchedTokens });
   const plan = options.scenarios.flatMap((scenario) => [
     ...(scenario.concurrencies ?? []).map((concurrency) => ({ scenario, concurrency, rate: Infinity })),
     ...(scenario.rates ?? []).map((rate) => ({ scenario, concurrency: undefined, rate })),

@@ -2,9 +2,10 @@ import type { Hardware } from '../backends/index.js';
 import type { StepCost } from '../cost/index.js';
 import { energyReport, idleJoules, tokensPerDollar } from '../energy/index.js';
 import { formatExpertLoad, modelDims, type Model } from '../model/index.js';
+import { isMultiCard, layoutIdleJoules, layoutTokensPerDollar, parallelLayout, SINGLE_CARD, totalCards, type ParallelLayout } from '../parallel/index.js';
 import type { KvBlockManager } from './kv-cache.js';
 import { mean, Samples, summary } from './metrics.js';
-import type { EnergyFields, ExpertFields, ServingResult, SimulatorFields } from './result.js';
+import type { EnergyFields, ExpertFields, ParallelServingFields, ServingResult, SimulatorFields } from './result.js';
 import type { Sequence } from './sequence.js';
 
 /*
@@ -134,6 +135,10 @@ export interface RunSummaryInput {
   readonly kv: KvBlockManager;
   readonly percentiles: readonly number[];
   readonly goodput?: GoodputObjectives | undefined;
+  /** The cards the model ran on; default one. */
+  readonly layout?: ParallelLayout | undefined;
+  /** Data parallelism: every replica's KV cache (the first is `kv`), the router's name and the requests each replica served. */
+  readonly replicas?: { readonly kv: readonly KvBlockManager[]; readonly router: string; readonly requests: readonly number[] } | undefined;
 }
 
 /** A completed sequence as the client saw it. */
@@ -199,7 +204,12 @@ export function servingResult(run: RunSummaryInput): ServingResult {
 /** What only a simulator sees, beside vLLM's fields. */
 function simulatorFields(run: RunSummaryInput, derived: { meanE2elSeconds: number }): SimulatorFields {
   const { totals, kv } = run;
-  const { queriedTokens: queried, hitTokens } = kv.prefixStats;
+  const caches = run.replicas?.kv ?? [kv];
+  // Replicas step at the same time: busy times, bounds and KV-block time add up over them.
+  const replicas = caches.length;
+  const queried = caches.reduce((sum, c) => sum + c.prefixStats.queriedTokens, 0);
+  const hitTokens = caches.reduce((sum, c) => sum + c.prefixStats.hitTokens, 0);
+  const layout = run.layout ?? SINGLE_CARD;
   return {
     hardware: run.hardware.name,
     model: run.model.displayName ?? run.model.name,
@@ -208,17 +218,29 @@ function simulatorFields(run: RunSummaryInput, derived: { meanE2elSeconds: numbe
     kv_cache_blocks: kv.blocks,
     kv_cache_block_tokens: kv.blockTokens,
     peak_kv_cache_usage: totals.peakKvBlocks / kv.blocks,
-    mean_kv_cache_usage: totals.kvBlockMs / totals.durationMs / kv.blocks,
+    mean_kv_cache_usage: totals.kvBlockMs / totals.durationMs / kv.blocks / replicas,
     prefix_cache_hit_rate: queried === 0 ? 0 : hitTokens / queried,
     preemptions: run.records.reduce((sum, x) => sum + x.preemptions, 0),
     mean_queue_ms: mean(run.records.map((x) => x.queueMs)),
-    module_busy_share: Object.fromEntries(Object.entries(totals.busyMs).map(([name, busy]) => [name, busy / totals.durationMs])),
+    module_busy_share: Object.fromEntries(Object.entries(totals.busyMs).map(([name, busy]) => [name, busy / totals.durationMs / replicas])),
     bound_ms: totals.boundMs,
-    percent_of_bound: (totals.boundMs / totals.durationMs) * 100,
+    percent_of_bound: (totals.boundMs / replicas / totals.durationMs) * 100,
     mean_requests_in_system: totals.requestMs / totals.durationMs,
     littles_law_requests: (run.records.length / (totals.durationMs / 1000)) * derived.meanE2elSeconds,
-    ...energyFields(run.hardware, { totals, records: run.records }),
+    ...energyFields(run.hardware, { totals, records: run.records, layout }),
     ...expertFields(run.model, totals),
+    ...(isMultiCard(layout) || replicas > 1 ? { parallel: parallelFields(layout, run.replicas) } : {}),
+  };
+}
+
+function parallelFields(layout: ParallelLayout, replicas: RunSummaryInput['replicas']): ParallelServingFields {
+  return {
+    tensor_parallel_size: layout.tensorParallelSize,
+    pipeline_parallel_size: layout.pipelineParallelSize,
+    data_parallel_size: layout.dataParallelSize,
+    cards: totalCards(layout),
+    router: replicas?.router ?? null,
+    replica_requests: replicas?.requests ?? [],
   };
 }
 
@@ -230,8 +252,11 @@ function expertFields(model: Model, totals: LoopTotals): ExpertFields | Record<s
 }
 
 /** Energy of the run (steps, and idle power between them) and what it buys; null where the board describes no energy or price. */
-function energyFields(hw: Hardware, run: { totals: LoopTotals; records: readonly RequestRecord[] }): EnergyFields {
-  const idle = idleJoules(hw, Math.max(0, run.totals.durationMs - run.totals.stepMs));
+function energyFields(hw: Hardware, run: { totals: LoopTotals; records: readonly RequestRecord[]; layout: ParallelLayout }): EnergyFields {
+  const single = totalCards(run.layout) === 1;
+  // Every replica idles whenever it runs no step; each step's energy already counts its replica's cards.
+  const replica = parallelLayout({ ...run.layout, dataParallelSize: 1 });
+  const idle = single ? idleJoules(hw, Math.max(0, run.totals.durationMs - run.totals.stepMs)) : layoutIdleJoules(hw, replica, Math.max(0, run.layout.dataParallelSize * run.totals.durationMs - run.totals.stepMs));
   const joules = run.totals.stepJoules === undefined || idle === undefined ? undefined : run.totals.stepJoules + idle;
   const outputTokens = run.records.reduce((sum, x) => sum + x.outputTokens, 0);
   const seconds = run.totals.durationMs / 1000;
@@ -241,7 +266,7 @@ function energyFields(hw: Hardware, run: { totals: LoopTotals; records: readonly
     mean_power_watts: report?.averageWatts ?? null,
     output_tokens_per_joule: report?.tokensPerJoule ?? null,
     joules_per_request: joules === undefined ? null : joules / run.records.length,
-    output_tokens_per_dollar: tokensPerDollar(hw, outputTokens / seconds) ?? null,
+    output_tokens_per_dollar: (single ? tokensPerDollar(hw, outputTokens / seconds) : layoutTokensPerDollar(hw, run.layout, outputTokens / seconds)) ?? null,
   };
 }
 

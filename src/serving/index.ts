@@ -1,6 +1,6 @@
 export { serve, type ServeOptions, type ServeResult } from './serve.js';
 export { servingResult, recordOf, MetricsCollector, type RequestRecord, type LoopTotals, type GoodputObjectives, type RunSummaryInput } from './collector.js';
-export type { ServingResult, VllmRunFields, VllmPerRequestFields, LatencyFields, SimulatorFields, EnergyFields, LatencyMetric } from './result.js';
+export type { ServingResult, VllmRunFields, VllmPerRequestFields, LatencyFields, SimulatorFields, EnergyFields, LatencyMetric, ParallelServingFields } from './result.js';
 export { LATENCY_METRICS } from './result.js';
 export { SERVING_DEFAULTS } from './defaults.js';
 export { SchedulerState } from './scheduler.js';
@@ -15,3 +15,4 @@ export { servingTraceEvents } from './trace.js';
 export { benchServing, powersOfTwo, K100_AI_SCENARIOS, type Scenario, type BenchPoint, type BenchOptions } from './bench.js';
 export { throughputSpec, latencyPercentilesSpec, distributionSpec, tokensPerJouleSpec } from './figures.js';
 export { servingReport, type ServingReportOptions } from './report.js';
+export { createRouter, ROUTER_NAMES, type ReplicaRouter, type ReplicaLoad, type RouterName } from './router.js';

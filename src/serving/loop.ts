@@ -5,6 +5,7 @@ import { MetricsCollector, type LoopTotals } from './collector.js';
 import type { KvBlockManager } from './kv-cache.js';
 import type { BatchPolicy, ScheduledStep } from './policies.js';
 import type { RequestSpec } from './request.js';
+import type { ReplicaRouter } from './router.js';
 import { SchedulerState } from './scheduler.js';
 import { Sequence } from './sequence.js';
 
@@ -16,12 +17,20 @@ import { Sequence } from './sequence.js';
  * completed requests free their KV blocks and their client's slot. The
  * queues the policy works on are the scheduler's (scheduler.ts); the totals
  * the run reports are the collector's (collector.ts).
+ *
+ * With data parallelism several replicas serve at once, each with its own
+ * queues, KV cache and steps, the same policy forming each one's steps; a
+ * router sends each request to a replica when it enters the system. Time
+ * then moves to the next event: a replica's step ending, or a request
+ * arriving while a replica is idle.
  */
 
 export interface LoopOptions {
   readonly requests: readonly RequestSpec[];
   readonly policy: BatchPolicy;
   readonly kv: KvBlockManager;
+  /** Data parallelism: every replica's KV cache (replacing `kv`), and the router that spreads requests over them. */
+  readonly replicas?: { readonly kv: readonly KvBlockManager[]; readonly router: ReplicaRouter } | undefined;
   /** What a step costs. */
   readonly cost: (batch: BatchShape) => StepCost;
   readonly maxConcurrency: number;
@@ -39,17 +48,27 @@ export interface StepRecord {
   /** Request ids, in the batch's order, with the tokens each computed. */
   readonly work: ReadonlyArray<{ readonly id: number; readonly newTokens: number }>;
   readonly cost: StepCost;
-  /** KV blocks held by sequences when the step ran. */
+  /** KV blocks held by sequences (of its replica) when the step ran. */
   readonly kvBlocksUsed: number;
+  /** The replica that ran it (0 without data parallelism). */
+  readonly replica: number;
 }
 
 export function runLoop(options: LoopOptions): LoopTotals {
   return new Loop(options).run();
 }
 
+/** One replica's server: its queues, its KV cache, and the step it is running. */
+interface Server {
+  readonly index: number;
+  readonly kv: KvBlockManager;
+  readonly queues: SchedulerState;
+  running: { readonly step: ScheduledStep; readonly batch: BatchShape; readonly cost: StepCost; readonly startMs: number; readonly endMs: number; readonly kvBlocksUsed: number } | undefined;
+}
+
 class Loop {
   nowMs = 0;
-  private readonly queues: SchedulerState;
+  private readonly servers: Server[];
   private readonly metrics = new MetricsCollector();
   /** Requests the clients will send, by the time they want to; follow-ups join when their turn comes. */
   private readonly upcoming: Array<{ spec: RequestSpec; atMs: number }> = [];
@@ -59,7 +78,8 @@ class Loop {
   private completed = 0;
 
   constructor(private readonly options: LoopOptions) {
-    this.queues = new SchedulerState(options.kv, this);
+    const caches = options.replicas?.kv ?? [options.kv];
+    this.servers = caches.map((kv, index) => ({ index, kv, queues: new SchedulerState(kv, this), running: undefined }));
     for (const spec of options.requests) {
       if (spec.after === undefined) this.upcoming.push({ spec, atMs: spec.arrivalMs });
       else this.followUps.set(spec.after, [...(this.followUps.get(spec.after) ?? []), spec]);
@@ -73,59 +93,88 @@ class Loop {
     const total = this.options.requests.length;
     while (this.completed < total) {
       this.deliver();
-      const step = this.options.policy.schedule(this.queues);
-      if (step === undefined) this.idle();
-      else this.execute(step);
+      for (const server of this.servers) if (server.running === undefined) this.start(server);
+      const busy = this.servers.filter((server) => server.running !== undefined);
+      if (busy.length === 0) this.idle();
+      else this.next(busy);
     }
     return this.metrics.totals(this.nowMs);
   }
 
-  /** Requests whose time has come and that have a client slot enter the server's queue. */
+  /** Requests whose time has come and that have a client slot enter the system, at the replica the router picks. */
   private deliver(): void {
     while (this.upcoming.length > 0 && this.freeSlots.length > 0 && this.upcoming[0]!.atMs <= this.nowMs) {
       const { spec, atMs } = this.upcoming.shift()!;
       const sentMs = Math.max(atMs, this.freeSlots.shift()!);
       this.metrics.enter(sentMs, this.nowMs);
-      this.queues.waiting.push(new Sequence(spec, sentMs, this.options.kv.blockTokens));
+      this.serverFor(spec).queues.waiting.push(new Sequence(spec, sentMs, this.options.kv.blockTokens));
     }
   }
 
-  /** Nothing can run: wait for the next request, or report a request that can never run. */
+  private serverFor(spec: RequestSpec): Server {
+    if (this.servers.length === 1) return this.servers[0]!;
+    const loads = this.servers.map((server) => ({ replica: server.index, waiting: server.queues.waiting.length, running: server.queues.running.length }));
+    const chosen = this.options.replicas!.router.route(spec, loads);
+    const server = this.servers[chosen];
+    if (server === undefined) throw new UserError({ what: `router ${this.options.replicas!.router.name} chose replica ${chosen}`, detail: `there are replicas 0 to ${this.servers.length - 1}.` });
+    return server;
+  }
+
+  /** Nothing runs anywhere: wait for the next request, or report a request that can never run. */
   private idle(): void {
     const next = this.upcoming[0];
-    if (this.queues.running.length === 0 && this.queues.waiting.length === 0 && next !== undefined) {
+    const queued = this.servers.some((server) => server.queues.running.length > 0 || server.queues.waiting.length > 0);
+    if (!queued && next !== undefined) {
       this.advance(Math.max(this.nowMs, next.atMs));
       return;
     }
-    const stuck = this.queues.waiting[0];
+    const stuck = this.servers.find((server) => server.queues.waiting.length > 0)?.queues.waiting[0];
     throw new UserError({
       what: 'the server cannot make progress',
       detail: stuck === undefined ? 'no request can be scheduled.' : `request ${stuck.spec.id} (${stuck.spec.promptTokens} prompt tokens) cannot get KV-cache blocks or a place in a step even with nothing else running.`,
     });
   }
 
-  private execute(step: ScheduledStep): void {
+  /** The replica's policy forms its next step, if it has work; the step's cost says when it ends. */
+  private start(server: Server): void {
+    const step = this.options.policy.schedule(server.queues);
+    if (step === undefined) return;
     const batch = step.costBatch ?? { sequences: step.work.map((w) => ({ newTokens: w.newTokens, context: w.sequence.computed })) };
     const cost = this.options.cost(batch);
-    const startMs = this.nowMs;
-    const kvBlocksUsed = this.options.kv.used();
+    const kvBlocksUsed = server.kv.used();
     this.metrics.step(cost, kvBlocksUsed);
-    this.advance(startMs + cost.totalMs);
-    for (const { sequence, newTokens } of step.work) this.progress(sequence, newTokens);
-    this.options.onStep?.({ startMs, endMs: this.nowMs, batch, work: step.work.map((w) => ({ id: w.sequence.spec.id, newTokens: w.newTokens })), cost, kvBlocksUsed });
-    for (const sequence of this.options.policy.completed(this.queues.running)) this.complete(sequence);
+    server.running = { step, batch, cost, startMs: this.nowMs, endMs: this.nowMs + cost.totalMs, kvBlocksUsed };
+  }
+
+  /** Time moves to the next event: the first step to end, or a request arriving while a replica is idle. */
+  private next(busy: readonly Server[]): void {
+    const endMs = Math.min(...busy.map((server) => server.running!.endMs));
+    const arrival = this.upcoming[0];
+    if (busy.length < this.servers.length && arrival !== undefined && this.freeSlots.length > 0 && arrival.atMs < endMs) {
+      this.advance(Math.max(this.nowMs, arrival.atMs));
+      return;
+    }
+    this.advance(endMs);
+    for (const server of busy) if (server.running!.endMs === endMs) this.finish(server);
+  }
+
+  private finish(server: Server): void {
+    const { step, batch, cost, startMs, kvBlocksUsed } = server.running!;
+    server.running = undefined;
+    for (const { sequence, newTokens } of step.work) this.progress(server.kv, sequence, newTokens);
+    this.options.onStep?.({ startMs, endMs: this.nowMs, batch, work: step.work.map((w) => ({ id: w.sequence.spec.id, newTokens: w.newTokens })), cost, kvBlocksUsed, replica: server.index });
+    for (const sequence of this.options.policy.completed(server.queues.running)) this.complete(server, sequence);
   }
 
   /** A sequence computed `newTokens` more tokens; the step that computes its last pending token samples the next. */
-  private progress(sequence: Sequence, newTokens: number): void {
+  private progress(kv: KvBlockManager, sequence: Sequence, newTokens: number): void {
     sequence.computed += newTokens;
     if (sequence.computed === sequence.known && !sequence.done) sequence.emit(this.nowMs);
-    const kv = this.options.kv;
     if (kv.prefixCaching) kv.register(sequence, sequence.hasher.upTo(sequence.blocks.length, sequence.computed));
   }
 
-  private complete(sequence: Sequence): void {
-    this.queues.finish(sequence, this.nowMs);
+  private complete(server: Server, sequence: Sequence): void {
+    server.queues.finish(sequence, this.nowMs);
     this.metrics.leave();
     this.completed++;
     this.freeSlots.push(this.nowMs);

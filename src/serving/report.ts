@@ -35,6 +35,11 @@ export function servingReport(result: ServingResult, options: ServingReportOptio
     for (const p of options.metricPercentiles) row(`P${p} ${name} (ms):`, result[`p${p}_${key}_ms`]);
   }
   header('Simulated', '-');
+  if (result.parallel !== undefined) {
+    const p = result.parallel;
+    row('Cards (tensor × pipeline × replicas):', `${p.cards} (${p.tensor_parallel_size} × ${p.pipeline_parallel_size} × ${p.data_parallel_size})`);
+    if (p.router !== null) row(`Requests per replica (${p.router}):`, p.replica_requests.join(' / '));
+  }
   row('Steps:', String(result.steps));
   row('KV cache usage, peak / mean (%):', `${(result.peak_kv_cache_usage * 100).toFixed(1)} / ${(result.mean_kv_cache_usage * 100).toFixed(1)}`);
   row('Prefix cache hit rate (%):', result.prefix_cache_hit_rate * 100);

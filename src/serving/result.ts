@@ -91,6 +91,20 @@ export interface SimulatorFields extends EnergyFields, Partial<ExpertFields> {
   /** The time-average of requests in the system, and Little's law's λ·W for comparison. */
   readonly mean_requests_in_system: number;
   readonly littles_law_requests: number;
+  /** Where the model ran on more than one card: the layout (vLLM's names) and the router; absent on one card. */
+  readonly parallel?: ParallelServingFields | undefined;
+}
+
+/** A run over several cards: the layout, every card counted, and the router in front of the replicas. */
+export interface ParallelServingFields {
+  readonly tensor_parallel_size: number;
+  readonly pipeline_parallel_size: number;
+  readonly data_parallel_size: number;
+  readonly cards: number;
+  /** The router's name; null with one replica. */
+  readonly router: string | null;
+  /** Requests each replica served. */
+  readonly replica_requests: readonly number[];
 }
 
 /** A serving run's result: vLLM's fields, then ours. */

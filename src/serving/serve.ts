@@ -1,7 +1,8 @@
 import type { BatchShape } from '../batch.js';
 import { compileTarget } from '../backends/index.js';
 import { maxTokensOf } from '../compiler/index.js';
-import { createStepCostModel, type StepCost, type StepCostModel } from '../cost/index.js';
+import type { StepCost, StepCostModel } from '../cost/index.js';
+import { createParallelStepCostModel, SINGLE_CARD, type ParallelOptions } from '../parallel/index.js';
 import { UserError, type Issue } from '../errors.js';
 import type { Hardware } from '../backends/index.js';
 import type { Model } from '../model/index.js';
@@ -11,6 +12,7 @@ import { KvBlockManager } from './kv-cache.js';
 import { runLoop, type StepRecord } from './loop.js';
 import { createPolicy, type BatchPolicy, type PolicyName } from './policies.js';
 import type { RequestSpec } from './request.js';
+import { createRouter, type ReplicaRouter, type RouterName } from './router.js';
 import type { ServingResult } from './result.js';
 import type { Sequence } from './sequence.js';
 import { recordOf, servingResult, type GoodputObjectives, type RequestRecord } from './collector.js';
@@ -50,7 +52,15 @@ export interface ServeOptions {
   readonly percentiles?: readonly number[] | undefined;
   /** --goodput service-level objectives, ms. */
   readonly goodput?: GoodputObjectives | undefined;
-  /** A step cost model to reuse (several runs on one board and model). */
+  /**
+   * The cards the model runs on: tensor and pipeline parallelism within a
+   * replica (its steps costed over the board's interconnect), and data
+   * parallelism as replicas behind `router`. Default one card.
+   */
+  readonly parallel?: ParallelOptions | undefined;
+  /** Sends each request to a replica (data parallelism): by name, or your own; default least-loaded. */
+  readonly router?: RouterName | ReplicaRouter | undefined;
+  /** A step cost model to reuse (several runs on one board and model); it must be the one of `parallel`'s layout. */
   readonly costs?: StepCostModel | undefined;
   /** Where step-cost tables persist between runs. */
   readonly cache?: ContentCache | undefined;
@@ -67,24 +77,41 @@ export interface ServeResult {
 export function serve(options: ServeOptions): ServeResult {
   const requests = 'requests' in options.workload ? options.workload.requests : generateRequests(options.workload);
   const maxNumBatchedTokens = options.maxNumBatchedTokens ?? SERVING_DEFAULTS.maxNumBatchedTokens;
-  const costs = options.costs ?? createStepCostModel({ hardware: options.hardware, model: options.model, cache: options.cache, maxBatchedTokens: maxNumBatchedTokens });
+  const layout = options.parallel?.layout ?? SINGLE_CARD;
+  const costs = options.costs ?? createParallelStepCostModel({ ...options.parallel, layout, hardware: options.hardware, model: options.model, cache: options.cache, maxBatchedTokens: maxNumBatchedTokens });
   const target = compileTarget(options.hardware);
   const maxTokens = maxTokensOf(options.model, target);
   const policy = policyOf(options, { maxNumBatchedTokens, padTokens: target.padTokens, maxTokens });
   const prefixCaching = (options.policy === undefined || options.policy === 'vllm') && (options.enablePrefixCaching ?? SERVING_DEFAULTS.enablePrefixCaching);
-  const kv = kvManager(options, costs, prefixCaching);
+  const caches = Array.from({ length: layout.dataParallelSize }, () => kvManager(options, costs, prefixCaching));
+  const kv = caches[0]!;
   checkRequests(requests, { maxTokens, kv });
+  const served = new Array<number>(caches.length).fill(0);
+  const router = caches.length === 1 ? undefined : countingRouter(typeof options.router === 'object' ? options.router : createRouter(options.router ?? 'least-loaded'), served);
   const records: RequestRecord[] = [];
   const onComplete = (sequence: Sequence) => {
     records.push(recordOf(sequence));
     options.onProgress?.(records.length, requests.length);
   };
-  const totals = runLoop({ requests, policy, kv, cost: stepCosts(costs, options.exact === true), maxConcurrency: options.maxConcurrency ?? Infinity, onComplete, onStep: options.onStep });
+  const replicas = router === undefined ? undefined : { kv: caches, router };
+  const totals = runLoop({ requests, policy, kv, replicas, cost: stepCosts(costs, options.exact === true), maxConcurrency: options.maxConcurrency ?? Infinity, onComplete, onStep: options.onStep });
   costs.flush();
   records.sort((a, b) => a.id - b.id);
   const percentiles = options.percentiles ?? SERVING_DEFAULTS.percentiles;
-  const result = servingResult({ hardware: options.hardware, model: options.model, policy: policy.name, records, totals, kv, percentiles, goodput: options.goodput });
+  const result = servingResult({ hardware: options.hardware, model: options.model, policy: policy.name, records, totals, kv, percentiles, goodput: options.goodput, layout, replicas: router === undefined ? undefined : { kv: caches, router: router.name, requests: served } });
   return { result, requests: records };
+}
+
+/** The router, counting the requests it sends to each replica. */
+function countingRouter(router: ReplicaRouter, served: number[]): ReplicaRouter {
+  return {
+    name: router.name,
+    route: (request, replicas) => {
+      const chosen = router.route(request, replicas);
+      if (served[chosen] !== undefined) served[chosen]++;
+      return chosen;
+    },
+  };
 }
 
 /** The policy asked for: one given as an object as it is, else the named one with the run's settings. */

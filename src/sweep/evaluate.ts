@@ -1,7 +1,8 @@
 import { UserError } from '../errors.js';
 import { designFit, type Hardware } from '../backends/index.js';
 import type { Model } from '../model/index.js';
-import { profileCases, type Case } from '../profiler/index.js';
+import { parallelLayout, type ParallelOptions } from '../parallel/index.js';
+import { profileCases, profileParallelCases, type Case } from '../profiler/index.js';
 import { serve, SERVING_DEFAULTS } from '../serving/index.js';
 import { objectiveValues, type Evaluation, type PointEvaluations } from './objectives.js';
 import type { ServingSettings } from './spec.js';
@@ -38,7 +39,11 @@ const EVALUATE: { readonly [E in Evaluation]: (job: PointJob) => Promise<NonNull
     return { fits: fit.fits, maxResourceUtilization: fit.maxResourceUtilization, utilization: Object.fromEntries(fit.lines.map((line) => [line.item, line.utilization])) };
   },
   profile: async (job) => {
-    const result = await profileCases({ hardware: job.hardware, cases: [job.case], source: { kind: 'model', model: job.model }, exact: job.exact, threads: 1 });
+    const parallel = parallelOf(job.serving);
+    const result =
+      parallel === undefined
+        ? await profileCases({ hardware: job.hardware, cases: [job.case], source: { kind: 'model', model: job.model }, exact: job.exact, threads: 1 })
+        : profileParallelCases({ ...parallel, hardware: job.hardware, model: job.model, cases: [job.case], exact: job.exact });
     const { device, bound, energy } = result.cases[0]!;
     return { device, bound, ...(energy === undefined ? {} : { energy: { joules: energy.joules, averageWatts: energy.averageWatts, tokensPerJoule: energy.tokensPerJoule, tokensPerDollar: energy.tokensPerDollar ?? null } }) };
   },
@@ -47,6 +52,15 @@ const EVALUATE: { readonly [E in Evaluation]: (job: PointJob) => Promise<NonNull
     return Object.fromEntries(Object.entries(result).filter((entry): entry is [string, number | string | boolean | null] => isScalar(entry[1])));
   },
 };
+
+/** The layout keys a sweep sets beside its serving settings. */
+const LAYOUT_KEYS = new Set<string>(['tensorParallelSize', 'pipelineParallelSize', 'dataParallelSize', 'enableExpertParallel']);
+
+/** The point's cards; undefined for one card per replica (today's single-card simulation, unchanged). */
+function parallelOf(settings: ServingSettings | undefined): ParallelOptions | undefined {
+  const layout = parallelLayout({ tensorParallelSize: settings?.tensorParallelSize, pipelineParallelSize: settings?.pipelineParallelSize, dataParallelSize: settings?.dataParallelSize, enableExpertParallel: settings?.enableExpertParallel });
+  return layout.tensorParallelSize * layout.pipelineParallelSize === 1 && !layout.enableExpertParallel ? undefined : { layout };
+}
 
 const WORKLOAD_KEYS = new Set<string>([
   'datasetName',
@@ -69,10 +83,11 @@ function servingOptions(settings: ServingSettings): Omit<Parameters<typeof serve
   const engine: Record<string, unknown> = {};
   const workload: Record<string, unknown> = { datasetName: 'random' };
   for (const [key, value] of Object.entries(settings)) {
-    if (value === undefined) continue;
+    if (value === undefined || LAYOUT_KEYS.has(key)) continue;
     (WORKLOAD_KEYS.has(key) ? workload : engine)[key] = key === 'requestRate' && value === 'inf' ? Infinity : value;
   }
-  return { ...engine, workload: workload as unknown as Parameters<typeof serve>[0]['workload'] };
+  const layout = parallelLayout({ tensorParallelSize: settings.tensorParallelSize, pipelineParallelSize: settings.pipelineParallelSize, dataParallelSize: settings.dataParallelSize, enableExpertParallel: settings.enableExpertParallel });
+  return { ...engine, parallel: { layout }, workload: workload as unknown as Parameters<typeof serve>[0]['workload'] };
 }
 
 function isScalar(value: unknown): value is number | string | boolean | null {

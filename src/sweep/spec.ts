@@ -2,7 +2,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { PrecisionSchema } from '../model/index.js';
-import { POLICY_NAMES } from '../serving/index.js';
+import { POLICY_NAMES, ROUTER_NAMES } from '../serving/index.js';
 import { parseYaml, readTextFile } from '../util/yaml.js';
 import { zodIssues } from '../util/zod-issues.js';
 import { OBJECTIVE_NAMES, objectiveNamed } from './objectives.js';
@@ -32,8 +32,17 @@ const HardwareKeySchema = z.string().regex(/^[A-Za-z_]\w*(\.[A-Za-z_0-9]\w*)*$/,
 /** Requests per second; `inf` (or YAML's .inf) sends every request at once. Kept as `inf` so that points stay JSON. */
 const RateSchema = z.union([z.number().positive(), z.literal('inf')]).transform((rate) => (rate === Infinity ? 'inf' : rate));
 
-/** The serving settings a sweep may set or vary: `serve()`'s engine options and its workload's, named as the library names them. */
+/**
+ * The serving settings a sweep may set or vary: `serve()`'s engine options
+ * and its workload's, named as the library names them, and the cards the
+ * model runs on (vLLM's names; the profile objectives use them too).
+ */
 export const SERVING_FIELDS = {
+  tensorParallelSize: z.number().int().positive(),
+  pipelineParallelSize: z.number().int().positive(),
+  dataParallelSize: z.number().int().positive(),
+  enableExpertParallel: z.boolean(),
+  router: z.enum(ROUTER_NAMES),
   policy: z.enum(POLICY_NAMES),
   maxNumSeqs: z.number().int().positive(),
   maxNumBatchedTokens: z.number().int().positive(),

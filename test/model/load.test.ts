@@ -10,7 +10,7 @@ import { ROOT, temporaryDirectory, thrown } from '../helpers.js';
 const architecture = { hidden_size: 1024, intermediate_size: 2048, num_attention_heads: 16, num_key_value_heads: 4, num_hidden_layers: 2, vocab_size: 4096, max_position_embeddings: 2048 };
 
 describe('model descriptions', () => {
-  for (const file of ['llama2-7b', 'llama3.1-8b', 'qwen2.5-7b', 'qwen2.5-32b']) {
+  for (const file of ['llama2-7b', 'llama2-13b', 'llama2-70b', 'llama3.1-8b', 'qwen2.5-7b', 'qwen2.5-32b']) {
     test(`ir/${file}.yaml loads and names its source`, () => {
       const { model, assumptions } = loadModel(join(ROOT, 'ir', `${file}.yaml`));
       assert.deepEqual(assumptions, []);

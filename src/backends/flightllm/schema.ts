@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DTYPES } from '../../dtype.js';
 import { EnergySchema, PriceSchema } from '../energy-schema.js';
 import { FpgaDeviceSchema } from '../fpga-device.js';
+import { InterconnectSchema } from '../interconnect-schema.js';
 import { KvCacheSchema } from '../kv-cache-schema.js';
 
 /*
@@ -131,6 +132,8 @@ export const FlightLlmHardwareSchema = z.strictObject({
   energy: EnergySchema.optional(),
   /** What an hour of the board costs; absent: no cost is reported. */
   price: PriceSchema.optional(),
+  /** Links to other cards of the kind; absent: the board runs on one card only. */
+  interconnect: InterconnectSchema.optional(),
   compiler: z.strictObject({
     /** Token counts the IR is generated at: lengths are rounded up to these multiples. */
     padTokens: z.strictObject({ prefill: positiveInt, decode: positiveInt }),

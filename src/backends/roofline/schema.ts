@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DTYPES } from '../../dtype.js';
 import { PRECISION_PRESET_NAMES } from '../../model/schema.js';
 import { EnergySchema, PriceSchema } from '../energy-schema.js';
+import { InterconnectSchema } from '../interconnect-schema.js';
 import { KvCacheSchema } from '../kv-cache-schema.js';
 
 /*
@@ -60,6 +61,8 @@ export const RooflineHardwareSchema = z.strictObject({
   kvCache: KvCacheSchema,
   energy: EnergySchema.optional(),
   price: PriceSchema.optional(),
+  /** Links to other cards of the kind; absent: the board runs on one card only. */
+  interconnect: InterconnectSchema.optional(),
 });
 
 export type RooflineHardware = z.infer<typeof RooflineHardwareSchema>;

@@ -7,10 +7,11 @@ import { casesFromOption } from '../../profiler/index.js';
 import type { CliIo } from '../io.js';
 import { cliCache, hardwareHelp, keyValue, modelHelp, positiveInteger } from '../options.js';
 import { Progress } from '../progress.js';
+import { parallelOf, withParallelOptions, withRouterOption, type ParallelCliOptions, type RouterCliOptions } from '../parallel-options.js';
 
 /* `boards`: the library's board comparison (src/compare/boards.ts) as a table or JSON. */
 
-interface BoardsOptions {
+interface BoardsOptions extends ParallelCliOptions, RouterCliOptions {
   hardware: string[];
   model: string[];
   case: string;
@@ -26,7 +27,7 @@ interface BoardsOptions {
 const DEFAULT_BOARDS = ['vhk158', 'u280', 'v80', 'u250', 'a100-80gb-sxm-vllm', 'a100-80gb-pcie', 'h100-sxm', 'v100s', 'k100-ai', 'sg2260', 's60'];
 
 export function addOptions(command: Command): Command {
-  return command
+  return withRouterOption(withParallelOptions(command))
     .option('--hardware <files...>', hardwareHelp('hardware configurations, each'), DEFAULT_BOARDS)
     .option('--model <files...>', modelHelp('model descriptions, each'), ['llama2-7b'])
     .option('--case <case>', 'the request, batch x prompt x generated; served with the same lengths', '1x128x512')
@@ -45,10 +46,11 @@ export async function run(options: BoardsOptions, io: CliIo): Promise<void> {
   const models = options.model.map((file) => loadModel(file).model);
   const progress = new Progress('boards', io.stderr);
   const concurrency = options.serve ? options.concurrency : undefined;
-  const rows = await compareBoards({ boards, models, case: cases[0]!, concurrency, threads: options.jobs, cache: cliCache(options.cache, io), onRow: (done, total, row) => progress.update(done, total, `${row.hardware} × ${row.model}`) });
+  const parallel = parallelOf(options);
+  const rows = await compareBoards({ boards, models, case: cases[0]!, concurrency, threads: options.jobs, cache: cliCache(options.cache, io), parallel, router: options.router, onRow: (done, total, row) => progress.update(done, total, `${row.hardware} × ${row.model}`) });
   progress.finish(`${rows.length} model × board pairs`);
   // Absent figures are null in JSON, never missing keys.
   // A case's figures also under `fpga`, their name before 0.2 (deprecated; removed in 0.3).
   const document = rows.map((row) => (row.result === undefined ? row : { ...row, result: { ...row.result, fpga: row.result.device } }));
-  io.stdout.write(options.json === true ? `${JSON.stringify(document, (_, value: unknown) => (value === undefined ? null : value), 2)}\n` : boardsTable(rows, { case: options.case, concurrency }));
+  io.stdout.write(options.json === true ? `${JSON.stringify(document, (_, value: unknown) => (value === undefined ? null : value), 2)}\n` : boardsTable(rows, { case: options.case, concurrency, layout: parallel.layout }));
 }

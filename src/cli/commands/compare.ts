@@ -12,8 +12,9 @@ import { loadMeasuredRuns, servingComparisonTable, simulateMeasured } from '../.
 import { Progress } from '../progress.js';
 import { runFpga, withFpgaOptions, type FpgaOptions } from '../fpga-run.js';
 import { deviceLabel } from '../../backends/index.js';
+import { parallelOf, withRouterOption, type RouterCliOptions } from '../parallel-options.js';
 
-interface CompareOptions extends FpgaOptions {
+interface CompareOptions extends FpgaOptions, RouterCliOptions {
   gpu: string[];
   fpga?: string;
   inputLen?: number;
@@ -24,7 +25,7 @@ interface CompareOptions extends FpgaOptions {
 }
 
 export function addOptions(command: Command): Command {
-  return withFpgaOptions(
+  return withRouterOption(withFpgaOptions(
     command
       .requiredOption(
         '--gpu <files...>',
@@ -36,7 +37,7 @@ export function addOptions(command: Command): Command {
       .option('--num-prompts <n>', 'serving CSVs: requests per simulated run (default: four times the concurrency, at least 64)', positiveInteger)
       .option('--no-cache', 'keep no step-cost tables between runs')
       .option('--json', 'serving measurements: print the comparison as JSON'),
-  );
+  ));
 }
 
 export async function run(options: CompareOptions, io: CliIo): Promise<void> {
@@ -60,7 +61,7 @@ function compareServing(options: CompareOptions, files: { vllm: string[]; csv: s
   const runs = loadMeasuredRuns(files, { inputLen: options.inputLen, outputLen: options.outputLen, numPrompts: options.numPrompts });
   const { hardware, model, label } = loadBoardAndModel({ ...options, cache: true }, io);
   const progress = new Progress('compare', io.stderr);
-  const rows = simulateMeasured(runs, { hardware, model, cache: cliCache(options.cache, io), onRun: (done, total) => progress.update(done, total, 'measured runs simulated') });
+  const rows = simulateMeasured(runs, { hardware, model, cache: cliCache(options.cache, io), parallel: parallelOf(options), router: options.router, onRun: (done, total) => progress.update(done, total, 'measured runs simulated') });
   progress.finish(`${rows.length} measured runs simulated`);
   io.stdout.write(options.json === true ? `${JSON.stringify({ hardware: hardware.name, model: label, rows }, null, 2)}\n` : servingComparisonTable(rows, `${label} on ${hardware.name}, simulated, beside the measured runs`));
 }

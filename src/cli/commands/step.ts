@@ -2,7 +2,8 @@ import Table from 'cli-table3';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { BatchShape, SequenceShape } from '../../batch.js';
 import { maxTokensOf } from '../../compiler/index.js';
-import { createStepCostModel, type StepCost } from '../../cost/index.js';
+import type { StepCost } from '../../cost/index.js';
+import { createParallelStepCostModel, describeLayout, replicaCards, type ParallelStepCost, type ParallelStepCostModel } from '../../parallel/index.js';
 import { UsageError } from '../../errors.js';
 import type { LinearEngines } from '../../compiler/index.js';
 import type { ExpertStepSummary } from '../../model/index.js';
@@ -11,6 +12,7 @@ import type { CliIo } from '../io.js';
 import { cliCache } from '../options.js';
 import { compileTarget, describeFitLine, designFit, designOf, type Hardware } from '../../backends/index.js';
 import { fpgaPower } from '../../energy/index.js';
+import { parallelOf } from '../parallel-options.js';
 
 /*
  * `step`: what one accelerator step over a batch of sequences costs, where
@@ -50,13 +52,21 @@ export function run(options: StepOptions, io: CliIo): void {
     if (total > maxTokens) throw new UsageError({ what: `--seq ${s.text}: context ${s.shape.context} + ${s.shape.newTokens} new tokens = ${total} exceeds ${label}'s maximum of ${maxTokens} tokens on ${hardware.name}` });
   }
   const batch: BatchShape = { sequences: options.seq.flatMap((s) => Array.from({ length: s.count }, () => s.shape)) };
-  const costs = createStepCostModel({ hardware, model, cache: cliCache(options.cache, io) });
+  const parallel = parallelOf(options);
+  const costs = createParallelStepCostModel({ hardware, model, cache: cliCache(options.cache, io), ...parallel });
   const started = performance.now();
   const cost = options.fast === true ? costs.fast(batch) : costs.exact(batch);
   costs.flush();
   io.stderr.write(`fpga-llm-sim: step costed ${options.fast === true ? 'from tables' : 'by simulating it whole'} in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
   const capacity = { blocks: costs.capacity.blocks, blockTokens: costs.capacity.blockTokens, tokens: costs.capacity.tokens, bytesPerToken: costs.capacity.bytesPerToken };
-  io.stdout.write(options.json === true ? `${JSON.stringify({ ...(stepJson(cost, batch) as object), kvCapacity: capacity, design: designJson(hardware) }, null, 2)}\n` : stepReport(cost, { batch, hardware, label, capacity }));
+  const cards = replicaCards(parallel.layout) > 1 ? (costs as ParallelStepCostModel) : undefined;
+  if (options.json === true) {
+    const json = { ...(stepJson(cost, batch) as object), kvCapacity: capacity, design: designJson(hardware), ...(cards === undefined ? {} : { parallel: parallelJson(cost as ParallelStepCost, cards) }) };
+    io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    return;
+  }
+  const where = cards === undefined ? undefined : `${describeLayout({ ...parallel.layout, dataParallelSize: 1 })} of ${hardware.name}`;
+  io.stdout.write(stepReport(cost, { batch, hardware, where, label, capacity }) + (cards === undefined ? '' : parallelReport(cost as ParallelStepCost, cards)));
 }
 
 /** The design on its FPGA device: every checked line keyed by what it counts, the parts' resources, and their power while busy. Null off an FPGA. */
@@ -89,6 +99,26 @@ function designLines(hardware: Hardware): string[] {
   ];
 }
 
+/** The layout, the communication and each stage's card share, beside the step's figures. */
+function parallelJson(cost: ParallelStepCost, costs: ParallelStepCostModel): unknown {
+  return {
+    ...cost.parallel,
+    link: costs.hardware.interconnect?.link,
+    cardMemory: costs.stages.map(({ shard, costs: card }) => ({ stage: shard.stage, layers: shard.layers, weightBytes: card.capacity.weightBytes, kvBlocks: card.capacity.blocks, kvBytesPerToken: card.capacity.bytesPerToken })),
+  };
+}
+
+function parallelReport(cost: ParallelStepCost, costs: ParallelStepCostModel): string {
+  const p = cost.parallel;
+  const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+  const lines = [
+    `cards: ${p.cards} over ${costs.hardware.interconnect!.link}; communication ${p.communicationMs.toFixed(3)} ms (${((p.communicationMs / cost.totalMs) * 100).toFixed(1)} % of the step)${p.stages.length > 1 ? `, pipeline bubble ${p.bubbleMs.toFixed(3)} ms over ${p.microBatches} micro-batch${p.microBatches === 1 ? '' : 'es'}` : ''}; links ${p.linkJoules.toExponential(2)} J`,
+    ...p.collectives.map((c) => `  ${c.collective} (${c.purpose}): ${c.count} × ${c.bytes} B, ${c.ms.toFixed(3)} ms`),
+    ...costs.stages.map(({ shard, costs: card }) => `  ${costs.stages.length > 1 ? `stage ${shard.stage + 1} (layers ${shard.firstLayer}–${shard.firstLayer + shard.layers - 1})` : 'each card'}: ${gib(card.capacity.weightBytes)} of weights, KV cache ${card.capacity.tokens} tokens; compute ${p.stages[shard.stage]!.computeMs.toFixed(3)} ms, its collectives ${p.stages[shard.stage]!.communicationMs.toFixed(3)} ms`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
 function stepJson(cost: StepCost, batch: BatchShape): unknown {
   return {
     path: cost.path,
@@ -110,10 +140,10 @@ function tokensPerSecond(cost: StepCost, batch: BatchShape): number {
   return batch.sequences.length / (cost.totalMs / 1000);
 }
 
-function stepReport(cost: StepCost, step: { batch: BatchShape; hardware: Hardware; label: string; capacity: { blocks: number; blockTokens: number; tokens: number } }): string {
+function stepReport(cost: StepCost, step: { batch: BatchShape; hardware: Hardware; where?: string | undefined; label: string; capacity: { blocks: number; blockTokens: number; tokens: number } }): string {
   const n = step.batch.sequences.length;
   const lines = [
-    `${step.label} on ${step.hardware.name}: one step over ${n} sequence${n === 1 ? '' : 's'}, ${cost.rows} rows`,
+    `${step.label} on ${step.where ?? step.hardware.name}: one step over ${n} sequence${n === 1 ? '' : 's'}, ${cost.rows} rows`,
     `  latency ${cost.totalMs.toFixed(3)} ms (${cost.path}); bound ${cost.boundMs.toFixed(3)} ms (${cost.bound.limit}); ${((cost.boundMs / cost.totalMs) * 100).toFixed(1)} % of the bound`,
     `  ${tokensPerSecond(cost, step.batch).toFixed(2)} token/s (one token per sequence); bound ${(n / (cost.boundMs / 1000)).toFixed(2)} token/s`,
     ...(cost.energy === undefined ? [] : [`  energy ${cost.energy.joules.toFixed(4)} J at ${cost.energy.averageWatts.toFixed(1)} W average; ${(n / cost.energy.joules).toFixed(2)} token/J`]),
