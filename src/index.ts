@@ -282,6 +282,8 @@ export {
 
 // Running many simulations, and checking them against FlightLLM
 export { runSimulationJobs, runSimulationJob, findReferenceCases, compareProfileCsv, type SimulationJob, type SimulationOutcome, type ReferenceCase, type CsvComparison } from './profiler/index.js';
+// FlightLLM's reference data, fetched at a pinned commit and checked by its hash.
+export { fetchReference, findReferenceDirectory, fetchedReferenceDirectory, referenceContentHash, FLIGHTLLM_REFERENCE_SOURCE, type ReferenceSource, type FetchedReference } from './profiler/index.js';
 
 // Design-space sweeps: specs, points, objectives, the local pool, shards, a Redis queue, Pareto fronts
 export {

@@ -11,3 +11,4 @@ export { caseLatencySpec, caseSpeedupSpec, decodeLatencySpec, moduleBusySpec, mo
 export { renderSvg } from './render.js';
 export { sensitivity, type Sensitivity, type SensitivityOptions, type SensitivityRow } from './sensitivity.js';
 export { profileTable, profileDocument, profileExperts, type ProfileRun, type ProfileDocument, type ProfileDocumentCase, type CaseExperts } from './report.js';
+export { fetchReference, findReferenceDirectory, fetchedReferenceDirectory, siblingReferenceDirectory, referenceContentHash, referenceFiles, FLIGHTLLM_REFERENCE_SOURCE, type ReferenceSource, type FetchedReference } from './reference.js';

@@ -11,10 +11,12 @@ const gpu = join(work, 'gpu.csv');
 writeFileSync(gpu, 'device,backend,batch,prompt,generated,prefill_ms,decode_ms,total_ms,source\nA100,GPU-x,1,100,40,2,80,82,test\nA100,GPU-x,1,256,64,3,100,103,test\n');
 // One thread: these few small lengths simulate faster here than a worker pool starts (test/cli/simulate.test.ts runs the pool).
 const common = ['--model', model, '--out-dir', join(work, 'out'), '--jobs', '1'];
+// Results are kept in the cache directory: a cache of this file's own, so that its first run computes.
+const env = { FPGA_LLM_SIM_CACHE: temporaryDirectory() };
 
 describe('fpga-llm-sim profile', () => {
   test('--json prints hardware, model and per-case FPGA figures, their bound, and GPU figures with null where a GPU lacks a case', async () => {
-    const result = await runMain(['profile', ...common, '--cases', '1x100x40,1x128x16', '--gpu', gpu, '--json']);
+    const result = await runMain(['profile', ...common, '--cases', '1x100x40,1x128x16', '--gpu', gpu, '--json'], { env });
     assert.equal(result.code, 0, result.stderr);
     const document = JSON.parse(result.stdout);
     assert.equal(document.hardware, 'vhk158');
@@ -34,10 +36,11 @@ describe('fpga-llm-sim profile', () => {
     assert.ok(existsSync(join(work, 'out', 'profiler_output', 'tiny_decode_token_144.csv')));
   });
 
-  test('a second run reuses every length', async () => {
-    const result = await runMain(['profile', ...common, '--cases', '1x100x40', '--gpu', gpu]);
+  test('a second run reuses every length, from the cache, and writes its CSVs where asked', async () => {
+    const result = await runMain(['profile', '--model', model, '--jobs', '1', '--out-dir', join(work, 'elsewhere'), '--cases', '1x100x40', '--gpu', gpu], { env });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /profile: 0 token lengths simulated, 4 reused/);
+    assert.ok(existsSync(join(work, 'elsewhere', 'profiler_output', 'tiny_decode_token_144.csv')));
     assert.match(result.stdout, /\+-+Case: Tiny, \(Batch 1, Prefill 100, Decode   40\)-+\+\n\| Hardware +\| +GPU-x +\| VHK158 FPGA \|/);
   });
 });

@@ -34,7 +34,6 @@ export function addOptions(command: Command): Command {
       .option('--input-len <n>', 'serving CSVs: prompt tokens of each request, where rows give no input_len', positiveInteger)
       .option('--output-len <n>', 'serving CSVs: output tokens of each request, where rows give no output_len', positiveInteger)
       .option('--num-prompts <n>', 'serving CSVs: requests per simulated run (default: four times the concurrency, at least 64)', positiveInteger)
-      .option('--no-cache', 'keep no step-cost tables between runs')
       .option('--json', 'serving measurements: print the comparison as JSON'),
   );
 }
