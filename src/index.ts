@@ -103,7 +103,7 @@ export {
 } from './model/index.js';
 export { planMemory, blocksOf, type KvCapacity, type PlanMemoryOptions } from './compiler/index.js';
 export { planCards, cardMemory, refuseUnfit, linearRoles, type CardShare, type CardMemory, type LinearRole } from './compiler/index.js';
-export { compileModel, boardDefaultPrecision, generateMask, generatedMasks, masksFor, causalDensity, irToYaml, writeIr, writeMasks, maxTokensOf, memoryUse, type CompileOptions, type CompiledIr, type MemoryPlan, type Stage } from './compiler/index.js';
+export { compileModel, boardDefaultPrecision, precisionOnBoard, type PrecisionOnBoard, generateMask, generatedMasks, masksFor, causalDensity, irToYaml, writeIr, writeMasks, maxTokensOf, memoryUse, type CompileOptions, type CompiledIr, type MemoryPlan, type Stage } from './compiler/index.js';
 
 // Instruction set
 export {
