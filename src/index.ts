@@ -143,6 +143,9 @@ export {
   type GenerateOptions,
 } from './backends/flightllm/instgen/index.js';
 
+// Figures: one paper style for every figure, drawn to SVG and PNG
+export { renderSvg, svgToPng, writeFigure, axisTitle, styled, PAPER_CONFIG, PALETTE, DASHES, type VegaLiteSpec } from './figures/index.js';
+
 // Hardware kinds: one backend each (what the compiler must respect, simulation, peaks)
 export {
   backendFor,
@@ -264,12 +267,10 @@ export {
   caseSpeedupSpec,
   decodeLatencySpec,
   moduleBusySpec,
-  renderSvg,
   profileTable,
   profileDocument,
   type ProfileRun,
   type ProfileDocument,
-  type VegaLiteSpec,
   type Case,
   type CaseFigures,
   type ProfileOptions,

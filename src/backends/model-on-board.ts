@@ -62,8 +62,9 @@ export function modelLabel(model: Model, asLoaded: Model = model): string {
   return model === asLoaded ? name : `${name} (${precisionLabel(model.mapping.precision)})`;
 }
 
-/** What tables and figures call a board: `VHK158 FPGA`, `A100-80GB-SXM`. */
+/** What tables, figures and titles call a board: its file's `displayName` (`A100 80GB SXM`), else its name in capitals and its kind (`VHK158 FPGA`). */
 export function deviceLabel(hardware: Hardware): string {
+  if (hardware.displayName !== undefined) return hardware.displayName;
   const kind = backendFor(hardware).deviceLabel;
   return kind === '' ? hardware.name.toUpperCase() : `${hardware.name.toUpperCase()} ${kind}`;
 }

@@ -8,7 +8,7 @@ export { formatCaseTable, type CaseTable, type TableCase } from './table.js';
 export { ResultStore } from './results.js';
 export { compareWithGpu, loadFpgaProfile, ProfileJsonSchema, type Comparison, type ComparedCase, type DeviceCase, type ProfileJson } from './compare.js';
 export { caseLatencySpec, caseSpeedupSpec, decodeLatencySpec, moduleBusySpec, moduleBusyShares, type VegaLiteSpec } from './figures.js';
-export { renderSvg } from './render.js';
+export { renderSvg, svgToPng, writeFigure } from './render.js';
 export { sensitivity, type Sensitivity, type SensitivityOptions, type SensitivityRow } from './sensitivity.js';
 export { profileTable, profileDocument, profileExperts, type ProfileRun, type ProfileDocument, type ProfileDocumentCase, type CaseExperts } from './report.js';
 export { fetchReference, findReferenceDirectory, fetchedReferenceDirectory, siblingReferenceDirectory, referenceContentHash, referenceFiles, FLIGHTLLM_REFERENCE_SOURCE, type ReferenceSource, type FetchedReference } from './reference.js';

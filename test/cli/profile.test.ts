@@ -69,12 +69,18 @@ describe('fpga-llm-sim compare', () => {
 });
 
 describe('fpga-llm-sim figures', () => {
-  test('writes the five SVG figures', async () => {
+  test('writes the five figures, each as SVG and PNG of the same size', async () => {
     const out = join(work, 'figures');
     const result = await runMain(['figures', ...common, '--cases', '1x100x40', '--gpu', gpu, '--out', out]);
     assert.equal(result.code, 0, result.stderr);
     for (const name of ['case-latency', 'case-speedup', 'decode-latency', 'module-busy-prefill', 'module-busy-decode']) {
-      assert.match(readFileSync(join(out, `${name}.svg`), 'utf8'), /^<svg [^>]*>[\s\S]*<\/svg>$/);
+      const svg = readFileSync(join(out, `${name}.svg`), 'utf8');
+      assert.match(svg, /^<svg [^>]*>[\s\S]*<\/svg>$/);
+      const png = readFileSync(join(out, `${name}.png`));
+      assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], `${name}.png is a PNG`);
+      // The PNG is the SVG at twice its size (IHDR's width and height, big-endian, at bytes 16 and 20).
+      const [width, height] = /width="(\d+)" height="(\d+)"/.exec(svg)!.slice(1).map(Number);
+      assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [2 * width!, 2 * height!], name);
     }
   });
 });

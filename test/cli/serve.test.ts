@@ -141,6 +141,16 @@ describe('fpga-llm-sim bench', () => {
     assert.ok(points.every((p: { result: { completed: number } }) => p.result.completed === 8));
   });
 
+  test('--figures writes each figure as SVG and PNG, titled with the board\'s display name', async () => {
+    const figures = join(work, 'bench-figures');
+    const result = await runMain(['bench', ...board, '--random-input-len', '64', '--random-output-len', '8', '--max-concurrency', '1,2', '--num-prompts', '4', '--figures', figures]);
+    assert.equal(result.code, 0, result.stderr);
+    for (const name of ['throughput', 'e2e-latency', 'tokens-per-joule', 'ttft-distribution', 'itl-distribution']) {
+      assert.match(readFileSync(join(figures, `${name}.svg`), 'utf8'), />[^<]*: Tiny on VHK158 FPGA</, name);
+      assert.ok(existsSync(join(figures, `${name}.png`)), name);
+    }
+  });
+
   test("without a scenario it runs the K100-AI benchmark's four", () => {
     assert.deepEqual(
       K100_AI_SCENARIOS.map((s) => [s.workload.randomInputLen, s.workload.randomOutputLen, s.concurrencies?.at(0), s.concurrencies?.at(-1)]),
