@@ -29,6 +29,7 @@ export const PAPER_CONFIG = {
   axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', titleColor: '#222', labelColor: '#222', gridColor: '#e6e6e6', domainColor: '#666', tickColor: '#666', labelLimit: 180 },
   legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', labelLimit: 320, titleLimit: 320, symbolStrokeWidth: 2 },
   range: { category: [...PALETTE] },
+  mark: { color: PALETTE[0] },
   line: { strokeWidth: 2 },
   point: { size: 36, filled: true },
   view: { stroke: '#999' },
