@@ -34,7 +34,7 @@ export interface ReferenceSource {
 export const FLIGHTLLM_REFERENCE_SOURCE: ReferenceSource = {
   url: 'https://github.com/FlightLLM/flightllm_test_demo.git',
   commit: '4a9625149e19c3baccad0786ae0d90bab2410890',
-  contentHash: '8116448c5d4c0345a98964d5ecc88b8a6d32c930b11e5f647de5dbbc1890ce8a',
+  contentHash: '2d2b1437d933c8668e3aceebbbe64d526e1c9ce4458a91f61aedf3dc9a367020',
 };
 
 /** The repository's folders that hold the data, and where each goes in the reference directory. */
