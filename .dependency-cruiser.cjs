@@ -2,7 +2,8 @@
  * The rules src/ keeps (npm run depcheck; CI runs it): no import cycle,
  * type-only imports included, and each stage imports only the stages below
  * it. The order, lowest first:
- *   base (dtype, errors, version, batch, util) → model, ir, hardware files →
+ *   base (dtype, errors, version, batch, util) → figures (the figure style
+ *   and renderer), model, ir, hardware files →
  *   compiler → backends (each kind in its own folder, the registry above
  *   them) → bound → energy → cost → parallel (many cards) → profiler,
  *   serving → calibrate, sweep, compare, validate → display (notebook
@@ -18,6 +19,8 @@ const stage = (name, below) => ({
 const BASE = ['dtype\\.ts', 'errors\\.ts', 'version\\.ts', 'batch\\.ts', 'util/'];
 const INPUTS = [...BASE, 'model/', 'ir/', 'hardware/'];
 const BACKENDS = [...INPUTS, 'compiler/', 'backends/'];
+/** The figure style and renderer: below every stage that draws figures. */
+const FIGURES = 'figures/';
 module.exports = {
   forbidden: [
     {
@@ -33,6 +36,7 @@ module.exports = {
       from: { path: '^src/(dtype|errors|version|batch)\\.ts$|^src/util/' },
       to: { path: '^src/', pathNot: BASE.map((b) => `^src/${b}`) },
     },
+    stage('figures', BASE),
     stage('model', BASE),
     stage('ir', BASE),
     stage('hardware', BASE),
@@ -41,14 +45,14 @@ module.exports = {
     stage('bound', BACKENDS),
     stage('energy', [...BACKENDS, 'bound/']),
     stage('cost', [...BACKENDS, 'bound/', 'energy/']),
-    stage('parallel', [...BACKENDS, 'bound/', 'energy/', 'cost/']),
-    stage('profiler', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'parallel/']),
-    stage('serving', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'parallel/']),
-    stage('calibrate', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'parallel/', 'profiler/', 'serving/']),
-    stage('sweep', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'parallel/', 'profiler/', 'serving/', 'calibrate/']),
-    stage('compare', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'parallel/', 'profiler/', 'serving/', 'calibrate/']),
-    stage('validate', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'parallel/', 'profiler/', 'serving/', 'calibrate/', 'compare/']),
-    stage('display', [...BACKENDS, 'bound/', 'energy/', 'cost/', 'parallel/', 'profiler/', 'serving/', 'calibrate/', 'sweep/', 'compare/', 'validate/']),
+    stage('parallel', [...BACKENDS, 'bound/', 'energy/', 'cost/', FIGURES]),
+    stage('profiler', [...BACKENDS, 'bound/', 'energy/', 'cost/', FIGURES, 'parallel/']),
+    stage('serving', [...BACKENDS, 'bound/', 'energy/', 'cost/', FIGURES, 'parallel/']),
+    stage('calibrate', [...BACKENDS, 'bound/', 'energy/', 'cost/', FIGURES, 'parallel/', 'profiler/', 'serving/']),
+    stage('sweep', [...BACKENDS, 'bound/', 'energy/', 'cost/', FIGURES, 'parallel/', 'profiler/', 'serving/', 'calibrate/']),
+    stage('compare', [...BACKENDS, 'bound/', 'energy/', 'cost/', FIGURES, 'parallel/', 'profiler/', 'serving/', 'calibrate/']),
+    stage('validate', [...BACKENDS, 'bound/', 'energy/', 'cost/', FIGURES, 'parallel/', 'profiler/', 'serving/', 'calibrate/', 'compare/']),
+    stage('display', [...BACKENDS, 'bound/', 'energy/', 'cost/', FIGURES, 'parallel/', 'profiler/', 'serving/', 'calibrate/', 'sweep/', 'compare/', 'validate/']),
     {
       name: 'backend-kinds-stay-apart',
       comment: 'a kind of hardware imports neither another kind nor the registry above it',

@@ -103,7 +103,7 @@ export {
 } from './model/index.js';
 export { planMemory, blocksOf, type KvCapacity, type PlanMemoryOptions } from './compiler/index.js';
 export { planCards, cardMemory, refuseUnfit, linearRoles, type CardShare, type CardMemory, type LinearRole } from './compiler/index.js';
-export { compileModel, boardDefaultPrecision, generateMask, generatedMasks, masksFor, causalDensity, irToYaml, writeIr, writeMasks, maxTokensOf, memoryUse, type CompileOptions, type CompiledIr, type MemoryPlan, type Stage } from './compiler/index.js';
+export { compileModel, boardDefaultPrecision, precisionOnBoard, type PrecisionOnBoard, generateMask, generatedMasks, masksFor, causalDensity, irToYaml, writeIr, writeMasks, maxTokensOf, memoryUse, type CompileOptions, type CompiledIr, type MemoryPlan, type Stage } from './compiler/index.js';
 
 // Instruction set
 export {
@@ -142,6 +142,9 @@ export {
   type SysInstruction,
   type GenerateOptions,
 } from './backends/flightllm/instgen/index.js';
+
+// Figures: one paper style for every figure, drawn to SVG and PNG
+export { renderSvg, svgToPng, writeFigure, axisTitle, styled, PAPER_CONFIG, PALETTE, DASHES, type VegaLiteSpec } from './figures/index.js';
 
 // Hardware kinds: one backend each (what the compiler must respect, simulation, peaks)
 export {
@@ -304,12 +307,10 @@ export {
   caseSpeedupSpec,
   decodeLatencySpec,
   moduleBusySpec,
-  renderSvg,
   profileTable,
   profileDocument,
   type ProfileRun,
   type ProfileDocument,
-  type VegaLiteSpec,
   type Case,
   type CaseFigures,
   type ProfileOptions,
@@ -322,6 +323,8 @@ export {
 
 // Running many simulations, and checking them against FlightLLM
 export { runSimulationJobs, runSimulationJob, findReferenceCases, compareProfileCsv, type SimulationJob, type SimulationOutcome, type ReferenceCase, type CsvComparison } from './profiler/index.js';
+// FlightLLM's reference data, fetched at a pinned commit and checked by its hash.
+export { fetchReference, findReferenceDirectory, fetchedReferenceDirectory, referenceContentHash, FLIGHTLLM_REFERENCE_SOURCE, type ReferenceSource, type FetchedReference } from './profiler/index.js';
 
 // Design-space sweeps: specs, points, objectives, the local pool, shards, a Redis queue, Pareto fronts
 export {

@@ -10,14 +10,20 @@ import { main } from '../src/cli/program.js';
 import { loadHardware, type FlightLlmHardware, type Hardware } from '../src/backends/index.js';
 import type { Layer } from '../src/ir/index.js';
 import { parseModel, type Model } from '../src/model/index.js';
-import { ContentCache } from '../src/util/cache.js';
+import { fetchedReferenceDirectory, findReferenceDirectory } from '../src/profiler/reference.js';
+import { ContentCache, defaultCacheDirectory } from '../src/util/cache.js';
 import { contentHash } from '../src/util/hash.js';
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
-/** FlightLLM's reference data: `../shared/reference/flightllm` beside the checkout, or $FLIGHTLLM_REFERENCE. */
-export const REFERENCE_DIR = process.env['FLIGHTLLM_REFERENCE'] ?? join(ROOT, '..', 'shared', 'reference', 'flightllm');
+/**
+ * FlightLLM's reference data, where the CLI finds it: $FLIGHTLLM_REFERENCE,
+ * `../shared/reference/flightllm` beside the checkout, or what `npm run
+ * fetch-reference` put in the cache directory.
+ */
+export const REFERENCE_DIR =
+  findReferenceDirectory({ env: process.env, cacheDirectory: defaultCacheDirectory() }) ?? fetchedReferenceDirectory(defaultCacheDirectory());
 
 /**
  * `false` when the reference data is present, else the reason tests that
@@ -25,7 +31,7 @@ export const REFERENCE_DIR = process.env['FLIGHTLLM_REFERENCE'] ?? join(ROOT, '.
  */
 export const NO_REFERENCE: string | false = existsSync(join(REFERENCE_DIR, 'ir_output'))
   ? false
-  : `FlightLLM reference data not found at ${REFERENCE_DIR} (set FLIGHTLLM_REFERENCE to run these tests)`;
+  : `FlightLLM reference data not found (run \`npm run fetch-reference\`, or set FLIGHTLLM_REFERENCE, to run these tests)`;
 
 /** The installed binary: package.json's bin, the CLI bundled by `npm run build`. */
 export const INSTALLED_BIN = join(ROOT, (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['fpga-llm-sim']!);

@@ -77,6 +77,12 @@ export interface HardwareBackend<H extends BoardDescription> {
   check(hw: H): Issue[];
   /** The precision a model runs at when none is asked for and the board refuses the model's own (a GPU and FlightLLM's int8 mapping). */
   defaultPrecision?(hw: H): string | undefined;
+  /**
+   * Whether the board's tool flow quantises every checkpoint to its default
+   * precision (FlightLLM's compiler, Vitis AI), so that a Hugging Face
+   * checkpoint's bfloat16 is how it was saved, not how it runs.
+   */
+  readonly quantizesCheckpoints?: boolean | undefined;
   /** Why the hardware cannot run a model at this precision, or undefined when it can. */
   refusePrecision(hw: H, precision: PrecisionDtypes): string | undefined;
   /** What the compiler must respect on this hardware. */

@@ -1,14 +1,16 @@
-import { boardDefaultPrecision } from '../compiler/index.js';
+import { precisionOnBoard } from '../compiler/index.js';
 import { UsageError } from '../errors.js';
 import { PRECISION_PRESETS, PrecisionSchema, type Model, type Precision } from '../model/index.js';
 import { zodIssues } from '../util/zod-issues.js';
 import { backendFor, compileTarget, type Hardware } from './registry.js';
 
 /*
- * A model as it runs on a board: at the precision asked for, else its own,
- * else, where the board refuses its own and names a default (a GPU given
- * FlightLLM's int8 mapping runs FP16), that default. The one place the CLI,
- * sweeps and notebooks decide it.
+ * A model as it runs on a board: at the precision asked for, else as
+ * precisionOnBoard (src/compiler/precision-fallback.ts) says: its own; the
+ * board's default where the board refuses its own (a GPU given FlightLLM's
+ * int8 mapping runs FP16) or quantises every checkpoint (a bfloat16 Hugging
+ * Face config on the VHK158 runs FlightLLM's preset). The one place the
+ * CLI, sweeps and notebooks decide it.
  */
 
 /** What a run asks of the model's precision: a preset (`FP16`, `W4A16`, …) and a KV-cache element type. */
@@ -27,15 +29,12 @@ export interface ModelOnBoard {
 }
 
 export function modelOnBoard(model: Model, hardware: Hardware, request: PrecisionRequest = {}): ModelOnBoard {
-  const preset = request.precision === undefined ? boardDefaultPrecision(model, compileTarget(hardware)) : undefined;
-  const fallback =
-    preset === undefined
-      ? undefined
-      : {
-          from: precisionLabel(model.mapping.precision),
-          to: preset,
-          notice: `${hardware.name} does not run ${model.displayName ?? model.name}'s ${precisionLabel(model.mapping.precision)} mapping; running it at ${preset}, the board's default (--precision to choose)`,
-        };
+  const chosen = request.precision === undefined ? precisionOnBoard(model, compileTarget(hardware)) : undefined;
+  const preset = chosen?.reason === undefined ? undefined : chosen.precision.preset;
+  const name = model.displayName ?? model.name;
+  const own = precisionLabel(model.mapping.precision);
+  const why = chosen?.reason === 'checkpoint quantised' ? `quantises ${name}'s ${model.checkpoint?.torchDtype ?? own} checkpoint` : `does not run ${name}'s ${own} mapping`;
+  const fallback = preset === undefined ? undefined : { from: own, to: preset, notice: `${hardware.name} ${why}; running it at ${preset}, the board's default (--precision to choose)` };
   const running = withPrecision(model, preset === undefined ? request : { ...request, precision: preset });
   return { model: running, label: modelLabel(running, model), ...(fallback === undefined ? {} : { fallback }) };
 }
@@ -63,8 +62,9 @@ export function modelLabel(model: Model, asLoaded: Model = model): string {
   return model === asLoaded ? name : `${name} (${precisionLabel(model.mapping.precision)})`;
 }
 
-/** What tables and figures call a board: `VHK158 FPGA`, `A100-80GB-SXM`. */
+/** What tables, figures and titles call a board: its file's `displayName` (`A100 80GB SXM`), else its name in capitals and its kind (`VHK158 FPGA`). */
 export function deviceLabel(hardware: Hardware): string {
+  if (hardware.displayName !== undefined) return hardware.displayName;
   const kind = backendFor(hardware).deviceLabel;
   return kind === '' ? hardware.name.toUpperCase() : `${hardware.name.toUpperCase()} ${kind}`;
 }

@@ -98,6 +98,7 @@ export function compileTarget(hw: Hardware): CompileTarget {
     maskGeometry: backend.maskGeometry(hw),
     refusePrecision: (precision) => backend.refusePrecision(hw, precision),
     defaultPrecision: backend.defaultPrecision?.(hw),
+    quantizesCheckpoints: backend.quantizesCheckpoints === true,
   };
 }
 

@@ -27,7 +27,8 @@ export interface FpgaOptions extends ParallelCliOptions {
   hardware: string;
   exact?: boolean;
   jobs?: number;
-  outDir: string;
+  outDir?: string;
+  cache?: boolean;
   force?: boolean;
   emitIr?: boolean;
   set?: Record<string, unknown>;
@@ -55,8 +56,9 @@ export function withFpgaOptions(command: Command): Command {
     .option('--expert-load <load>', EXPERT_LOAD_HELP, expertLoadOption)
     .option('--exact', 'simulate every token count as it is instead of padding as FlightLLM does')
     .option('--jobs <n>', 'worker threads (default: one per core)', positiveInteger)
-    .option('--out-dir <dir>', 'where per-length CSVs (profiler_output/) and IR (ir_output/) go', 'compiler_output')
+    .option('--out-dir <dir>', "write each length's FlightLLM profiler CSV to <dir>/profiler_output/ (and its IR to <dir>/ir_output/ with --emit-ir)")
     .option('--force', 'simulate every length again, even those whose inputs are unchanged')
+    .option('--no-cache', 'parse files afresh, and neither reuse nor keep results or step-cost tables in the cache directory')
     .option('--emit-ir', "also write each length's IR and the masks to <out-dir>/ir_output (simulates every length again)")
     .option('--no-fit-check', 'simulate the design even where it does not fit its FPGA device (resources, clock, memory)');
 }
@@ -71,7 +73,9 @@ export interface FpgaRun {
 
 /** Simulates the lengths the cases need, with a progress bar, and adds up each case (GPU columns are the caller's). */
 export async function runFpga(options: FpgaOptions, cases: readonly Case[], io: CliIo): Promise<FpgaRun> {
-  const hardware = loadHardware(options.hardware, { cache: cliCache(true, io)!, overrides: options.set });
+  if (options.emitIr === true && options.outDir === undefined) throw new UsageError({ what: '--emit-ir writes IR files to <out-dir>/ir_output: give --out-dir too' });
+  const cache = cliCache(options.cache !== false, io);
+  const hardware = loadHardware(options.hardware, { cache, overrides: options.set });
   if (options.fitCheck !== false) requireFit(hardware);
   const { source, label } = fpgaSource(options, io.stderr, hardware);
   const parallel = parallelOf(options);
@@ -83,8 +87,12 @@ export async function runFpga(options: FpgaOptions, cases: readonly Case[], io: 
     cases,
     source,
     exact: options.exact === true,
-    results: new ResultStore(join(options.outDir, 'profiler_output'), options.force === true || options.emitIr === true),
-    irOutput: options.emitIr === true ? join(options.outDir, 'ir_output') : undefined,
+    results: new ResultStore({
+      cache,
+      csvDirectory: options.outDir === undefined ? undefined : join(options.outDir, 'profiler_output'),
+      force: options.force === true || options.emitIr === true,
+    }),
+    irOutput: options.emitIr === true ? join(options.outDir!, 'ir_output') : undefined,
     threads: options.jobs,
     onProgress: (done, total) => progress.update(done, total, 'token lengths simulated'),
   });

@@ -54,6 +54,7 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'worker', description: 'run sweep points from a Redis queue (BullMQ) on this machine\'s worker pool until stopped', load: () => import('./commands/worker.js') },
   { name: 'compile', description: 'lower a model description (or a Hugging Face config.json) to FlightLLM-format IR and attention masks', load: () => import('./commands/compile.js') },
   { name: 'simulate', description: 'simulate FlightLLM-format IR files and write FlightLLM profiler CSVs', load: () => import('./commands/simulate.js') },
+  { name: 'fetch-reference', description: "fetch FlightLLM's reference data (IR, masks, configuration, profiler CSVs) at a pinned commit into the cache, checked by its hash", load: () => import('./commands/fetch-reference.js') },
   { name: 'conformance', description: 'simulate every IR file that has a FlightLLM profiler CSV and compare the results', load: () => import('./commands/conformance.js') },
 ];
 

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DATASET_NAMES, POLICY_NAMES, ROUTER_NAMES, SERVING_DEFAULTS, WORKLOAD_DEFAULTS, type DatasetName, type PolicyName, type RouterName, type ServeOptions, type WorkloadOptions } from '../serving/index.js';
 import { parallelOf, type ParallelCliOptions } from './parallel-options.js';
 import { positiveInteger } from './options.js';
@@ -40,15 +40,15 @@ export interface ServingCliOptions extends ParallelCliOptions {
 
 /** The serving options; `sweep` leaves out --request-rate and --max-concurrency, which `bench` takes as lists. */
 export function withServingOptions(command: Command, sweep = false): Command {
-  const client = sweep ? command : command.option('--request-rate <rps>', 'requests per second, or inf to send them all at once', rate, Infinity).option('--max-concurrency <n>', 'requests in flight at most (with inf rate: a closed loop of n clients)', positiveInteger);
+  const client = sweep ? command : command.addOption(new Option('--request-rate <rps>', 'requests per second, or inf to send them all at once').argParser(rate).default(Infinity, 'inf')).option('--max-concurrency <n>', 'requests in flight at most (with inf rate: a closed loop of n clients)', positiveInteger);
   return client
     .option('--policy <name>', `batch policy: ${POLICY_NAMES.join(', ')}`, choice('--policy', POLICY_NAMES), SERVING_DEFAULTS.policy)
     .option('--router <name>', `with --data-parallel-size: how requests are spread over the replicas: ${ROUTER_NAMES.join(', ')}`, choice('--router', ROUTER_NAMES), 'least-loaded')
     .option('--max-num-seqs <n>', 'sequences in a step (the batch size of static batches)', positiveInteger, SERVING_DEFAULTS.maxNumSeqs)
     .option('--max-num-batched-tokens <n>', 'tokens one step computes', positiveInteger, SERVING_DEFAULTS.maxNumBatchedTokens)
-    .option('--enable-chunked-prefill', 'split prompts to fill the token budget beside running decodes (default)', true)
+    .option('--enable-chunked-prefill', 'split prompts to fill the token budget beside running decodes', true)
     .option('--no-enable-chunked-prefill', 'steps of whole prompts first, then steps of decodes')
-    .option('--enable-prefix-caching', 'share the KV blocks of equal prompt prefixes (default; vllm policy)', true)
+    .option('--enable-prefix-caching', 'share the KV blocks of equal prompt prefixes (vllm policy)', true)
     .option('--no-enable-prefix-caching', 'compute every prompt in full')
     .option('--block-size <tokens>', "tokens per KV block (default: the board's kvCache.blockTokens)", positiveInteger)
     .option('--num-gpu-blocks-override <n>', 'KV blocks, instead of what device memory holds', positiveInteger)
@@ -65,7 +65,7 @@ export function withServingOptions(command: Command, sweep = false): Command {
     .option('--multiturn-prefix-len <tokens>', 'multiturn dataset: the system prompt every conversation shares', nonNegativeInteger, WORKLOAD_DEFAULTS.multiturnPrefixLen)
     .option('--multiturn-input-len <tokens>', 'multiturn dataset: each new message', positiveInteger, WORKLOAD_DEFAULTS.multiturnInputLen)
     .option('--multiturn-output-len <tokens>', 'multiturn dataset: each reply', positiveInteger, WORKLOAD_DEFAULTS.multiturnOutputLen)
-    .option('--metric-percentiles <list>', 'percentiles reported, comma-separated', percentileList, [...SERVING_DEFAULTS.percentiles])
+    .addOption(new Option('--metric-percentiles <list>', 'percentiles reported, comma-separated').argParser(percentileList).default([...SERVING_DEFAULTS.percentiles], SERVING_DEFAULTS.percentiles.join(',')))
     .option('--goodput <slo...>', 'service-level objectives KEY:MS (ttft, tpot, e2el): requests meeting all count towards request_goodput', goodputPairs)
     .option('--exact', 'cost every step by simulating it whole (slow) instead of from tables');
 }

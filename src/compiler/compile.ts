@@ -9,6 +9,7 @@ import { stepFileName } from './naming.js';
 import { cardMemory, kvExtent, refuseUnfit } from './cards.js';
 import { maxTokensOf } from './length.js';
 import type { CompileTarget } from './target.js';
+import { precisionOnBoard } from './precision-fallback.js';
 
 /** FlightLLM's two stages: a prompt's prefill, or one decode step. */
 export type Stage = 'prefill' | 'decode';
@@ -114,14 +115,14 @@ function checkPrecision(model: Model, target: CompileTarget): void {
 }
 
 /**
- * The precision preset a model should run at on a board that refuses its
- * own, where the board names a default (a GPU given FlightLLM's int8
- * mapping runs FP16); undefined when the model's precision is fine or the
- * board names none.
+ * The preset {@link precisionOnBoard} runs a model at where that is not the
+ * model's own (a GPU given FlightLLM's int8 mapping runs FP16; FlightLLM's
+ * boards quantise a bfloat16 checkpoint to FlightLLM's preset); undefined
+ * where the model runs at its own.
  */
 export function boardDefaultPrecision(model: Model, target: CompileTarget): string | undefined {
-  if (target.refusePrecision(model.mapping.precision) === undefined) return undefined;
-  return target.defaultPrecision;
+  const chosen = precisionOnBoard(model, target);
+  return chosen.reason === undefined ? undefined : chosen.precision.preset;
 }
 
 /** `W4A16`, or `W4A16 with an int8 KV cache` where the cache departs from the preset's. */

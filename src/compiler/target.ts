@@ -78,6 +78,8 @@ export interface CompileTarget extends LoweringTarget {
   refusePrecision(precision: PrecisionDtypes): string | undefined;
   /** The precision preset a model runs at when the board refuses its own (a GPU given FlightLLM's int8 mapping), if the board names one. */
   readonly defaultPrecision: string | undefined;
+  /** Whether the board runs a checkpoint at its default precision whatever the checkpoint's dtype (FlightLLM's flow quantises every model). */
+  readonly quantizesCheckpoints: boolean;
 }
 
 /** Bits a weight streams with: its own `stream_bits`, else the hardware's convention for its dtype. */

@@ -65,11 +65,13 @@ function fromHuggingFace(raw: Record<string, unknown>, options: { file?: string;
   }
   assumptions.push(...expertFields(raw, picked));
   const name = huggingFaceName(raw, options);
-  const parsed = ModelSchema.safeParse({ name, source: options.file, architecture: picked }, { reportInput: true });
+  const checkpoint = checkpointPrecision(raw);
+  const described = { name, source: options.file, architecture: picked, ...(checkpoint === undefined ? {} : { mapping: { precision: checkpoint.preset }, checkpoint: checkpoint.checkpoint }) };
+  const parsed = ModelSchema.safeParse(described, { reportInput: true });
   if (!parsed.success) throw new ModelError({ what: 'invalid Hugging Face config', file: options.file, issues: zodIssues(parsed.error, ['architecture']).map(stripPrefix) });
   assumptions.push(
     `name: ${name}`,
-    'precision: int8 weights, activations and KV cache, int32 biases',
+    checkpoint === undefined ? "precision: FlightLLM's mapping (int8 weights, activations and KV cache, int32 biases); the config gives no torch_dtype" : `precision: ${checkpoint.preset}, ${checkpoint.why}`,
     'weights dense (no pruning), no FSB streams',
     'attention masks: dense (causal)',
     'maxTokens: the hardware maximum or max_position_embeddings, whichever is smaller',
@@ -109,6 +111,26 @@ function expertFields(raw: Record<string, unknown>, picked: Record<string, unkno
     throw new ModelError({ what: 'unsupported Hugging Face config', issues: [{ path: 'moe_layer_freq', message: `only 1 (every layer after first_k_dense_replace sparse) is supported, got ${String(raw['moe_layer_freq'])}` }] });
   }
   return notes;
+}
+
+/** Precision presets of a checkpoint's `torch_dtype`; float32 checkpoints are served at half precision. */
+const TORCH_DTYPE_PRESETS: Readonly<Record<string, string>> = { float16: 'FP16', bfloat16: 'BF16', float32: 'FP16', float8_e4m3fn: 'FP8' };
+
+/**
+ * The precision a Hugging Face config says its checkpoint holds: a
+ * quantisation method where it names one (fp8, GPTQ, AWQ), else its
+ * `torch_dtype`; undefined when it says neither.
+ */
+function checkpointPrecision(raw: Record<string, unknown>): { preset: string; why: string; checkpoint: Model['checkpoint'] } | undefined {
+  const quantization = raw['quantization_config'] as { quant_method?: unknown; bits?: unknown } | undefined;
+  const method = typeof quantization?.quant_method === 'string' ? quantization.quant_method.toLowerCase() : undefined;
+  const torchDtype = typeof raw['torch_dtype'] === 'string' ? raw['torch_dtype'] : undefined;
+  const checkpoint = { ...(torchDtype === undefined ? {} : { torchDtype }), ...(method === undefined ? {} : { quantMethod: method }) };
+  const quantized = method === 'fp8' ? 'FP8' : method === 'gptq' ? (quantization?.bits === 8 ? 'GPTQ-W8A16' : 'GPTQ-W4A16') : method === 'awq' ? 'AWQ-W4A16' : undefined;
+  if (quantized !== undefined) return { preset: quantized, why: `the checkpoint's quantization_config (quant_method ${method})`, checkpoint };
+  const preset = torchDtype === undefined ? undefined : TORCH_DTYPE_PRESETS[torchDtype];
+  if (preset === undefined) return undefined;
+  return { preset, why: torchDtype === 'float32' ? 'a float32 checkpoint served at half precision' : `the checkpoint's torch_dtype ${torchDtype}`, checkpoint };
 }
 
 function stripPrefix(issue: Issue): Issue {

@@ -234,6 +234,13 @@ export const ModelSchema = z.strictObject({
   source: z.string().optional(),
   architecture: ArchitectureSchema,
   mapping: MappingSchema.default(MappingSchema.parse({})),
+  /**
+   * Set when the precision is a checkpoint's (a Hugging Face config's
+   * `torch_dtype` or `quantization_config`): how its weights were saved, not
+   * a deployment choice. A board whose tool flow quantises every model to its
+   * own precision (FlightLLM's) runs that instead (`precisionOnBoard`).
+   */
+  checkpoint: z.strictObject({ torchDtype: z.string().optional(), quantMethod: z.string().optional() }).optional(),
 });
 
 /** A validated model description, with every default filled in. */

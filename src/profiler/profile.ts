@@ -45,7 +45,7 @@ export interface ProfileOptions {
   /** Simulate every token count as it is instead of padding like FlightLLM. */
   readonly exact?: boolean;
   readonly gpus?: readonly GpuProfile[];
-  /** Where per-length CSVs are kept and reused; nothing is kept when undefined. */
+  /** Where per-length results are kept and reused (and their CSVs written); nothing is kept when undefined. */
   readonly results?: ResultStore | undefined;
   /** Directory to write each simulated length's IR (YAML) and the generated masks into. */
   readonly irOutput?: string | undefined;
@@ -85,7 +85,7 @@ export interface ProfileResult {
 }
 
 /** Bump when what is cached per length changes. */
-const RESULT_REVISION = 3;
+const RESULT_REVISION = 4;
 
 export async function profileCases(options: ProfileOptions): Promise<ProfileResult> {
   const { hardware, cases } = options;
@@ -106,17 +106,13 @@ export async function profileCases(options: ProfileOptions): Promise<ProfileResu
     todo.map((item) => item.job),
     { threads: options.threads, onDone: (_, done, total) => options.onProgress?.(done, total) },
   );
-  try {
-    outcomes.forEach((outcome, index) => {
-      const item = todo[index]!;
-      if (!outcome.ok) throw outcome.userError ? new UserError({ what: outcome.message }) : new Error(outcome.message);
-      const result = { totalMs: outcome.profile.totalMs, boundMs: outcome.bound.boundMs, joules: outcome.joules };
-      figures.set(item, result);
-      options.results?.store(item.name, item.key, { csv: outcome.csv, ...result });
-    });
-  } finally {
-    options.results?.flush();
-  }
+  outcomes.forEach((outcome, index) => {
+    const item = todo[index]!;
+    if (!outcome.ok) throw outcome.userError ? new UserError({ what: outcome.message }) : new Error(outcome.message);
+    const result = { totalMs: outcome.profile.totalMs, boundMs: outcome.bound.boundMs, joules: outcome.joules };
+    figures.set(item, result);
+    options.results?.store(item.name, item.key, { csv: outcome.csv, ...result });
+  });
   const results = cases.map((c) => ({
     case: c,
     device: caseFigures(c, (stage, tokens) => figures.latencies(c.batch)[stage][tokens]!, padding),

@@ -1,17 +1,21 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ContentCache } from '../util/cache.js';
 import { writeFileAtomic } from '../util/files.js';
 
 /*
- * Per-length results kept where FlightLLM keeps them: one profiler CSV per
- * IR, `profiler_output/<model>_<stage>_token_<N>.csv`. Beside them,
- * `.inputs.json` records, per CSV, the content hash of everything it was
- * computed from, its end-to-end latency at full precision (the CSV prints
- * six decimals) and its physical bound. A result is reused only when that hash matches the present
- * inputs, never because the file exists.
+ * Per-length results: each length's profiler CSV, end-to-end latency at full
+ * precision (the CSV prints six decimals), physical bound and energy, kept in
+ * the cache directory under the content hash of everything they were
+ * computed from (model, board, masks, tool version). Two boards' results of
+ * the same length are two entries, so switching boards and back recomputes
+ * nothing. A result is reused only when that hash matches the present
+ * inputs, never because a file exists. Where the user asks for them
+ * (`--out-dir`), the CSVs of the run are also written as FlightLLM names
+ * them, `<dir>/<model>_<stage>_token_<N>.csv`.
  */
 
-const MANIFEST = '.inputs.json';
+/** The cache's kind for per-length results. */
+const KIND = 'profile-length';
 
 /** What is kept of one length besides its CSV. */
 export interface StoredResult {
@@ -22,52 +26,48 @@ export interface StoredResult {
 }
 
 interface Entry extends StoredResult {
-  readonly key: string;
+  readonly csv: string;
+}
+
+export interface ResultStoreOptions {
+  /** Where results are kept between runs; none are kept when undefined. */
+  readonly cache?: ContentCache | undefined;
+  /** Where each length's CSV of this run is written (FlightLLM's names); none are when undefined. */
+  readonly csvDirectory?: string | undefined;
+  /** Recompute everything, ignoring what is stored. */
+  readonly force?: boolean | undefined;
 }
 
 export class ResultStore {
-  private readonly manifest: Record<string, Entry>;
-  private changed = false;
+  constructor(private readonly options: ResultStoreOptions = {}) {}
 
-  constructor(
-    readonly directory: string,
-    /** Recompute everything, ignoring what is stored. */
-    private readonly force = false,
-  ) {
-    this.manifest = readManifest(join(directory, MANIFEST));
-  }
-
-  /** The stored latency and bound of `name`, if they were computed from inputs hashing to `key`. */
+  /** The stored latency and bound of `name`, if they were computed from inputs hashing to `key` (its CSV is then written where asked). */
   lookup(name: string, key: string): StoredResult | undefined {
-    const entry = this.manifest[name];
-    if (this.force || entry?.key !== key || !existsSync(this.csvPath(name))) return undefined;
+    if (this.options.force === true) return undefined;
+    const entry = this.options.cache?.get<Entry>(KIND, key);
+    if (!isEntry(entry)) return undefined;
+    this.writeCsv(name, entry.csv);
     return { totalMs: entry.totalMs, boundMs: entry.boundMs, ...(entry.joules === undefined ? {} : { joules: entry.joules }) };
   }
 
   store(name: string, key: string, result: StoredResult & { csv: string }): void {
-    writeFileAtomic(this.csvPath(name), result.csv);
-    this.manifest[name] = { key, totalMs: result.totalMs, boundMs: result.boundMs, ...(result.joules === undefined ? {} : { joules: result.joules }) };
-    this.changed = true;
+    const entry: Entry = { csv: result.csv, totalMs: result.totalMs, boundMs: result.boundMs, ...(result.joules === undefined ? {} : { joules: result.joules }) };
+    this.options.cache?.set(KIND, key, entry);
+    this.writeCsv(name, result.csv);
   }
 
-  /** Writes the manifest if anything was stored. */
-  flush(): void {
-    if (this.changed) writeFileAtomic(join(this.directory, MANIFEST), `${JSON.stringify(this.manifest, null, 1)}\n`);
-    this.changed = false;
+  /** Where `name`'s CSV is written, when the store writes CSVs. */
+  csvPath(name: string): string | undefined {
+    return this.options.csvDirectory === undefined ? undefined : join(this.options.csvDirectory, `${name}.csv`);
   }
 
-  csvPath(name: string): string {
-    return join(this.directory, `${name}.csv`);
+  private writeCsv(name: string, csv: string): void {
+    const path = this.csvPath(name);
+    if (path !== undefined) writeFileAtomic(path, csv);
   }
 }
 
-function readManifest(path: string): Record<string, Entry> {
-  try {
-    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
-    if (typeof parsed !== 'object' || parsed === null) return {};
-    const entries = Object.entries(parsed).filter(([, entry]) => typeof entry?.key === 'string' && typeof entry?.totalMs === 'number' && typeof entry?.boundMs === 'number');
-    return Object.fromEntries(entries) as Record<string, Entry>;
-  } catch {
-    return {};
-  }
+function isEntry(value: unknown): value is Entry {
+  const entry = value as Partial<Entry> | undefined;
+  return typeof entry?.csv === 'string' && typeof entry.totalMs === 'number' && typeof entry.boundMs === 'number' && (entry.joules === undefined || typeof entry.joules === 'number');
 }

@@ -32,8 +32,14 @@ export interface CaseTable {
   readonly showEnergy?: boolean;
 }
 
+/** FlightLLM's widths; a longer label or column title widens its column (an A100 80GB SXM's speedup row, a long backend name). */
 const LABEL_WIDTH = 24;
 const CELL_WIDTH = 13;
+
+interface Widths {
+  readonly label: number;
+  readonly cell: number;
+}
 
 const ROWS: ReadonlyArray<{ label: string; value: (figures: CaseFigures) => number }> = [
   { label: 'Prefill time (ms)', value: (f) => f.prefillMs },
@@ -52,14 +58,23 @@ const ENERGY_ROWS: ReadonlyArray<{ label: string; value: (energy: NonNullable<Ta
  * statements; a number wider than seven characters takes from the leading
  * spaces so the columns stay aligned.
  */
-const cell = (lead: number, trail: number) => (text: string) => `${' '.repeat(Math.max(1, lead - Math.max(0, text.length - 7)))}${text.padStart(7)}${' '.repeat(trail)}`;
+const cell = (lead: number, trail: number) => (text: string, width: number) => `${' '.repeat(width - CELL_WIDTH + Math.max(1, lead - Math.max(0, text.length - 7)))}${text.padStart(7)}${' '.repeat(trail)}`;
 const gpuCell = cell(3, 3);
 const deviceCell = cell(4, 2);
-const centred = (text: string) => {
-  const left = Math.floor((CELL_WIDTH - text.length) / 2);
-  return `${' '.repeat(Math.max(0, left))}${text}`.padEnd(CELL_WIDTH);
+const centred = (text: string, width: number) => {
+  const left = Math.floor((width - text.length) / 2);
+  return `${' '.repeat(Math.max(0, left))}${text}`.padEnd(width);
 };
-const line = (label: string, cells: readonly string[]) => `| ${label.padEnd(LABEL_WIDTH)} |${cells.map((cell) => `${cell}|`).join('')}`;
+const line = (label: string, cells: readonly string[], widths: Widths) => `| ${label.padEnd(widths.label)} |${cells.map((cell) => `${cell}|`).join('')}`;
+
+/** Column widths that hold every label and column title with a space either side. */
+function widthsOf(table: CaseTable): Widths {
+  const labels = [...ROWS.map((row) => row.label), ...(table.showEnergy === true ? ENERGY_ROWS.map((row) => row.label) : []), speedupLabel(table)];
+  const titles = [...new Set(table.rows.flatMap((row) => row.gpus.map((gpu) => gpu.label))), table.deviceLabel, BOUND_LABEL];
+  return { label: Math.max(LABEL_WIDTH, ...labels.map((label) => label.length)), cell: Math.max(CELL_WIDTH, ...titles.map((title) => title.length + 2)) };
+}
+
+const speedupLabel = (table: CaseTable) => `${table.deviceLabel.replace(/ FPGA$/, '')} speedup ratio`;
 const MISSING = '—';
 const BOUND_LABEL = 'bound';
 
@@ -67,24 +82,26 @@ export function formatCaseTable(table: CaseTable): string {
   const out: string[] = [];
   let width = 0;
   const bound = table.showBound === true;
+  const widths = widthsOf(table);
+  const [gpu, ours] = [(text: string) => gpuCell(text, widths.cell), (text: string) => deviceCell(text, widths.cell)];
   for (const row of table.rows) {
-    const header = line('Hardware', [...row.gpus.map((gpu) => centred(gpu.label)), centred(table.deviceLabel), ...(bound ? [centred(BOUND_LABEL)] : [])]);
+    const header = line('Hardware', [...row.gpus.map((g) => centred(g.label, widths.cell)), centred(table.deviceLabel, widths.cell), ...(bound ? [centred(BOUND_LABEL, widths.cell)] : [])], widths);
     width = header.length;
     out.push(title(table.model, row.case, width), header);
     const fpga = row.device;
     const figure = (figures: CaseFigures | undefined, value: (f: CaseFigures) => number) => (figures === undefined ? MISSING : value(figures).toFixed(1));
     for (const { label, value } of ROWS) {
-      const boundCells = bound ? [deviceCell(figure(row.bound, value))] : [];
-      out.push(line(label, [...row.gpus.map((gpu) => gpuCell(figure(gpu.figures, value))), deviceCell(figure(fpga, value)), ...boundCells]));
+      const boundCells = bound ? [ours(figure(row.bound, value))] : [];
+      out.push(line(label, [...row.gpus.map((g) => gpu(figure(g.figures, value))), ours(figure(fpga, value)), ...boundCells], widths));
     }
     if (table.showEnergy === true) {
       for (const { label, value } of ENERGY_ROWS) {
         const text = row.energy === undefined ? MISSING : value(row.energy);
-        out.push(line(label, [...row.gpus.map(() => gpuCell(MISSING)), deviceCell(text), ...(bound ? [deviceCell('')] : [])]));
+        out.push(line(label, [...row.gpus.map(() => gpu(MISSING)), ours(text), ...(bound ? [ours('')] : [])], widths));
       }
     }
-    const speedups = row.gpus.map((gpu) => gpuCell(gpu.figures === undefined || fpga === undefined ? MISSING : (gpu.figures.totalMs / fpga.totalMs).toFixed(3)));
-    out.push(line(`${table.deviceLabel.replace(/ FPGA$/, '')} speedup ratio`, [...speedups, deviceCell(fpga === undefined ? MISSING : (1).toFixed(3)), ...(bound ? [deviceCell('')] : [])]));
+    const speedups = row.gpus.map((g) => gpu(g.figures === undefined || fpga === undefined ? MISSING : (g.figures.totalMs / fpga.totalMs).toFixed(3)));
+    out.push(line(speedupLabel(table), [...speedups, ours(fpga === undefined ? MISSING : (1).toFixed(3)), ...(bound ? [ours('')] : [])], widths));
   }
   out.push(`+${'-'.repeat(Math.max(width - 2, 0))}+`);
   return `${out.join('\n')}\n`;

@@ -46,9 +46,28 @@ export function servingReport(result: ServingResult, options: ServingReportOptio
   row('Preemptions:', String(result.preemptions));
   const busy = result.module_busy_share;
   row('Module busy (% of the run):', Object.entries(busy).map(([name, share]) => `${name} ${(share * 100).toFixed(1)}`).join(', '));
+  row('Mean time queued (ms):', result.mean_queue_ms);
+  row('Physical bound of the steps (s):', result.bound_ms / 1000);
   row('Bound (% of the run):', result.percent_of_bound);
   if (result.expert_load !== undefined) row('Expert load (assumed):', `${result.expert_load}; ${(result.mean_active_experts_per_layer ?? 0).toFixed(1)} of ${result.routed_experts ?? 0} experts a step`);
+  row('Mean requests in the system:', result.mean_requests_in_system);
+  row("Little's law, request rate x mean E2EL:", result.littles_law_requests);
+  energyRows(result, row, header);
   lines.push('='.repeat(50));
   return `${lines.join('\n')}\n`;
+}
+
+/** The run's energy, where the board's file describes it (and its price). */
+function energyRows(result: ServingResult, row: (label: string, value: string | number) => void, header: (title: string, fill: string) => void): void {
+  header('Energy', '-');
+  if (result.energy_joules === null) {
+    row('Energy:', "not described by the board's file");
+    return;
+  }
+  row('Energy (J):', result.energy_joules);
+  if (result.mean_power_watts !== null) row('Mean power (W):', result.mean_power_watts);
+  if (result.output_tokens_per_joule !== null) row('Output tokens per joule:', result.output_tokens_per_joule);
+  if (result.joules_per_request !== null) row('Joules per request:', result.joules_per_request);
+  row('Output tokens per dollar:', result.output_tokens_per_dollar ?? "no price in the board's file");
 }
 

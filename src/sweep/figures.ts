@@ -1,5 +1,5 @@
 import { UserError } from '../errors.js';
-import type { VegaLiteSpec } from '../profiler/index.js';
+import { axisTitle, FIGURE_WIDTH, fixedFormat, styled, textColorOn, viridisAt, xLabelAngle, type VegaLiteSpec } from '../figures/index.js';
 import { bestRow, paretoFront, rankable, withinConstraints, type Ranked } from './pareto.js';
 import { tableObjectives, type Cell, type SweepTable, type TableRow } from './table.js';
 
@@ -10,7 +10,7 @@ import { tableObjectives, type Cell, type SweepTable, type TableRow } from './ta
  * two-axis slice of the sweep.
  */
 
-const WIDTH = 480;
+const WIDTH = FIGURE_WIDTH;
 const HEIGHT = 320;
 export const FRONT = 'Pareto front';
 export const DOMINATED = 'dominated';
@@ -35,7 +35,8 @@ function objective(table: SweepTable, name: string): Ranked & { unit: string } {
   return found;
 }
 
-const title = (o: { name: string; unit: string; direction: string }) => `${o.name} (${o.unit}, ${o.direction === 'max' ? 'higher' : 'lower'} is better)`;
+/** `Decode throughput (token/s) ↑`: the objective's title with its unit, and an arrow saying which way is better. */
+const title = (o: { name: string; unit: string; direction: string }) => `${axisTitle(o.name, o.unit)} ${o.direction === 'max' ? '↑' : '↓'}`;
 
 /** Every point with both objectives, the front highlighted and joined by a line. Default: the spec's figures.pareto, else its first two objectives. */
 export function paretoSpec(table: SweepTable, names?: readonly [string, string]): VegaLiteSpec {
@@ -49,8 +50,8 @@ export function paretoSpec(table: SweepTable, names?: readonly [string, string])
     x: { field: 'x', type: 'quantitative', title: title(x), scale: { zero: false } },
     y: { field: 'y', type: 'quantitative', title: title(y), scale: { zero: false } },
   };
-  return {
-    title: { text: `${table.manifest.name}: Pareto front of ${x.name} and ${y.name}`, subtitle: `${front.size} of ${values.length} points on the front` },
+  return styled({
+    title: { text: `${table.manifest.name}: Pareto front`, subtitle: [`${front.size} of ${values.length} points on the front; ↑ higher is better, ↓ lower`] },
     width: WIDTH,
     height: HEIGHT,
     data: { values },
@@ -75,8 +76,10 @@ export function paretoSpec(table: SweepTable, names?: readonly [string, string])
         },
       },
     ],
-  };
+  });
 }
+
+const lowerFirst = (text: string) => `${text.charAt(0).toLowerCase()}${text.slice(1)}`;
 
 export interface HeatmapOptions {
   readonly x: string;
@@ -101,25 +104,33 @@ export function heatmapSlice(table: SweepTable, options: HeatmapOptions): { rows
 export function heatmapSpec(table: SweepTable, options: HeatmapOptions): VegaLiteSpec {
   const value = objective(table, options.value ?? table.manifest.spec.objectives[0]!);
   const { rows, where } = heatmapSlice(table, options);
-  const values = rows.filter((row) => typeof row[value.name] === 'number').map((row) => ({ point: row['point'], x: row[options.x], y: row[options.y], value: row[value.name] }));
+  const numbers = rows.map((row) => row[value.name]).filter((cell): cell is number => typeof cell === 'number');
+  const [low, high] = [Math.min(...numbers), Math.max(...numbers)];
+  // The cell's place on the colour scale (bright is better either way), hence its fill, hence a text colour that reads on it.
+  const shade = (v: number) => {
+    const t = high === low ? 1 : (v - low) / (high - low);
+    return textColorOn(viridisAt(value.direction === 'min' ? 1 - t : t));
+  };
+  const values = rows.filter((row) => typeof row[value.name] === 'number').map((row) => ({ point: row['point'], x: row[options.x], y: row[options.y], value: row[value.name], textColor: shade(row[value.name] as number) }));
   const held = Object.entries(where).filter(([, cell]) => cell !== '' && cell !== null);
-  return {
+  const xLabels = [...new Set(values.map((v) => String(v.x)))];
+  return styled({
     title: {
-      text: `${table.manifest.name}: ${value.name} over ${options.x} and ${options.y}`,
+      text: `${table.manifest.name}: ${lowerFirst(axisTitle(value.name, value.unit))}`,
       subtitle: [`${values.length} of ${rows.length} points with a value`, ...(held.length === 0 ? [] : [`at ${held.map(([name, cell]) => `${name}=${String(cell)}`).join(', ')}`])],
     },
     width: WIDTH,
     height: HEIGHT,
     data: { values },
     encoding: {
-      x: { field: 'x', type: 'ordinal', title: options.x, sort: 'ascending' },
-      y: { field: 'y', type: 'ordinal', title: options.y, sort: 'descending' },
+      x: { field: 'x', type: 'ordinal', title: axisTitle(options.x), sort: 'ascending', axis: { labelAngle: xLabelAngle(xLabels, WIDTH) } },
+      y: { field: 'y', type: 'ordinal', title: axisTitle(options.y), sort: 'descending' },
     },
     layer: [
       {
         mark: 'rect',
         encoding: {
-          color: { field: 'value', type: 'quantitative', title: `${value.name} (${value.unit})`, legend: { titleLimit: 400 }, scale: { scheme: 'viridis', reverse: value.direction === 'min' } },
+          color: { field: 'value', type: 'quantitative', title: axisTitle(value.name, value.unit), legend: { titleLimit: 400, format: fixedFormat(numbers), direction: 'vertical' }, scale: { scheme: 'viridis', reverse: value.direction === 'min', domain: [low, high] } },
           tooltip: [
             { field: 'point', type: 'quantitative' },
             { field: 'x', type: 'nominal', title: options.x },
@@ -128,9 +139,14 @@ export function heatmapSpec(table: SweepTable, options: HeatmapOptions): VegaLit
           ],
         },
       },
-      { mark: { type: 'text', fontSize: 10 }, encoding: { text: { field: 'value', type: 'quantitative', format: '.4~r' }, color: { value: 'white' } } },
+      // One text layer per text colour: a colour channel here would share the cells' colour scale and legend.
+      ...(['black', 'white'] as const).map((ink) => ({
+        transform: [{ filter: `datum.textColor === '${ink}'` }],
+        mark: { type: 'text', fontSize: 11, color: ink },
+        encoding: { text: { field: 'value', type: 'quantitative', format: fixedFormat(numbers) } },
+      })),
     ],
-  };
+  });
 }
 
 /** The heat map the spec asks for, else one over its first two numeric swept columns; undefined when fewer than two columns vary. */

@@ -205,7 +205,7 @@ const CASES: readonly Case[] = [
     message: /invalid FPGA device: dsp\.int8MacsPerSlice: expected a number, got "two"/,
     names: 'bad-device.yaml',
   },
-  { name: 'a conformance directory without reference data', args: ['conformance', '--reference', work], message: /no reference cases in .*: expected ir_output\/<name>\.yaml files with matching profiler_output\/<name>\.csv files\./ },
+  { name: 'a conformance directory without reference data', args: ['conformance', '--reference', work], message: /no reference cases in .*: expected ir_output\/<name>\.yaml files with matching profiler_output\/<name>\.csv files; `npm run fetch-reference` fetches them\./ },
   ...expertCases(),
   ...sweepCases(),
 ];

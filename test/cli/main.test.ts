@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import { dump } from 'js-yaml';
 import { runSimulationJob, type SimulationJob, type SimulationOutcome } from '../../src/profiler/index.js';
-import { INSTALLED_BIN, runCliProcess, runMain, ROOT, temporaryDirectory, tinyDecodeIr, VHK158, vhk158Hardware } from '../helpers.js';
+import { INSTALLED_BIN, runCliProcess, runMain, ROOT, temporaryDirectory, tinyDecodeIr, tinyModelFile, VHK158, vhk158Hardware } from '../helpers.js';
 
 /*
  * The few things only a real process shows: that the binary's exit code and
@@ -36,6 +36,9 @@ const BUNDLE = join(ROOT, 'dist', 'bundle');
 const bundledArgs = ['simulate', '--hardware', 'vhk158', '--ir', ir, '--json'];
 const bundled = runCliProcess(bundledArgs, { binary: INSTALLED_BIN });
 const run = (name: keyof typeof RUNS) => runs.get(name)!;
+/** A profile run from an empty working directory, without --out-dir. */
+const emptyCwd = temporaryDirectory();
+const profiled = runCliProcess(['profile', '--model', tinyModelFile(temporaryDirectory()), '--cases', '1x100x8', '--jobs', '1'], { binary: INSTALLED_BIN, cwd: emptyCwd, env: { FPGA_LLM_SIM_CACHE: join(work, 'cache') } });
 
 describe('the fpga-llm-sim binary', () => {
   test('--version prints the package version on stdout and exits 0', async () => {
@@ -50,6 +53,13 @@ describe('the fpga-llm-sim binary', () => {
     assert.equal(spawned.code, 0, spawned.stderr);
     assert.match(spawned.stdout, /^inst_type,inst_cnt,part_time,part_time_ratio\n/);
     assert.deepEqual(spawned, inProcess);
+  });
+
+  test('profile writes nothing into the working directory unless --out-dir asks; its results go to the cache directory', async () => {
+    const result = await profiled;
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(readdirSync(emptyCwd), []);
+    assert.ok(readdirSync(join(work, 'cache', 'profile-length')).length > 0);
   });
 
   test('a user error exits 2 with one paragraph on stderr and nothing on stdout', async () => {

@@ -11,10 +11,12 @@ const gpu = join(work, 'gpu.csv');
 writeFileSync(gpu, 'device,backend,batch,prompt,generated,prefill_ms,decode_ms,total_ms,source\nA100,GPU-x,1,100,40,2,80,82,test\nA100,GPU-x,1,256,64,3,100,103,test\n');
 // One thread: these few small lengths simulate faster here than a worker pool starts (test/cli/simulate.test.ts runs the pool).
 const common = ['--model', model, '--out-dir', join(work, 'out'), '--jobs', '1'];
+// Results are kept in the cache directory: a cache of this file's own, so that its first run computes.
+const env = { FPGA_LLM_SIM_CACHE: temporaryDirectory() };
 
 describe('fpga-llm-sim profile', () => {
   test('--json prints hardware, model and per-case FPGA figures, their bound, and GPU figures with null where a GPU lacks a case', async () => {
-    const result = await runMain(['profile', ...common, '--cases', '1x100x40,1x128x16', '--gpu', gpu, '--json']);
+    const result = await runMain(['profile', ...common, '--cases', '1x100x40,1x128x16', '--gpu', gpu, '--json'], { env });
     assert.equal(result.code, 0, result.stderr);
     const document = JSON.parse(result.stdout);
     assert.equal(document.hardware, 'vhk158');
@@ -34,10 +36,11 @@ describe('fpga-llm-sim profile', () => {
     assert.ok(existsSync(join(work, 'out', 'profiler_output', 'tiny_decode_token_144.csv')));
   });
 
-  test('a second run reuses every length', async () => {
-    const result = await runMain(['profile', ...common, '--cases', '1x100x40', '--gpu', gpu]);
+  test('a second run reuses every length, from the cache, and writes its CSVs where asked', async () => {
+    const result = await runMain(['profile', '--model', model, '--jobs', '1', '--out-dir', join(work, 'elsewhere'), '--cases', '1x100x40', '--gpu', gpu], { env });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /profile: 0 token lengths simulated, 4 reused/);
+    assert.ok(existsSync(join(work, 'elsewhere', 'profiler_output', 'tiny_decode_token_144.csv')));
     assert.match(result.stdout, /\+-+Case: Tiny, \(Batch 1, Prefill 100, Decode   40\)-+\+\n\| Hardware +\| +GPU-x +\| VHK158 FPGA \|/);
   });
 });
@@ -66,12 +69,18 @@ describe('fpga-llm-sim compare', () => {
 });
 
 describe('fpga-llm-sim figures', () => {
-  test('writes the five SVG figures', async () => {
+  test('writes the five figures, each as SVG and PNG of the same size', async () => {
     const out = join(work, 'figures');
     const result = await runMain(['figures', ...common, '--cases', '1x100x40', '--gpu', gpu, '--out', out]);
     assert.equal(result.code, 0, result.stderr);
     for (const name of ['case-latency', 'case-speedup', 'decode-latency', 'module-busy-prefill', 'module-busy-decode']) {
-      assert.match(readFileSync(join(out, `${name}.svg`), 'utf8'), /^<svg [^>]*>[\s\S]*<\/svg>$/);
+      const svg = readFileSync(join(out, `${name}.svg`), 'utf8');
+      assert.match(svg, /^<svg [^>]*>[\s\S]*<\/svg>$/);
+      const png = readFileSync(join(out, `${name}.png`));
+      assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], `${name}.png is a PNG`);
+      // The PNG is the SVG at twice its size (IHDR's width and height, big-endian, at bytes 16 and 20).
+      const [width, height] = /width="(\d+)" height="(\d+)"/.exec(svg)!.slice(1).map(Number);
+      assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [2 * width!, 2 * height!], name);
     }
   });
 });

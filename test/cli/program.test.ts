@@ -27,6 +27,16 @@ describe('help and usage errors', () => {
     assert.equal(word.stdout, flag.stdout);
   });
 
+  test("no command's help prints a default as JSON (null, a list in brackets) or twice", async () => {
+    const names = [...(await runMain(['--help'])).stdout.matchAll(/\n {2}([a-z-]+) \[options\]/g)].map((match) => match[1]!);
+    assert.ok(names.includes('serve') && names.includes('fetch-reference'), names.join(' '));
+    for (const name of names) {
+      // Commander wraps descriptions: join the lines of each option before reading its defaults.
+      const help = (await runMain([name, '--help'], { tty: { columns: 10_000 } })).stdout;
+      assert.doesNotMatch(help, /\(default: null\)|\(default: \[|\(default[;)][^\n]*\(default: /, `${name} --help:\n${help}`);
+    }
+  });
+
   test("help wraps at the terminal's width, and at 80 columns elsewhere", async () => {
     const longest = (text: string) => Math.max(...text.split('\n').map((line) => line.length));
     const [terminal, pipe] = await Promise.all([runMain(['simulate', '--help'], { tty: { columns: 120 } }), runMain(['simulate', '--help'])]);

@@ -95,6 +95,24 @@ describe('fpga-llm-sim serve', () => {
     assert.match(result.stdout, /P99\.9 TTFT \(ms\):/);
   });
 
+  test('the report shows what --json holds of the bound, Little\'s law and energy, to two decimals', async () => {
+    const [text, json] = await Promise.all([runMain(['serve', ...board, ...workload]), runMain(['serve', ...board, ...workload, '--json'])]);
+    assert.equal(text.code, 0, text.stderr);
+    const document = JSON.parse(json.stdout);
+    const value = (label: string) => new RegExp(`^${label.replace(/[()%.]/g, '\\$&')}\\s+(\\S+)`, 'm').exec(text.stdout)?.[1];
+    assert.equal(value('Physical bound of the steps (s):'), (document.bound_ms / 1000).toFixed(2));
+    assert.equal(value('Bound (% of the run):'), document.percent_of_bound.toFixed(2));
+    assert.equal(value('Mean requests in the system:'), document.mean_requests_in_system.toFixed(2));
+    assert.equal(value("Little's law, request rate x mean E2EL:"), document.littles_law_requests.toFixed(2));
+    // Little's law: the time-average of requests in the system is the request rate times the mean time in it.
+    assert.ok(Math.abs(document.littles_law_requests - document.request_throughput * (document.mean_e2el_ms / 1000)) < 1e-9);
+    assert.equal(value('Energy (J):'), document.energy_joules.toFixed(2));
+    assert.equal(value('Mean power (W):'), document.mean_power_watts.toFixed(2));
+    assert.equal(value('Output tokens per joule:'), document.output_tokens_per_joule.toFixed(2));
+    assert.equal(value('Joules per request:'), document.joules_per_request.toFixed(2));
+    assert.equal(value('Output tokens per dollar:'), document.output_tokens_per_dollar.toFixed(2));
+  });
+
   test('a bad trace is refused naming its file and line, and nothing is written', async () => {
     const trace = join(work, 'bad.csv');
     writeFileSync(trace, 'arrived_at,num_prefill_tokens,num_decode_tokens\n0,10,2\n1,10,-2\n');
@@ -121,6 +139,16 @@ describe('fpga-llm-sim bench', () => {
     const { points } = JSON.parse(result.stdout);
     assert.deepEqual(points.map((p: { maxConcurrency: number }) => p.maxConcurrency), [1, 4]);
     assert.ok(points.every((p: { result: { completed: number } }) => p.result.completed === 8));
+  });
+
+  test('--figures writes each figure as SVG and PNG, titled with the board\'s display name', async () => {
+    const figures = join(work, 'bench-figures');
+    const result = await runMain(['bench', ...board, '--random-input-len', '64', '--random-output-len', '8', '--max-concurrency', '1,2', '--num-prompts', '4', '--figures', figures]);
+    assert.equal(result.code, 0, result.stderr);
+    for (const name of ['throughput', 'e2e-latency', 'tokens-per-joule', 'ttft-distribution', 'itl-distribution']) {
+      assert.match(readFileSync(join(figures, `${name}.svg`), 'utf8'), />[^<]*: Tiny on VHK158 FPGA</, name);
+      assert.ok(existsSync(join(figures, `${name}.png`)), name);
+    }
   });
 
   test("without a scenario it runs the K100-AI benchmark's four", () => {

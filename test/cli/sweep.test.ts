@@ -19,7 +19,7 @@ describe('sweep command', () => {
 
   test('writes the tables and the figures, and prints the best points and the Pareto front', () => {
     assert.equal(run.code, 0, run.stderr);
-    for (const name of [RESULTS_CSV, RESULTS_PARQUET, MANIFEST, 'pareto.svg', 'heatmap.svg']) assert.ok(existsSync(join(whole, name)), name);
+    for (const name of [RESULTS_CSV, RESULTS_PARQUET, MANIFEST, 'pareto.svg', 'pareto.png', 'heatmap.svg', 'heatmap.png']) assert.ok(existsSync(join(whole, name)), name);
     assert.match(run.stderr, /sweep: 8 points: 2 ok, 6 failed; 8 run, 0 reused/);
     assert.match(run.stderr, /6 points failed \(reasons in results\.csv\); point 1: .*buffers\.bias\.depthWords: expected a value > 0, got -4/);
     const table = readSweepTable(whole);

@@ -41,15 +41,22 @@ describe('figures', () => {
   test('latency bars: one per case and device that has figures, labelled with both', async () => {
     const bars = await marks(caseLatencySpec(comparison, 'VHK158 FPGA'), 'bar');
     assert.equal(bars.length, 2 + 2 + 1);
-    assert.ok(bars.some((label) => /128\+512/.test(label) && /VHK158 FPGA/.test(label) && /500/.test(label)));
-    assert.ok(bars.some((label) => /512\+512/.test(label) && /naive/.test(label) && /1,100|1100/.test(label)));
+    assert.ok(bars.some((label) => /128\+512/.test(label) && /VHK158 FPGA/.test(label) && /: 0\.5(;|$)/.test(label)));
+    // Seconds: the GPU's 1100 ms.
+    assert.ok(bars.some((label) => /512\+512/.test(label) && /naive/.test(label) && /: 1\.1(;|$)/.test(label)), bars.join(' | '));
     assert.ok(!bars.some((label) => /512\+512/.test(label) && /opt/.test(label)), 'no bar is invented for a missing case');
   });
 
   test('speedup bars: GPU time over FPGA time per case and backend', async () => {
     const bars = await marks(caseSpeedupSpec(comparison, 'VHK158 FPGA'), 'bar');
     assert.equal(bars.length, 3);
-    assert.ok(bars.some((label) => /128\+512/.test(label) && /naive/.test(label) && /speedup[^:]*: 2(\b|$)/.test(label)), bars.join(' | '));
+    assert.ok(bars.some((label) => /128\+512/.test(label) && /naive/.test(label) && /speedup[^:]*: 2(\b|$)/i.test(label)), bars.join(' | '));
+  });
+
+  test('legends name each GPU by its device and backend where the devices are given', async () => {
+    const bars = await marks(caseSpeedupSpec(comparison, 'VHK158 FPGA', { naive: 'A100-80GB', opt: 'A100-80GB' }), 'bar');
+    assert.ok(bars.some((label) => /Over: A100-80GB, naive/.test(label)), bars.join(' | '));
+    assert.ok(bars.some((label) => /Over: A100-80GB, opt/.test(label)), bars.join(' | '));
   });
 
   test('decode latency: one point per simulated context length', async () => {

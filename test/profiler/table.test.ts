@@ -108,6 +108,17 @@ describe('the case table', () => {
     assert.equal(line.length, rowsLabelled(text, 'Hardware')[0]!.length);
   });
 
+  test('a board name longer than the label column widens it, and a long column title its columns, every line as wide', () => {
+    const long: CaseTable = { ...table(true), deviceLabel: 'A100 80GB SXM (vLLM fit)', showEnergy: true };
+    const text = formatCaseTable(long);
+    const width = rowsLabelled(text, 'Hardware')[0]!.length;
+    for (const line of lines(text)) assert.equal(line.length, width, line);
+    const speedup = rowsLabelled(text, 'A100 80GB SXM (vLLM fit) speedup ratio')[0]!;
+    // The label is followed by one space and the column bar, not cut or run into the cells.
+    assert.match(speedup, /^\| A100 80GB SXM \(vLLM fit\) speedup ratio \|/);
+    assert.match(rowsLabelled(text, 'Hardware')[0]!, /\| A100 80GB SXM \(vLLM fit\) \|/);
+  });
+
   test('a GPU that lacks a case shows — and no speedup, as before', () => {
     const [, second] = rowsLabelled(plain, 'Total time (ms)');
     assert.deepEqual(cells(second!), ['750.0', '—', (40.5 + 600.25).toFixed(1)]);

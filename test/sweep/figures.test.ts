@@ -115,4 +115,23 @@ describe('heat map', () => {
     assert.ok(cells.some((label) => /point: 11\b/.test(label) && /a: 2\b/.test(label) && /b: 30\b/.test(label)), cells.join(' | '));
     assert.ok(!cells.some((label) => /point: 3\b/.test(label)));
   });
+
+  test('cell text is black on the bright end of the scale and white on the dark, with the same decimals everywhere', async () => {
+    const svg = await renderSvg(heatmapSpec(grid, { x: 'a', y: 'b', value: 'decodeTokensPerSecond' }));
+    // The slice's decode token/s: points 1, 5, 7, 9, 11 (3 failed); 11 is the brightest cell, 1 the darkest.
+    const texts = [...svg.matchAll(/<text [^>]*fill="(black|white)"[^>]*>([\d.,]+)<\/text>/g)].map((m) => ({ ink: m[1]!, text: m[2]! }));
+    const ink = (text: string) => texts.find((t) => t.text === text)?.ink;
+    assert.equal(ink('11.00'), 'black', JSON.stringify(texts));
+    assert.equal(ink('1.00'), 'white', JSON.stringify(texts));
+    // Four significant digits of the largest, 11: two decimals on every cell.
+    assert.ok(texts.length === 5 && texts.every((t) => /^\d+\.\d\d$/.test(t.text)), JSON.stringify(texts));
+  });
+
+  test('axis titles are words with units, not keys', async () => {
+    const spec = heatmapSpec(table({ axes: { set: { 'hbm.bandwidthGiBps': [400, 800], 'clock.frequencyMHz': [150, 225] } } }, [[1, 2], [3, 4], [5, 6], [7, 8]]), { x: 'hbm.bandwidthGiBps', y: 'clock.frequencyMHz' });
+    const svg = await renderSvg(spec);
+    assert.match(svg, />HBM bandwidth \(GiB\/s\)</);
+    assert.match(svg, />Clock frequency \(MHz\)</);
+    assert.doesNotMatch(svg, />hbm\.bandwidthGiBps</);
+  });
 });

@@ -43,6 +43,9 @@ export const dpuHostBackend: HardwareBackend<DpuHostHardware> = {
   ],
   maskGeometry: () => undefined,
   check: (hw) => brokenRules(hw, DPU_HOST_RULES),
+  // Vitis AI quantises every model to INT8 for the DPU.
+  defaultPrecision: () => 'W8A8',
+  quantizesCheckpoints: true,
   refusePrecision: (hw, p) => {
     const { weights, activations } = hw.dpu.precision;
     if (!weights.includes(p.weights) || !activations.includes(p.activations)) return `${hw.dpu.name} computes ${weights.join(' or ')} weights with ${activations.join(' or ')} activations, not ${p.weights} weights with ${p.activations} activations (dpu.precision)`;

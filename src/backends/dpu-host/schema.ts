@@ -21,6 +21,8 @@ const Dtype = z.enum(DTYPES);
 export const DpuHostHardwareSchema = z.strictObject({
   kind: z.literal('dpu-host'),
   name: z.string().min(1),
+  /** What tables, figures and titles call the board (`A100 80GB SXM`); default its name in capitals and its kind (`VHK158 FPGA`). */
+  displayName: z.string().min(1).optional(),
   description: z.string().optional(),
   card: z.strictObject({
     /** Super logic regions of the FPGA; informational. */

@@ -40,6 +40,9 @@ export const flightllmBackend: HardwareBackend<FlightLlmHardware> = {
   sensitivityKeys: ['hbm.bandwidthGiBps', 'hbm.efficiency.sameChannel', 'hbm.efficiency.crossChannel', 'clock.frequencyMHz', 'calibration.timeDivisor'],
   maskGeometry: (hw) => ({ maxTokens: hw.sparsity.maxTokens, maskBlockTokens: hw.sparsity.maskBlockTokens }),
   check: (hw) => brokenRules(hw, FLIGHTLLM_RULES),
+  // FlightLLM's compiler maps every model to its own int8 labels with 4-bit weights.
+  defaultPrecision: () => 'flightllm',
+  quantizesCheckpoints: true,
   refusePrecision: (hw, p) => {
     const { matrixRate, vectorRate } = hw.precision;
     const pair = (a: string, b: string, of: string) => (matrixRate[a as keyof typeof matrixRate]?.[b as keyof typeof matrixRate] === undefined ? `its matrix engine has no rate for ${a} ${of} (precision.matrixRate.${a}.${b})` : undefined);

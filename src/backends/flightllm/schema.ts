@@ -60,6 +60,8 @@ export const FlightLlmHardwareSchema = z.strictObject({
   /** FlightLLM's accelerator architecture (the default when a file names no kind). */
   kind: z.literal('flightllm'),
   name: z.string().min(1),
+  /** What tables, figures and titles call the board (`A100 80GB SXM`); default its name in capitals and its kind (`VHK158 FPGA`). */
+  displayName: z.string().min(1).optional(),
   description: z.string().optional(),
   clock: z.strictObject({ frequencyMHz: positive }),
   slrCount: positiveInt,

@@ -52,6 +52,8 @@ export const rooflineBackend: HardwareBackend<RooflineHardware> = {
   check: (hw) => brokenRules(hw, ROOFLINE_RULES),
   refusePrecision,
   defaultPrecision: (hw) => hw.precisions[0],
+  // A GPU or ASIC serves a checkpoint at the dtype it was saved in.
+  quantizesCheckpoints: false,
   target: rooflineTarget,
   peaks,
   simulate: (ir, hw, options) => simulateRoofline(ir, hw, options),

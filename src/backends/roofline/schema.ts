@@ -21,6 +21,8 @@ const Dtype = z.enum(DTYPES);
 export const RooflineHardwareSchema = z.strictObject({
   kind: z.literal('roofline'),
   name: z.string().min(1),
+  /** What tables, figures and titles call the board (`A100 80GB SXM`); default its name in capitals and its kind (`VHK158 FPGA`). */
+  displayName: z.string().min(1).optional(),
   description: z.string().optional(),
   memory: z.strictObject({
     /** Device memory, GiB (NVIDIA's "80GB" is 80 GiB). */

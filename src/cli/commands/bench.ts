@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
-import { renderSvg } from '../../profiler/render.js';
+import { deviceLabel } from '../../backends/index.js';
+import { writeFigure } from '../../figures/index.js';
 import { benchServing, distributionSpec, K100_AI_SCENARIOS, latencyPercentilesSpec, powersOfTwo, throughputSpec, tokensPerJouleSpec, type BenchPoint, type Scenario } from '../../serving/index.js';
-import { writeFileAtomic } from '../../util/files.js';
 import { loadBoardAndModel, withBoardAndModel, type BoardModelOptions } from '../board-model.js';
 import type { CliIo } from '../io.js';
 import { cliCache } from '../options.js';
@@ -29,7 +29,7 @@ export function addOptions(command: Command): Command {
     .option('--max-concurrency <list>', 'client concurrencies to sweep, comma-separated (default: powers of two up to 32)', numberList('--max-concurrency'))
     .option('--request-rate <list>', 'request rates to sweep instead, comma-separated (req/s)', numberList('--request-rate'))
     .option('--json', 'print every point as JSON')
-    .option('--figures <dir>', 'write SVG figures: throughput and E2E percentiles against concurrency, TTFT and ITL distributions');
+    .option('--figures <dir>', 'write figures, each as SVG and PNG: throughput, E2E percentiles and tokens per joule against concurrency, TTFT and ITL distributions');
 }
 
 export async function run(options: BenchCliOptions, io: CliIo, command?: Command): Promise<void> {
@@ -47,8 +47,8 @@ export async function run(options: BenchCliOptions, io: CliIo, command?: Command
     onPoint: (done, total, point) => progress.update(done, total, `${point.scenario} at ${point.maxConcurrency ?? `${point.requestRate} req/s`}`),
   });
   progress.finish(`${points.length} points in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  if (options.figures !== undefined) await writeFigures(options.figures, points, `${label} on ${hardware.name}`, io);
-  io.stdout.write(options.json === true ? `${JSON.stringify({ hardware: hardware.name, model: label, points: points.map(({ requests: _, ...rest }) => rest) }, null, 2)}\n` : benchTable(points, `${label} on ${hardware.name}, policy ${options.policy}`));
+  if (options.figures !== undefined) await writeFigures(options.figures, points, `${label} on ${deviceLabel(hardware)}`, io);
+  io.stdout.write(options.json === true ? `${JSON.stringify({ hardware: hardware.name, model: label, points: points.map(({ requests: _, ...rest }) => rest) }, null, 2)}\n` : benchTable(points, `${label} on ${deviceLabel(hardware)}, policy ${options.policy}`));
 }
 
 /** The scenarios the options describe: one of their own when they give lengths, a dataset or a list; else the K100-AI four. */
@@ -81,14 +81,14 @@ function optional(value: unknown, digits: number): string {
 
 async function writeFigures(directory: string, points: readonly BenchPoint[], title: string, io: CliIo): Promise<void> {
   const figures: Array<[string, Record<string, unknown>]> = [
-    ['throughput.svg', throughputSpec(points, title)],
-    ['e2e-latency.svg', latencyPercentilesSpec(points, title)],
-    ...(points.some((p) => typeof p.result.output_tokens_per_joule === 'number') ? [['tokens-per-joule.svg', tokensPerJouleSpec(points, title)] as [string, Record<string, unknown>]] : []),
-    ['ttft-distribution.svg', distributionSpec(points, 'ttft', title)],
-    ['itl-distribution.svg', distributionSpec(points, 'itl', title)],
+    ['throughput', throughputSpec(points, title)],
+    ['e2e-latency', latencyPercentilesSpec(points, title)],
+    ...(points.some((p) => typeof p.result.output_tokens_per_joule === 'number') ? [['tokens-per-joule', tokensPerJouleSpec(points, title)] as [string, Record<string, unknown>]] : []),
+    ['ttft-distribution', distributionSpec(points, 'ttft', title)],
+    ['itl-distribution', distributionSpec(points, 'itl', title)],
   ];
   for (const [name, spec] of figures) {
-    writeFileAtomic(join(directory, name), await renderSvg(spec));
-    io.stderr.write(`fpga-llm-sim: wrote ${join(directory, name)}\n`);
+    const written = await writeFigure(join(directory, name), spec);
+    io.stderr.write(`fpga-llm-sim: wrote ${written.svg} and ${written.png}\n`);
   }
 }

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadHardware } from '../../backends/index.js';
 import { boardsTable, compareBoards } from '../../compare/index.js';
 import { UsageError } from '../../errors.js';
@@ -28,8 +28,8 @@ const DEFAULT_BOARDS = ['vhk158', 'u280', 'v80', 'u250', 'a100-80gb-sxm-vllm', '
 
 export function addOptions(command: Command): Command {
   return withRouterOption(withParallelOptions(command))
-    .option('--hardware <files...>', hardwareHelp('hardware configurations, each'), DEFAULT_BOARDS)
-    .option('--model <files...>', modelHelp('model descriptions, each'), ['llama2-7b'])
+    .addOption(new Option('--hardware <files...>', hardwareHelp('hardware configurations, each')).default(DEFAULT_BOARDS, DEFAULT_BOARDS.join(' ')))
+    .addOption(new Option('--model <files...>', modelHelp('model descriptions, each')).default(['llama2-7b'], 'llama2-7b'))
     .option('--case <case>', 'the request, batch x prompt x generated; served with the same lengths', '1x128x512')
     .option('--concurrency <n>', 'clients of the served workload (requests: twice as many)', positiveInteger, 32)
     .option('--no-serve', 'leave out the served workload')

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { maxTokensOf } from '../../compiler/index.js';
-import { compileTarget } from '../../backends/index.js';
+import { compileTarget, deviceLabel } from '../../backends/index.js';
 import { loadHardware } from '../../backends/index.js';
 import { loadModel } from '../../model/index.js';
 import { compareWithGpu, formatCaseTable, gpuProfilesFor, loadFpgaProfile, loadGpuProfile, type Case, type DeviceCase, type GpuProfile } from '../../profiler/index.js';
@@ -11,7 +11,6 @@ import { loadBoardAndModel } from '../board-model.js';
 import { loadMeasuredRuns, servingComparisonTable, simulateMeasured } from '../../compare/index.js';
 import { Progress } from '../progress.js';
 import { runFpga, withFpgaOptions, type FpgaOptions } from '../fpga-run.js';
-import { deviceLabel } from '../../backends/index.js';
 import { parallelOf, withRouterOption, type RouterCliOptions } from '../parallel-options.js';
 
 interface CompareOptions extends FpgaOptions, RouterCliOptions {
@@ -35,7 +34,6 @@ export function addOptions(command: Command): Command {
       .option('--input-len <n>', 'serving CSVs: prompt tokens of each request, where rows give no input_len', positiveInteger)
       .option('--output-len <n>', 'serving CSVs: output tokens of each request, where rows give no output_len', positiveInteger)
       .option('--num-prompts <n>', 'serving CSVs: requests per simulated run (default: four times the concurrency, at least 64)', positiveInteger)
-      .option('--no-cache', 'keep no step-cost tables between runs')
       .option('--json', 'serving measurements: print the comparison as JSON'),
   ));
 }
@@ -63,7 +61,7 @@ function compareServing(options: CompareOptions, files: { vllm: string[]; csv: s
   const progress = new Progress('compare', io.stderr);
   const rows = simulateMeasured(runs, { hardware, model, cache: cliCache(options.cache, io), parallel: parallelOf(options), router: options.router, onRun: (done, total) => progress.update(done, total, 'measured runs simulated') });
   progress.finish(`${rows.length} measured runs simulated`);
-  io.stdout.write(options.json === true ? `${JSON.stringify({ hardware: hardware.name, model: label, rows }, null, 2)}\n` : servingComparisonTable(rows, `${label} on ${hardware.name}, simulated, beside the measured runs`));
+  io.stdout.write(options.json === true ? `${JSON.stringify({ hardware: hardware.name, model: label, rows }, null, 2)}\n` : servingComparisonTable(rows, `${label} on ${deviceLabel(hardware)}, simulated, beside the measured runs`));
 }
 
 async function compareProfiles(options: CompareOptions, paths: readonly string[], io: CliIo): Promise<void> {

@@ -3,14 +3,15 @@ import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { loadHardware } from '../../backends/index.js';
-import { compareProfileCsv, findReferenceCases, runSimulationJobs, type CsvComparison, type ReferenceCase, type SimulationOutcome } from '../../profiler/index.js';
+import { compareProfileCsv, findReferenceCases, findReferenceDirectory, runSimulationJobs, type CsvComparison, type ReferenceCase, type SimulationOutcome } from '../../profiler/index.js';
+import { defaultCacheDirectory } from '../../util/cache.js';
 import { formatFixed } from '../../util/format.js';
 import { EXIT_INTERNAL_ERROR, EXIT_OK, type CliIo } from '../io.js';
 import { cliCache, DEFAULT_HARDWARE, hardwareHelp, positiveInteger } from '../options.js';
 import { Progress } from '../progress.js';
 
 interface ConformanceOptions {
-  reference: string;
+  reference?: string;
   hardware: string;
   filter?: string;
   tolerance: number;
@@ -20,7 +21,7 @@ interface ConformanceOptions {
 
 export function addOptions(command: Command): Command {
   return command
-    .requiredOption('--reference <dir>', 'FlightLLM output directory holding ir_output/ and profiler_output/')
+    .option('--reference <dir>', 'FlightLLM output directory holding ir_output/ and profiler_output/ (default: $FLIGHTLLM_REFERENCE, ../shared/reference/flightllm beside the checkout, or what `fetch-reference` fetched)')
     .option('--hardware <file>', hardwareHelp(), DEFAULT_HARDWARE)
     .option('--filter <text>', 'only cases whose name contains this text')
     .option('--tolerance <relative>', 'largest relative time difference accepted', Number, 1e-6)
@@ -30,9 +31,13 @@ export function addOptions(command: Command): Command {
 
 /** Returns 1 when a case does not match: conformance is our own failure, not the user's. */
 export async function run(options: ConformanceOptions, io: CliIo): Promise<number> {
-  const cases = findReferenceCases(options.reference).filter((c) => options.filter === undefined || c.name.includes(options.filter));
+  const reference = options.reference ?? findReferenceDirectory({ env: io.env, cacheDirectory: defaultCacheDirectory(io.env) });
+  if (reference === undefined) {
+    throw new UsageError({ what: "no FlightLLM reference data", detail: 'run `npm run fetch-reference` (or `fpga-llm-sim fetch-reference`) to fetch it, or give --reference DIR or $FLIGHTLLM_REFERENCE.' });
+  }
+  const cases = findReferenceCases(reference).filter((c) => options.filter === undefined || c.name.includes(options.filter));
   if (cases.length === 0) {
-    throw new UsageError({ what: `no reference cases in ${options.reference}`, detail: 'expected ir_output/<name>.yaml files with matching profiler_output/<name>.csv files.' });
+    throw new UsageError({ what: `no reference cases in ${reference}`, detail: 'expected ir_output/<name>.yaml files with matching profiler_output/<name>.csv files; `npm run fetch-reference` fetches them.' });
   }
   const cache = cliCache(options.cache, io);
   const hardware = loadHardware(options.hardware, cache === undefined ? {} : { cache });

@@ -11,13 +11,12 @@ import {
   loadGpuProfile,
   moduleBusySpec,
   padTokens,
-  renderSvg,
   runSimulationJob,
+  writeFigure,
   type Stage,
   type VegaLiteSpec,
 } from '../../profiler/index.js';
 import { UserError } from '../../errors.js';
-import { writeFileAtomic } from '../../util/files.js';
 import { compileTarget } from '../../backends/index.js';
 import type { CliIo } from '../io.js';
 import { defaultGpuFiles, modelNames, packageFile, runFpga, withFpgaOptions, type FpgaOptions, type FpgaRun } from '../fpga-run.js';
@@ -32,7 +31,7 @@ interface FiguresOptions extends FpgaOptions {
 export function addOptions(command: Command): Command {
   return withFpgaOptions(
     command
-      .requiredOption('--out <dir>', 'directory for the SVG files')
+      .requiredOption('--out <dir>', 'directory for the figures, each as SVG and PNG')
       .option('--cases <list|file>', 'cases as batch x prompt x generated or a YAML file', packageFile('ir/cases/figure12.yaml'))
       .option('--gpu <files...>', 'GPU profile CSVs (default: compiler_output/gpu_profile/*.csv); only rows of the same model are used'),
   );
@@ -44,16 +43,17 @@ export async function run(options: FiguresOptions, io: CliIo): Promise<void> {
   const { matching: gpus } = gpuProfilesFor((options.gpu ?? defaultGpuFiles()).map(loadGpuProfile), { names: modelNames(fpga) });
   const comparison = compareWithGpu(fpga.result.cases, gpus, { deviceCasesOnly: true });
   const label = deviceLabel(fpga.hardware);
+  // Legends name each GPU column by its device (the profile's device column) and backend.
+  const devices = Object.fromEntries(gpus.map((gpu) => [gpu.label, gpu.device]));
   const figures: Record<string, VegaLiteSpec> = {
-    'case-latency.svg': caseLatencySpec(comparison, label),
-    'case-speedup.svg': caseSpeedupSpec(comparison, label),
-    'decode-latency.svg': decodeLatencySpec(fpga.result.latencies.decode, label),
+    'case-latency': caseLatencySpec(comparison, label, devices),
+    'case-speedup': caseSpeedupSpec(comparison, label, devices),
+    'decode-latency': decodeLatencySpec(fpga.result.latencies.decode, label),
     ...busyFigures(fpga, options, cases),
   };
-  for (const [file, spec] of Object.entries(figures)) {
-    const path = join(options.out, file);
-    writeFileAtomic(path, await renderSvg(spec));
-    io.stderr.write(`fpga-llm-sim: wrote ${path}\n`);
+  for (const [name, spec] of Object.entries(figures)) {
+    const written = await writeFigure(join(options.out, name), spec);
+    io.stderr.write(`fpga-llm-sim: wrote ${written.svg} and ${written.png}\n`);
   }
 }
 
@@ -68,7 +68,7 @@ function busyFigures(run: FpgaRun, options: FiguresOptions, cases: ReturnType<ty
     lengths.map(([stage, tokens]) => {
       const outcome = runSimulationJob(jobFor(run.source, run.hardware, stage, tokens));
       if (!outcome.ok) throw outcome.userError ? new UserError({ what: outcome.message }) : new Error(outcome.message);
-      return [`module-busy-${stage}.svg`, moduleBusySpec(outcome.profile, `${label(run)}: module busy time by layer kind, ${stage} at ${tokens} tokens`)];
+      return [`module-busy-${stage}`, moduleBusySpec(outcome.profile, { text: label(run), subtitle: `Module busy time by layer kind, ${stage} at ${tokens} tokens` })];
     }),
   );
 }

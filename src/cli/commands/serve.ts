@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { deviceLabel } from '../../backends/index.js';
 import { serve, servingReport, servingTraceEvents, type RequestRecord, type StepRecord } from '../../serving/index.js';
 import { writeFileAtomic } from '../../util/files.js';
 import { loadBoardAndModel, withBoardAndModel, type BoardModelOptions } from '../board-model.js';
@@ -58,7 +59,7 @@ export function run(options: ServeCliOptions, io: CliIo): void {
     writeFileAtomic(options.requestsCsv, requestsCsv(requests));
     io.stderr.write(`fpga-llm-sim: wrote ${options.requestsCsv} (${requests.length} requests)\n`);
   }
-  if (options.trace !== undefined) writeServingTrace(options.trace, { requests, steps, name: `${label} on ${hardware.name}` }, io);
+  if (options.trace !== undefined) writeServingTrace(options.trace, { requests, steps, name: `${label} on ${deviceLabel(hardware)}` }, io);
   io.stdout.write(options.json === true ? `${JSON.stringify(document, null, 2)}\n` : servingReport(document, options));
 }
 

@@ -10,7 +10,7 @@ import type { ExpertStepSummary } from '../../model/index.js';
 import { loadBoardAndModel, withBoardAndModel, type BoardModelOptions } from '../board-model.js';
 import type { CliIo } from '../io.js';
 import { cliCache } from '../options.js';
-import { compileTarget, describeFitLine, designFit, designOf, type Hardware } from '../../backends/index.js';
+import { compileTarget, describeFitLine, designFit, designOf, deviceLabel, type Hardware } from '../../backends/index.js';
 import { fpgaPower } from '../../energy/index.js';
 import { parallelOf } from '../parallel-options.js';
 
@@ -143,7 +143,7 @@ function tokensPerSecond(cost: StepCost, batch: BatchShape): number {
 function stepReport(cost: StepCost, step: { batch: BatchShape; hardware: Hardware; where?: string | undefined; label: string; capacity: { blocks: number; blockTokens: number; tokens: number } }): string {
   const n = step.batch.sequences.length;
   const lines = [
-    `${step.label} on ${step.where ?? step.hardware.name}: one step over ${n} sequence${n === 1 ? '' : 's'}, ${cost.rows} rows`,
+    `${step.label} on ${step.where ?? deviceLabel(step.hardware)}: one step over ${n} sequence${n === 1 ? '' : 's'}, ${cost.rows} rows`,
     `  latency ${cost.totalMs.toFixed(3)} ms (${cost.path}); bound ${cost.boundMs.toFixed(3)} ms (${cost.bound.limit}); ${((cost.boundMs / cost.totalMs) * 100).toFixed(1)} % of the bound`,
     `  ${tokensPerSecond(cost, step.batch).toFixed(2)} token/s (one token per sequence); bound ${(n / (cost.boundMs / 1000)).toFixed(2)} token/s`,
     ...(cost.energy === undefined ? [] : [`  energy ${cost.energy.joules.toFixed(4)} J at ${cost.energy.averageWatts.toFixed(1)} W average; ${(n / cost.energy.joules).toFixed(2)} token/J`]),

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import Table from 'cli-table3';
 import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { renderSvg } from '../../profiler/render.js';
+import { writeFigure } from '../../figures/index.js';
 import {
   bestRow,
   defaultHeatmap,
@@ -27,7 +27,6 @@ import {
   type SweepTable,
   type TableRow,
 } from '../../sweep/index.js';
-import { writeFileAtomic } from '../../util/files.js';
 import { EXIT_INTERNAL_ERROR, type CliIo } from '../io.js';
 import { cliCache, positiveInteger } from '../options.js';
 import { Progress } from '../progress.js';
@@ -120,13 +119,13 @@ async function report(table: SweepTable, options: { out: string; figures: boolea
 async function writeFigures(table: SweepTable, out: string): Promise<string[]> {
   const files: string[] = [];
   if (table.manifest.spec.objectives.length >= 2) {
-    writeFileAtomic(join(out, 'pareto.svg'), await renderSvg(paretoSpec(table)));
-    files.push('pareto.svg');
+    await writeFigure(join(out, 'pareto'), paretoSpec(table));
+    files.push('pareto.svg', 'pareto.png');
   }
   const heatmap = defaultHeatmap(table);
   if (heatmap !== undefined) {
-    writeFileAtomic(join(out, 'heatmap.svg'), await renderSvg(heatmapSpec(table, heatmap)));
-    files.push('heatmap.svg');
+    await writeFigure(join(out, 'heatmap'), heatmapSpec(table, heatmap));
+    files.push('heatmap.svg', 'heatmap.png');
   }
   return files;
 }
