@@ -25,7 +25,7 @@ export {
   type RooflineHardware,
   type LoadHardwareOptions,
 } from './backends/index.js';
-export { resolveExpressions } from './hardware/index.js';
+export { resolveExpressions, MAX_EXPRESSION_LENGTH, MAX_EXPRESSION_DEPTH } from './hardware/index.js';
 
 // FPGA devices: what a design uses, whether it fits
 export {

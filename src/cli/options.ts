@@ -1,8 +1,8 @@
 import { InvalidArgumentError } from 'commander';
-import { load } from 'js-yaml';
 import { shippedHardwareNames } from '../backends/index.js';
 import { parseExpertLoad, shippedModelNames, withExpertLoad, type ExpertLoad, type Model } from '../model/index.js';
 import { ContentCache, defaultCacheDirectory } from '../util/cache.js';
+import { parseYamlValue } from '../util/yaml.js';
 import type { CliIo, CliOutput } from './io.js';
 
 /** The board every command simulates unless told otherwise. */
@@ -57,9 +57,9 @@ export function keyValue(text: string, previous: Record<string, unknown> = {}): 
   if (match === null) throw new InvalidArgumentError(`expected key=value with a dotted key, e.g. hbm.bandwidthGiBps=500, got "${text}".`);
   let value: unknown;
   try {
-    value = load(match[2]!.trim());
-  } catch {
-    throw new InvalidArgumentError(`cannot read the value of "${text}".`);
+    value = parseYamlValue(match[2]!.trim());
+  } catch (error) {
+    throw new InvalidArgumentError(`cannot read the value of "${text}": ${(error as Error).message}.`);
   }
   return { ...previous, [match[1]!]: value };
 }

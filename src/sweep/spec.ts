@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
+import { UNSAFE_KEYS } from '../hardware/index.js';
 import { PrecisionSchema } from '../model/index.js';
 import { POLICY_NAMES } from '../serving/index.js';
 import { parseYaml, readTextFile } from '../util/yaml.js';
@@ -27,7 +28,10 @@ const PrecisionInputSchema = z.union([z.string(), z.record(z.string(), ScalarSch
 });
 
 /** A dotted hardware key, as `--set` takes it. */
-const HardwareKeySchema = z.string().regex(/^[A-Za-z_]\w*(\.[A-Za-z_0-9]\w*)*$/, 'expected a dotted hardware key, e.g. hbm.bandwidthGiBps');
+const HardwareKeySchema = z
+  .string()
+  .regex(/^[A-Za-z_]\w*(\.[A-Za-z_0-9]\w*)*$/, 'expected a dotted hardware key, e.g. hbm.bandwidthGiBps')
+  .refine((key) => !key.split('.').some((part) => UNSAFE_KEYS.has(part)), `names what every object inherits (${[...UNSAFE_KEYS].join(', ')}), not a hardware key`);
 
 /** Requests per second; `inf` (or YAML's .inf) sends every request at once. Kept as `inf` so that points stay JSON. */
 const RateSchema = z.union([z.number().positive(), z.literal('inf')]).transform((rate) => (rate === Infinity ? 'inf' : rate));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { dump, load as parseYamlText } from 'js-yaml';
 import { ConfigError } from '../../src/errors.js';
-import { resolveExpressions } from '../../src/hardware/index.js';
+import { MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_LENGTH, resolveExpressions } from '../../src/hardware/index.js';
 import { loadHardware, parseHardware, shippedHardwareNames } from '../../src/backends/index.js';
 import { ContentCache } from '../../src/util/cache.js';
 import { flightllm, NO_REFERENCE, REFERENCE_DIR, ROOT, temporaryDirectory, thrown, VHK158 } from '../helpers.js';
@@ -188,9 +188,58 @@ describe('expressions', () => {
     assert.deepEqual(issues, [{ path: 'a', message: 'expression refers to unknown key nothing.here' }]);
   });
 
-  test('an expression that does not give a number is reported', () => {
-    const { issues } = resolveExpressions({ a: 1, b: '= [a, a]' });
-    assert.match(issues[0]?.message ?? '', /must give a finite number/);
+  test('an expression that does not give a finite number is reported', () => {
+    const { issues } = resolveExpressions({ a: 0, b: '= 1 / a', c: '= sqrt(a - 1)' });
+    assert.deepEqual(
+      issues.map((issue) => [issue.path, /must give a finite number, got (Infinity|NaN)/.test(issue.message)]),
+      [
+        ['b', true],
+        ['c', true],
+      ],
+    );
+  });
+
+  test('an expression may not assign, define functions, build matrices or call what the whitelist lacks', () => {
+    const refused: Array<[string, RegExp]> = [
+      ['(kernelLaunchUs = 1000) + 2039', /uses an assignment/],
+      ['f(x) = x', /uses a function definition/],
+      ['size(zeros(100000, 100000))', /uses the function size/],
+      ['[a, a]', /uses a matrix or list/],
+      ['{ x: 1 }', /uses an object/],
+      ['a; a', /uses several statements/],
+      ['1:3', /uses a range/],
+      ['import({ x: 1 })', /uses the function import/],
+      ['evaluate("1")', /uses the function evaluate/],
+      ['"text"', /uses the constant "text"/],
+      ['5!', /uses the operator !/],
+      ['max()', /uses max with 0 arguments/],
+    ];
+    const tree = { a: 3, kernelLaunchUs: 4, ...Object.fromEntries(refused.map(([source], index) => [`x${index}`, `= ${source}`])) };
+    const { value, issues } = resolveExpressions(tree);
+    refused.forEach(([source, message], index) => {
+      const issue = issues.find((found) => found.path === `x${index}`);
+      assert.match(issue?.message ?? '(none)', message, source);
+    });
+    // Nothing an expression says changes another key.
+    assert.equal((value as { kernelLaunchUs: number }).kernelLaunchUs, 4);
+  });
+
+  test('an expression longer or deeper than the limits is refused before it is parsed', () => {
+    const long = `= ${Array.from({ length: MAX_EXPRESSION_LENGTH }, () => '1').join('+')}`;
+    const deep = `= ${'('.repeat(MAX_EXPRESSION_DEPTH + 1)}1${')'.repeat(MAX_EXPRESSION_DEPTH + 1)}`;
+    const atLimit = `= ${'('.repeat(MAX_EXPRESSION_DEPTH)}1${')'.repeat(MAX_EXPRESSION_DEPTH)}`;
+    const { value, issues } = resolveExpressions({ long, deep, atLimit });
+    assert.match(issues.find((issue) => issue.path === 'long')?.message ?? '', /at most 500 are taken \(MAX_EXPRESSION_LENGTH\)/);
+    assert.match(issues.find((issue) => issue.path === 'deep')?.message ?? '', /nests brackets 33 deep: at most 32/);
+    assert.equal((value as { atLimit: number }).atLimit, 1);
+  });
+
+  test('an expression reads only keys the file has, never what every object inherits', () => {
+    const { issues } = resolveExpressions({ a: '= constructor + 1', b: { c: '= b.toString' } });
+    assert.deepEqual(
+      issues.map((issue) => issue.message),
+      ['expression refers to unknown key constructor', 'expression refers to unknown key b.toString'],
+    );
   });
 
   test('an expression error in a hardware file becomes a ConfigError naming the field', () => {
