@@ -8,7 +8,7 @@ import { loadModel, PRECISION_PRESET_NAMES, type ExpertLoad, type Model } from '
 import { profileCases, ResultStore, type Case, type ProfileResult, type ProfileSource } from '../profiler/index.js';
 import { PACKAGE_ROOT } from '../version.js';
 import type { CliIo, CliOutput } from './io.js';
-import { cliCache, DEFAULT_HARDWARE, EXPERT_LOAD_HELP, expertLoadOption, hardwareHelp, keyValue, modelHelp, positiveInteger, withExpertLoadOption } from './options.js';
+import { cliCache, DEFAULT_HARDWARE, EXPERT_LOAD_HELP, expertLoadOption, hardwareHelp, keyValue, modelHelp, positiveInteger, reportRejection, withExpertLoadOption } from './options.js';
 import { Progress } from './progress.js';
 
 /*
@@ -79,7 +79,7 @@ export async function runFpga(options: FpgaOptions, cases: readonly Case[], io: 
     cases,
     source,
     exact: options.exact === true,
-    results: new ResultStore(join(options.outDir, 'profiler_output'), options.force === true || options.emitIr === true),
+    results: new ResultStore(join(options.outDir, 'profiler_output'), { force: options.force === true || options.emitIr === true, onRejected: (rejection) => reportRejection(rejection, io) }),
     irOutput: options.emitIr === true ? join(options.outDir, 'ir_output') : undefined,
     threads: options.jobs,
     onProgress: (done, total) => progress.update(done, total, 'token lengths simulated'),

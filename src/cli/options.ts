@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { shippedHardwareNames } from '../backends/index.js';
 import { parseExpertLoad, shippedModelNames, withExpertLoad, type ExpertLoad, type Model } from '../model/index.js';
-import { ContentCache, defaultCacheDirectory } from '../util/cache.js';
+import { ContentCache, defaultCacheDirectory, type CacheRejection } from '../util/cache.js';
 import { parseYamlValue } from '../util/yaml.js';
 import type { CliIo, CliOutput } from './io.js';
 
@@ -42,9 +42,14 @@ export function positiveInteger(value: string): number {
   return parsed;
 }
 
-/** The parse cache the CLI uses unless `--no-cache` is given, where the CLI's environment places it. */
+/** The parse cache the CLI uses unless `--no-cache` is given, where the CLI's environment places it; an entry it refuses is reported on stderr. */
 export function cliCache(enabled: boolean, io: CliIo): ContentCache | undefined {
-  return enabled ? new ContentCache(defaultCacheDirectory(io.env)) : undefined;
+  return enabled ? new ContentCache(defaultCacheDirectory(io.env), { onRejected: (rejection) => reportRejection(rejection, io) }) : undefined;
+}
+
+/** One line on stderr for a cache entry refused on reading (it was removed and its value computed again). */
+export function reportRejection(rejection: CacheRejection, io: CliIo): void {
+  io.stderr.write(`fpga-llm-sim: warning: ignored the cache entry ${rejection.path} (${rejection.reason}); computed again\n`);
 }
 
 /**

@@ -55,10 +55,13 @@ const ENERGY_ROWS: ReadonlyArray<{ label: string; value: (energy: NonNullable<Ta
 const cell = (lead: number, trail: number) => (text: string) => `${' '.repeat(Math.max(1, lead - Math.max(0, text.length - 7)))}${text.padStart(7)}${' '.repeat(trail)}`;
 const gpuCell = cell(3, 3);
 const deviceCell = cell(4, 2);
-const centred = (text: string) => {
-  const left = Math.floor((CELL_WIDTH - text.length) / 2);
-  return `${' '.repeat(Math.max(0, left))}${text}`.padEnd(CELL_WIDTH);
+const centred = (text: string, width = CELL_WIDTH) => {
+  const left = Math.floor((width - text.length) / 2);
+  return `${' '.repeat(Math.max(0, left))}${text}`.padEnd(width);
 };
+/** A GPU column is as wide as FlightLLM's, or its heading and a space either side where that is longer (`GPU-opt (H100-SXM)`). */
+const columnWidth = (label: string) => Math.max(CELL_WIDTH, label.length + 2);
+const widened = (text: string, width: number) => text.padStart(width - CELL_WIDTH + text.length);
 const line = (label: string, cells: readonly string[]) => `| ${label.padEnd(LABEL_WIDTH)} |${cells.map((cell) => `${cell}|`).join('')}`;
 const MISSING = '—';
 const BOUND_LABEL = 'bound';
@@ -68,22 +71,22 @@ export function formatCaseTable(table: CaseTable): string {
   let width = 0;
   const bound = table.showBound === true;
   for (const row of table.rows) {
-    const header = line('Hardware', [...row.gpus.map((gpu) => centred(gpu.label)), centred(table.deviceLabel), ...(bound ? [centred(BOUND_LABEL)] : [])]);
+    const header = line('Hardware', [...row.gpus.map((gpu) => centred(gpu.label, columnWidth(gpu.label))), centred(table.deviceLabel), ...(bound ? [centred(BOUND_LABEL)] : [])]);
     width = header.length;
     out.push(title(table.model, row.case, width), header);
     const fpga = row.device;
     const figure = (figures: CaseFigures | undefined, value: (f: CaseFigures) => number) => (figures === undefined ? MISSING : value(figures).toFixed(1));
     for (const { label, value } of ROWS) {
       const boundCells = bound ? [deviceCell(figure(row.bound, value))] : [];
-      out.push(line(label, [...row.gpus.map((gpu) => gpuCell(figure(gpu.figures, value))), deviceCell(figure(fpga, value)), ...boundCells]));
+      out.push(line(label, [...row.gpus.map((gpu) => widened(gpuCell(figure(gpu.figures, value)), columnWidth(gpu.label))), deviceCell(figure(fpga, value)), ...boundCells]));
     }
     if (table.showEnergy === true) {
       for (const { label, value } of ENERGY_ROWS) {
         const text = row.energy === undefined ? MISSING : value(row.energy);
-        out.push(line(label, [...row.gpus.map(() => gpuCell(MISSING)), deviceCell(text), ...(bound ? [deviceCell('')] : [])]));
+        out.push(line(label, [...row.gpus.map((gpu) => widened(gpuCell(MISSING), columnWidth(gpu.label))), deviceCell(text), ...(bound ? [deviceCell('')] : [])]));
       }
     }
-    const speedups = row.gpus.map((gpu) => gpuCell(gpu.figures === undefined || fpga === undefined ? MISSING : (gpu.figures.totalMs / fpga.totalMs).toFixed(3)));
+    const speedups = row.gpus.map((gpu) => widened(gpuCell(gpu.figures === undefined || fpga === undefined ? MISSING : (gpu.figures.totalMs / fpga.totalMs).toFixed(3)), columnWidth(gpu.label)));
     out.push(line(`${table.deviceLabel.replace(/ FPGA$/, '')} speedup ratio`, [...speedups, deviceCell(fpga === undefined ? MISSING : (1).toFixed(3)), ...(bound ? [deviceCell('')] : [])]));
   }
   out.push(`+${'-'.repeat(Math.max(width - 2, 0))}+`);

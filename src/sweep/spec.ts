@@ -67,13 +67,21 @@ const SERVING_KEYS = Object.keys(SERVING_FIELDS) as [ServingKey, ...ServingKey[]
 const ServingSchema = z.strictObject(Object.fromEntries(SERVING_KEYS.map((key) => [key, SERVING_FIELDS[key].optional()])) as { [K in ServingKey]: z.ZodOptional<(typeof SERVING_FIELDS)[K]> });
 export type ServingSettings = z.infer<typeof ServingSchema>;
 
+/**
+ * Most points one sweep may have. A sweep holds its table in memory and
+ * writes it at the end; at the example's 0.2 s a point, 100,000 points are
+ * some 6 hours on 2 cores, or a cluster's job array. Larger studies are
+ * several sweeps.
+ */
+export const MAX_SWEEP_POINTS = 100_000;
+
 /** A continuous range: sampled anywhere in [min, max] (random, latin-hypercube), or at `steps` evenly spaced values (grid, and any sampling when given). */
 const RangeSchema = z
   .strictObject({
     min: z.number(),
     max: z.number(),
     /** Values from min to max inclusive, evenly spaced (geometrically with `log`). */
-    steps: z.number().int().min(2).optional(),
+    steps: z.number().int().min(2).max(MAX_SWEEP_POINTS).optional(),
     log: z.boolean().optional(),
     /** Round every value to a whole number. */
     integer: z.boolean().optional(),
@@ -88,8 +96,8 @@ export type AxisValues = z.infer<typeof AxisValuesSchema>;
 
 const SamplingSchema = z.discriminatedUnion('method', [
   z.strictObject({ method: z.literal('grid') }),
-  z.strictObject({ method: z.literal('random'), points: z.number().int().positive(), seed: z.number().int().nonnegative().default(0) }),
-  z.strictObject({ method: z.literal('latin-hypercube'), points: z.number().int().positive(), seed: z.number().int().nonnegative().default(0) }),
+  z.strictObject({ method: z.literal('random'), points: z.number().int().positive().max(MAX_SWEEP_POINTS), seed: z.number().int().nonnegative().default(0) }),
+  z.strictObject({ method: z.literal('latin-hypercube'), points: z.number().int().positive().max(MAX_SWEEP_POINTS), seed: z.number().int().nonnegative().default(0) }),
 ]);
 export type Sampling = z.infer<typeof SamplingSchema>;
 
@@ -98,7 +106,10 @@ const ObjectiveNameSchema = z.enum(OBJECTIVE_NAMES);
 export const SweepSpecSchema = z
   .strictObject({
     /** Names the output folder: compiler_output/sweeps/<name>/. */
-    name: z.string().regex(/^[\w.-]+$/, 'expected a name of letters, digits, _, . and - (it names the output folder)'),
+    name: z
+      .string()
+      .regex(/^[\w.-]+$/, 'expected a name of letters, digits, _, . and - (it names the output folder)')
+      .refine((name) => !/^\.+$/.test(name), 'expected a name with a letter or digit: a name of dots names no folder of its own'),
     description: z.string().optional(),
     /** What every point shares unless an axis varies it. */
     board: z.string().min(1).default('vhk158'),
@@ -180,6 +191,36 @@ function checkSpec(spec: z.infer<typeof SweepSpecSchema>, context: z.RefinementC
   }
   const pareto = spec.figures.pareto;
   if (pareto !== undefined && pareto[0] === pareto[1]) issue(['figures', 'pareto', 1], 'expected two different objectives');
+  if (spec.sampling.method === 'grid') checkGridSize(spec.axes, issue);
+}
+
+/** A grid of more than MAX_SWEEP_POINTS points is refused from the axes' lengths, before any point is made (this runs beside the range's own check of its steps). */
+function checkGridSize(axes: z.infer<typeof SweepSpecSchema>['axes'], issue: (path: PropertyKey[], message: string) => void): void {
+  const lists: Array<{ name: string; values: unknown[] | AxisValues }> = [
+    ...(['boards', 'models', 'precisions', 'cases'] as const).map((name) => ({ name, values: axes[name] ?? [] })),
+    ...Object.entries(axes.set ?? {}).map(([name, values]) => ({ name, values })),
+    ...Object.entries(axes.serving ?? {}).map(([name, values]) => ({ name: `serving.${name}`, values: values! })),
+  ];
+  const lengths = lists.map(({ name, values }) => ({ name, length: Array.isArray(values) ? values.length : values.steps === undefined ? 1 : values.steps > MAX_SWEEP_POINTS ? values.steps : discreteValues(values).length })).filter((axis) => axis.length > 1);
+  const points = lengths.reduce((product, axis) => product * axis.length, 1);
+  if (points > MAX_SWEEP_POINTS) {
+    issue(['axes'], `the grid has ${points.toLocaleString('en-US')} points (${lengths.map((axis) => `${axis.name} ${axis.length}`).join(' × ')}): at most ${MAX_SWEEP_POINTS.toLocaleString('en-US')} are taken (MAX_SWEEP_POINTS); split the sweep, or sample it (sampling: { method: random, points: N })`);
+  }
+}
+
+/** A list as it is; a range at its `steps` evenly spaced values, ends included (each value once). */
+export function discreteValues(values: AxisValues): unknown[] {
+  if (Array.isArray(values)) return [...values];
+  // The schema refuses a range without steps where a grid needs one.
+  if (values.steps === undefined) throw new Error('a range without steps has no grid');
+  const steps = values.steps;
+  return [...new Set(Array.from({ length: steps }, (_, i) => rangeValue(values, i / (steps - 1))))];
+}
+
+/** The point at fraction `u` of a range (geometrically with `log`), rounded to 12 significant digits (so that 0.1 steps print as 0.1) or to a whole number. */
+export function rangeValue(range: Range, u: number): number {
+  const value = range.log === true ? range.min * (range.max / range.min) ** u : range.min + u * (range.max - range.min);
+  return range.integer === true ? Math.round(value) : Number(value.toPrecision(12));
 }
 
 /** The objectives a sweep reports, ranked ones first, then those only constrained. */

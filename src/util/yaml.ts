@@ -71,6 +71,9 @@ export function describeFsError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') return 'no such file.';
   if (code === 'EISDIR') return 'it is a directory, not a file.';
-  if (code === 'EACCES') return 'permission denied.';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied.';
+  if (code === 'ENOTDIR') return 'a part of the path is a file, not a directory.';
+  if (code === 'EROFS') return 'the file system is read-only.';
+  if (code === 'ENOSPC') return 'no space left on the device.';
   return error instanceof Error ? error.message : String(error);
 }

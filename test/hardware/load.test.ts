@@ -8,6 +8,7 @@ import { ConfigError } from '../../src/errors.js';
 import { MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_LENGTH, resolveExpressions } from '../../src/hardware/index.js';
 import { loadHardware, parseHardware, shippedHardwareNames } from '../../src/backends/index.js';
 import { ContentCache } from '../../src/util/cache.js';
+import { contentHash } from '../../src/util/hash.js';
 import { flightllm, NO_REFERENCE, REFERENCE_DIR, ROOT, temporaryDirectory, thrown, VHK158 } from '../helpers.js';
 
 /** The shipped VHK158 file as a plain object, to mutate in tests. */
@@ -114,6 +115,43 @@ describe('loading hardware', () => {
     edited['clock'].frequencyMHz = 300;
     writeFileSync(file, dump(edited));
     assert.equal(flightllm(loadHardware(file, { cache })).clock.frequencyMHz, 300);
+  });
+});
+
+describe('the parse cache read back', () => {
+  /** Loads the board once through a fresh cache, then overwrites its one entry. */
+  function damagedEntry(text: (original: string) => string): { cache: ContentCache; rejections: string[]; file: string } {
+    const directory = temporaryDirectory();
+    const rejections: string[] = [];
+    const cache = new ContentCache(join(directory, 'cache'), { onRejected: (rejection) => rejections.push(rejection.reason) });
+    const file = join(directory, 'hw.yaml');
+    writeFileSync(file, readFileSync(VHK158, 'utf8'));
+    loadHardware(file, { cache });
+    const [entry] = readdirSync(join(directory, 'cache', 'hardware'));
+    const path = join(directory, 'cache', 'hardware', entry!);
+    writeFileSync(path, text(readFileSync(path, 'utf8')));
+    return { cache, rejections, file };
+  }
+
+  test('an entry of null is refused and the board loaded afresh, never a crash', () => {
+    const { cache, rejections, file } = damagedEntry((original) => `${original.split('\n')[0]!.replace(/"sha256":"\w+"/, `"sha256":"${contentHash('null')}"`)}\nnull`);
+    assert.deepEqual(loadHardware(file, { cache }), loadHardware(file));
+    assert.equal(rejections.length, 1);
+  });
+
+  test('an entry whose values were edited is refused: the board holds the file’s values', () => {
+    const { cache, rejections, file } = damagedEntry((original) => original.replace('"frequencyMHz":225', '"frequencyMHz":300'));
+    assert.equal(flightllm(loadHardware(file, { cache })).clock.frequencyMHz, 225);
+    assert.match(rejections[0] ?? '', /does not match its digest/);
+  });
+
+  test('an entry the schema refuses is refused, even with a true digest', () => {
+    const { cache, rejections, file } = damagedEntry((original) => {
+      const body = original.slice(original.indexOf('\n') + 1).replace('"frequencyMHz":225', '"frequencyMHz":-1');
+      return `${original.split('\n')[0]!.replace(/"sha256":"\w+"/, `"sha256":"${contentHash(body)}"`)}\n${body}`;
+    });
+    assert.equal(flightllm(loadHardware(file, { cache })).clock.frequencyMHz, 225);
+    assert.match(rejections[0] ?? '', /clock\.frequencyMHz/);
   });
 });
 

@@ -6,7 +6,7 @@ import { loadHardware } from '../../backends/index.js';
 import { compareProfileCsv, findReferenceCases, runSimulationJobs, type CsvComparison, type ReferenceCase, type SimulationOutcome } from '../../profiler/index.js';
 import { formatFixed } from '../../util/format.js';
 import { EXIT_INTERNAL_ERROR, EXIT_OK, type CliIo } from '../io.js';
-import { cliCache, DEFAULT_HARDWARE, hardwareHelp, positiveInteger } from '../options.js';
+import { cliCache, DEFAULT_HARDWARE, hardwareHelp, positiveInteger, reportRejection } from '../options.js';
 import { Progress } from '../progress.js';
 
 interface ConformanceOptions {
@@ -40,7 +40,13 @@ export async function run(options: ConformanceOptions, io: CliIo): Promise<numbe
   const started = performance.now();
   const outcomes = await runSimulationJobs(
     cases.map((c) => ({ kind: 'ir-file' as const, irPath: c.irPath, hardware, cacheDir: cache?.directory })),
-    { ...(options.jobs === undefined ? {} : { threads: options.jobs }), onDone: (outcome, done, total) => progress.update(done, total, outcome.label) },
+    {
+      ...(options.jobs === undefined ? {} : { threads: options.jobs }),
+      onDone: (outcome, done, total) => {
+        for (const rejection of outcome.cacheRejections ?? []) reportRejection(rejection, io);
+        progress.update(done, total, outcome.label);
+      },
+    },
   );
   const seconds = (performance.now() - started) / 1000;
   const { table, matched, identical } = compareWithReference(cases, outcomes, options.tolerance);

@@ -17,7 +17,7 @@ import {
   type VegaLiteSpec,
 } from '../../profiler/index.js';
 import { UserError } from '../../errors.js';
-import { writeFileAtomic } from '../../util/files.js';
+import { checkOutputDirectory, OutputSet } from '../../util/output-set.js';
 import { compileTarget } from '../../backends/index.js';
 import type { CliIo } from '../io.js';
 import { defaultGpuFiles, modelNames, packageFile, runFpga, withFpgaOptions, type FpgaOptions, type FpgaRun } from '../fpga-run.js';
@@ -40,6 +40,7 @@ export function addOptions(command: Command): Command {
 
 export async function run(options: FiguresOptions, io: CliIo): Promise<void> {
   const cases = casesFromOption(options.cases);
+  checkOutputDirectory(options.out);
   const fpga = await runFpga(options, cases, io);
   const { matching: gpus } = gpuProfilesFor((options.gpu ?? defaultGpuFiles()).map(loadGpuProfile), { names: modelNames(fpga) });
   const comparison = compareWithGpu(fpga.result.cases, gpus, { deviceCasesOnly: true });
@@ -50,11 +51,10 @@ export async function run(options: FiguresOptions, io: CliIo): Promise<void> {
     'decode-latency.svg': decodeLatencySpec(fpga.result.latencies.decode, label),
     ...busyFigures(fpga, options, cases),
   };
-  for (const [file, spec] of Object.entries(figures)) {
-    const path = join(options.out, file);
-    writeFileAtomic(path, await renderSvg(spec));
-    io.stderr.write(`fpga-llm-sim: wrote ${path}\n`);
-  }
+  const outputs = new OutputSet();
+  for (const [file, spec] of Object.entries(figures)) outputs.add(join(options.out, file), await renderSvg(spec));
+  outputs.commit();
+  for (const file of Object.keys(figures)) io.stderr.write(`fpga-llm-sim: wrote ${join(options.out, file)}\n`);
 }
 
 /** Module busy shares at the first case's prompt and at the longest context the cases reach. */
