@@ -90,6 +90,7 @@ function measured(row: GpuRow, model: { readonly names: readonly string[] }): bo
  * left with no rows are returned apart, so the caller can say so.
  */
 export function gpuProfilesFor(gpus: readonly GpuProfile[], model: { readonly names: readonly string[] }): { readonly matching: GpuProfile[]; readonly other: GpuProfile[] } {
+  distinctColumns(gpus);
   const matching: GpuProfile[] = [];
   const other: GpuProfile[] = [];
   for (const gpu of gpus) {

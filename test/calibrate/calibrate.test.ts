@@ -50,6 +50,14 @@ describe('calibrate', () => {
     assert.match(result.stderr, /calibrate fits roofline boards .* u280 is of kind flightllm/);
   });
 
+  test('without --hardware it calibrates a board it can fit (a roofline board), never one it refuses', async () => {
+    // A key it cannot fit is refused after the board is taken: the default board passed the roofline check.
+    const result = await runMain(['calibrate', '--gpu', join(ROOT, 'compiler_output/gpu_profile/a100-vllm.csv'), '--fit', 'hbm.nonsense', '--out', join(work, 'z.yaml')]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /cannot fit "hbm\.nonsense"/);
+    assert.doesNotMatch(result.stderr, /calibrate fits roofline boards/);
+  });
+
   test("the shipped a100-80gb-sxm-vllm.yaml is what calibrate writes from FlightLLM's vLLM figures, and it loads", async () => {
     const out = join(work, 'a100-80gb-sxm-vllm.yaml');
     const shipped = join(ROOT, 'hardware', 'a100-80gb-sxm-vllm.yaml');
