@@ -4,7 +4,7 @@ import { energyReport, idleJoules, tokensPerDollar } from '../energy/index.js';
 import { formatExpertLoad, modelDims, type Model } from '../model/index.js';
 import type { KvBlockManager } from './kv-cache.js';
 import { mean, Samples, summary } from './metrics.js';
-import type { EnergyFields, ExpertFields, ServingResult, SimulatorFields } from './result.js';
+import type { EnergyFields, ExpertFields, ServingResult, SimulatorFields, VllmRunSettings } from './result.js';
 import type { Sequence } from './sequence.js';
 
 /*
@@ -134,6 +134,8 @@ export interface RunSummaryInput {
   readonly kv: KvBlockManager;
   readonly percentiles: readonly number[];
   readonly goodput?: GoodputObjectives | undefined;
+  /** How the client sent the requests. */
+  readonly run: VllmRunSettings;
 }
 
 /** A completed sequence as the client saw it. */
@@ -170,6 +172,7 @@ export function servingResult(run: RunSummaryInput): ServingResult {
   for (const x of records) for (const gap of x.itlMs) itls.push(gap);
   const meanE2elSeconds = mean(records.map((x) => x.e2elMs)) / 1000;
   return {
+    ...run.run,
     duration: seconds,
     completed: records.length,
     failed: 0,

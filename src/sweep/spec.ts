@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { UNSAFE_KEYS } from '../hardware/index.js';
 import { PrecisionSchema } from '../model/index.js';
-import { POLICY_NAMES } from '../serving/index.js';
+import { MAX_KV_BLOCKS, MAX_REQUESTS_PER_RUN, POLICY_NAMES } from '../serving/index.js';
 import { parseYaml, readTextFile } from '../util/yaml.js';
 import { zodIssues } from '../util/zod-issues.js';
 import { OBJECTIVE_NAMES, objectiveNamed } from './objectives.js';
@@ -44,11 +44,11 @@ export const SERVING_FIELDS = {
   enableChunkedPrefill: z.boolean(),
   enablePrefixCaching: z.boolean(),
   blockSize: z.number().int().positive(),
-  numGpuBlocksOverride: z.number().int().positive(),
+  numGpuBlocksOverride: z.number().int().positive().max(MAX_KV_BLOCKS),
   maxConcurrency: z.number().int().positive(),
   // Traces are left out: a point must be plain data that runs anywhere, and a trace is a file.
   datasetName: z.enum(['random', 'multiturn']),
-  numPrompts: z.number().int().positive(),
+  numPrompts: z.number().int().positive().max(MAX_REQUESTS_PER_RUN),
   requestRate: RateSchema,
   burstiness: z.number().positive(),
   seed: z.number().int().nonnegative(),

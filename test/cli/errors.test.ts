@@ -258,11 +258,34 @@ function issue19Cases(): Case[] {
     { name: 'a figures --out that is a file', args: ['figures', '--model', tinyModel, '--cases', '1x16x8', '--out', aFile, '--out-dir', join(work, 'fig-cache')], message: /a-file: cannot write output: it is a file, not a directory/, output: join(work, 'fig-cache') },
     { name: 'a compile --out below a file', args: ['compile', '--model', tinyModel, '--stage', 'decode', '--tokens', '16', '--out', join(aFile, 'ir')], message: /cannot write output: .*a-file is a file, not a directory/ },
     { name: 'a truncated --fpga JSON', args: ['compare', '--gpu', A100_VLLM, '--fpga', file('cut.json', '{"hardware":"vhk158","cas')], message: /cut\.json: invalid FPGA profile: not JSON/ },
+    ...servingCases(aFile),
     {
       name: 'two GPU profiles of the same device and backend',
       args: ['compare', '--gpu', A100_VLLM, file('copy-of-vllm.csv', readFileSync(A100_VLLM, 'utf8')), '--model', tinyModel],
       message: /two GPU profiles of GPU-opt on A100-80GB \(inferred\): .*a100-vllm\.csv and .*copy-of-vllm\.csv both hold it/,
     },
+  ];
+}
+
+/** Serving runs too large, too slow to resolve, or told nonsense. */
+function servingCases(aFile: string): Case[] {
+  const serve = ['serve', '--model', tinyModel, '--random-input-len', '32', '--random-output-len', '4'];
+  const kept = join(work, 'kept.csv');
+  return [
+    { name: '--num-prompts 1e9', args: [...serve, '--num-prompts', '1e9'], message: /--num-prompts: 1000000000 requests: at most 100,000 are served in one run \(MAX_REQUESTS_PER_RUN\)/ },
+    { name: '--request-rate 1e-15', args: [...serve, '--request-rate', '1e-15'], message: /--request-rate: 1000 requests at 1e-15 per second are sent over 1\.000e\+18 s: a run may last at most 4\.398e\+9 s \(MAX_SERVING_TIME_MS\)/ },
+    { name: '--num-gpu-blocks-override 1e12', args: [...serve, '--num-prompts', '2', '--num-gpu-blocks-override', '1e12'], message: /--num-gpu-blocks-override: 1000000000000 blocks: at most 10,000,000 are kept \(MAX_KV_BLOCKS\)/ },
+    { name: '--metric-percentiles ,', args: [...serve, '--metric-percentiles', ','], message: /option '--metric-percentiles <list>' argument ',' is invalid\. expected percentiles between 0 and 100/ },
+    { name: 'a percentile given twice', args: [...serve, '--metric-percentiles', '50,99,50'], message: /each percentile once, got 50 twice/ },
+    { name: 'bench --max-concurrency 1.5', args: ['bench', '--model', tinyModel, '--max-concurrency', '1.5'], message: /--max-concurrency expects positive whole numbers, comma-separated, got "1\.5"/ },
+    {
+      name: 'a JSONL trace whose count is text',
+      args: [...serve, '--dataset-name', 'trace', '--dataset-path', file('text.jsonl', '{"input_toks": "64", "output_toks": 4, "arrival_time_ns": 0}\n')],
+      message: /text\.jsonl: invalid trace: line 1: input_toks: expected a JSON number, got "64"/,
+    },
+    { name: 'a --result-dir that is a file', args: [...serve, '--num-prompts', '2', '--save-result', '--result-dir', aFile, '--requests-csv', kept], message: /a-file: cannot write output: it is a file, not a directory/, output: kept },
+    { name: 'a serve --trace below a file', args: [...serve, '--num-prompts', '2', '--trace', join(aFile, 't.json'), '--requests-csv', kept], message: /cannot write output: .*a-file is a file, not a directory/, output: kept },
+    { name: 'a bench --figures that is a file', args: ['bench', '--model', tinyModel, '--max-concurrency', '1', '--num-prompts', '2', '--figures', aFile], message: /a-file: cannot write output: it is a file, not a directory/ },
   ];
 }
 
