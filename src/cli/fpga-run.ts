@@ -8,7 +8,7 @@ import { loadModel, PRECISION_PRESET_NAMES, type ExpertLoad, type Model } from '
 import { profileCases, ResultStore, type Case, type ProfileResult, type ProfileSource } from '../profiler/index.js';
 import { PACKAGE_ROOT } from '../version.js';
 import type { CliIo, CliOutput } from './io.js';
-import { cliCache, DEFAULT_HARDWARE, EXPERT_LOAD_HELP, expertLoadOption, hardwareHelp, keyValue, modelHelp, positiveInteger, reportRejection, withExpertLoadOption } from './options.js';
+import { cliCache, DEFAULT_HARDWARE, EXPERT_LOAD_HELP, expertLoadOption, hardwareHelp, keyValue, modelHelp, reportRejection, threadCount, withExpertLoadOption } from './options.js';
 import { Progress } from './progress.js';
 
 /*
@@ -52,7 +52,7 @@ export function withFpgaOptions(command: Command): Command {
     .option('--kv-cache <dtype>', 'KV-cache element type, e.g. int8 or fp16 (default: the precision\'s)')
     .option('--expert-load <load>', EXPERT_LOAD_HELP, expertLoadOption)
     .option('--exact', 'simulate every token count as it is instead of padding as FlightLLM does')
-    .option('--jobs <n>', 'worker threads (default: one per core)', positiveInteger)
+    .option('--jobs <n>', 'worker threads (default: one per core)', threadCount)
     .option('--out-dir <dir>', 'where per-length CSVs (profiler_output/) and IR (ir_output/) go', 'compiler_output')
     .option('--force', 'simulate every length again, even those whose inputs are unchanged')
     .option('--emit-ir', "also write each length's IR and the masks to <out-dir>/ir_output (simulates every length again)")

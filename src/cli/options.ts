@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { shippedHardwareNames } from '../backends/index.js';
 import { parseExpertLoad, shippedModelNames, withExpertLoad, type ExpertLoad, type Model } from '../model/index.js';
+import { MAX_THREADS_PER_CORE, maxThreads } from '../profiler/pool.js';
 import { ContentCache, defaultCacheDirectory, type CacheRejection } from '../util/cache.js';
 import { parseYamlValue } from '../util/yaml.js';
 import type { CliIo, CliOutput } from './io.js';
@@ -40,6 +41,13 @@ export function positiveInteger(value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError(`expected a positive integer, got "${value}".`);
   return parsed;
+}
+
+/** Commander parser for --jobs: a positive number of worker threads, at most MAX_THREADS_PER_CORE per core of this machine. */
+export function threadCount(value: string): number {
+  const threads = positiveInteger(value);
+  if (threads > maxThreads()) throw new InvalidArgumentError(`at most ${maxThreads()} worker threads on this machine (${MAX_THREADS_PER_CORE} per core, MAX_THREADS_PER_CORE), got ${threads}.`);
+  return threads;
 }
 
 /** The parse cache the CLI uses unless `--no-cache` is given, where the CLI's environment places it; an entry it refuses is reported on stderr. */

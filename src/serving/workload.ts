@@ -104,6 +104,8 @@ export function arrivalTimes(count: number, rate: number, burstiness: number, dr
     total += draws.gamma(burstiness, 1 / (rate * burstiness));
     times.push(total);
   }
+  // Bursts so extreme (burstiness near 0) that every gap rounds to 0 send every request at once.
+  if (!(total > 0 && Number.isFinite(total))) return new Array<number>(count).fill(0);
   const scale = count / rate / total;
   const last = (count / rate) * 1000;
   if (!(last <= MAX_SERVING_TIME_MS)) {

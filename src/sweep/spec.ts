@@ -1,5 +1,6 @@
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { MAX_BATCH_SEQUENCES } from '../batch.js';
 import { UserError } from '../errors.js';
 import { UNSAFE_KEYS } from '../hardware/index.js';
 import { PrecisionSchema } from '../model/index.js';
@@ -19,7 +20,11 @@ import { OBJECTIVE_NAMES, objectiveNamed } from './objectives.js';
 const ScalarSchema = z.union([z.number(), z.string(), z.boolean()]);
 
 /** `batch x prompt x generated`, as `--cases` takes one. */
-const CaseTextSchema = z.string().regex(/^\d+x\d+x\d+$/, 'expected batch x prompt x generated, e.g. 1x128x512').refine((text) => text.split('x').every((part) => Number(part) >= 1), 'batch, prompt and generated must be positive');
+const CaseTextSchema = z
+  .string()
+  .regex(/^\d+x\d+x\d+$/, 'expected batch x prompt x generated, e.g. 1x128x512')
+  .refine((text) => text.split('x').every((part) => Number(part) >= 1), 'batch, prompt and generated must be positive')
+  .refine((text) => Number(text.split('x')[0]) <= MAX_BATCH_SEQUENCES, `a batch of at most ${MAX_BATCH_SEQUENCES} sequences is taken (MAX_BATCH_SEQUENCES)`);
 
 /** A precision as the model file takes it: a preset's name, or a preset with fields overridden. Kept as written (the row shows it); checked here. */
 const PrecisionInputSchema = z.union([z.string(), z.record(z.string(), ScalarSchema)]).superRefine((value, context) => {

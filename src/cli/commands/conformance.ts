@@ -6,7 +6,7 @@ import { loadHardware } from '../../backends/index.js';
 import { compareProfileCsv, findReferenceCases, runSimulationJobs, type CsvComparison, type ReferenceCase, type SimulationOutcome } from '../../profiler/index.js';
 import { formatFixed } from '../../util/format.js';
 import { EXIT_INTERNAL_ERROR, EXIT_OK, type CliIo } from '../io.js';
-import { cliCache, DEFAULT_HARDWARE, hardwareHelp, positiveInteger, reportRejection } from '../options.js';
+import { cliCache, DEFAULT_HARDWARE, hardwareHelp, reportRejection, threadCount } from '../options.js';
 import { Progress } from '../progress.js';
 
 interface ConformanceOptions {
@@ -24,7 +24,7 @@ export function addOptions(command: Command): Command {
     .option('--hardware <file>', hardwareHelp(), DEFAULT_HARDWARE)
     .option('--filter <text>', 'only cases whose name contains this text')
     .option('--tolerance <relative>', 'largest relative time difference accepted', Number, 1e-6)
-    .option('--jobs <n>', 'worker threads (default: one per core)', positiveInteger)
+    .option('--jobs <n>', 'worker threads (default: one per core)', threadCount)
     .option('--no-cache', 'parse every file afresh instead of reusing cached parses');
 }
 

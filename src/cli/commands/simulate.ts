@@ -7,7 +7,7 @@ import { moduleNamesOf } from '../../backends/index.js';
 import { TraceWriter } from '../../profiler/trace.js';
 import { checkOutputDirectory, OutputSet } from '../../util/output-set.js';
 import { EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR, type CliIo } from '../io.js';
-import { cliCache, hardwareHelp, keyValue, positiveInteger, reportRejection } from '../options.js';
+import { cliCache, hardwareHelp, keyValue, positiveInteger, reportRejection, threadCount } from '../options.js';
 import { Progress } from '../progress.js';
 
 interface SimulateOptions {
@@ -37,7 +37,7 @@ export function addOptions(command: Command): Command {
     .option('--out-dir <dir>', `write <dir>/<IR name>.csv per IR file (default with several files: ${DEFAULT_OUT_DIR})`)
     .option('--csv <file>', 'with one IR file: write its CSV here instead of to stdout')
     .option('--json', 'with one IR file: print the profile, with per-step figures, as JSON')
-    .option('--jobs <n>', 'worker threads for several IR files (default: one per core)', positiveInteger)
+    .option('--jobs <n>', 'worker threads for several IR files (default: one per core)', threadCount)
     .option('--no-cache', 'parse every file afresh instead of reusing cached parses')
     .option('--trace <file>', 'with one IR file: write a Chrome trace-event JSON of the module timelines (opens in Perfetto)')
     .option('--trace-window <start:end>', 'only trace instructions within this time window, in ms', timeWindow)

@@ -30,7 +30,7 @@ import {
 import type { CacheRejection } from '../../util/cache.js';
 import { checkOutputDirectory, OutputSet } from '../../util/output-set.js';
 import { EXIT_INCOMPLETE, EXIT_INTERNAL_ERROR, type CliIo } from '../io.js';
-import { cliCache, positiveInteger, reportRejection } from '../options.js';
+import { cliCache, positiveInteger, reportRejection, threadCount } from '../options.js';
 import { Progress } from '../progress.js';
 
 /*
@@ -64,7 +64,7 @@ export function addOptions(command: Command): Command {
     .option('--shard-count <n>', "shards in all, with Kubernetes Indexed Jobs' JOB_COMPLETION_INDEX (the Job's completions)", positiveInteger)
     .option('--queue <url>', 'run the points on a BullMQ queue in Redis (redis://HOST:PORT, a loopback address) served by `fpga-llm-sim worker` processes')
     .option('--queue-name <name>', 'the queue to use', 'fpga-llm-sim-sweep')
-    .option('--jobs <n>', 'worker threads (default: one per core)', positiveInteger)
+    .option('--jobs <n>', 'worker threads (default: one per core)', threadCount)
     .option('--force', 'run every point again, even those whose results are stored (in --out/points/, or kept by the queue)')
     .option('--allow-failures', 'exit 0 even when points failed (a refused configuration is then a result, not a failure)')
     .option('--worker-timeout <s>', 'with --queue: give up after this long with points outstanding and no worker connected', positiveInteger, NO_WORKER_TIMEOUT_MS / 1000)
