@@ -277,6 +277,9 @@ function servingCases(aFile: string): Case[] {
     { name: '--num-gpu-blocks-override 1e12', args: [...serve, '--num-prompts', '2', '--num-gpu-blocks-override', '1e12'], message: /--num-gpu-blocks-override: 1000000000000 blocks: at most 10,000,000 are kept \(MAX_KV_BLOCKS\)/ },
     { name: '--metric-percentiles ,', args: [...serve, '--metric-percentiles', ','], message: /option '--metric-percentiles <list>' argument ',' is invalid\. expected percentiles between 0 and 100/ },
     { name: 'a percentile given twice', args: [...serve, '--metric-percentiles', '50,99,50'], message: /each percentile once, got 50 twice/ },
+    { name: 'a step of 10^5 sequences', args: ['step', '--model', tinyModel, '--seq', '1@0x100000'], message: /"1@0x100000": 100000 sequences in one step; at most 16384 are taken \(MAX_BATCH_SEQUENCES\)/ },
+    { name: 'a case batch of 10^8 sequences', args: ['profile', '--model', tinyModel, '--cases', '100000000x1x1', '--out-dir', join(work, 'batch-out')], message: /a batch of at most 16384 sequences is taken \(MAX_BATCH_SEQUENCES\)/ },
+    { name: '--jobs beyond the threads per core', args: ['simulate', '--hardware', VHK158, '--ir', goodIr, goodIr, '--jobs', '100000'], message: /at most \d+ worker threads on this machine \(4 per core, MAX_THREADS_PER_CORE\), got 100000/ },
     { name: 'bench --max-concurrency 1.5', args: ['bench', '--model', tinyModel, '--max-concurrency', '1.5'], message: /--max-concurrency expects positive whole numbers, comma-separated, got "1\.5"/ },
     {
       name: 'a JSONL trace whose count is text',
