@@ -27,6 +27,13 @@ const CaseFiguresSchema = z.strictObject({ prefillMs: figure, decodeMs: figure, 
 
 /** A point's evaluations, as runPointJob returns them: what a stored point or a queue worker's result must hold. */
 export const PointEvaluationsSchema = z.strictObject({
+  design: z
+    .strictObject({
+      fits: z.boolean().nullable(),
+      maxResourceUtilization: figure.nullable(),
+      utilization: z.record(z.string(), figure.nullable()),
+    })
+    .optional(),
   profile: z
     .strictObject({
       device: CaseFiguresSchema,
