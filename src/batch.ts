@@ -13,6 +13,15 @@ import type { Issue } from './errors.js';
  * cache holds N − 1, and attention runs over all N.)
  */
 
+/**
+ * Most sequences one step (a `step --seq` batch, a profiled case's batch)
+ * may hold. Each is compiled and costed as rows of its own; vLLM's
+ * --max-num-seqs defaults to 256 and the K100-AI report's largest client
+ * count is 512, so 16,384 leaves room while a step of 10^8 sequences (which
+ * ran for ten minutes before failing) is refused at once.
+ */
+export const MAX_BATCH_SEQUENCES = 16_384;
+
 export interface SequenceShape {
   /** Tokens this step computes for the sequence (a prompt chunk, or 1 for a decode). */
   readonly newTokens: number;
@@ -69,6 +78,7 @@ export function formatBatch(batch: BatchShape): string {
 export function checkBatch(batch: BatchShape, maxTokens: number): Issue[] {
   const issues: Issue[] = [];
   if (batch.sequences.length === 0) issues.push({ path: 'sequences', message: 'a step needs at least one sequence' });
+  if (batch.sequences.length > MAX_BATCH_SEQUENCES) issues.push({ path: 'sequences', message: `${batch.sequences.length} sequences: at most ${MAX_BATCH_SEQUENCES} are taken in one step (MAX_BATCH_SEQUENCES)` });
   batch.sequences.forEach((s, index) => {
     const path = `sequences[${index}]`;
     if (!Number.isInteger(s.newTokens) || s.newTokens < 1) issues.push({ path: `${path}.newTokens`, message: `expected a positive integer, got ${s.newTokens}` });

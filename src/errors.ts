@@ -55,6 +55,11 @@ export class UsageError extends UserError {
   override name = 'UsageError';
 }
 
+/** An output that cannot be written: a path that is a directory, a parent that is a file, no permission, no space. */
+export class OutputError extends UserError {
+  override name = 'OutputError';
+}
+
 /**
  * The instruction stream cannot run to completion: a module waits for a token
  * that is never released, or tokens are released that nobody consumes.

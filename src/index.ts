@@ -25,7 +25,7 @@ export {
   type RooflineHardware,
   type LoadHardwareOptions,
 } from './backends/index.js';
-export { resolveExpressions } from './hardware/index.js';
+export { resolveExpressions, MAX_EXPRESSION_LENGTH, MAX_EXPRESSION_DEPTH } from './hardware/index.js';
 
 // FPGA devices: what a design uses, whether it fits
 export {
@@ -268,6 +268,7 @@ export {
   type Scenario,
   type BenchPoint,
   type StepRecord,
+  type VllmRunSettings,
 } from './serving/index.js';
 
 // Energy and cost
@@ -348,6 +349,11 @@ export {
   heatmapSpec,
   OBJECTIVES,
   SweepSpecSchema,
+  eachPoint,
+  pointCount,
+  sweepTableFiles,
+  checkQueueName,
+  type PointStoreOptions,
   type SweepSpec,
   type SweepOptions,
   type SweepResult,
@@ -367,10 +373,18 @@ export { createRouter, ROUTER_NAMES, type ReplicaRouter, type ReplicaLoad, type 
 export { validateMultiCard, MULTI_CARD_CASES, SINGLE_CARD_CONTEXT_CASES, type MultiCardCase, type MultiCardScenario, type MultiCardValidation, type MultiCardValidationRow, type ValidateMultiCardOptions } from './validate/multi-card.js';
 
 // Errors
-export { UserError, ConfigError, IrError, MaskError, ModelError, SimulationError, UsageError, DeviceFitError, type Issue } from './errors.js';
+export { UserError, ConfigError, IrError, MaskError, ModelError, SimulationError, UsageError, DeviceFitError, OutputError, type Issue } from './errors.js';
 
-// Caching and version
-export { ContentCache, defaultCacheDirectory } from './util/cache.js';
+// Limits: what a run may ask for (README, "Limits")
+export { MAX_BATCH_SEQUENCES } from './batch.js';
+export { MAX_YAML_NODES } from './util/yaml.js';
+export { MAX_REQUESTS_PER_RUN, MAX_KV_BLOCKS, MAX_SERVING_TIME_MS } from './serving/index.js';
+export { MAX_SWEEP_POINTS, NO_WORKER_TIMEOUT_MS } from './sweep/index.js';
+export { MAX_THREADS_PER_CORE, maxThreads } from './profiler/index.js';
+
+// Outputs written as a set, caches checked on reading, and version
+export { OutputSet, checkOutputPaths, checkOutputDirectory } from './util/output-set.js';
+export { ContentCache, defaultCacheDirectory, schemaCheck, type CacheCheck, type CacheRejection, type ContentCacheOptions } from './util/cache.js';
 export { TOOL_VERSION } from './version.js';
 
 // Comparisons: every model on every board; measured serving runs beside simulated ones

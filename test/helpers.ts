@@ -387,3 +387,10 @@ export async function startRedis(): Promise<RedisServer> {
     },
   };
 }
+
+/** A "billion laughs": `levels` lists of nine aliases to the list before, 9^(levels+1) values in a few hundred bytes. */
+export function aliasBomb(levels: number): string {
+  const lines = ['a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1]'];
+  for (let level = 1; level <= levels; level++) lines.push(`a${level}: &a${level} [${Array.from({ length: 9 }, () => `*a${level - 1}`).join(', ')}]`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, type Issue } from '../errors.js';
-import { ContentCache } from '../util/cache.js';
+import type { CacheCheck, ContentCache } from '../util/cache.js';
 import { deepFreeze } from '../util/freeze.js';
 import { contentHash } from '../util/hash.js';
 import { resolveShipped, shippedNames, type ShippedFolder } from '../util/shipped.js';
@@ -93,12 +93,19 @@ export function loadHardware(pathOrName: string, options: LoadHardwareOptions = 
     JSON.stringify(Object.entries(overrides).map(([key, value]) => [key, value === undefined ? { removed: true } : value])),
     ...sources.flatMap((source) => [source.path, source.text]),
   );
-  const cached = options.cache?.get<Hardware>('hardware', key);
+  const cached = options.cache?.get('hardware', key, checkBoard);
   if (cached !== undefined) return deepFreeze(cached);
   const hardware = parseHardware(tree, { file: path, name: basename(path).replace(/\.ya?ml$/, '') });
   options.cache?.set('hardware', key, hardware);
   return hardware;
 }
+
+/** A cached board passes only what a freshly loaded one passed: its kind's schema and consistency rules. */
+const checkBoard: CacheCheck<Hardware> = (value) => {
+  const parsed = parseBoard(value);
+  const issues = parsed.board === undefined ? parsed.issues : checkHardware(parsed.board);
+  return issues.length === 0 ? { ok: true, value: parsed.board! } : { ok: false, reason: `${issues[0]!.path}: ${issues[0]!.message}` };
+};
 
 /**
  * Validates an in-memory hardware description (for instance one built in a

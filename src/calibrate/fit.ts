@@ -63,6 +63,8 @@ export interface Calibration {
 export function calibrate(options: CalibrationOptions): Calibration {
   const parameters = chosen(options.keys);
   if (options.observations.length === 0) throw new UserError({ what: 'nothing to calibrate on: the measurements hold no rows for this model' });
+  // The least-squares solver needs two points at least; fewer fit nothing.
+  if (options.observations.length < 2) throw new UserError({ what: `one measurement (${options.observations[0]!.label}) is too few to fit ${parameters.length} parameters`, detail: 'give at least two: more result files (a vLLM result at concurrency 1 gives its TTFT and TPOT), or GPU profile rows.' });
   const kernels = options.observations.map((o) => o.terms.map((term) => ({ weight: term.weight, kernels: stepKernels(options, term.batch) })));
   const predict = (hw: RooflineHardware, index: number) => kernels[index]!.reduce((sum, term) => sum + term.weight * kernelsMs(term.kernels, hw), 0);
   const start = parameters.map((p) => valueAt(options.hardware, p.key));

@@ -56,6 +56,7 @@ export const VllmResultSchema = z.looseObject({
   total_output_tokens: z.number().int().positive(),
   max_concurrency: z.number().int().positive().nullable().optional(),
   request_rate: z.union([z.number(), z.string()]).optional(),
+  burstiness: z.number().positive().optional(),
   duration: z.number().positive(),
   mean_ttft_ms: z.number().nonnegative(),
   mean_tpot_ms: z.number().nonnegative(),

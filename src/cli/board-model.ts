@@ -24,9 +24,10 @@ export interface BoardModelOptions extends ParallelCliOptions {
   fitCheck?: boolean;
 }
 
-export function withBoardAndModel(command: Command): Command {
+/** Adds the options; `defaultHardware` is the board a command runs without --hardware (one it can run). */
+export function withBoardAndModel(command: Command, defaultHardware = DEFAULT_HARDWARE): Command {
   return withParallelOptions(command)
-    .option('--hardware <file>', hardwareHelp(), DEFAULT_HARDWARE)
+    .option('--hardware <file>', hardwareHelp(), defaultHardware)
     .option('--model <file>', modelHelp(), 'llama2-7b')
     .option('--set <key=value>', 'override a hardware value, e.g. --set hbm.bandwidthGiBps=500 (repeatable)', keyValue)
     .option('--precision <preset>', `model precision: ${[...PRECISION_PRESET_NAMES, 'INT8'].join(', ')} (default: the model's)`)

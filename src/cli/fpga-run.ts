@@ -10,7 +10,7 @@ import { describeLayout, isMultiCard } from '../parallel/index.js';
 import { parallelOf, withParallelOptions, type ParallelCliOptions } from './parallel-options.js';
 import { PACKAGE_ROOT } from '../version.js';
 import type { CliIo, CliOutput } from './io.js';
-import { cliCache, DEFAULT_HARDWARE, EXPERT_LOAD_HELP, expertLoadOption, hardwareHelp, keyValue, modelHelp, positiveInteger, withExpertLoadOption } from './options.js';
+import { cliCache, DEFAULT_HARDWARE, EXPERT_LOAD_HELP, expertLoadOption, hardwareHelp, keyValue, modelHelp, threadCount, withExpertLoadOption } from './options.js';
 import { Progress } from './progress.js';
 
 /*
@@ -55,7 +55,7 @@ export function withFpgaOptions(command: Command): Command {
     .option('--kv-cache <dtype>', 'KV-cache element type, e.g. int8 or fp16 (default: the precision\'s)')
     .option('--expert-load <load>', EXPERT_LOAD_HELP, expertLoadOption)
     .option('--exact', 'simulate every token count as it is instead of padding as FlightLLM does')
-    .option('--jobs <n>', 'worker threads (default: one per core)', positiveInteger)
+    .option('--jobs <n>', 'worker threads (default: one per core)', threadCount)
     .option('--out-dir <dir>', "write each length's FlightLLM profiler CSV to <dir>/profiler_output/ (and its IR to <dir>/ir_output/ with --emit-ir)")
     .option('--force', 'simulate every length again, even those whose inputs are unchanged')
     .option('--no-cache', 'parse files afresh, and neither reuse nor keep results or step-cost tables in the cache directory')

@@ -24,7 +24,8 @@ export interface CliIo {
   readonly onStop?: ((stop: () => void) => void) | undefined;
 }
 
-/** Exit codes: 2 for anything the user can fix, 1 for our own failures. */
+/** Exit codes: 0 when every requested result was produced, 2 for anything the user can fix, 1 for our own failures and for results not produced (a sweep's failed points without --allow-failures). */
 export const EXIT_OK = 0;
 export const EXIT_INTERNAL_ERROR = 1;
+export const EXIT_INCOMPLETE = 1;
 export const EXIT_USER_ERROR = 2;

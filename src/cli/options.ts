@@ -1,8 +1,9 @@
 import { InvalidArgumentError } from 'commander';
-import { load } from 'js-yaml';
 import { shippedHardwareNames } from '../backends/index.js';
 import { parseExpertLoad, shippedModelNames, withExpertLoad, type ExpertLoad, type Model } from '../model/index.js';
-import { ContentCache, defaultCacheDirectory } from '../util/cache.js';
+import { MAX_THREADS_PER_CORE, maxThreads } from '../profiler/pool.js';
+import { ContentCache, defaultCacheDirectory, type CacheRejection } from '../util/cache.js';
+import { parseYamlValue } from '../util/yaml.js';
 import type { CliIo, CliOutput } from './io.js';
 
 /** The board every command simulates unless told otherwise. */
@@ -42,9 +43,21 @@ export function positiveInteger(value: string): number {
   return parsed;
 }
 
-/** The parse cache the CLI uses unless `--no-cache` is given, where the CLI's environment places it. */
+/** Commander parser for --jobs: a positive number of worker threads, at most MAX_THREADS_PER_CORE per core of this machine. */
+export function threadCount(value: string): number {
+  const threads = positiveInteger(value);
+  if (threads > maxThreads()) throw new InvalidArgumentError(`at most ${maxThreads()} worker threads on this machine (${MAX_THREADS_PER_CORE} per core, MAX_THREADS_PER_CORE), got ${threads}.`);
+  return threads;
+}
+
+/** The parse cache the CLI uses unless `--no-cache` is given, where the CLI's environment places it; an entry it refuses is reported on stderr. */
 export function cliCache(enabled: boolean, io: CliIo): ContentCache | undefined {
-  return enabled ? new ContentCache(defaultCacheDirectory(io.env)) : undefined;
+  return enabled ? new ContentCache(defaultCacheDirectory(io.env), { onRejected: (rejection) => reportRejection(rejection, io) }) : undefined;
+}
+
+/** One line on stderr for a cache entry refused on reading (it was removed and its value computed again). */
+export function reportRejection(rejection: CacheRejection, io: CliIo): void {
+  io.stderr.write(`fpga-llm-sim: warning: ignored the cache entry ${rejection.path} (${rejection.reason}); computed again\n`);
 }
 
 /**
@@ -57,9 +70,9 @@ export function keyValue(text: string, previous: Record<string, unknown> = {}): 
   if (match === null) throw new InvalidArgumentError(`expected key=value with a dotted key, e.g. hbm.bandwidthGiBps=500, got "${text}".`);
   let value: unknown;
   try {
-    value = load(match[2]!.trim());
-  } catch {
-    throw new InvalidArgumentError(`cannot read the value of "${text}".`);
+    value = parseYamlValue(match[2]!.trim());
+  } catch (error) {
+    throw new InvalidArgumentError(`cannot read the value of "${text}": ${(error as Error).message}.`);
   }
   return { ...previous, [match[1]!]: value };
 }

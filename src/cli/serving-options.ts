@@ -144,8 +144,12 @@ function ratio(value: string): number {
 }
 
 function percentileList(value: string): number[] {
-  const list = value.split(',').map((p) => Number(p.trim()));
+  const items = value.split(',').map((p) => p.trim());
+  // Number('') is 0: an empty item is refused, not read as the 0th percentile.
+  const list = items.map((p) => (p === '' ? Number.NaN : Number(p)));
   if (list.some((p) => !(p >= 0 && p <= 100))) throw new InvalidArgumentError(`expected percentiles between 0 and 100, comma-separated, got "${value}".`);
+  const repeated = list.find((p, at) => list.indexOf(p) !== at);
+  if (repeated !== undefined) throw new InvalidArgumentError(`each percentile once, got ${repeated} twice in "${value}".`);
   return list;
 }
 
@@ -159,10 +163,19 @@ function goodputPairs(value: string, previous: Record<string, number> = {}): Rec
   return { ...previous, [match[1]!]: Number(match[2]) };
 }
 
+/** A comma-separated list of positive whole numbers (`1,2,4,8`), for sweeps of counts such as client concurrency. */
+export function integerList(flag: string): (value: string) => number[] {
+  return (value) => {
+    const list = value.split(',').map((v) => (v.trim() === '' ? Number.NaN : Number(v.trim())));
+    if (list.some((v) => !Number.isInteger(v) || v < 1)) throw new InvalidArgumentError(`${flag} expects positive whole numbers, comma-separated, got "${value}".`);
+    return list;
+  };
+}
+
 /** A comma-separated list of positive numbers (`1,2,4,8`), for sweeps. */
 export function numberList(flag: string): (value: string) => number[] {
   return (value) => {
-    const list = value.split(',').map((v) => (v.trim() === 'inf' ? Infinity : Number(v.trim())));
+    const list = value.split(',').map((v) => (v.trim() === 'inf' ? Infinity : v.trim() === '' ? Number.NaN : Number(v.trim())));
     if (list.length === 0 || list.some((v) => !(v > 0))) throw new InvalidArgumentError(`${flag} expects positive numbers, comma-separated, got "${value}".`);
     return list;
   };

@@ -22,6 +22,8 @@ export interface MeasuredRun {
   readonly outputLen: number;
   readonly concurrency: number;
   readonly requestRate: number;
+  /** Gamma shape of the gaps between requests (1: Poisson). */
+  readonly burstiness: number;
   readonly numPrompts: number;
   readonly outputTokensPerSecond: number;
   /** The latency compared: mean TPOT from vLLM, P50 per-token latency from a K100-style table. */
@@ -50,6 +52,7 @@ export function measuredFromVllm(result: VllmResult, file: string): MeasuredRun 
     outputLen: Math.max(1, Math.round(result.total_output_tokens / result.completed)),
     concurrency: concurrencyOf(result),
     requestRate: requestRateOf(result),
+    burstiness: result.burstiness ?? 1,
     numPrompts: result.completed,
     outputTokensPerSecond: result.output_throughput,
     latency: { name: 'mean TPOT', ms: result.mean_tpot_ms },
@@ -70,6 +73,7 @@ export function measuredFromCsv(row: ServingMeasurement, file: string, lengths: 
     outputLen,
     concurrency: row.concurrency,
     requestRate: Infinity,
+    burstiness: 1,
     numPrompts: row.num_prompts ?? lengths.numPrompts ?? Math.max(64, 4 * row.concurrency),
     outputTokensPerSecond: row.throughput_tok_s,
     latency: row.p50_ms === undefined ? undefined : { name: 'P50 TPOT', ms: row.p50_ms },
@@ -86,7 +90,7 @@ export function loadMeasuredRuns(files: { vllm: readonly string[]; csv: readonly
 /** Each measured run's scenario served on the board: fixed lengths, the same concurrency, rate and request count. */
 export function simulateMeasured(runs: readonly MeasuredRun[], s: { hardware: Hardware; model: Model; cache?: ContentCache | undefined; parallel?: ParallelOptions | undefined; router?: RouterName | undefined; onRun?: (done: number, total: number) => void }): ServingComparisonRow[] {
   return runs.map((m, index) => {
-    const workload = { datasetName: 'random' as const, numPrompts: m.numPrompts, randomInputLen: m.inputLen, randomOutputLen: m.outputLen, randomRangeRatio: 0, requestRate: m.requestRate, seed: 0 };
+    const workload = { datasetName: 'random' as const, numPrompts: m.numPrompts, randomInputLen: m.inputLen, randomOutputLen: m.outputLen, randomRangeRatio: 0, requestRate: m.requestRate, burstiness: m.burstiness, seed: 0 };
     const { result } = serve({ hardware: s.hardware, model: s.model, workload, maxConcurrency: m.concurrency, cache: s.cache, parallel: s.parallel, router: s.router });
     s.onRun?.(index + 1, runs.length);
     const latencyKey = m.latency?.name === 'P50 TPOT' ? 'p50_tpot_ms' : 'mean_tpot_ms';

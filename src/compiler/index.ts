@@ -2,7 +2,7 @@ export { precisionOnBoard, type PrecisionOnBoard } from './precision-fallback.js
 export { compileModel, boardDefaultPrecision, maxTokensOf, memoryUse, gib, type CompileOptions, type StageCompileOptions, type BatchCompileOptions, type CompiledIr, type Stage } from './compile.js';
 export { lower, linearRoles, type LoweringInput, type Lowered, type LoweringParts, type LinearEngine, type LinearEngines, type LinearRole, type LayerTag } from './lower.js';
 export { generateMask, generatedMasks, masksFor, maskGeometryOf, causalDensity } from './masks.js';
-export { irToYaml, writeIr, writeMasks } from './write.js';
+export { irToYaml, writeIr, writeMasks, maskFiles } from './write.js';
 export { namingFor, maskParameterName, layerOfMaskParameter, type Naming } from './naming.js';
 export type { MemoryPlan } from './memory.js';
 export { planCards, cardMemory, refuseUnfit, type CardShare, type CardMemory } from './cards.js';

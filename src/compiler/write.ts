@@ -18,12 +18,15 @@ export function writeIr(path: string, ir: Ir): void {
 
 /** Writes `attention_mask_<layer>.mask.npy` for every layer into a directory; returns the paths. */
 export function writeMasks(directory: string, model: Model, target: CompileTarget): string[] {
-  const paths: string[] = [];
-  for (let layer = 0; layer < modelDims(model).layers; layer++) {
+  const files = maskFiles(directory, model, target);
+  for (const file of files) writeFileAtomic(file.path, file.data);
+  return files.map((file) => file.path);
+}
+
+/** The mask files `writeMasks` writes, with their bytes, for a caller that writes them with others. */
+export function maskFiles(directory: string, model: Model, target: CompileTarget): Array<{ readonly path: string; readonly data: Uint8Array }> {
+  return Array.from({ length: modelDims(model).layers }, (_, layer) => {
     const mask = generateMask(model, target, layer);
-    const path = join(directory, `attention_mask_${layer}.mask.npy`);
-    writeFileAtomic(path, new Uint8Array(dumpNpy(mask.cells, [mask.heads, mask.rows, mask.cols], { dtype: 'b1' })));
-    paths.push(path);
-  }
-  return paths;
+    return { path: join(directory, `attention_mask_${layer}.mask.npy`), data: new Uint8Array(dumpNpy(mask.cells, [mask.heads, mask.rows, mask.cols], { dtype: 'b1' })) };
+  });
 }

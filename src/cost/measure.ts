@@ -1,6 +1,7 @@
 import { backendFor, type Hardware, type Profile, type SimulationOptions } from '../backends/index.js';
 import { boundOfWork, workOn, type Bound, type IrWork } from '../bound/index.js';
 import { dynamicJoules, stepEnergy, type EnergyFigures } from '../energy/index.js';
+import { ConfigError } from '../errors.js';
 import type { Ir } from '../ir/index.js';
 
 /*
@@ -47,12 +48,20 @@ export function measuredEnergy(step: MeasuredStep, hardware: Hardware): EnergyFi
 /** Allowance for rounding when a latency equals its bound. */
 export const BOUND_TOLERANCE = 1e-9;
 
-/** No schedule beats the physical bound: a latency below it is a bug, never a result. */
+/**
+ * No schedule beats the physical bound: a latency below it is never a
+ * result. Every shipped board passes (tests check it), so a step below its
+ * bound comes from a hardware description whose calibration (a time
+ * divisor, an efficiency) claims more than its peak: a ConfigError, exit 2,
+ * naming what to change, not a crash. Should an unmodified board ever
+ * fail it, the message says to report it.
+ */
 export function checkAboveBound(profile: Profile, bound: Bound, label: string): void {
   if (profile.totalMs >= bound.boundMs * (1 - BOUND_TOLERANCE)) return;
-  throw new Error(
-    `${label}: the simulated ${profile.totalMs} ms is below the physical bound of ${bound.boundMs} ms ` +
+  throw new ConfigError({
+    what: `${label}: the simulated ${profile.totalMs} ms is below the physical bound of ${bound.boundMs} ms`,
+    detail:
       `(${bound.bytes} bytes at ${bound.peakBandwidthGBps} GB/s, ${bound.macs} MACs at ${bound.peakTmacs} TMAC/s): ` +
-      'the simulator, or a calibration that makes the hardware faster than its peak, is wrong',
-  );
+      'the hardware description makes the board faster than its peak; lower its calibration (calibration.timeDivisor, an efficiency), or, if the board is unmodified, please report it.',
+  });
 }

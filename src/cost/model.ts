@@ -6,7 +6,8 @@ import type { MaskLookup } from '../ir/index.js';
 import { isSparseLayer, MATRIX_ROLES, modelDims, summarizeRouting, type ExpertStepSummary, type Model, type ModelDims } from '../model/index.js';
 import type { Bound } from '../bound/index.js';
 import type { Profile } from '../backends/index.js';
-import type { ContentCache } from '../util/cache.js';
+import { z } from 'zod';
+import { schemaCheck, type ContentCache } from '../util/cache.js';
 import { contentHash } from '../util/hash.js';
 import { TOOL_VERSION } from '../version.js';
 import { probe, type PartLayout, type ProbeContext } from './probe.js';
@@ -512,7 +513,10 @@ function defaultMasks(model: Model, target: CompileTarget): { lookup: MaskLookup
   return lookup === undefined ? undefined : { lookup, digest: 'generated' };
 }
 
+/** What `flush` writes: per probe, its figures (times, counts, energies), finite and never negative. */
+const StepCostsSchema = z.strictObject({ entries: z.record(z.string(), z.array(z.number().finite().nonnegative())) });
+
 function loadStore(cache: ContentCache | undefined, key: string): ProbeStore {
-  const saved = cache?.get<{ entries: Record<string, number[]> }>('step-costs', key);
+  const saved = cache?.get('step-costs', key, schemaCheck(StepCostsSchema));
   return new Map(Object.entries(saved?.entries ?? {}).map(([k, v]) => [k, Float64Array.from(v)]));
 }

@@ -65,6 +65,16 @@ export async function svgToPng(svg: string, scale = PNG_SCALE): Promise<Uint8Arr
   return image.render().asPng();
 }
 
+/** A figure's two files, `<base>.svg` and `<base>.png` (a path ending in .svg or .png names the same pair), rendered but not written: for an output set. */
+export async function figureFiles(path: string, spec: VegaLiteSpec): Promise<ReadonlyArray<readonly [string, string | Uint8Array]>> {
+  const base = path.replace(/\.(svg|png)$/, '');
+  const svg = await renderSvg(spec);
+  return [
+    [`${base}.svg`, svg],
+    [`${base}.png`, await svgToPng(svg)],
+  ];
+}
+
 /** Writes a figure as `<base>.svg` and `<base>.png` (a path ending in .svg or .png names the same pair); returns both paths. */
 export async function writeFigure(path: string, spec: VegaLiteSpec): Promise<{ readonly svg: string; readonly png: string }> {
   const base = path.replace(/\.(svg|png)$/, '');

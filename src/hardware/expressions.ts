@@ -3,14 +3,17 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { all as allFactories, create as createMath, MathJsInstance, MathNode } from 'mathjs';
 import type { Issue } from '../errors.js';
+import { bracketDepth, constantNamed, evaluateNode, EXPRESSION_SYNTAX, MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_LENGTH, referencedPaths, refusedConstruct } from './expression-language.js';
 import { describeValue } from '../util/zod-issues.js';
 import { PACKAGE_ROOT } from '../version.js';
 
 /*
  * Configuration values may be derived from other values: a string starting
- * with "=" is a mathjs expression over absolute dotted paths of the same file,
- * e.g. `channelWidthBytes: "= buffers.a.bankWidthBytes * 16"`. Expressions may
- * refer to other expressions; cycles and unknown keys are reported as issues.
+ * with "=" is an expression over absolute dotted paths of the same file,
+ * e.g. `channelWidthBytes: "= buffers.a.bankWidthBytes * 16"`, in mathjs's
+ * syntax but limited to what expression-language.ts allows (arithmetic,
+ * comparisons, a few functions: no assignment). Expressions may refer to
+ * other expressions; cycles and unknown keys are reported as issues.
  */
 
 const EXPRESSION_PREFIX = '=';
@@ -80,35 +83,47 @@ class Resolver {
     this.state.set(path, 'done');
   }
 
-  private evaluate(path: string, source: string, chain: readonly string[]): number | string {
-    let node: MathNode;
-    try {
-      node = math().parse(source);
-    } catch (error) {
-      return this.fail(path, `cannot parse expression ${JSON.stringify(source)}: ${(error as Error).message}`);
-    }
+  private evaluate(path: string, source: string, chain: readonly string[]): number {
+    const node = this.parse(path, source);
+    if (node === undefined) return Number.NaN;
     for (const reference of referencedPaths(node)) {
-      if (!this.resolveReference(path, reference, chain) && !isMathConstant(reference)) {
+      if (!this.resolveReference(path, reference, chain) && constantNamed(reference) === undefined) {
         return this.fail(path, `expression refers to unknown key ${reference}`);
       }
       const value = getPath(this.tree, reference.split('.'));
-      if (typeof value === 'string' || typeof value === 'boolean' || value === null) {
+      if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
         // The value is at fault, not the expression: report it where it is.
         this.fail(reference, `expected a number, got ${describeValue(value)} (used by ${path})`);
         return Number.NaN;
       }
     }
     if (this.issues.some((issue) => chain.includes(issue.path))) return Number.NaN;
-    let result: unknown;
-    try {
-      result = node.evaluate(this.tree as object);
-    } catch (error) {
-      return this.fail(path, `cannot evaluate expression ${JSON.stringify(source)}: ${(error as Error).message}`);
-    }
-    if (typeof result !== 'number' || !Number.isFinite(result)) {
-      return this.fail(path, `expression ${JSON.stringify(source)} must give a finite number, got ${String(result)}`);
-    }
+    const result = evaluateNode(node, (reference) => (getPath(this.tree, reference.split('.')) as number | undefined) ?? constantNamed(reference)!);
+    if (!Number.isFinite(result)) return this.fail(path, `expression ${JSON.stringify(source)} must give a finite number, got ${String(result)}`);
     return result;
+  }
+
+  /** The expression's syntax tree, if it is short, shallow and within the whitelist; else an issue. */
+  private parse(path: string, source: string): MathNode | undefined {
+    if (source.length > MAX_EXPRESSION_LENGTH) {
+      this.fail(path, `expression of ${source.length} characters: at most ${MAX_EXPRESSION_LENGTH} are taken (MAX_EXPRESSION_LENGTH)`);
+      return undefined;
+    }
+    if (bracketDepth(source) > MAX_EXPRESSION_DEPTH) {
+      this.fail(path, `expression nests brackets ${bracketDepth(source)} deep: at most ${MAX_EXPRESSION_DEPTH} are taken (MAX_EXPRESSION_DEPTH)`);
+      return undefined;
+    }
+    let node: MathNode;
+    try {
+      node = math().parse(source);
+    } catch (error) {
+      this.fail(path, `cannot parse expression ${JSON.stringify(source)}: ${(error as Error).message}`);
+      return undefined;
+    }
+    const refused = refusedConstruct(node);
+    if (refused === undefined) return node;
+    this.fail(path, `expression ${JSON.stringify(source)} uses ${refused}, which expressions may not: they take ${EXPRESSION_SYNTAX}`);
+    return undefined;
   }
 
   /** Resolves every expression the reference depends on; false if the key does not exist. */
@@ -126,42 +141,6 @@ class Resolver {
   }
 }
 
-/** `pi`, `e` and other names mathjs defines itself. */
-function isMathConstant(name: string): boolean {
-  return !name.includes('.') && typeof (math() as unknown as Record<string, unknown>)[name] === 'number';
-}
-
-/** Dotted paths an expression reads, e.g. `buffers.a.depthWords`. Function names are not paths. */
-function referencedPaths(node: MathNode): string[] {
-  const paths = new Set<string>();
-  node.traverse((child, _path, parent) => {
-    if (child.type === 'SymbolNode' && !(parent?.type === 'FunctionNode' && (parent as unknown as { fn: MathNode }).fn === child)) {
-      if (parent?.type === 'AccessorNode') return;
-      paths.add((child as unknown as { name: string }).name);
-    }
-    if (child.type === 'AccessorNode' && parent?.type !== 'AccessorNode') {
-      const dotted = accessorPath(child);
-      if (dotted !== undefined) paths.add(dotted);
-    }
-  });
-  return [...paths];
-}
-
-function accessorPath(node: MathNode): string | undefined {
-  const parts: string[] = [];
-  let current: MathNode = node;
-  while (current.type === 'AccessorNode') {
-    const accessor = current as unknown as { object: MathNode; index: { dimensions: Array<{ value?: unknown }> } };
-    const key = accessor.index.dimensions[0]?.value;
-    if (typeof key !== 'string' && typeof key !== 'number') return undefined;
-    parts.unshift(String(key));
-    current = accessor.object;
-  }
-  if (current.type !== 'SymbolNode') return undefined;
-  parts.unshift((current as unknown as { name: string }).name);
-  return parts.join('.');
-}
-
 function collectExpressions(tree: unknown, path: readonly string[], out: Map<string, string>): void {
   if (typeof tree === 'string' && tree.trimStart().startsWith(EXPRESSION_PREFIX)) out.set(path.join('.'), tree);
   else if (isMapping(tree)) for (const [key, value] of Object.entries(tree)) collectExpressions(value, [...path, key], out);
@@ -171,10 +150,11 @@ function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The value at a path of the tree's own keys (never one an object inherits, such as `constructor`). */
 function getPath(tree: unknown, keys: readonly string[]): unknown {
   let current = tree;
   for (const key of keys) {
-    if (!isMapping(current)) return undefined;
+    if (!isMapping(current) || !Object.hasOwn(current, key)) return undefined;
     current = current[key];
   }
   return current;

@@ -39,6 +39,9 @@ export function readHardwareTree(path: string, chain: readonly string[] = []): H
   return { tree: deepmerge(parent.tree, own, { arrayMerge: replaceLists }), sources: [{ path, text }, ...parent.sources] };
 }
 
+/** Names an override may not use: they reach what every object inherits, never a key of the file. */
+export const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
 /**
  * A board names its FPGA device by a shipped name (`device: xcu280`) or by
  * a path; a path is relative to the file that states it, so that a file
@@ -58,20 +61,25 @@ function isPath(reference: string): boolean {
 /**
  * The tree with values replaced by dotted key. A key must name a value the
  * tree has, or a new key inside an existing mapping (the schema then judges
- * it), so a typo is reported rather than silently ignored.
+ * it), so a typo is reported rather than silently ignored. Only the tree's
+ * own keys are followed: `__proto__.x` is refused, never written into
+ * every object's prototype.
  */
 export function withOverrides(tree: unknown, overrides: Readonly<Record<string, unknown>>, file: string): unknown {
   const copy = structuredClone(tree) as Record<string, unknown>;
   for (const [key, value] of Object.entries(overrides)) {
     const parts = key.split('.');
-    let node: unknown = copy;
-    for (const part of parts.slice(0, -1)) {
-      node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[part] : undefined;
-    }
-    if (typeof node !== 'object' || node === null || Array.isArray(node)) {
+    const unsafe = parts.find((part) => UNSAFE_KEYS.has(part));
+    if (unsafe !== undefined) throw new ConfigError({ what: 'invalid hardware override', file, issues: [{ path: key, message: `"${unsafe}" is not a key a hardware file can have` }] });
+    const node = parts.slice(0, -1).reduce<unknown>((at, part) => (isMapping(at) && Object.hasOwn(at, part) ? at[part] : undefined), copy);
+    if (!isMapping(node)) {
       throw new ConfigError({ what: 'invalid hardware override', file, issues: [{ path: key, message: `${parts.slice(0, -1).join('.')} is not a mapping of this hardware file` }] });
     }
-    (node as Record<string, unknown>)[parts.at(-1)!] = value;
+    node[parts.at(-1)!] = value;
   }
   return copy;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -4,4 +4,5 @@
  * backends' (src/backends/: the registry, each kind's schema, loadHardware).
  */
 export { resolveExpressions, hasExpressions } from './expressions.js';
-export { readHardwareTree, withOverrides, type HardwareTree } from './extends.js';
+export { MAX_EXPRESSION_LENGTH, MAX_EXPRESSION_DEPTH } from './expression-language.js';
+export { readHardwareTree, withOverrides, UNSAFE_KEYS, type HardwareTree } from './extends.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { IrError, type Issue } from '../errors.js';
-import type { ContentCache } from '../util/cache.js';
+import { schemaCheck, type ContentCache } from '../util/cache.js';
 import { deepFreeze } from '../util/freeze.js';
 import { contentHash } from '../util/hash.js';
 import { describeFsError, parseYaml } from '../util/yaml.js';
@@ -29,7 +29,7 @@ export function loadIr(path: string, options: LoadIrOptions = {}): Ir {
     throw new IrError({ what: 'cannot read IR file', file: path, detail: describeFsError(error) });
   }
   const key = contentHash(TOOL_VERSION, String(CACHE_REVISION), bytes);
-  const cached = options.cache?.get<Ir>('ir', key);
+  const cached = options.cache?.get('ir', key, schemaCheck(IrSchema));
   if (cached !== undefined) return deepFreeze(cached);
   const raw = parseYaml(bytes.toString('utf8'), path, IrError, 'IR file');
   const ir = parseIr(raw, { file: path });

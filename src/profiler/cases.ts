@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UsageError, UserError } from '../errors.js';
+import { MAX_BATCH_SEQUENCES } from '../batch.js';
 import { parseYaml, readTextFile } from '../util/yaml.js';
 import { zodIssues } from '../util/zod-issues.js';
 
@@ -11,7 +12,7 @@ import { zodIssues } from '../util/zod-issues.js';
  */
 
 export const CaseSchema = z.strictObject({
-  batch: z.number().int().positive(),
+  batch: z.number().int().positive().max(MAX_BATCH_SEQUENCES),
   prompt: z.number().int().positive(),
   generated: z.number().int().positive(),
 });
@@ -76,6 +77,7 @@ export function parseCaseList(text: string): Case[] {
     if (match === null) throw new UsageError({ what: `invalid case "${item.trim()}" in --cases`, detail: 'expected batch x prompt x generated, e.g. 1x128x512, or a YAML file.' });
     const [batch, prompt, generated] = match.slice(1).map(Number) as [number, number, number];
     if (batch < 1 || prompt < 1 || generated < 1) throw new UsageError({ what: `invalid case "${item.trim()}" in --cases`, detail: 'batch, prompt and generated must be positive.' });
+    if (batch > MAX_BATCH_SEQUENCES) throw new UsageError({ what: `invalid case "${item.trim()}" in --cases`, detail: `a batch of at most ${MAX_BATCH_SEQUENCES} sequences is taken (MAX_BATCH_SEQUENCES).` });
     return { batch, prompt, generated };
   });
 }

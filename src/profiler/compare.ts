@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { UserError } from '../errors.js';
-import { parseYaml, readTextFile } from '../util/yaml.js';
+import { parseJsonFile } from '../util/json.js';
 import { zodIssues } from '../util/zod-issues.js';
 import { caseLabel, CaseSchema, type Case, type CaseFigures } from './cases.js';
 import { gpuFigures, type GpuProfile } from './gpu.js';
@@ -90,7 +90,8 @@ export type ProfileJson = Omit<SavedProfile, 'cases'> & { readonly cases: Readon
 
 /** Reads a board's figures saved from `profile --json` (files from before 0.2 name them `fpga`). */
 export function loadFpgaProfile(path: string): ProfileJson {
-  const raw = parseYaml(readTextFile(path, UserError, 'FPGA profile'), path, UserError, 'FPGA profile');
+  // profile --json writes JSON: read as JSON, so that a truncated file is called what it is.
+  const raw = parseJsonFile(path, 'FPGA profile');
   const parsed = ProfileJsonSchema.safeParse(raw, { reportInput: true });
   const what = 'invalid FPGA profile (expected the output of profile --json)';
   if (!parsed.success) throw new UserError({ what, file: path, issues: zodIssues(parsed.error) });

@@ -34,10 +34,12 @@ export const GpuRowSchema = z.strictObject({
 });
 export type GpuRow = z.infer<typeof GpuRowSchema>;
 
-/** One backend's measurements. */
+/** One backend's measurements on one device. */
 export interface GpuProfile {
+  /** Its column's heading: the backend, or `backend (device)` where profiles of several devices share the backend. */
   readonly label: string;
   readonly device: string;
+  readonly backend: string;
   readonly file: string;
   readonly rows: readonly GpuRow[];
 }
@@ -66,7 +68,9 @@ export function loadGpuProfile(path: string): GpuProfile {
   if (issues.length > 0) throw new UserError({ what: 'invalid GPU profile', file: path, issues });
   const labels = new Set(rows.map((row) => row.backend));
   if (labels.size !== 1) throw new UserError({ what: 'invalid GPU profile', file: path, detail: `expected one backend per file, found ${[...labels].join(', ')}.` });
-  return { label: rows[0]!.backend, device: rows[0]!.device, file: path, rows };
+  const devices = new Set(rows.map((row) => row.device));
+  if (devices.size !== 1) throw new UserError({ what: 'invalid GPU profile', file: path, detail: `expected one device per file, found ${[...devices].join(', ')}.` });
+  return { label: rows[0]!.backend, device: rows[0]!.device, backend: rows[0]!.backend, file: path, rows };
 }
 
 /** A GPU profile's figures for a case, or undefined when it does not have the case. */
@@ -86,6 +90,7 @@ function measured(row: GpuRow, model: { readonly names: readonly string[] }): bo
  * left with no rows are returned apart, so the caller can say so.
  */
 export function gpuProfilesFor(gpus: readonly GpuProfile[], model: { readonly names: readonly string[] }): { readonly matching: GpuProfile[]; readonly other: GpuProfile[] } {
+  distinctColumns(gpus);
   const matching: GpuProfile[] = [];
   const other: GpuProfile[] = [];
   for (const gpu of gpus) {
@@ -93,5 +98,24 @@ export function gpuProfilesFor(gpus: readonly GpuProfile[], model: { readonly na
     if (rows.length > 0) matching.push({ ...gpu, rows });
     else other.push(gpu);
   }
-  return { matching, other };
+  return { matching: distinctColumns(matching), other };
+}
+
+/**
+ * GPU columns are told apart by device and backend: two profiles of the
+ * same pair are an error naming both files (one would hide the other), and
+ * profiles of one backend on several devices are headed `backend (device)`.
+ */
+export function distinctColumns(gpus: readonly GpuProfile[]): GpuProfile[] {
+  const byPair = new Map<string, GpuProfile>();
+  for (const gpu of gpus) {
+    const pair = JSON.stringify([gpu.device, gpu.backend]);
+    const earlier = byPair.get(pair);
+    if (earlier !== undefined) {
+      throw new UserError({ what: `two GPU profiles of ${gpu.backend} on ${gpu.device}`, detail: `${earlier.file} and ${gpu.file} both hold it; give one of them, or tell them apart by their device or backend column.` });
+    }
+    byPair.set(pair, gpu);
+  }
+  const shared = (gpu: GpuProfile) => gpus.some((other) => other !== gpu && other.backend === gpu.backend);
+  return gpus.map((gpu) => ({ ...gpu, label: shared(gpu) ? `${gpu.backend} (${gpu.device})` : gpu.backend }));
 }

@@ -1,11 +1,11 @@
 export { runSimulationJob, jobLabel, type SimulationJob, type SimulationOutcome, type IrFileJob, type CompileJob } from './jobs.js';
-export { runSimulationJobs, type RunJobsOptions } from './pool.js';
+export { runSimulationJobs, maxThreads, MAX_THREADS_PER_CORE, type RunJobsOptions } from './pool.js';
 export { findReferenceCases, compareProfileCsv, compareCaseNames, type ReferenceCase, type CsvComparison } from './conformance.js';
 export { profileCases, jobFor, type ProfileOptions, type ProfileResult, type CaseResult, type ProfileSource } from './profile.js';
 export { caseFigures, lengthsNeeded, padTokens, parseCaseList, loadCases, casesFromOption, caseLabel, CaseSchema, type Case, type CaseFigures, type Padding, type Stage } from './cases.js';
-export { loadGpuProfile, gpuFigures, gpuProfilesFor, GpuRowSchema, GPU_CSV_COLUMNS, type GpuProfile, type GpuRow } from './gpu.js';
+export { loadGpuProfile, gpuFigures, gpuProfilesFor, distinctColumns, GpuRowSchema, GPU_CSV_COLUMNS, type GpuProfile, type GpuRow } from './gpu.js';
 export { formatCaseTable, type CaseTable, type TableCase } from './table.js';
-export { ResultStore } from './results.js';
+export { ResultStore, type ResultStoreOptions, type StoredResult } from './results.js';
 export { compareWithGpu, loadFpgaProfile, ProfileJsonSchema, type Comparison, type ComparedCase, type DeviceCase, type ProfileJson } from './compare.js';
 export { caseLatencySpec, caseSpeedupSpec, decodeLatencySpec, moduleBusySpec, moduleBusyShares, type VegaLiteSpec } from './figures.js';
 export { renderSvg, svgToPng, writeFigure } from './render.js';

@@ -9,7 +9,7 @@ import type { Bound } from '../bound/index.js';
 import { backendFor } from '../backends/index.js';
 import { profileToCsv } from './csv.js';
 import type { Profile, TraceCallback } from '../backends/index.js';
-import { ContentCache } from '../util/cache.js';
+import { ContentCache, type CacheRejection } from '../util/cache.js';
 import { compileTarget } from '../backends/index.js';
 
 /*
@@ -57,8 +57,8 @@ export interface BatchJob {
 
 export type SimulationJob = IrFileJob | CompileJob | BatchJob;
 
-/** A job's outcome as data: errors cannot keep their class across threads. */
-export type SimulationOutcome =
+/** A job's outcome as data: errors cannot keep their class across threads. Cache entries refused on the way are listed, for the caller to report. */
+export type SimulationOutcome = (
   | {
       readonly ok: true;
       readonly label: string;
@@ -69,7 +69,8 @@ export type SimulationOutcome =
       readonly csv: string;
       readonly elapsedMs: number;
     }
-  | { readonly ok: false; readonly label: string; readonly userError: boolean; readonly message: string };
+  | { readonly ok: false; readonly label: string; readonly userError: boolean; readonly message: string }
+) & { readonly cacheRejections?: readonly CacheRejection[] };
 
 interface Prepared {
   readonly ir: Ir;
@@ -80,7 +81,7 @@ interface Prepared {
 
 const PREPARE: { [K in Exclude<SimulationJob['kind'], 'batch'>]: (job: Extract<SimulationJob, { kind: K }>) => Prepared } = {
   'ir-file': (job) => {
-    const cache = job.cacheDir === undefined ? undefined : new ContentCache(job.cacheDir);
+    const cache = job.cacheDir === undefined ? undefined : new ContentCache(job.cacheDir, { onRejected: (rejection) => rejections.push(rejection) });
     const ir = loadIr(job.irPath, cache === undefined ? {} : { cache });
     const masks = usesMasks(job.hardware) ? maskDirectory(job.masksDir ?? defaultMaskDirectory(job.irPath)) : undefined;
     return { ir, masks, file: job.irPath };
@@ -92,6 +93,9 @@ const PREPARE: { [K in Exclude<SimulationJob['kind'], 'batch'>]: (job: Extract<S
     return { ir, masks: job.masksDir === undefined ? cachedGeneratedMasks(job.model, job.hardware) : maskDirectory(job.masksDir) };
   },
 };
+
+/** Cache entries the job running in this thread refused; runSimulationJob hands them over with its outcome. */
+const rejections: CacheRejection[] = [];
 
 function usesMasks(hw: Hardware): boolean {
   return backendFor(hw).maskGeometry(hw) !== undefined;
@@ -119,6 +123,12 @@ export function jobLabel(job: SimulationJob): string {
  * trace hook may watch every instruction (hooks cannot cross into workers).
  */
 export function runSimulationJob(job: SimulationJob, hooks: { trace?: TraceCallback } = {}): SimulationOutcome {
+  const outcome = simulationOutcome(job, hooks);
+  const refused = rejections.splice(0);
+  return refused.length === 0 ? outcome : { ...outcome, cacheRejections: refused };
+}
+
+function simulationOutcome(job: SimulationJob, hooks: { trace?: TraceCallback }): SimulationOutcome {
   const started = performance.now();
   const label = jobLabel(job);
   try {

@@ -2,6 +2,19 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { runSimulationJob, type SimulationJob, type SimulationOutcome } from './jobs.js';
 
+/**
+ * Most worker threads a pool starts per core. The work is CPU-bound, so more
+ * threads than cores only add memory: each worker loads its own copy of
+ * the simulator (some 50 MB), and `--jobs 216` on a 2-core machine started
+ * 119 of them. Four per core leaves room for I/O and hyperthreads.
+ */
+export const MAX_THREADS_PER_CORE = 4;
+
+/** The most worker threads a pool starts on this machine. */
+export function maxThreads(): number {
+  return MAX_THREADS_PER_CORE * availableParallelism();
+}
+
 export interface RunJobsOptions {
   /** Worker threads; default one per core. One job, or one thread, runs in this thread. */
   readonly threads?: number;
@@ -32,7 +45,8 @@ export interface WorkerPool<J, O> {
 /** Starts `threads` worker threads on the module at `filename` (piscina, imported only here). */
 export async function openPool<J, O>(filename: string, threads: number): Promise<WorkerPool<J, O>> {
   const { Piscina } = await import('piscina');
-  const pool = new Piscina<J, O>({ filename, minThreads: threads, maxThreads: threads });
+  const count = Math.min(threads, maxThreads());
+  const pool = new Piscina<J, O>({ filename, minThreads: count, maxThreads: count });
   return { run: (job) => pool.run(job), destroy: () => pool.destroy() };
 }
 
@@ -56,7 +70,7 @@ export interface PoolRun<J, O> {
  */
 export async function runOnPool<J, O>(run: PoolRun<J, O>): Promise<O[]> {
   const total = run.jobs.length;
-  const threads = Math.max(1, Math.min(run.threads ?? availableParallelism(), total));
+  const threads = Math.max(1, Math.min(run.threads ?? availableParallelism(), total, maxThreads()));
   const outcomes: O[] = new Array<O>(total);
   let next = 0;
   let done = 0;

@@ -44,8 +44,8 @@ export class ResultStore {
   /** The stored latency and bound of `name`, if they were computed from inputs hashing to `key` (its CSV is then written where asked). */
   lookup(name: string, key: string): StoredResult | undefined {
     if (this.options.force === true) return undefined;
-    const entry = this.options.cache?.get<Entry>(KIND, key);
-    if (!isEntry(entry)) return undefined;
+    const entry = this.options.cache?.get(KIND, key, checkEntry);
+    if (entry === undefined) return undefined;
     this.writeCsv(name, entry.csv);
     return { totalMs: entry.totalMs, boundMs: entry.boundMs, ...(entry.joules === undefined ? {} : { joules: entry.joules }) };
   }
@@ -67,7 +67,13 @@ export class ResultStore {
   }
 }
 
+/** A stored result must have the shape it was written with; one that does not is refused and computed again. */
+function checkEntry(value: unknown): { ok: true; value: Entry } | { ok: false; reason: string } {
+  return isEntry(value) ? { ok: true, value } : { ok: false, reason: 'not a profile result (csv, totalMs, boundMs, joules)' };
+}
+
 function isEntry(value: unknown): value is Entry {
   const entry = value as Partial<Entry> | undefined;
-  return typeof entry?.csv === 'string' && typeof entry.totalMs === 'number' && typeof entry.boundMs === 'number' && (entry.joules === undefined || typeof entry.joules === 'number');
+  const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+  return typeof entry?.csv === 'string' && finite(entry.totalMs) && entry.totalMs > 0 && finite(entry.boundMs) && entry.boundMs > 0 && (entry.joules === undefined || (finite(entry.joules) && entry.joules >= 0));
 }

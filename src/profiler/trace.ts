@@ -1,5 +1,8 @@
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
+import { OutputError } from '../errors.js';
+import { checkOutputPaths, temporaryBeside, type OutputSet } from '../util/output-set.js';
+import { describeFsError } from '../util/yaml.js';
 import { MODULES } from '../backends/flightllm/isa/index.js';
 import type { TraceCallback } from '../backends/profile.js';
 import type { StepProfile } from '../backends/profile.js';
@@ -44,9 +47,14 @@ export class TraceWriter {
     private readonly path: string,
     options: TraceOptions,
   ) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-    this.fd = openSync(this.temporary, 'w');
+    checkOutputPaths([path]);
+    this.temporary = temporaryBeside(path);
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      this.fd = openSync(this.temporary, 'w');
+    } catch (error) {
+      throw new OutputError({ what: 'cannot write output', file: path, detail: describeFsError(error) });
+    }
     this.window = options.windowMs ?? [0, Infinity];
     this.maxEvents = options.maxEvents ?? Infinity;
     this.moduleNames = options.moduleNames ?? MODULES;
@@ -68,8 +76,8 @@ export class TraceWriter {
     this.event({ name: this.moduleNames[module], cat: 'instruction', ph: 'X', ts: startMs * US_PER_MS, dur: (endMs - startMs) * US_PER_MS, pid: 1, tid: module, args: { step } });
   };
 
-  /** Writes the step track and renames the file into place. */
-  finish(steps: readonly StepProfile[]): void {
+  /** Writes the step track and renames the file into place, or hands it to `outputs` to be renamed with the command's other files. */
+  finish(steps: readonly StepProfile[], outputs?: OutputSet): void {
     for (const step of steps) {
       if (step.endMs < this.window[0] || step.startMs >= this.window[1]) continue;
       this.event({ name: step.name, cat: step.type, ph: 'X', ts: step.startMs * US_PER_MS, dur: (step.endMs - step.startMs) * US_PER_MS, pid: 1, tid: this.stepTrack, args: { step: step.index } });
@@ -77,7 +85,8 @@ export class TraceWriter {
     this.buffer += `],"displayTimeUnit":"ms","otherData":{"generator":"fpga-llm-sim","droppedInstructions":${this.dropped}}}\n`;
     this.flush();
     closeSync(this.fd);
-    renameSync(this.temporary, this.path);
+    if (outputs !== undefined) outputs.adopt(this.path, this.temporary);
+    else renameSync(this.temporary, this.path);
   }
 
   /** Abandons the file (after an error): nothing half-written is left. */

@@ -5,7 +5,7 @@ import { formatExpertLoad, modelDims, type Model } from '../model/index.js';
 import { isMultiCard, layoutIdleJoules, layoutTokensPerDollar, parallelLayout, SINGLE_CARD, totalCards, type ParallelLayout } from '../parallel/index.js';
 import type { KvBlockManager } from './kv-cache.js';
 import { mean, Samples, summary } from './metrics.js';
-import type { EnergyFields, ExpertFields, ParallelServingFields, ServingResult, SimulatorFields } from './result.js';
+import type { EnergyFields, ExpertFields, ParallelServingFields, ServingResult, SimulatorFields, VllmRunSettings } from './result.js';
 import type { Sequence } from './sequence.js';
 
 /*
@@ -139,6 +139,8 @@ export interface RunSummaryInput {
   readonly layout?: ParallelLayout | undefined;
   /** Data parallelism: every replica's KV cache (the first is `kv`), the router's name and the requests each replica served. */
   readonly replicas?: { readonly kv: readonly KvBlockManager[]; readonly router: string; readonly requests: readonly number[] } | undefined;
+  /** How the client sent the requests. */
+  readonly run: VllmRunSettings;
 }
 
 /** A completed sequence as the client saw it. */
@@ -175,6 +177,7 @@ export function servingResult(run: RunSummaryInput): ServingResult {
   for (const x of records) for (const gap of x.itlMs) itls.push(gap);
   const meanE2elSeconds = mean(records.map((x) => x.e2elMs)) / 1000;
   return {
+    ...run.run,
     duration: seconds,
     completed: records.length,
     failed: 0,

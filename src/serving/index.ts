@@ -1,8 +1,9 @@
 export { serve, type ServeOptions, type ServeResult } from './serve.js';
 export { servingResult, recordOf, MetricsCollector, type RequestRecord, type LoopTotals, type GoodputObjectives, type RunSummaryInput } from './collector.js';
-export type { ServingResult, VllmRunFields, VllmPerRequestFields, LatencyFields, SimulatorFields, EnergyFields, LatencyMetric, ParallelServingFields } from './result.js';
+export type { ServingResult, VllmRunSettings, VllmRunFields, VllmPerRequestFields, LatencyFields, SimulatorFields, EnergyFields, LatencyMetric, ParallelServingFields } from './result.js';
 export { LATENCY_METRICS } from './result.js';
 export { SERVING_DEFAULTS } from './defaults.js';
+export { MAX_REQUESTS_PER_RUN, MAX_KV_BLOCKS, MAX_SERVING_TIME_MS } from './limits.js';
 export { SchedulerState } from './scheduler.js';
 export { generateRequests, arrivalTimes, DATASET_NAMES, WORKLOAD_DEFAULTS, type WorkloadOptions, type DatasetName } from './workload.js';
 export { createPolicy, POLICY_NAMES, type BatchPolicy, type PolicyName, type PolicyOptions, type SchedulerView, type ScheduledStep } from './policies.js';

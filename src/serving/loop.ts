@@ -2,6 +2,7 @@ import type { BatchShape } from '../batch.js';
 import type { StepCost } from '../cost/index.js';
 import { UserError } from '../errors.js';
 import { MetricsCollector, type LoopTotals } from './collector.js';
+import { MAX_SERVING_TIME_MS } from './limits.js';
 import type { KvBlockManager } from './kv-cache.js';
 import type { BatchPolicy, ScheduledStep } from './policies.js';
 import type { RequestSpec } from './request.js';
@@ -190,6 +191,7 @@ class Loop {
   }
 
   private advance(toMs: number): void {
+    if (toMs > MAX_SERVING_TIME_MS) throw new UserError({ what: `the run's clock reached ${toMs} ms`, detail: `a run may last at most ${MAX_SERVING_TIME_MS} ms (MAX_SERVING_TIME_MS), beyond which it no longer resolves a microsecond.` });
     this.metrics.elapse(this.nowMs, toMs);
     this.nowMs = toMs;
   }

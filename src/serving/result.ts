@@ -24,6 +24,17 @@ export type LatencyFields = LatencySummary<'ttft'> &
   LatencySummary<'e2el'> &
   LatencyPercentiles<'e2el'>;
 
+/** How the benchmark client ran, as `vllm bench serve --save-result` records it first: what makes a saved result a scenario that can be run again. */
+export interface VllmRunSettings {
+  readonly num_prompts: number;
+  /** Requests per second, or "inf" (all at once), as vLLM writes it. */
+  readonly request_rate: number | 'inf';
+  /** Gamma shape of the gaps between requests (1: Poisson). */
+  readonly burstiness: number;
+  /** Requests in flight at most; null without a limit. */
+  readonly max_concurrency: number | null;
+}
+
 /** The run-level fields `vllm bench serve` writes, in its order. */
 export interface VllmRunFields {
   /** Seconds from the first request sent to the last completed. */
@@ -108,4 +119,4 @@ export interface ParallelServingFields {
 }
 
 /** A serving run's result: vLLM's fields, then ours. */
-export type ServingResult = VllmRunFields & LatencyFields & VllmPerRequestFields & SimulatorFields;
+export type ServingResult = VllmRunSettings & VllmRunFields & LatencyFields & VllmPerRequestFields & SimulatorFields;

@@ -8,15 +8,16 @@ import type { Hardware } from '../backends/index.js';
 import type { Model } from '../model/index.js';
 import type { ContentCache } from '../util/cache.js';
 import { SERVING_DEFAULTS } from './defaults.js';
+import { MAX_KV_BLOCKS, MAX_REQUESTS_PER_RUN, MAX_SERVING_TIME_MS } from './limits.js';
 import { KvBlockManager } from './kv-cache.js';
 import { runLoop, type StepRecord } from './loop.js';
 import { createPolicy, type BatchPolicy, type PolicyName } from './policies.js';
 import type { RequestSpec } from './request.js';
 import { createRouter, type ReplicaRouter, type RouterName } from './router.js';
-import type { ServingResult } from './result.js';
+import type { ServingResult, VllmRunSettings } from './result.js';
 import type { Sequence } from './sequence.js';
 import { recordOf, servingResult, type GoodputObjectives, type RequestRecord } from './collector.js';
-import { generateRequests, type WorkloadOptions } from './workload.js';
+import { generateRequests, WORKLOAD_DEFAULTS, type WorkloadOptions } from './workload.js';
 
 /*
  * One serving run: a workload of requests served by a policy on a board,
@@ -98,7 +99,7 @@ export function serve(options: ServeOptions): ServeResult {
   costs.flush();
   records.sort((a, b) => a.id - b.id);
   const percentiles = options.percentiles ?? SERVING_DEFAULTS.percentiles;
-  const result = servingResult({ hardware: options.hardware, model: options.model, policy: policy.name, records, totals, kv, percentiles, goodput: options.goodput, layout, replicas: router === undefined ? undefined : { kv: caches, router: router.name, requests: served } });
+  const result = servingResult({ hardware: options.hardware, model: options.model, policy: policy.name, records, totals, kv, percentiles, goodput: options.goodput, layout, replicas: router === undefined ? undefined : { kv: caches, router: router.name, requests: served }, run: runSettings(options, requests.length) });
   return { result, requests: records };
 }
 
@@ -112,6 +113,13 @@ function countingRouter(router: ReplicaRouter, served: number[]): ReplicaRouter 
       return chosen;
     },
   };
+}
+
+/** What `vllm bench serve` records of how it sent the requests; requests given as they are count as sent at once. */
+function runSettings(options: ServeOptions, requests: number): VllmRunSettings {
+  const workload: Partial<WorkloadOptions> = 'requests' in options.workload ? {} : options.workload;
+  const rate = workload.requestRate ?? WORKLOAD_DEFAULTS.requestRate;
+  return { num_prompts: requests, request_rate: rate === Infinity ? 'inf' : rate, burstiness: workload.burstiness ?? WORKLOAD_DEFAULTS.burstiness, max_concurrency: options.maxConcurrency ?? null };
 }
 
 /** The policy asked for: one given as an object as it is, else the named one with the run's settings. */
@@ -133,14 +141,20 @@ function kvManager(options: ServeOptions, costs: StepCostModel, prefixCaching: b
   const issues: Issue[] = [];
   if (!Number.isInteger(blockTokens) || blockTokens < 1) issues.push({ path: '--block-size', message: `expected a positive whole number of tokens, got ${blockTokens}` });
   if (!Number.isInteger(blocks) || blocks < 1) issues.push({ path: '--num-gpu-blocks-override', message: `expected a positive whole number of blocks, got ${blocks}` });
+  else if (blocks > MAX_KV_BLOCKS) {
+    const given = options.numGpuBlocksOverride === undefined ? `the board's free memory holds ${blocks} blocks of ${blockTokens} tokens` : `${blocks} blocks`;
+    issues.push({ path: '--num-gpu-blocks-override', message: `${given}: at most ${MAX_KV_BLOCKS.toLocaleString('en-US')} are kept (MAX_KV_BLOCKS)` });
+  }
   if (issues.length > 0) throw new UserError({ what: 'invalid KV cache', issues });
   return new KvBlockManager({ blocks, blockTokens, prefixCaching });
 }
 
 /** Every request must fit the model's longest sequence and, alone, the KV cache. */
 function checkRequests(requests: readonly RequestSpec[], limits: { maxTokens: number; kv: KvBlockManager }): void {
+  if (requests.length > MAX_REQUESTS_PER_RUN) throw new UserError({ what: `${requests.length} requests: at most ${MAX_REQUESTS_PER_RUN.toLocaleString('en-US')} are served in one run (MAX_REQUESTS_PER_RUN)` });
   for (const r of requests) {
     const where = r.origin ?? `request ${r.id}`;
+    if (!(r.arrivalMs >= 0 && r.arrivalMs <= MAX_SERVING_TIME_MS)) throw new UserError({ what: `${where}: sent at ${r.arrivalMs} ms: expected a time from 0 to ${MAX_SERVING_TIME_MS} ms (MAX_SERVING_TIME_MS), within which the clock resolves a microsecond` });
     const tokens = r.promptTokens + r.outputTokens;
     if (tokens > limits.maxTokens) throw new UserError({ what: `${where}: ${r.promptTokens} prompt + ${r.outputTokens} output tokens = ${tokens} exceeds the model's maximum of ${limits.maxTokens} tokens` });
     if (limits.kv.blocksFor(tokens) > limits.kv.blocks) throw new UserError({ what: `${where}: ${tokens} tokens need ${limits.kv.blocksFor(tokens)} KV blocks, but the cache holds ${limits.kv.blocks}` });

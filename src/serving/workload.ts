@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { UserError, type Issue } from '../errors.js';
 import { describeFsError } from '../util/yaml.js';
+import { MAX_REQUESTS_PER_RUN, MAX_SERVING_TIME_MS } from './limits.js';
 import { Draws } from './random.js';
 import { uniquePrompt, type RequestSpec, type Segment } from './request.js';
 
@@ -80,6 +81,7 @@ function checkOptions(options: Resolved): void {
   const issues: Issue[] = [];
   const positiveInt = (value: number, flag: string) => (Number.isInteger(value) && value >= 1 ? undefined : issues.push({ path: flag, message: `expected a positive integer, got ${value}` }));
   positiveInt(options.numPrompts, '--num-prompts');
+  if (options.numPrompts > MAX_REQUESTS_PER_RUN) issues.push({ path: '--num-prompts', message: `${options.numPrompts} requests: at most ${MAX_REQUESTS_PER_RUN.toLocaleString('en-US')} are served in one run (MAX_REQUESTS_PER_RUN)` });
   if (!(options.requestRate > 0)) issues.push({ path: '--request-rate', message: `expected a positive rate or inf, got ${options.requestRate}` });
   if (!(options.burstiness > 0)) issues.push({ path: '--burstiness', message: `expected a positive factor, got ${options.burstiness}` });
   if (!(options.randomRangeRatio >= 0 && options.randomRangeRatio < 1)) issues.push({ path: '--random-range-ratio', message: `expected a ratio in [0, 1), got ${options.randomRangeRatio}` });
@@ -102,7 +104,13 @@ export function arrivalTimes(count: number, rate: number, burstiness: number, dr
     total += draws.gamma(burstiness, 1 / (rate * burstiness));
     times.push(total);
   }
+  // Bursts so extreme (burstiness near 0) that every gap rounds to 0 send every request at once.
+  if (!(total > 0 && Number.isFinite(total))) return new Array<number>(count).fill(0);
   const scale = count / rate / total;
+  const last = (count / rate) * 1000;
+  if (!(last <= MAX_SERVING_TIME_MS)) {
+    throw new UserError({ what: 'invalid workload', issues: [{ path: '--request-rate', message: `${count} requests at ${rate} per second are sent over ${(last / 1000).toExponential(3)} s: a run may last at most ${(MAX_SERVING_TIME_MS / 1000).toExponential(3)} s (MAX_SERVING_TIME_MS), beyond which its clock no longer resolves a microsecond` }] });
+  }
   return times.map((t) => t * scale * 1000);
 }
 
@@ -164,15 +172,18 @@ function traceRequests(options: WorkloadOptions): RequestSpec[] {
     throw new UserError({ what: 'cannot read the trace', file: path, detail: describeFsError(error) });
   }
   const rows = path.endsWith('.jsonl') ? jsonlRows(text, path) : csvRows(text, path);
+  // Times count from the first request, so that a trace of epoch timestamps keeps the clock's resolution (MAX_SERVING_TIME_MS).
+  const startMs = rows[0]!.arrivalMs;
   const requests = rows.map((row, id): RequestSpec => ({
     id,
-    arrivalMs: row.arrivalMs,
+    arrivalMs: row.arrivalMs - startMs,
     prompt: [row.ids ?? uniquePrompt(id, row.input)],
     promptTokens: row.input,
     outputTokens: row.output,
     origin: `${path}:${row.line}`,
   }));
-  const count = options.numPrompts ?? requests.length;
+  const count = Math.min(options.numPrompts ?? requests.length, requests.length);
+  if (count > MAX_REQUESTS_PER_RUN) throw new UserError({ what: 'trace too long', file: path, detail: `it holds ${requests.length} requests: at most ${MAX_REQUESTS_PER_RUN.toLocaleString('en-US')} are served in one run (MAX_REQUESTS_PER_RUN); take the first with --num-prompts.` });
   return requests.slice(0, count);
 }
 
@@ -215,7 +226,12 @@ function jsonlRows(text: string, file: string): TraceRow[] {
       throw new UserError({ what: 'invalid trace', file, detail: `line ${line}: not JSON (${(error as Error).message}).` });
     }
     const arrivalNs = record['arrival_time_ns'];
-    const row = traceRow(file, line, { arrivalSeconds: typeof arrivalNs === 'number' ? arrivalNs / 1e9 : arrivalNs, input: record['input_toks'], output: record['output_toks'] }, JSONL_NAMES);
+    if (typeof record !== 'object' || record === null || Array.isArray(record)) throw new UserError({ what: 'invalid trace', file, detail: `line ${line}: expected an object of ${Object.values(JSONL_NAMES).join(', ')}.` });
+    // JSON has numbers: a count written as text ("64") is a mistake, not a count.
+    for (const field of Object.values(JSONL_NAMES)) {
+      if (typeof record[field] !== 'number') throw new UserError({ what: 'invalid trace', file, detail: `line ${line}: ${field}: expected a JSON number, got ${JSON.stringify(record[field]) ?? 'nothing'}.` });
+    }
+    const row = traceRow(file, line, { arrivalSeconds: (arrivalNs as number) / 1e9, input: record['input_toks'], output: record['output_toks'] }, JSONL_NAMES);
     rows.push({ ...row, ids: tokenIds(record['input_tok_ids'], row, { file, line }) });
   });
   return checkOrder(rows, file);

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { designFit, type Hardware } from '../backends/index.js';
 import type { Model } from '../model/index.js';
@@ -6,6 +7,7 @@ import { profileCases, profileParallelCases, type Case } from '../profiler/index
 import { serve, SERVING_DEFAULTS } from '../serving/index.js';
 import { objectiveValues, type Evaluation, type PointEvaluations } from './objectives.js';
 import type { ServingSettings } from './spec.js';
+import { MetricsSchema, PointEvaluationsSchema } from './store.js';
 
 /*
  * Running one point: plain, copyable data in (the board and model already
@@ -30,6 +32,12 @@ export interface PointJob {
 export type PointOutcome =
   | { readonly key: string; readonly ok: true; readonly evaluations: PointEvaluations; readonly metrics: Readonly<Record<string, number | null>> }
   | { readonly key: string; readonly ok: false; readonly userError: boolean; readonly message: string };
+
+/** A PointOutcome as plain data: what a queue worker's result must hold to be taken. */
+export const PointOutcomeSchema = z.discriminatedUnion('ok', [
+  z.strictObject({ key: z.string(), ok: z.literal(true), evaluations: PointEvaluationsSchema, metrics: MetricsSchema }),
+  z.strictObject({ key: z.string(), ok: z.literal(false), userError: z.boolean(), message: z.string() }),
+]);
 
 /** What each evaluation runs. Inside a point the pool is not nested: profileCases runs in the point's own thread. */
 const EVALUATE: { readonly [E in Evaluation]: (job: PointJob) => Promise<NonNullable<PointEvaluations[E]>> } = {

@@ -1,5 +1,5 @@
 import { Draws } from '../serving/random.js';
-import type { AxisValues, Range, ServingSettings, SweepSpec } from './spec.js';
+import { discreteValues, rangeValue, type AxisValues, type Range, type ServingSettings, type SweepSpec } from './spec.js';
 
 /*
  * The points of a sweep, drawn from its axes: every combination (grid), or
@@ -50,15 +50,30 @@ export function axisColumns(spec: SweepSpec): string[] {
 
 /** Every point of the spec, in its order. */
 export function sweepPoints(spec: SweepSpec): SweepPoint[] {
+  return [...eachPoint(spec)];
+}
+
+/** How many points the spec has, without making them. */
+export function pointCount(spec: SweepSpec): number {
+  if (spec.sampling.method !== 'grid') return spec.sampling.points;
+  return sweptAxes(spec).reduce((product, axis) => product * (Array.isArray(axis.values) && axis.values.length === 0 ? 1 : discreteValues(axis.values as AxisValues).length), 1);
+}
+
+/**
+ * The spec's points one at a time, in its order, none held beyond its turn:
+ * a grid's point is decoded from its index, a sample's drawn in sequence.
+ */
+export function* eachPoint(spec: SweepSpec): Generator<SweepPoint> {
   const axes = sweptAxes(spec);
   const base: PointInputs = { board: spec.board, model: spec.model, precision: spec.precision, case: spec.case, exact: spec.exact, set: spec.set, serving: spec.serving };
-  return drawValues(axes, spec).map((values, index) => {
+  let index = 0;
+  for (const values of drawValues(axes, spec)) {
     let inputs = base;
     axes.forEach((axis, at) => (inputs = values[at] === undefined ? inputs : axis.apply(inputs, values[at])));
     const columns: Record<string, Scalar> = { board: inputs.board, model: inputs.model, precision: precisionLabel(inputs.precision), case: inputs.case };
     axes.slice(4).forEach((axis, at) => (columns[axis.column] = values[at + 4] as Scalar));
-    return { index, columns, inputs };
-  });
+    yield { index: index++, columns, inputs };
+  }
 }
 
 /** The fixed axes first (board, model, precision, case: undefined values when not swept), then swept hardware keys, then serving settings. */
@@ -86,23 +101,36 @@ export function precisionLabel(precision: PrecisionInput | undefined): string {
 }
 
 /** Per point, the value of every axis (undefined for an axis not swept). */
-function drawValues(axes: readonly Axis[], spec: SweepSpec): unknown[][] {
+function* drawValues(axes: readonly Axis[], spec: SweepSpec): Generator<unknown[]> {
   const swept = axes.map((axis) => !Array.isArray(axis.values) || axis.values.length > 0);
   const sampling = spec.sampling;
-  if (sampling.method === 'grid') return grid(axes.map((axis, at) => (swept[at] ? discreteValues(axis.values) : [undefined])));
+  if (sampling.method === 'grid') {
+    yield* grid(axes.map((axis, at) => (swept[at] ? discreteValues(axis.values as AxisValues) : [undefined])));
+    return;
+  }
   const draws = new Draws(sampling.seed);
   const units = sampling.method === 'random' ? randomUnits(axes.length, sampling.points, draws) : latinHypercubeUnits(axes.length, sampling.points, draws);
-  return units.map((point) => axes.map((axis, at) => (swept[at] ? valueAt(axis.values, point[at]!) : undefined)));
+  for (const point of units) yield axes.map((axis, at) => (swept[at] ? valueAt(axis.values, point[at]!) : undefined));
 }
 
-/** Every combination, the first axis varying slowest. */
-function grid(lists: readonly unknown[][]): unknown[][] {
-  return lists.reduce<unknown[][]>((combinations, list) => combinations.flatMap((combination) => list.map((value) => [...combination, value])), [[]]);
+/** Every combination, the first axis varying slowest: the i-th is i written in the mixed radix of the lists' lengths. */
+function* grid(lists: readonly unknown[][]): Generator<unknown[]> {
+  const count = lists.reduce((product, list) => product * list.length, 1);
+  for (let index = 0; index < count; index++) {
+    const values = new Array<unknown>(lists.length);
+    let rest = index;
+    for (let at = lists.length - 1; at >= 0; at--) {
+      const list = lists[at]!;
+      values[at] = list[rest % list.length];
+      rest = Math.floor(rest / list.length);
+    }
+    yield values;
+  }
 }
 
-/** For each point, a uniform draw in [0, 1) per axis. */
-function randomUnits(axes: number, points: number, draws: Draws): number[][] {
-  return Array.from({ length: points }, () => Array.from({ length: axes }, () => draws.unit()));
+/** For each point, a uniform draw in [0, 1) per axis, drawn point by point. */
+function* randomUnits(axes: number, points: number, draws: Draws): Generator<number[]> {
+  for (let point = 0; point < points; point++) yield Array.from({ length: axes }, () => draws.unit());
 }
 
 /** For each axis, the points fall one in each of `points` equal strata, in a random order; uniform within the stratum. */
@@ -124,26 +152,10 @@ function shuffled(n: number, draws: Draws): number[] {
 /** The value at quantile `u` of an axis: an item of a list (or of a range's steps), or a point of a continuous range. */
 function valueAt(values: Axis['values'], u: number): unknown {
   if (Array.isArray(values) || (values as Range).steps !== undefined) {
-    const list = discreteValues(values);
+    const list = discreteValues(values as AxisValues);
     return list[Math.min(list.length - 1, Math.floor(u * list.length))];
   }
   return rangeValue(values as Range, u);
-}
-
-/** A list as it is; a range at its `steps` evenly spaced values, ends included. */
-function discreteValues(values: Axis['values']): unknown[] {
-  if (Array.isArray(values)) return [...values];
-  const range = values as Range;
-  // The spec's schema refuses a range without steps where a grid needs one.
-  if (range.steps === undefined) throw new Error('a range without steps has no grid');
-  const steps = range.steps;
-  return [...new Set(Array.from({ length: steps }, (_, i) => rangeValue(range, i / (steps - 1))))];
-}
-
-/** The point at fraction `u` of a range (geometrically with `log`), rounded to 12 significant digits (so that 0.1 steps print as 0.1) or to a whole number. */
-function rangeValue(range: Range, u: number): number {
-  const value = range.log === true ? range.min * (range.max / range.min) ** u : range.min + u * (range.max - range.min);
-  return range.integer === true ? Math.round(value) : Number(value.toPrecision(12));
 }
 
 /** Which of n shards a run takes: `index` from 0. */
@@ -152,7 +164,9 @@ export interface Shard {
   readonly count: number;
 }
 
-/** The points of one shard: every n-th from the shard's index, so that each shard gets a spread of every axis. */
-export function shardPoints(points: readonly SweepPoint[], shard: Shard | undefined): SweepPoint[] {
-  return shard === undefined ? [...points] : points.filter((point) => point.index % shard.count === shard.index);
+/** The points of one shard: every n-th from the shard's index, so that each shard gets a spread of every axis. Only the shard's points are kept. */
+export function shardPoints(points: Iterable<SweepPoint>, shard: Shard | undefined): SweepPoint[] {
+  const kept: SweepPoint[] = [];
+  for (const point of points) if (shard === undefined || point.index % shard.count === shard.index) kept.push(point);
+  return kept;
 }

@@ -7,6 +7,7 @@ import { modelSource } from '../model/load.js';
 import { parseCaseList } from '../profiler/index.js';
 import type { ContentCache } from '../util/cache.js';
 import { contentHash } from '../util/hash.js';
+import { canonicalJson } from '../util/json.js';
 import { TOOL_VERSION } from '../version.js';
 import type { PointJob } from './evaluate.js';
 import { evaluationsFor, OBJECTIVE_NAMES, type Evaluation } from './objectives.js';
@@ -96,11 +97,4 @@ export class PointPreparer {
     }
     return digest;
   }
-}
-
-/** JSON with every object's keys sorted, so that equal inputs written in another order hash alike. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_, item: unknown) =>
-    typeof item === 'object' && item !== null && !Array.isArray(item) ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : item,
-  );
 }

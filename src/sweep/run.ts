@@ -3,7 +3,7 @@ import { runOnPool, workerModule } from '../profiler/pool.js';
 import type { ContentCache } from '../util/cache.js';
 import { runPointJob, type PointJob, type PointOutcome } from './evaluate.js';
 import { PointPreparer } from './prepare.js';
-import { shardPoints, sweepPoints, type Scalar, type Shard, type SweepPoint } from './points.js';
+import { eachPoint, pointCount, shardPoints, type Scalar, type Shard, type SweepPoint } from './points.js';
 import { reportedObjectives, type SweepSpec } from './spec.js';
 import type { PointStore, StoredPoint } from './store.js';
 
@@ -18,7 +18,8 @@ import type { PointStore, StoredPoint } from './store.js';
 export interface PointExecutor {
   /** Checked before any point is prepared, so that an executor that cannot run (a queue it cannot reach) fails at once. */
   check?(): Promise<void>;
-  run(jobs: readonly PointJob[], onOutcome: (outcome: PointOutcome) => void): Promise<void>;
+  /** Runs the jobs; with `force`, results kept from earlier runs (a queue's) are not reused either. */
+  run(jobs: readonly PointJob[], onOutcome: (outcome: PointOutcome) => void, context?: { readonly force: boolean }): Promise<void>;
 }
 
 /** The local worker pool: one thread per core (default), each point in one thread. */
@@ -89,8 +90,7 @@ type Finished = StoredPoint | { readonly key: string; readonly status: 'error'; 
 export async function sweep(spec: SweepSpec, options: SweepOptions = {}): Promise<SweepResult> {
   const executor = options.executor ?? localPool({ threads: options.threads });
   await executor.check?.();
-  const all = sweepPoints(spec);
-  const points = shardPoints(all, options.shard);
+  const points = shardPoints(eachPoint(spec), options.shard);
   const preparer = new PointPreparer(spec, options.cache);
   const keys = points.map((point) => preparer.key(point));
   const firstOf = new Map<string, SweepPoint>();
@@ -115,13 +115,17 @@ export async function sweep(spec: SweepSpec, options: SweepOptions = {}): Promis
     }
   }
   options.onProgress?.({ ...counts });
-  await executor.run(jobs, (outcome) => {
-    if (finished.has(outcome.key) || !firstOf.has(outcome.key)) return;
-    finish(storedOf(outcome));
-    options.onProgress?.({ ...counts });
-  });
+  await executor.run(
+    jobs,
+    (outcome) => {
+      if (finished.has(outcome.key) || !firstOf.has(outcome.key)) return;
+      finish(storedOf(outcome));
+      options.onProgress?.({ ...counts });
+    },
+    { force: options.force === true },
+  );
   const rows = points.map((point, at) => rowOf(point, keys[at]!, { done: finished.get(keys[at]!), objectives: reportedObjectives(spec) }));
-  return { spec, shard: options.shard, totalPoints: all.length, rows, ran: counts.total - counts.reused, reused: counts.reused };
+  return { spec, shard: options.shard, totalPoints: pointCount(spec), rows, ran: counts.total - counts.reused, reused: counts.reused };
 }
 
 /** The point's job, or its refusal when the board, model, precision or case cannot be loaded. */

@@ -1,8 +1,10 @@
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { MAX_BATCH_SEQUENCES } from '../batch.js';
 import { UserError } from '../errors.js';
+import { UNSAFE_KEYS } from '../hardware/index.js';
 import { PrecisionSchema } from '../model/index.js';
-import { POLICY_NAMES, ROUTER_NAMES } from '../serving/index.js';
+import { MAX_KV_BLOCKS, MAX_REQUESTS_PER_RUN, POLICY_NAMES, ROUTER_NAMES } from '../serving/index.js';
 import { parseYaml, readTextFile } from '../util/yaml.js';
 import { zodIssues } from '../util/zod-issues.js';
 import { OBJECTIVE_NAMES, objectiveNamed } from './objectives.js';
@@ -18,7 +20,11 @@ import { OBJECTIVE_NAMES, objectiveNamed } from './objectives.js';
 const ScalarSchema = z.union([z.number(), z.string(), z.boolean()]);
 
 /** `batch x prompt x generated`, as `--cases` takes one. */
-const CaseTextSchema = z.string().regex(/^\d+x\d+x\d+$/, 'expected batch x prompt x generated, e.g. 1x128x512').refine((text) => text.split('x').every((part) => Number(part) >= 1), 'batch, prompt and generated must be positive');
+const CaseTextSchema = z
+  .string()
+  .regex(/^\d+x\d+x\d+$/, 'expected batch x prompt x generated, e.g. 1x128x512')
+  .refine((text) => text.split('x').every((part) => Number(part) >= 1), 'batch, prompt and generated must be positive')
+  .refine((text) => Number(text.split('x')[0]) <= MAX_BATCH_SEQUENCES, `a batch of at most ${MAX_BATCH_SEQUENCES} sequences is taken (MAX_BATCH_SEQUENCES)`);
 
 /** A precision as the model file takes it: a preset's name, or a preset with fields overridden. Kept as written (the row shows it); checked here. */
 const PrecisionInputSchema = z.union([z.string(), z.record(z.string(), ScalarSchema)]).superRefine((value, context) => {
@@ -27,7 +33,10 @@ const PrecisionInputSchema = z.union([z.string(), z.record(z.string(), ScalarSch
 });
 
 /** A dotted hardware key, as `--set` takes it. */
-const HardwareKeySchema = z.string().regex(/^[A-Za-z_]\w*(\.[A-Za-z_0-9]\w*)*$/, 'expected a dotted hardware key, e.g. hbm.bandwidthGiBps');
+const HardwareKeySchema = z
+  .string()
+  .regex(/^[A-Za-z_]\w*(\.[A-Za-z_0-9]\w*)*$/, 'expected a dotted hardware key, e.g. hbm.bandwidthGiBps')
+  .refine((key) => !key.split('.').some((part) => UNSAFE_KEYS.has(part)), `names what every object inherits (${[...UNSAFE_KEYS].join(', ')}), not a hardware key`);
 
 /** Requests per second; `inf` (or YAML's .inf) sends every request at once. Kept as `inf` so that points stay JSON. */
 const RateSchema = z.union([z.number().positive(), z.literal('inf')]).transform((rate) => (rate === Infinity ? 'inf' : rate));
@@ -49,11 +58,11 @@ export const SERVING_FIELDS = {
   enableChunkedPrefill: z.boolean(),
   enablePrefixCaching: z.boolean(),
   blockSize: z.number().int().positive(),
-  numGpuBlocksOverride: z.number().int().positive(),
+  numGpuBlocksOverride: z.number().int().positive().max(MAX_KV_BLOCKS),
   maxConcurrency: z.number().int().positive(),
   // Traces are left out: a point must be plain data that runs anywhere, and a trace is a file.
   datasetName: z.enum(['random', 'multiturn']),
-  numPrompts: z.number().int().positive(),
+  numPrompts: z.number().int().positive().max(MAX_REQUESTS_PER_RUN),
   requestRate: RateSchema,
   burstiness: z.number().positive(),
   seed: z.number().int().nonnegative(),
@@ -72,13 +81,21 @@ const SERVING_KEYS = Object.keys(SERVING_FIELDS) as [ServingKey, ...ServingKey[]
 const ServingSchema = z.strictObject(Object.fromEntries(SERVING_KEYS.map((key) => [key, SERVING_FIELDS[key].optional()])) as { [K in ServingKey]: z.ZodOptional<(typeof SERVING_FIELDS)[K]> });
 export type ServingSettings = z.infer<typeof ServingSchema>;
 
+/**
+ * Most points one sweep may have. A sweep holds its table in memory and
+ * writes it at the end; at the example's 0.2 s a point, 100,000 points are
+ * some 6 hours on 2 cores, or a cluster's job array. Larger studies are
+ * several sweeps.
+ */
+export const MAX_SWEEP_POINTS = 100_000;
+
 /** A continuous range: sampled anywhere in [min, max] (random, latin-hypercube), or at `steps` evenly spaced values (grid, and any sampling when given). */
 const RangeSchema = z
   .strictObject({
     min: z.number(),
     max: z.number(),
     /** Values from min to max inclusive, evenly spaced (geometrically with `log`). */
-    steps: z.number().int().min(2).optional(),
+    steps: z.number().int().min(2).max(MAX_SWEEP_POINTS).optional(),
     log: z.boolean().optional(),
     /** Round every value to a whole number. */
     integer: z.boolean().optional(),
@@ -93,8 +110,8 @@ export type AxisValues = z.infer<typeof AxisValuesSchema>;
 
 const SamplingSchema = z.discriminatedUnion('method', [
   z.strictObject({ method: z.literal('grid') }),
-  z.strictObject({ method: z.literal('random'), points: z.number().int().positive(), seed: z.number().int().nonnegative().default(0) }),
-  z.strictObject({ method: z.literal('latin-hypercube'), points: z.number().int().positive(), seed: z.number().int().nonnegative().default(0) }),
+  z.strictObject({ method: z.literal('random'), points: z.number().int().positive().max(MAX_SWEEP_POINTS), seed: z.number().int().nonnegative().default(0) }),
+  z.strictObject({ method: z.literal('latin-hypercube'), points: z.number().int().positive().max(MAX_SWEEP_POINTS), seed: z.number().int().nonnegative().default(0) }),
 ]);
 export type Sampling = z.infer<typeof SamplingSchema>;
 
@@ -103,7 +120,10 @@ const ObjectiveNameSchema = z.enum(OBJECTIVE_NAMES);
 export const SweepSpecSchema = z
   .strictObject({
     /** Names the output folder: compiler_output/sweeps/<name>/. */
-    name: z.string().regex(/^[\w.-]+$/, 'expected a name of letters, digits, _, . and - (it names the output folder)'),
+    name: z
+      .string()
+      .regex(/^[\w.-]+$/, 'expected a name of letters, digits, _, . and - (it names the output folder)')
+      .refine((name) => !/^\.+$/.test(name), 'expected a name with a letter or digit: a name of dots names no folder of its own'),
     description: z.string().optional(),
     /** What every point shares unless an axis varies it. */
     board: z.string().min(1).default('vhk158'),
@@ -185,6 +205,36 @@ function checkSpec(spec: z.infer<typeof SweepSpecSchema>, context: z.RefinementC
   }
   const pareto = spec.figures.pareto;
   if (pareto !== undefined && pareto[0] === pareto[1]) issue(['figures', 'pareto', 1], 'expected two different objectives');
+  if (spec.sampling.method === 'grid') checkGridSize(spec.axes, issue);
+}
+
+/** A grid of more than MAX_SWEEP_POINTS points is refused from the axes' lengths, before any point is made (this runs beside the range's own check of its steps). */
+function checkGridSize(axes: z.infer<typeof SweepSpecSchema>['axes'], issue: (path: PropertyKey[], message: string) => void): void {
+  const lists: Array<{ name: string; values: unknown[] | AxisValues }> = [
+    ...(['boards', 'models', 'precisions', 'cases'] as const).map((name) => ({ name, values: axes[name] ?? [] })),
+    ...Object.entries(axes.set ?? {}).map(([name, values]) => ({ name, values })),
+    ...Object.entries(axes.serving ?? {}).map(([name, values]) => ({ name: `serving.${name}`, values: values! })),
+  ];
+  const lengths = lists.map(({ name, values }) => ({ name, length: Array.isArray(values) ? values.length : values.steps === undefined ? 1 : values.steps > MAX_SWEEP_POINTS ? values.steps : discreteValues(values).length })).filter((axis) => axis.length > 1);
+  const points = lengths.reduce((product, axis) => product * axis.length, 1);
+  if (points > MAX_SWEEP_POINTS) {
+    issue(['axes'], `the grid has ${points.toLocaleString('en-US')} points (${lengths.map((axis) => `${axis.name} ${axis.length}`).join(' × ')}): at most ${MAX_SWEEP_POINTS.toLocaleString('en-US')} are taken (MAX_SWEEP_POINTS); split the sweep, or sample it (sampling: { method: random, points: N })`);
+  }
+}
+
+/** A list as it is; a range at its `steps` evenly spaced values, ends included (each value once). */
+export function discreteValues(values: AxisValues): unknown[] {
+  if (Array.isArray(values)) return [...values];
+  // The schema refuses a range without steps where a grid needs one.
+  if (values.steps === undefined) throw new Error('a range without steps has no grid');
+  const steps = values.steps;
+  return [...new Set(Array.from({ length: steps }, (_, i) => rangeValue(values, i / (steps - 1))))];
+}
+
+/** The point at fraction `u` of a range (geometrically with `log`), rounded to 12 significant digits (so that 0.1 steps print as 0.1) or to a whole number. */
+export function rangeValue(range: Range, u: number): number {
+  const value = range.log === true ? range.min * (range.max / range.min) ** u : range.min + u * (range.max - range.min);
+  return range.integer === true ? Math.round(value) : Number(value.toPrecision(12));
 }
 
 /** The objectives a sweep reports, ranked ones first, then those only constrained. */

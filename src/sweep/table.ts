@@ -1,15 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
+import { z } from 'zod';
 import { UserError } from '../errors.js';
-import { writeFileAtomic } from '../util/files.js';
+import { zodIssues } from '../util/zod-issues.js';
+import { OutputSet } from '../util/output-set.js';
 import { contentHash } from '../util/hash.js';
 import { TOOL_VERSION } from '../version.js';
 import { objectiveNamed } from './objectives.js';
-import { axisColumns, sweepPoints, type Scalar, type Shard } from './points.js';
-import { canonicalJson } from './prepare.js';
+import { axisColumns, eachPoint, type Scalar, type Shard } from './points.js';
+import { canonicalJson } from '../util/json.js';
 import type { SweepResult } from './run.js';
-import { reportedObjectives, type SweepSpec } from './spec.js';
+import { reportedObjectives, SweepSpecSchema, type SweepSpec } from './spec.js';
 
 /*
  * A sweep's results as a table: one row per point (its index, what it ran,
@@ -80,11 +82,12 @@ export function sweepTable(result: SweepResult): SweepTable {
 
 /** point, what ran (board, model, precision, case, swept keys), status, fits, the objectives (then those only constrained), error, key. */
 function columnsOf(spec: SweepSpec): Column[] {
-  const points = sweepPoints(spec);
-  const axis = (name: string): Column => ({ name, type: typeOfValues(points.map((point) => point.columns[name]!)) });
+  const names = axisColumns(spec);
+  const types = new Map(names.map((name) => [name, new Set<string>()]));
+  for (const point of eachPoint(spec)) for (const name of names) types.get(name)!.add(typeof point.columns[name]);
   return [
     { name: 'point', type: 'int' },
-    ...axisColumns(spec).map(axis),
+    ...names.map((name): Column => ({ name, type: typeOfValues(types.get(name)!) })),
     { name: 'status', type: 'string' },
     { name: 'fits', type: 'boolean' },
     ...reportedObjectives(spec).map((name): Column => ({ name, type: 'double' })),
@@ -93,17 +96,26 @@ function columnsOf(spec: SweepSpec): Column[] {
   ];
 }
 
-function typeOfValues(values: readonly Scalar[]): ColumnType {
-  if (values.every((value) => typeof value === 'number')) return 'double';
-  if (values.every((value) => typeof value === 'boolean')) return 'boolean';
+/** A column's type from the types (`typeof`) of its values. */
+function typeOfValues(types: ReadonlySet<string>): ColumnType {
+  if (types.size === 1 && types.has('number')) return 'double';
+  if (types.size === 1 && types.has('boolean')) return 'boolean';
   return 'string';
 }
 
-/** results.csv, results.parquet and sweep.json in `directory`, each written whole. */
-export async function writeSweepTable(directory: string, table: SweepTable): Promise<void> {
-  writeFileAtomic(join(directory, RESULTS_CSV), tableCsv(table));
-  writeFileAtomic(join(directory, RESULTS_PARQUET), await tableParquet(table));
-  writeFileAtomic(join(directory, MANIFEST), `${JSON.stringify(table.manifest, null, 1)}\n`);
+/** results.csv, results.parquet and sweep.json in `directory`, written as a set (all or none); `outputs` may hold more files to write with them. */
+export async function writeSweepTable(directory: string, table: SweepTable, outputs: OutputSet = new OutputSet()): Promise<void> {
+  for (const file of await sweepTableFiles(table)) outputs.add(join(directory, file.name), file.data);
+  outputs.commit();
+}
+
+/** The files of a sweep's table, by name: results.csv, results.parquet, sweep.json. */
+export async function sweepTableFiles(table: SweepTable): Promise<Array<{ readonly name: string; readonly data: string | Uint8Array }>> {
+  return [
+    { name: RESULTS_CSV, data: tableCsv(table) },
+    { name: RESULTS_PARQUET, data: await tableParquet(table) },
+    { name: MANIFEST, data: `${JSON.stringify(table.manifest, null, 1)}\n` },
+  ];
 }
 
 /** The table as CSV: a header, then one line per row; numbers in JavaScript's shortest exact form, empty for null. */
@@ -138,18 +150,64 @@ export function readSweepTable(directory: string): SweepTable {
   const manifestPath = join(directory, MANIFEST);
   const csvPath = join(directory, RESULTS_CSV);
   for (const path of [manifestPath, csvPath]) if (!existsSync(path)) throw new UserError({ what: 'not the output of a sweep', file: directory, detail: `no ${path}.` });
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as SweepManifest;
-  const [header, ...records] = parseCsv(readFileSync(csvPath, 'utf8'), { relax_column_count: false }) as string[][];
+  const manifest = readManifest(manifestPath);
+  let records: string[][];
+  try {
+    records = parseCsv(readFileSync(csvPath, 'utf8'), { relax_column_count: false }) as string[][];
+  } catch (error) {
+    throw new UserError({ what: 'invalid results.csv', file: csvPath, detail: `${(error as Error).message}.` });
+  }
+  const [header, ...body] = records;
   const names = manifest.columns.map((column) => column.name);
   if (header?.join(',') !== names.join(',')) throw new UserError({ what: 'results.csv does not match sweep.json', file: csvPath, detail: `expected the columns ${names.join(', ')}.` });
-  const rows = records.map((record) => Object.fromEntries(manifest.columns.map((column, at) => [column.name, cellOf(record[at]!, column.type)])));
+  const rows = body.map((record, at) => rowOf(record, { manifest, file: csvPath, line: at + 2 }));
   return { manifest, rows };
+}
+
+const ManifestSchema = z.strictObject({
+  name: z.string(),
+  specHash: z.string(),
+  toolVersion: z.string(),
+  shard: z.strictObject({ index: z.number().int().nonnegative(), count: z.number().int().positive() }).nullable(),
+  totalPoints: z.number().int().nonnegative(),
+  columns: z.array(z.strictObject({ name: z.string(), type: z.enum(['int', 'double', 'string', 'boolean']) })),
+  spec: z.unknown(),
+});
+
+/** sweep.json, checked: its schema, its spec (validated again, and hashing to its specHash), and its columns (those of its spec). */
+function readManifest(path: string): SweepManifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new UserError({ what: 'invalid sweep.json: not JSON', file: path, detail: `${(error as Error).message}.` });
+  }
+  const parsed = ManifestSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw new UserError({ what: 'invalid sweep.json', file: path, issues: zodIssues(parsed.error) });
+  const spec = SweepSpecSchema.safeParse(parsed.data.spec, { reportInput: true });
+  if (!spec.success) throw new UserError({ what: 'invalid sweep.json', file: path, issues: zodIssues(spec.error, ['spec']) });
+  if (specHash(spec.data) !== parsed.data.specHash) throw new UserError({ what: 'invalid sweep.json', file: path, detail: 'its spec does not hash to its specHash: the file was edited, or written by another version.' });
+  if (canonicalJson(columnsOf(spec.data)) !== canonicalJson(parsed.data.columns)) throw new UserError({ what: 'invalid sweep.json', file: path, detail: 'its columns are not those of its spec.' });
+  return { ...parsed.data, spec: spec.data };
+}
+
+/** A row of results.csv, each cell checked against its column's type, its point against the sweep (and the shard), its status against the three there are. */
+function rowOf(record: readonly string[], at: { manifest: SweepManifest; file: string; line: number }): TableRow {
+  const { manifest } = at;
+  const fail = (detail: string) => new UserError({ what: 'invalid results.csv', file: at.file, detail: `line ${at.line}: ${detail}` });
+  const row = Object.fromEntries(manifest.columns.map((column, index) => [column.name, cellOf(record[index]!, column.type)]));
+  for (const column of manifest.columns) if (Number.isNaN(row[column.name])) throw fail(`${column.name}: expected ${column.type === 'boolean' ? 'true or false' : 'a number'}, got ${JSON.stringify(record[manifest.columns.indexOf(column)])}.`);
+  const point = row['point'];
+  if (typeof point !== 'number' || !Number.isInteger(point) || point < 0 || point >= manifest.totalPoints) throw fail(`point: expected a point from 0 to ${manifest.totalPoints - 1}, got ${String(point)}.`);
+  if (manifest.shard !== null && point % manifest.shard.count !== manifest.shard.index) throw fail(`point ${point} is not in shard ${manifest.shard.index}/${manifest.shard.count}.`);
+  if (!['ok', 'failed', 'error'].includes(String(row['status']))) throw fail(`status: expected ok, failed or error, got ${JSON.stringify(row['status'])}.`);
+  return row;
 }
 
 function cellOf(text: string, type: ColumnType): Cell {
   if (text === '' && type !== 'string') return null;
-  if (type === 'int' || type === 'double') return Number(text);
-  if (type === 'boolean') return text === 'true';
+  if (type === 'int' || type === 'double') return text.trim() === '' ? Number.NaN : Number(text);
+  if (type === 'boolean') return text === 'true' ? true : text === 'false' ? false : Number.NaN;
   return text;
 }
 
@@ -160,19 +218,37 @@ function cellOf(text: string, type: ColumnType): Cell {
 export function mergeSweepTables(tables: readonly SweepTable[], sources: readonly string[] = []): SweepTable {
   const first = tables[0];
   if (first === undefined) throw new UserError({ what: 'nothing to merge', detail: 'give the output directories of the shards.' });
-  const byPoint = new Map<number, TableRow>();
+  const byPoint = new Map<number, { row: TableRow; from: number }>();
+  const source = (at: number) => sources[at] ?? `shard table ${at + 1}`;
   tables.forEach((table, at) => {
     if (table.manifest.specHash !== first.manifest.specHash) {
       throw new UserError({ what: 'these are shards of different sweeps', file: sources[at], detail: `its spec (${table.manifest.name}, ${table.manifest.specHash.slice(0, 12)}) differs from ${sources[0] ?? 'the first'}'s (${first.manifest.name}, ${first.manifest.specHash.slice(0, 12)}).` });
     }
-    for (const row of table.rows) if (!byPoint.has(row['point'] as number)) byPoint.set(row['point'] as number, row);
+    for (const row of table.rows) {
+      const point = row['point'] as number;
+      const earlier = byPoint.get(point);
+      if (earlier === undefined) byPoint.set(point, { row, from: at });
+      else if (canonicalJson(earlier.row) !== canonicalJson(row)) {
+        throw new UserError({
+          what: `point ${point} is in two shards with different results`,
+          detail: `${differingCells(earlier.row, row, [source(earlier.from), source(at)])}. Run the point again (delete its points/<key>.json in one shard) and merge again.`,
+        });
+      }
+    }
   });
   const missing = Array.from({ length: first.manifest.totalPoints }, (_, point) => point).filter((point) => !byPoint.has(point));
   if (missing.length > 0) {
     throw new UserError({ what: `the shards hold ${byPoint.size} of the sweep's ${first.manifest.totalPoints} points`, detail: `missing points ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', …' : ''}: is a shard missing or unfinished?` });
   }
-  const rows = [...byPoint.keys()].sort((a, b) => a - b).map((point) => byPoint.get(point)!);
+  const rows = [...byPoint.keys()].sort((a, b) => a - b).map((point) => byPoint.get(point)!.row);
   return { manifest: { ...first.manifest, shard: null }, rows };
+}
+
+/** The cells two rows of one point disagree on: `name: a in A, b in B`. */
+function differingCells(a: TableRow, b: TableRow, sources: readonly [string, string]): string {
+  const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((name) => a[name] !== b[name]);
+  const cell = (value: TableRow[string]) => (value === null || value === undefined || value === '' ? '(empty)' : String(value));
+  return names.map((name) => `${name}: ${cell(a[name])} in ${sources[0]}, ${cell(b[name])} in ${sources[1]}`).join('; ');
 }
 
 /** The objectives of a table's spec, with their units and directions. */

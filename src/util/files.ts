@@ -1,6 +1,8 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { OutputError } from '../errors.js';
+import { describeFsError } from './yaml.js';
 
 /**
  * Writes a file so that readers never see it half-written: the data goes to a
@@ -8,13 +10,14 @@ import { randomBytes } from 'node:crypto';
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
   const temporary = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
+    mkdirSync(dir, { recursive: true });
     writeFileSync(temporary, data);
     renameSync(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });
-    throw error;
+    // A path the user gave that cannot be written is theirs to fix: one clear error, never a stack.
+    throw new OutputError({ what: 'cannot write output', file: path, detail: describeFsError(error) });
   }
 }

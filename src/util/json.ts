@@ -10,3 +10,10 @@ export function parseJsonFile(path: string, what: string): unknown {
     throw new UserError({ what: `invalid ${what}: not JSON`, file: path, detail: `${(error as Error).message}.` });
   }
 }
+
+/** JSON with every object's keys sorted, so that equal inputs written in another order hash alike. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_, item: unknown) =>
+    typeof item === 'object' && item !== null && !Array.isArray(item) ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : item,
+  );
+}

@@ -65,6 +65,9 @@ function plainMessage(issue: z.core.$ZodIssue): string {
       return issue.origin === 'array' ? `expected at most ${issue.maximum} entries` : `expected a value ${issue.inclusive ? '<=' : '<'} ${issue.maximum}`;
     case 'invalid_value':
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_key':
+      // A record's key refused: what its own schema said.
+      return issue.issues.map((inner) => plainMessage(inner)).join('; ');
     case 'unrecognized_keys':
       return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
     default:

@@ -104,13 +104,14 @@ describe('the physical bound on the U250', () => {
 });
 
 describe('the bound as a check on the simulator', () => {
-  test('a calibration that makes the board faster than its peak fails the job as an internal error', () => {
+  test('a calibration that makes the board faster than its peak fails the job as an error in the hardware description, naming what to lower', () => {
     const hardware = shippedHardware('vhk158', { 'calibration.timeDivisor': 100 });
     const outcome = runSimulationJob({ kind: 'compile', model: tiny, hardware, stage: 'decode', tokens: 64 });
     assert.equal(outcome.ok, false);
     if (outcome.ok) return;
-    assert.equal(outcome.userError, false);
+    assert.equal(outcome.userError, true);
     assert.match(outcome.message, /below the physical bound/);
+    assert.match(outcome.message, /lower its calibration \(calibration\.timeDivisor/);
     assert.match(outcome.message, /tiny_decode_token_64/);
   });
 

@@ -9,7 +9,7 @@ import { compileModel } from '../../src/compiler/index.js';
 import { loadHardware } from '../../src/backends/index.js';
 import { PrecisionSchema, type Model } from '../../src/model/index.js';
 import { loadGpuProfile } from '../../src/profiler/index.js';
-import { ROOT, runMain, shippedHardware, temporaryDirectory, tinyModel } from '../helpers.js';
+import { ROOT, runMain, shippedHardware, temporaryDirectory, tinyModel, tinyModelFile } from '../helpers.js';
 import { compileTarget } from '../../src/backends/index.js';
 
 /*
@@ -48,6 +48,31 @@ describe('calibrate', () => {
     const result = await runMain(['calibrate', '--hardware', 'u280', '--gpu', join(ROOT, 'compiler_output/gpu_profile/a100-vllm.csv'), '--out', join(work, 'x.yaml')]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /calibrate fits roofline boards .* u280 is of kind flightllm/);
+  });
+
+  test('calibrate on results serve saved reproduces them within 1 % before fitting; one result alone is too few, never a crash', async () => {
+    const gpu = ['--hardware', 'a100-80gb-sxm', '--model', tinyModelFile(work), '--precision', 'FP16'];
+    const saved = (concurrency: number) => join(work, `saved-c${concurrency}.json`);
+    for (const concurrency of [1, 4]) {
+      const served = await runMain(['serve', ...gpu, '--num-prompts', '12', '--random-input-len', '128', '--random-output-len', '16', '--max-concurrency', String(concurrency), '--save-result', '--result-filename', saved(concurrency)]);
+      assert.equal(served.code, 0, served.stderr);
+    }
+    const fitted = await runMain(['calibrate', ...gpu, '--gpu', saved(1), saved(4), '--out', join(work, 'round-trip.yaml'), '--json']);
+    assert.equal(fitted.code, 0, fitted.stderr);
+    const { observations } = JSON.parse(fitted.stdout) as { observations: Array<{ label: string; measuredMs: number; beforeMs: number }> };
+    assert.deepEqual(observations.map((o) => o.label), ['saved-c1 TPOT at concurrency 1', 'saved-c1 TTFT at concurrency 1', 'saved-c4 TPOT at concurrency 4']);
+    for (const o of observations) assert.ok(Math.abs(o.beforeMs / o.measuredMs - 1) <= 0.01, `${o.label}: ${o.beforeMs} ms against ${o.measuredMs} saved`);
+    const alone = await runMain(['calibrate', ...gpu, '--gpu', saved(4), '--out', join(work, 'alone.yaml')]);
+    assert.equal(alone.code, 2);
+    assert.match(alone.stderr, /one measurement \(saved-c4 TPOT at concurrency 4\) is too few to fit \d+ parameters/);
+  });
+
+  test('without --hardware it calibrates a board it can fit (a roofline board), never one it refuses', async () => {
+    // A key it cannot fit is refused after the board is taken: the default board passed the roofline check.
+    const result = await runMain(['calibrate', '--gpu', join(ROOT, 'compiler_output/gpu_profile/a100-vllm.csv'), '--fit', 'hbm.nonsense', '--out', join(work, 'z.yaml')]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /cannot fit "hbm\.nonsense"/);
+    assert.doesNotMatch(result.stderr, /calibrate fits roofline boards/);
   });
 
   test("the shipped a100-80gb-sxm-vllm.yaml is what calibrate writes from FlightLLM's vLLM figures, and it loads", async () => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { dump, load } from 'js-yaml';
 import { shippedHardwareNames } from '../../src/backends/index.js';
-import { ROOT, runMain, temporaryDirectory, tinyDecodeIr, tinyModelFile, tinySweepSpec, VHK158 } from '../helpers.js';
+import { aliasBomb, ROOT, runMain, temporaryDirectory, tinyDecodeIr, tinyModelFile, tinySweepSpec, VHK158 } from '../helpers.js';
 
 /*
  * Every mistake a user can make on the command line gets one clear paragraph
@@ -205,6 +205,7 @@ const CASES: readonly Case[] = [
     message: /invalid FPGA device: dsp\.int8MacsPerSlice: expected a number, got "two"/,
     names: 'bad-device.yaml',
   },
+  ...issue19Cases(),
   { name: 'a conformance directory without reference data', args: ['conformance', '--reference', work], message: /no reference cases in .*: expected ir_output\/<name>\.yaml files with matching profiler_output\/<name>\.csv files; `npm run fetch-reference` fetches them\./ },
   ...expertCases(),
   ...sweepCases(),
@@ -217,6 +218,77 @@ function expertCases(): Case[] {
     { name: 'latent attention on a FlightLLM board', args: ['step', '--model', 'deepseek-v2-lite', '--hardware', 'v80', '--seq', '1@64'], message: /architecture\.kv_lora_rank: multi-head latent attention is not lowered for v80's kind of hardware/ },
     { name: 'a mixture of experts described in part', args: ['step', '--model', modelFile('moe-part.yaml', { n_routed_experts: 8 }), '--hardware', 'a100-80gb-sxm', '--seq', '1@64'], message: /moe-part\.yaml: invalid model description: architecture\.num_experts_per_tok: a mixture of experts \(n_routed_experts\) needs it/ },
     { name: 'a mixture of experts too large for the board', args: ['step', '--model', 'mixtral-8x7b', '--hardware', 'vhk158', '--seq', '1@64'], message: /Mixtral-8x7B does not fit in HBM of vhk158: it needs \d+\.\d\d GiB of weights \(all 8 routed experts of each sparse layer\)/ },
+  ];
+}
+
+/** Inputs that once crashed, hung, ran out of memory or were silently wrong (issue 19). */
+function issue19Cases(): Case[] {
+  const A100_VLLM = join(ROOT, 'compiler_output', 'gpu_profile', 'a100-vllm.csv');
+  const aFile = file('a-file', 'not a directory');
+  const aDirectory = join(work, 'a-directory');
+  mkdirSync(aDirectory, { recursive: true });
+  const spec = file('sweep19.yaml', dump(tinySweepSpec(work)));
+  return [
+    { name: 'a --set key through __proto__', args: ['simulate', '--hardware', VHK158, '--ir', goodIr, '--set', '__proto__.polluted=1'], message: /invalid hardware override: __proto__\.polluted: "__proto__" is not a key a hardware file can have/ },
+    {
+      name: 'an expression that assigns another key',
+      args: ['simulate', '--hardware', VHK158, '--ir', goodIr, '--set', 'hbm.bandwidthGiBps== (clock.frequencyMHz = 1000) + 460'],
+      message: /invalid expression in hardware configuration: hbm\.bandwidthGiBps: expression " \(clock\.frequencyMHz = 1000\) \+ 460" uses an assignment, which expressions may not/,
+    },
+    { name: 'an expression that would build a huge matrix', args: ['simulate', '--hardware', VHK158, '--ir', goodIr, '--set', 'hbm.bandwidthGiBps== size(zeros(100000, 100000))'], message: /uses the function size/ },
+    { name: 'a YAML alias bomb in a hardware file', args: ['simulate', '--hardware', file('bomb.yaml', aliasBomb(9)), '--ir', goodIr], message: /bomb\.yaml: hardware configuration too large: it holds more than 1,000,000 values once its aliases/ },
+    { name: 'a sweep --out that is a file', args: ['sweep', spec, '--out', aFile], message: /a-file: cannot write output: it is a file, not a directory\./ },
+    { name: 'a sweep --out below a file', args: ['sweep', spec, '--out', join(aFile, 'out')], message: /cannot write output: .*a-file is a file, not a directory\./, output: join(aFile, 'out') },
+    { name: 'a sweep named ..', args: ['sweep', file('dots.yaml', dump({ ...tinySweepSpec(work), name: '..' }))], message: /invalid sweep spec: name: expected a name with a letter or digit/ },
+    {
+      name: 'a sweep grid of 10^9 points',
+      args: ['sweep', file('huge.yaml', dump({ name: 'huge', axes: { set: Object.fromEntries(Array.from({ length: 9 }, (_, at) => [`k${at}`, { min: 1, max: 10, steps: 10 }])) } }))],
+      message: /axes: the grid has 1,000,000,000 points .*MAX_SWEEP_POINTS/,
+    },
+    { name: 'a queue name BullMQ cannot keep', args: ['sweep', spec, '--queue', 'redis://127.0.0.1:1', '--queue-name', 'a:b', '--out', join(work, 'q')], message: /invalid --queue-name "a:b"/, output: join(work, 'q') },
+    {
+      name: 'a --csv that is a directory, beside a --trace',
+      args: ['simulate', '--hardware', VHK158, '--ir', goodIr, '--trace', join(work, 'set-trace.json'), '--csv', aDirectory],
+      message: /a-directory: cannot write output: it is a directory, not a file\./,
+      output: join(work, 'set-trace.json'),
+    },
+    { name: 'a --trace below a file', args: ['simulate', '--hardware', VHK158, '--ir', goodIr, '--trace', join(aFile, 't.json')], message: /cannot write output: .*a-file is a file, not a directory/ },
+    { name: 'a --out-dir that is a file', args: ['simulate', '--hardware', VHK158, '--ir', goodIr, goodIr, '--out-dir', aFile], message: /a-file: cannot write output: it is a file/ },
+    { name: 'a calibrate --out that is a directory', args: ['calibrate', '--gpu', A100_VLLM, '--precision', 'FP16', '--out', aDirectory], message: /a-directory: cannot write output: it is a directory, not a file/ },
+    { name: 'a figures --out that is a file', args: ['figures', '--model', tinyModel, '--cases', '1x16x8', '--out', aFile, '--out-dir', join(work, 'fig-cache')], message: /a-file: cannot write output: it is a file, not a directory/, output: join(work, 'fig-cache') },
+    { name: 'a compile --out below a file', args: ['compile', '--model', tinyModel, '--stage', 'decode', '--tokens', '16', '--out', join(aFile, 'ir')], message: /cannot write output: .*a-file is a file, not a directory/ },
+    { name: 'a truncated --fpga JSON', args: ['compare', '--gpu', A100_VLLM, '--fpga', file('cut.json', '{"hardware":"vhk158","cas')], message: /cut\.json: invalid FPGA profile: not JSON/ },
+    ...servingCases(aFile),
+    {
+      name: 'two GPU profiles of the same device and backend',
+      args: ['compare', '--gpu', A100_VLLM, file('copy-of-vllm.csv', readFileSync(A100_VLLM, 'utf8')), '--model', tinyModel],
+      message: /two GPU profiles of GPU-opt on A100-80GB \(inferred\): .*a100-vllm\.csv and .*copy-of-vllm\.csv both hold it/,
+    },
+  ];
+}
+
+/** Serving runs too large, too slow to resolve, or told nonsense. */
+function servingCases(aFile: string): Case[] {
+  const serve = ['serve', '--model', tinyModel, '--random-input-len', '32', '--random-output-len', '4'];
+  const kept = join(work, 'kept.csv');
+  return [
+    { name: '--num-prompts 1e9', args: [...serve, '--num-prompts', '1e9'], message: /--num-prompts: 1000000000 requests: at most 100,000 are served in one run \(MAX_REQUESTS_PER_RUN\)/ },
+    { name: '--request-rate 1e-15', args: [...serve, '--request-rate', '1e-15'], message: /--request-rate: 1000 requests at 1e-15 per second are sent over 1\.000e\+18 s: a run may last at most 4\.398e\+9 s \(MAX_SERVING_TIME_MS\)/ },
+    { name: '--num-gpu-blocks-override 1e12', args: [...serve, '--num-prompts', '2', '--num-gpu-blocks-override', '1e12'], message: /--num-gpu-blocks-override: 1000000000000 blocks: at most 10,000,000 are kept \(MAX_KV_BLOCKS\)/ },
+    { name: '--metric-percentiles ,', args: [...serve, '--metric-percentiles', ','], message: /option '--metric-percentiles <list>' argument ',' is invalid\. expected percentiles between 0 and 100/ },
+    { name: 'a percentile given twice', args: [...serve, '--metric-percentiles', '50,99,50'], message: /each percentile once, got 50 twice/ },
+    { name: 'a step of 10^5 sequences', args: ['step', '--model', tinyModel, '--seq', '1@0x100000'], message: /"1@0x100000": 100000 sequences in one step; at most 16384 are taken \(MAX_BATCH_SEQUENCES\)/ },
+    { name: 'a case batch of 10^8 sequences', args: ['profile', '--model', tinyModel, '--cases', '100000000x1x1', '--out-dir', join(work, 'batch-out')], message: /a batch of at most 16384 sequences is taken \(MAX_BATCH_SEQUENCES\)/ },
+    { name: '--jobs beyond the threads per core', args: ['simulate', '--hardware', VHK158, '--ir', goodIr, goodIr, '--jobs', '100000'], message: /at most \d+ worker threads on this machine \(4 per core, MAX_THREADS_PER_CORE\), got 100000/ },
+    { name: 'bench --max-concurrency 1.5', args: ['bench', '--model', tinyModel, '--max-concurrency', '1.5'], message: /--max-concurrency expects positive whole numbers, comma-separated, got "1\.5"/ },
+    {
+      name: 'a JSONL trace whose count is text',
+      args: [...serve, '--dataset-name', 'trace', '--dataset-path', file('text.jsonl', '{"input_toks": "64", "output_toks": 4, "arrival_time_ns": 0}\n')],
+      message: /text\.jsonl: invalid trace: line 1: input_toks: expected a JSON number, got "64"/,
+    },
+    { name: 'a --result-dir that is a file', args: [...serve, '--num-prompts', '2', '--save-result', '--result-dir', aFile, '--requests-csv', kept], message: /a-file: cannot write output: it is a file, not a directory/, output: kept },
+    { name: 'a serve --trace below a file', args: [...serve, '--num-prompts', '2', '--trace', join(aFile, 't.json'), '--requests-csv', kept], message: /cannot write output: .*a-file is a file, not a directory/, output: kept },
+    { name: 'a bench --figures that is a file', args: ['bench', '--model', tinyModel, '--max-concurrency', '1', '--num-prompts', '2', '--figures', aFile], message: /a-file: cannot write output: it is a file, not a directory/ },
   ];
 }
 

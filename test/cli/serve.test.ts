@@ -87,6 +87,44 @@ describe('fpga-llm-sim serve', () => {
     assert.equal(events.filter((e) => e.tid === 0 && e.name.startsWith('B=')).length, document.steps);
   });
 
+  test('--save-result records the run as vllm bench serve does; an absolute --result-filename is taken as given', async () => {
+    const saved = join(temporaryDirectory(), 'absolute.json');
+    const result = await runMain(['serve', ...board, ...workload, '--request-rate', '8', '--burstiness', '0.5', '--save-result', '--result-dir', join(work, 'not-used'), '--result-filename', saved]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(existsSync(join(work, 'not-used')), false);
+    const document = JSON.parse(readFileSync(saved, 'utf8'));
+    assert.deepEqual([document.num_prompts, document.request_rate, document.burstiness, document.max_concurrency], [12, 8, 0.5, 4]);
+    const unlimited = await runMain(['serve', ...board, '--num-prompts', '4', '--random-input-len', '32', '--random-output-len', '4', '--json']);
+    assert.deepEqual(Object.entries(JSON.parse(unlimited.stdout)).slice(0, 4), [['num_prompts', 4], ['request_rate', 'inf'], ['burstiness', 1], ['max_concurrency', null]]);
+  });
+
+  test('compare on a result we saved serves the same scenario: simulated over measured within 1 %', async () => {
+    const saved = join(work, 'round-trip.json');
+    const scenario = ['--num-prompts', '24', '--random-input-len', '128', '--random-output-len', '16', '--max-concurrency', '4', '--request-rate', '6'];
+    assert.equal((await runMain(['serve', ...board, ...scenario, '--save-result', '--result-filename', saved])).code, 0);
+    const compared = await runMain(['compare', ...board, '--gpu', saved, '--json']);
+    assert.equal(compared.code, 0, compared.stderr);
+    const [row] = JSON.parse(compared.stdout).rows as Array<{ measured: { outputTokensPerSecond: number; latency: { ms: number }; meanTtftMs: number }; simulated: { outputTokensPerSecond: number; latencyMs: number; meanTtftMs: number } }>;
+    for (const [name, simulated, measured] of [
+      ['output throughput', row!.simulated.outputTokensPerSecond, row!.measured.outputTokensPerSecond],
+      ['mean TPOT', row!.simulated.latencyMs, row!.measured.latency.ms],
+      ['mean TTFT', row!.simulated.meanTtftMs, row!.measured.meanTtftMs],
+    ] as const) {
+      assert.ok(Math.abs(simulated / measured - 1) <= 0.01, `${name}: simulated ${simulated}, saved ${measured}`);
+    }
+  });
+
+  test('a trace of epoch-scale times keeps its resolution: its times count from its first request', async () => {
+    const at = (seconds: number) => JSON.stringify({ input_toks: 64, output_toks: 4, arrival_time_ns: seconds * 1e9 });
+    const [late, early] = [join(work, 'late.jsonl'), join(work, 'early.jsonl')];
+    writeFileSync(late, `${at(1e20)}\n${at(1e20)}\n`);
+    writeFileSync(early, `${at(0)}\n${at(0)}\n`);
+    const run = async (trace: string) => JSON.parse((await runMain(['serve', ...board, '--dataset-name', 'trace', '--dataset-path', trace, '--json'])).stdout) as { mean_ttft_ms: number; mean_e2el_ms: number };
+    const [fromLate, fromEarly] = [await run(late), await run(early)];
+    assert.ok(fromLate.mean_ttft_ms > 0 && fromLate.mean_e2el_ms > fromLate.mean_ttft_ms);
+    assert.deepEqual([fromLate.mean_ttft_ms, fromLate.mean_e2el_ms], [fromEarly.mean_ttft_ms, fromEarly.mean_e2el_ms]);
+  });
+
   test('the report follows vllm bench serve’s layout', async () => {
     const result = await runMain(['serve', ...board, ...workload, '--metric-percentiles', '50,99.9']);
     assert.equal(result.code, 0, result.stderr);

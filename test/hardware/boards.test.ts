@@ -185,6 +185,15 @@ describe('overrides', () => {
     });
   }
 
+  for (const key of ['__proto__.polluted', 'constructor.prototype.polluted', 'hbm.__proto__.polluted']) {
+    test(`an override through what every object inherits (${key}) is refused, and pollutes nothing`, () => {
+      const error = thrown(ConfigError, () => loadHardware(VHK158, { overrides: { [key]: 1 } }));
+      assert.deepEqual(error.issues.map((issue) => issue.path), [key]);
+      assert.match(error.message, /is not a key a hardware file can have/);
+      assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+    });
+  }
+
   test('a new key inside an existing mapping is judged by the schema', () => {
     const error = thrown(ConfigError, () => loadHardware(VHK158, { overrides: { 'hbm.bandwithGiBps': 1 } }));
     assert.deepEqual(error.issues, [{ path: 'hbm', message: 'unknown key "bandwithGiBps", got a mapping' }]);

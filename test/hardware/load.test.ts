@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { dump, load as parseYamlText } from 'js-yaml';
 import { ConfigError } from '../../src/errors.js';
-import { resolveExpressions } from '../../src/hardware/index.js';
+import { MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_LENGTH, resolveExpressions } from '../../src/hardware/index.js';
 import { loadHardware, parseHardware, shippedHardwareNames } from '../../src/backends/index.js';
 import { ContentCache } from '../../src/util/cache.js';
+import { contentHash } from '../../src/util/hash.js';
 import { flightllm, NO_REFERENCE, REFERENCE_DIR, ROOT, temporaryDirectory, thrown, VHK158 } from '../helpers.js';
 
 /** The shipped VHK158 file as a plain object, to mutate in tests. */
@@ -117,6 +118,43 @@ describe('loading hardware', () => {
   });
 });
 
+describe('the parse cache read back', () => {
+  /** Loads the board once through a fresh cache, then overwrites its one entry. */
+  function damagedEntry(text: (original: string) => string): { cache: ContentCache; rejections: string[]; file: string } {
+    const directory = temporaryDirectory();
+    const rejections: string[] = [];
+    const cache = new ContentCache(join(directory, 'cache'), { onRejected: (rejection) => rejections.push(rejection.reason) });
+    const file = join(directory, 'hw.yaml');
+    writeFileSync(file, readFileSync(VHK158, 'utf8'));
+    loadHardware(file, { cache });
+    const [entry] = readdirSync(join(directory, 'cache', 'hardware'));
+    const path = join(directory, 'cache', 'hardware', entry!);
+    writeFileSync(path, text(readFileSync(path, 'utf8')));
+    return { cache, rejections, file };
+  }
+
+  test('an entry of null is refused and the board loaded afresh, never a crash', () => {
+    const { cache, rejections, file } = damagedEntry((original) => `${original.split('\n')[0]!.replace(/"sha256":"\w+"/, `"sha256":"${contentHash('null')}"`)}\nnull`);
+    assert.deepEqual(loadHardware(file, { cache }), loadHardware(file));
+    assert.equal(rejections.length, 1);
+  });
+
+  test('an entry whose values were edited is refused: the board holds the file’s values', () => {
+    const { cache, rejections, file } = damagedEntry((original) => original.replace('"frequencyMHz":225', '"frequencyMHz":300'));
+    assert.equal(flightllm(loadHardware(file, { cache })).clock.frequencyMHz, 225);
+    assert.match(rejections[0] ?? '', /does not match its digest/);
+  });
+
+  test('an entry the schema refuses is refused, even with a true digest', () => {
+    const { cache, rejections, file } = damagedEntry((original) => {
+      const body = original.slice(original.indexOf('\n') + 1).replace('"frequencyMHz":225', '"frequencyMHz":-1');
+      return `${original.split('\n')[0]!.replace(/"sha256":"\w+"/, `"sha256":"${contentHash(body)}"`)}\n${body}`;
+    });
+    assert.equal(flightllm(loadHardware(file, { cache })).clock.frequencyMHz, 225);
+    assert.match(rejections[0] ?? '', /clock\.frequencyMHz/);
+  });
+});
+
 describe('shipped boards by name', () => {
   test('each shipped name loads the same description as its file in hardware/', () => {
     for (const name of shippedHardwareNames()) assert.deepEqual(loadHardware(name), loadHardware(join(ROOT, 'hardware', `${name}.yaml`)), name);
@@ -188,9 +226,58 @@ describe('expressions', () => {
     assert.deepEqual(issues, [{ path: 'a', message: 'expression refers to unknown key nothing.here' }]);
   });
 
-  test('an expression that does not give a number is reported', () => {
-    const { issues } = resolveExpressions({ a: 1, b: '= [a, a]' });
-    assert.match(issues[0]?.message ?? '', /must give a finite number/);
+  test('an expression that does not give a finite number is reported', () => {
+    const { issues } = resolveExpressions({ a: 0, b: '= 1 / a', c: '= sqrt(a - 1)' });
+    assert.deepEqual(
+      issues.map((issue) => [issue.path, /must give a finite number, got (Infinity|NaN)/.test(issue.message)]),
+      [
+        ['b', true],
+        ['c', true],
+      ],
+    );
+  });
+
+  test('an expression may not assign, define functions, build matrices or call what the whitelist lacks', () => {
+    const refused: Array<[string, RegExp]> = [
+      ['(kernelLaunchUs = 1000) + 2039', /uses an assignment/],
+      ['f(x) = x', /uses a function definition/],
+      ['size(zeros(100000, 100000))', /uses the function size/],
+      ['[a, a]', /uses a matrix or list/],
+      ['{ x: 1 }', /uses an object/],
+      ['a; a', /uses several statements/],
+      ['1:3', /uses a range/],
+      ['import({ x: 1 })', /uses the function import/],
+      ['evaluate("1")', /uses the function evaluate/],
+      ['"text"', /uses the constant "text"/],
+      ['5!', /uses the operator !/],
+      ['max()', /uses max with 0 arguments/],
+    ];
+    const tree = { a: 3, kernelLaunchUs: 4, ...Object.fromEntries(refused.map(([source], index) => [`x${index}`, `= ${source}`])) };
+    const { value, issues } = resolveExpressions(tree);
+    refused.forEach(([source, message], index) => {
+      const issue = issues.find((found) => found.path === `x${index}`);
+      assert.match(issue?.message ?? '(none)', message, source);
+    });
+    // Nothing an expression says changes another key.
+    assert.equal((value as { kernelLaunchUs: number }).kernelLaunchUs, 4);
+  });
+
+  test('an expression longer or deeper than the limits is refused before it is parsed', () => {
+    const long = `= ${Array.from({ length: MAX_EXPRESSION_LENGTH }, () => '1').join('+')}`;
+    const deep = `= ${'('.repeat(MAX_EXPRESSION_DEPTH + 1)}1${')'.repeat(MAX_EXPRESSION_DEPTH + 1)}`;
+    const atLimit = `= ${'('.repeat(MAX_EXPRESSION_DEPTH)}1${')'.repeat(MAX_EXPRESSION_DEPTH)}`;
+    const { value, issues } = resolveExpressions({ long, deep, atLimit });
+    assert.match(issues.find((issue) => issue.path === 'long')?.message ?? '', /at most 500 are taken \(MAX_EXPRESSION_LENGTH\)/);
+    assert.match(issues.find((issue) => issue.path === 'deep')?.message ?? '', /nests brackets 33 deep: at most 32/);
+    assert.equal((value as { atLimit: number }).atLimit, 1);
+  });
+
+  test('an expression reads only keys the file has, never what every object inherits', () => {
+    const { issues } = resolveExpressions({ a: '= constructor + 1', b: { c: '= b.toString' } });
+    assert.deepEqual(
+      issues.map((issue) => issue.message),
+      ['expression refers to unknown key constructor', 'expression refers to unknown key b.toString'],
+    );
   });
 
   test('an expression error in a hardware file becomes a ConfigError naming the field', () => {

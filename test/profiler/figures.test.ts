@@ -29,6 +29,7 @@ const fig = (prompt: number, generated: number, totalMs: number) => ({ case: { b
 const gpu = (label: string, totals: Record<string, number>): GpuProfile => ({
   label,
   device: 'A100',
+  backend: label,
   file: `${label}.csv`,
   rows: Object.entries(totals).map(([key, total]) => {
     const [prompt, generated] = key.split('+').map(Number) as [number, number];

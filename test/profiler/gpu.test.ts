@@ -21,6 +21,30 @@ function csvWithModel(lines: string[]): string {
 }
 
 
+describe('GPU columns', () => {
+  test('one backend on two devices makes two columns, each with its own figures', () => {
+    const a100 = loadGpuProfile(csv(['A100,GPU-opt,1,128,512,17.6,5727.0,5744.6,x']));
+    const h100 = loadGpuProfile(csv(['H100,GPU-opt,1,128,512,9.0,3000.0,3009.0,y']));
+    const { matching } = gpuProfilesFor([a100, h100], { names: ['llama2-7B'] });
+    assert.deepEqual(matching.map((gpu) => gpu.label), ['GPU-opt (A100)', 'GPU-opt (H100)']);
+    const comparison = compareWithGpu([], matching);
+    assert.deepEqual(comparison.cases[0]!.gpu['GPU-opt (A100)']?.totalMs, 5744.6);
+    assert.deepEqual(comparison.cases[0]!.gpu['GPU-opt (H100)']?.totalMs, 3009.0);
+  });
+
+  test('two files of the same device and backend are an error naming both', () => {
+    const first = csv(['A100,GPU-opt,1,128,512,17.6,5727.0,5744.6,x']);
+    const second = csv(['A100,GPU-opt,1,128,512,99.0,9999.0,10098.0,y']);
+    const error = thrown(UserError, () => gpuProfilesFor([loadGpuProfile(first), loadGpuProfile(second)], { names: ['m'] }));
+    assert.match(error.message, /^two GPU profiles of GPU-opt on A100: .* and .* both hold it/);
+    assert.ok(error.message.includes(first) && error.message.includes(second));
+  });
+
+  test('a file of several devices is refused', () => {
+    assert.match(thrown(UserError, () => loadGpuProfile(csv(['A100,GPU-opt,1,128,512,1,2,3,x', 'H100,GPU-opt,1,128,1024,1,2,3,x']))).message, /expected one device per file, found A100, H100/);
+  });
+});
+
 describe('GPU profiles', () => {
   test("the shipped profiles hold the seed's six cases for each backend", () => {
     const naive = loadGpuProfile(join(ROOT, 'compiler_output', 'gpu_profile', 'a100-hf-transformers.csv'));

@@ -24,6 +24,10 @@ describe('random workloads', () => {
     assert.ok(times.every((t, i) => i === 0 || t >= times[i - 1]!));
   });
 
+  test('a burstiness so low that every gap rounds to 0 sends every request at once, never at NaN', () => {
+    assert.deepEqual(arrivalTimes(4, 1, 1e-300, new Draws(0)), [0, 0, 0, 0]);
+  });
+
   test('gaps of burstiness 1 are exponential (coefficient of variation 1); lower burstiness is burstier', () => {
     const gaps = (burstiness: number) => {
       const times = arrivalTimes(20_000, 10, burstiness, new Draws(4));

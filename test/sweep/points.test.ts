@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { UserError } from '../../src/errors.js';
-import { loadSweepSpec, parseSweepSpec, shardPoints, sweepPoints, type SweepSpec } from '../../src/sweep/index.js';
+import { eachPoint, loadSweepSpec, MAX_SWEEP_POINTS, parseSweepSpec, pointCount, shardPoints, sweepPoints, type SweepSpec } from '../../src/sweep/index.js';
 import { temporaryDirectory, thrown } from '../helpers.js';
 
 const spec = (raw: Record<string, unknown>): SweepSpec => parseSweepSpec({ name: 'test', ...raw });
@@ -22,6 +22,31 @@ describe('sweep spec', () => {
     assert.match(issuesOf({ precision: 'W3A3' }), /precision: unknown precision "W3A3"/);
     assert.match(issuesOf({ axes: { boardz: ['u280'] } }), /axes: unknown key "boardz"/);
     assert.match(issuesOf({ axes: { set: { status: [1, 2] } } }), /axes\.set\.status: names a column of results\.csv already/);
+  });
+
+  test('a sweep of more than MAX_SWEEP_POINTS points is refused at once, from the lengths of its axes', () => {
+    const started = performance.now();
+    // 10^9 points: nine axes of ten values.
+    const set = Object.fromEntries(Array.from({ length: 9 }, (_, at) => [`k${at}`, { min: 1, max: 10, steps: 10 }]));
+    assert.match(issuesOf({ axes: { set } }), /axes: the grid has 1,000,000,000 points \(k0 10 × k1 10 × .* × k8 10\): at most 100,000 are taken \(MAX_SWEEP_POINTS\)/);
+    assert.match(issuesOf({ sampling: { method: 'random', points: 1e9 }, axes: { set: { k: { min: 1, max: 2 } } } }), /sampling\.points: expected a value <= 100000/);
+    assert.match(issuesOf({ axes: { set: { k: { min: 1, max: 2, steps: 1e9 } } } }), /axes\.set\.k\.steps: expected a value <= 100000/);
+    assert.ok(performance.now() - started < 2000);
+    // At the limit the grid is taken, and counted without making its points.
+    const atLimit = spec({ axes: { set: { a: { min: 1, max: 1000, steps: 1000 }, b: { min: 1, max: 100, steps: 100 } } } });
+    assert.equal(pointCount(atLimit), MAX_SWEEP_POINTS);
+  });
+
+  test('points are made one at a time, the same as the whole list', () => {
+    const sampled = spec({ sampling: { method: 'random', points: 7, seed: 2 }, axes: { set: { a: { min: 0, max: 1 } } } });
+    const iterator = eachPoint(sampled);
+    assert.deepEqual(iterator.next().value, sweepPoints(sampled)[0]);
+    assert.equal(pointCount(sampled), sweepPoints(sampled).length);
+  });
+
+  test('a set key through what every object inherits is refused', () => {
+    assert.match(issuesOf({ set: { '__proto__.x': 1 } }), /set\.__proto__\.x: names what every object inherits/);
+    assert.match(issuesOf({ axes: { set: { 'hbm.constructor': [1, 2] } } }), /names what every object inherits/);
   });
 
   test('a spec file is read with its key errors and the file named', () => {

@@ -4,16 +4,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { UsageError, UserError } from '../../src/errors.js';
-import { parseRedisUrl, parseSweepSpec, queueExecutor, runQueueWorker, sweep, RESULTS_CSV, type SweepSpec } from '../../src/sweep/index.js';
+import { checkRedis, parseRedisUrl, parseSweepSpec, queueExecutor, runPointJob, runQueueWorker, sweep, RESULTS_CSV, type PointJob, type SweepSpec } from '../../src/sweep/index.js';
 import { freePort, NO_REDIS, ROOT, runMain, startRedis, temporaryDirectory, testCache, thrown, tinySweepSpec, type RedisServer } from '../helpers.js';
 
 /** Waits until the sweep has enqueued its jobs (a worker told to exit when idle would otherwise find nothing). */
-async function enqueued(redis: RedisServer, expected: { queueName: string; jobs: number }): Promise<void> {
+async function enqueued(redis: RedisServer, expected: { queueName: string; jobs: number; unfinished?: boolean }): Promise<void> {
   const queue = new Queue(expected.queueName, { connection: { host: '127.0.0.1', port: redis.port } });
+  const types = expected.unfinished === true ? (['waiting', 'active'] as const) : (['waiting', 'active', 'completed'] as const);
   try {
-    while ((await queue.getJobCountByTypes('waiting', 'active', 'completed')) < expected.jobs) await sleep(20);
+    while ((await queue.getJobCountByTypes(...types)) < expected.jobs) await sleep(20);
   } finally {
     await queue.close();
   }
@@ -93,16 +94,65 @@ describe('sweeps on a queue', { skip: NO_REDIS }, () => {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(specPath, JSON.stringify({ ...tinySweepSpec(directory), name: 'queued' }));
     const [local, queued] = [join(directory, 'local'), join(directory, 'queued')];
-    assert.equal((await runMain(['sweep', specPath, '--out', local, '--jobs', '1', '--no-figures'])).code, 0);
-    const cli = runMain(['sweep', specPath, '--out', queued, '--queue', redis.url, '--queue-name', 'cli', '--no-figures']);
+    assert.equal((await runMain(['sweep', specPath, '--out', local, '--jobs', '1', '--no-figures', '--allow-failures'])).code, 0);
+    const cli = runMain(['sweep', specPath, '--out', queued, '--queue', redis.url, '--queue-name', 'cli', '--no-figures', '--allow-failures']);
     await enqueued(redis, { queueName: 'cli', jobs: 4 });
     const worker = await runQueueWorker({ url: redis.url, queueName: 'cli', threads: 1, idleExitMs: 0, ...QUICK });
     const done = await cli;
     assert.equal(done.code, 0, done.stderr);
     assert.equal(readFileSync(join(queued, RESULTS_CSV), 'utf8'), readFileSync(join(local, RESULTS_CSV), 'utf8'));
     assert.equal(worker.processed, 4, 'the 4 points whose boards load; the 4 others failed before reaching the queue');
-    const again = await runMain(['sweep', specPath, '--out', join(directory, 'again'), '--queue', redis.url, '--queue-name', 'cli', '--no-figures']);
+    const again = await runMain(['sweep', specPath, '--out', join(directory, 'again'), '--queue', redis.url, '--queue-name', 'cli', '--no-figures', '--allow-failures']);
     assert.equal(again.code, 0, 'finished jobs are kept: their results come back without a worker');
     assert.equal(readFileSync(join(directory, 'again', RESULTS_CSV), 'utf8'), readFileSync(join(local, RESULTS_CSV), 'utf8'));
+    // --force: the results the queue keeps are not reused either; the points run again.
+    const forced = runMain(['sweep', specPath, '--out', join(directory, 'forced'), '--queue', redis.url, '--queue-name', 'cli', '--no-figures', '--allow-failures', '--force']);
+    await enqueued(redis, { queueName: 'cli', jobs: 4, unfinished: true });
+    const rerun = await runQueueWorker({ url: redis.url, queueName: 'cli', threads: 1, idleExitMs: 0, ...QUICK });
+    assert.equal((await forced).code, 0);
+    assert.equal(rerun.processed, 4, 'every point ran again');
+  });
+
+  test('with no worker connected, a sweep says so and gives up after the timeout; its jobs stay queued', { timeout: 30_000 }, async () => {
+    const notices: string[] = [];
+    const single = parseSweepSpec({ ...tinySweepSpec(directory), axes: { set: { 'hbm.bandwidthGiBps': [409.6] } } });
+    const executor = queueExecutor({ url: redis.url, queueName: 'nobody', pollMs: 100, noWorkerTimeoutMs: 600, onNotice: (notice) => notices.push(notice) });
+    await assert.rejects(sweep(single, { executor, cache: testCache() }), (error: unknown) => error instanceof UserError && /^no worker ran the points of queue nobody at redis:\/\/127\.0\.0\.1:\d+ for 0\.6 s: 1 points are still queued/.test(error.message));
+    assert.match(notices[0] ?? '', /no worker is connected to queue nobody .*fpga-llm-sim worker --queue/);
+    const queue = new Queue('nobody', { connection: { host: '127.0.0.1', port: redis.port } });
+    assert.equal(await queue.getJobCountByTypes('waiting'), 1);
+    await queue.close();
+  });
+
+  test('a database the Redis does not have is an error, not database 0', async () => {
+    await assert.rejects(checkRedis(parseRedisUrl(`${redis.url}/99`)), (error: unknown) => error instanceof UsageError && /this Redis has no database 99: ERR DB index is out of range/.test(error.message));
+    await checkRedis(parseRedisUrl(`${redis.url}/3`));
+  });
+
+  test("a worker's result that fails its schema is reported and runs once more; twice, and the point is an error", { timeout: 30_000 }, async () => {
+    const single = parseSweepSpec({ ...tinySweepSpec(directory), axes: { set: { 'hbm.bandwidthGiBps': [409.6] } } });
+    const garbage = (job: { data: PointJob }) => ({ key: job.data.key, ok: true, evaluations: {}, metrics: { decodeTokensPerSecond: 'fast' } });
+    for (const [queueName, answers, status] of [
+      ['garbage-once', [garbage, (job: { data: PointJob }) => runPointJob(job.data)], 'ok'],
+      ['garbage-twice', [garbage, garbage], 'error'],
+    ] as const) {
+      let calls = 0;
+      const worker = new Worker(queueName, async (job) => answers[Math.min(calls++, 1)]!(job), { connection: { host: '127.0.0.1', port: redis.port } });
+      try {
+        const rejections: string[] = [];
+        const result = await sweep(single, { executor: queueExecutor({ url: redis.url, queueName, pollMs: 100, onRejected: (rejection) => rejections.push(rejection.reason) }), cache: testCache() });
+        assert.equal(result.rows[0]!.status, status, result.rows[0]!.error);
+        assert.match(rejections[0] ?? '', /metrics\.decodeTokensPerSecond/);
+        assert.equal(calls, 2);
+      } finally {
+        await worker.close();
+      }
+    }
+  });
+});
+
+describe('queue names', () => {
+  test('a name BullMQ cannot keep is refused before Redis is reached', () => {
+    for (const name of ['a:b', '', 'x'.repeat(101), '-lead']) assert.throws(() => queueExecutor({ url: 'redis://127.0.0.1:1', queueName: name }), (error: unknown) => error instanceof UsageError && /invalid --queue-name/.test(error.message), name);
   });
 });

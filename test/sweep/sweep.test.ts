@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
@@ -27,6 +27,11 @@ import {
   type SweepTable,
 } from '../../src/sweep/index.js';
 import { temporaryDirectory, testCache, thrown, tinySweepSpec } from '../helpers.js';
+
+function mkdirpSync(directory: string): string {
+  mkdirSync(directory, { recursive: true });
+  return directory;
+}
 
 describe('sweep', () => {
   let directory: string;
@@ -124,6 +129,34 @@ describe('sweep', () => {
     assert.equal(bestRow(withinConstraints(table.rows, fitSpec.constraints), objective)!['point'], 0);
   });
 
+  test('a stored point that fails its schema or its digest is not trusted: it runs again, reported once', async () => {
+    const damaged = temporaryDirectory();
+    const rejections: string[] = [];
+    const points = new PointStore(damaged, { onRejected: (rejection) => rejections.push(rejection.reason) });
+    const first = result.rows[0]!;
+    const stored = store.get(first.key)!;
+    const path = join(damaged, `${first.key}.json`);
+    points.put(stored);
+    const text = readFileSync(path, 'utf8');
+    const cases: Array<[string, string, RegExp]> = [
+      ['a figure edited', text.replace(/"decodeTokensPerSecond":[\d.]+/, '"decodeTokensPerSecond":1'), /do not match their digest/],
+      ['null', 'null\n', /not a stored point/],
+      ['a value of the wrong kind', text.replace(/"decodeTokensPerSecond":[\d.]+/, '"decodeTokensPerSecond":"fast"'), /metrics\.decodeTokensPerSecond/],
+      ['truncated', text.slice(0, 40), /not JSON/],
+      ['another point', text.replace(first.key, 'f'.repeat(64)), /another point|digest/],
+    ];
+    for (const [name, damage, reason] of cases) {
+      writeFileSync(path, damage);
+      rejections.length = 0;
+      assert.equal(points.get(first.key), undefined, name);
+      assert.equal(points.get(first.key), undefined, name);
+      assert.equal(rejections.length, 1, name);
+      assert.match(rejections[0]!, reason, name);
+    }
+    points.put(stored);
+    assert.deepEqual(points.get(first.key), stored);
+  });
+
   test('duplicate points (a random draw of a short list) run once and fill every row', async () => {
     const sampled = parseSweepSpec({ ...tinySweepSpec(directory), sampling: { method: 'random', points: 6, seed: 1 }, axes: { set: { 'hbm.bandwidthGiBps': [409.6, 819.2] } } });
     let total = 0;
@@ -197,6 +230,38 @@ describe('sweep', () => {
       assert.match(thrown(UserError, () => mergeSweepTables([readSweepTable(shard)])).message, /the shards hold 4 of the sweep's 8 points: missing points 1, 3, 5, 7/);
       const other = { ...table, manifest: { ...table.manifest, name: 'other', specHash: 'f'.repeat(64) } };
       assert.match(thrown(UserError, () => mergeSweepTables([table, other], ['a', 'b'])).message, /b: these are shards of different sweeps/);
+    });
+
+    test('a table read back is checked: sweep.json against its schema and its spec hash, each cell of results.csv against its column', async () => {
+      const damaged = (name: string, edit: (text: string) => string) => {
+        const copy = join(directory, `damaged-${name.replace(/\W+/g, '-')}`);
+        for (const file of [RESULTS_CSV, MANIFEST]) {
+          const text = readFileSync(join(out, file), 'utf8');
+          writeFileSync(join(mkdirpSync(copy), file), file === (name.startsWith('csv') ? RESULTS_CSV : MANIFEST) ? edit(text) : text);
+        }
+        return copy;
+      };
+      const cases: Array<[string, (text: string) => string, RegExp]> = [
+        ['manifest truncated', (text) => text.slice(0, 50), /sweep\.json: invalid sweep\.json: not JSON/],
+        ['manifest spec edited', (text) => text.replace('"case": "1x16x8"', '"case": "1x16x9"'), /its spec does not hash to its specHash/],
+        ['manifest totalPoints missing', (text) => text.replace(/"totalPoints": \d+,/, ''), /totalPoints: expected a number/],
+        ['csv cell not a number', (text) => text.replace(/\n0,vhk158/, '\nzero,vhk158'), /results\.csv: invalid results\.csv: line 2: point: expected a number, got "zero"/],
+        ['csv point beyond the sweep', (text) => text.replace(/\n7,vhk158/, '\n70,vhk158'), /line 9: point: expected a point from 0 to 7, got 70/],
+        ['csv status unknown', (text) => text.replace(',ok,', ',fine,'), /status: expected ok, failed or error, got "fine"/],
+        ['csv ragged', (text) => text.replace(/\n0,vhk158/, '\n0,1,vhk158'), /invalid results\.csv: .*/],
+      ];
+      for (const [name, edit, message] of cases) assert.match(thrown(UserError, () => readSweepTable(damaged(name, edit))).message, message, name);
+    });
+
+    test('merging takes a point twice when both shards agree, and refuses it naming the point and both shards when they do not', () => {
+      assert.deepEqual(mergeSweepTables([table, table], ['a', 'b']), { ...table, manifest: { ...table.manifest, shard: null } });
+      const rows = table.rows.map((row) => (row['point'] === 0 ? { ...row, decodeTokensPerSecond: 1 } : row));
+      const edited = { ...table, rows };
+      for (const order of [[table, edited], [edited, table]]) {
+        const message = thrown(UserError, () => mergeSweepTables(order, ['shards/0', 'shards/1'])).message;
+        assert.match(message, /^point 0 is in two shards with different results: decodeTokensPerSecond: [\d.]+ in shards\/[01], [\d.]+ in shards\/[01]\./);
+        assert.ok(message.includes('shards/0') && message.includes('shards/1'));
+      }
     });
   });
 });

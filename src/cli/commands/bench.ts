@@ -2,13 +2,14 @@ import { join } from 'node:path';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { deviceLabel } from '../../backends/index.js';
-import { writeFigure } from '../../figures/index.js';
+import { figureFiles } from '../../figures/index.js';
 import { benchServing, distributionSpec, K100_AI_SCENARIOS, latencyPercentilesSpec, powersOfTwo, throughputSpec, tokensPerJouleSpec, type BenchPoint, type Scenario } from '../../serving/index.js';
+import { checkOutputDirectory, OutputSet } from '../../util/output-set.js';
 import { loadBoardAndModel, withBoardAndModel, type BoardModelOptions } from '../board-model.js';
 import type { CliIo } from '../io.js';
 import { cliCache } from '../options.js';
 import { Progress } from '../progress.js';
-import { numberList, servingSettings, withServingOptions, workloadOf, type ServingCliOptions } from '../serving-options.js';
+import { integerList, numberList, servingSettings, withServingOptions, workloadOf, type ServingCliOptions } from '../serving-options.js';
 
 /*
  * `bench`: a serving sweep over client concurrencies (a closed loop of N
@@ -26,13 +27,14 @@ interface BenchCliOptions extends BoardModelOptions, Omit<ServingCliOptions, 're
 
 export function addOptions(command: Command): Command {
   return withServingOptions(withBoardAndModel(command), true)
-    .option('--max-concurrency <list>', 'client concurrencies to sweep, comma-separated (default: powers of two up to 32)', numberList('--max-concurrency'))
+    .option('--max-concurrency <list>', 'client concurrencies to sweep, comma-separated (default: powers of two up to 32)', integerList('--max-concurrency'))
     .option('--request-rate <list>', 'request rates to sweep instead, comma-separated (req/s)', numberList('--request-rate'))
     .option('--json', 'print every point as JSON')
     .option('--figures <dir>', 'write figures, each as SVG and PNG: throughput, E2E percentiles and tokens per joule against concurrency, TTFT and ITL distributions');
 }
 
 export async function run(options: BenchCliOptions, io: CliIo, command?: Command): Promise<void> {
+  if (options.figures !== undefined) checkOutputDirectory(options.figures);
   const { hardware, model, label } = loadBoardAndModel(options, io);
   const scenarios = scenariosOf(options, command);
   const progress = new Progress('bench', io.stderr);
@@ -87,8 +89,8 @@ async function writeFigures(directory: string, points: readonly BenchPoint[], ti
     ['ttft-distribution', distributionSpec(points, 'ttft', title)],
     ['itl-distribution', distributionSpec(points, 'itl', title)],
   ];
-  for (const [name, spec] of figures) {
-    const written = await writeFigure(join(directory, name), spec);
-    io.stderr.write(`fpga-llm-sim: wrote ${written.svg} and ${written.png}\n`);
-  }
+  const outputs = new OutputSet();
+  for (const [name, spec] of figures) for (const [path, data] of await figureFiles(join(directory, name), spec)) outputs.add(path, data);
+  outputs.commit();
+  for (const path of outputs.paths) io.stderr.write(`fpga-llm-sim: wrote ${path}\n`);
 }

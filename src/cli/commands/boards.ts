@@ -5,7 +5,7 @@ import { UsageError } from '../../errors.js';
 import { loadModel } from '../../model/index.js';
 import { casesFromOption } from '../../profiler/index.js';
 import type { CliIo } from '../io.js';
-import { cliCache, hardwareHelp, keyValue, modelHelp, positiveInteger } from '../options.js';
+import { cliCache, hardwareHelp, keyValue, modelHelp, positiveInteger, threadCount } from '../options.js';
 import { Progress } from '../progress.js';
 import { parallelOf, withParallelOptions, withRouterOption, type ParallelCliOptions, type RouterCliOptions } from '../parallel-options.js';
 
@@ -34,7 +34,7 @@ export function addOptions(command: Command): Command {
     .option('--concurrency <n>', 'clients of the served workload (requests: twice as many)', positiveInteger, 32)
     .option('--no-serve', 'leave out the served workload')
     .option('--set <key=value>', 'override a value in every hardware file (repeatable)', keyValue)
-    .option('--jobs <n>', 'worker threads (default: one per core)', positiveInteger)
+    .option('--jobs <n>', 'worker threads (default: one per core)', threadCount)
     .option('--no-cache', 'keep no step-cost tables between runs')
     .option('--json', 'print one JSON document instead of the table');
 }

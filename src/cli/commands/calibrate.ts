@@ -6,6 +6,7 @@ import { UsageError } from '../../errors.js';
 import { hardwarePath, type Hardware, type RooflineHardware } from '../../backends/index.js';
 import { gpuProfilesFor, loadGpuProfile } from '../../profiler/index.js';
 import { writeFileAtomic } from '../../util/files.js';
+import { checkOutputPaths } from '../../util/output-set.js';
 import { loadBoardAndModel, withBoardAndModel, type BoardModelOptions } from '../board-model.js';
 import type { CliIo } from '../io.js';
 
@@ -22,8 +23,11 @@ interface CalibrateOptions extends BoardModelOptions {
   json?: boolean;
 }
 
+/** calibrate fits roofline boards: without --hardware, the A100 whose vLLM figures FlightLLM measured. */
+const DEFAULT_CALIBRATED_BOARD = 'a100-80gb-sxm';
+
 export function addOptions(command: Command): Command {
-  return withBoardAndModel(command)
+  return withBoardAndModel(command, DEFAULT_CALIBRATED_BOARD)
     .requiredOption('--gpu <files...>', 'measurements: GPU profile CSVs (rows of the model are used) or `vllm bench serve` result JSONs')
     .option('--fit <keys>', 'comma-separated keys to fit (default: every efficiency and kernelLaunchUs)')
     .option('--out <file>', 'where to write the calibrated hardware file (default: <board>-calibrated.yaml here)')
@@ -34,12 +38,13 @@ export function addOptions(command: Command): Command {
 export function run(options: CalibrateOptions, io: CliIo): void {
   const { hardware, model, label } = loadBoardAndModel(options, io);
   const board = rooflineBoard(hardware, options.hardware);
+  const name = options.name ?? `${board.name}-calibrated`;
+  const out = options.out ?? `${name}.yaml`;
+  checkOutputPaths([out]);
   const observations = options.gpu.flatMap((file) => observationsOf(file, [label, model.name, ...(model.displayName === undefined ? [] : [model.displayName])], io));
   const started = performance.now();
   const result = calibrate({ hardware: board, model, observations, keys: options.fit?.split(',').map((key) => key.trim()) });
   io.stderr.write(`fpga-llm-sim: fitted ${Object.keys(result.values).length} parameters to ${observations.length} measurements in ${((performance.now() - started) / 1000).toFixed(2)} s (${result.iterations} iterations)\n`);
-  const name = options.name ?? `${board.name}-calibrated`;
-  const out = options.out ?? `${name}.yaml`;
   const fitted = options.fit === undefined ? '' : ` --fit ${options.fit}`;
   const fittedOn = [`fpga-llm-sim calibrate --hardware ${options.hardware} --model ${options.model} --gpu ${options.gpu.map((f) => basename(f)).join(' ')}${fitted}`, `(${label} on ${board.name})`];
   writeFileAtomic(out, overlayYaml(result, { basePath: hardwarePath(options.hardware), outPath: out, name, description: `${board.description ?? board.name}; efficiencies fitted to ${options.gpu.map((f) => basename(f)).join(', ')}`, fittedOn }));

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { compileModel, gib, memoryUse, writeIr, writeMasks } from '../../compiler/index.js';
+import { compileModel, gib, irToYaml, maskFiles, memoryUse } from '../../compiler/index.js';
+import { OutputSet } from '../../util/output-set.js';
 import { backendFor } from '../../backends/index.js';
 import { loadHardware } from '../../backends/index.js';
 import { loadModel } from '../../model/index.js';
@@ -45,12 +46,13 @@ export function run(options: CompileOptions, io: CliIo): void {
   for (const assumption of assumptions) io.stderr.write(`fpga-llm-sim: assumed ${assumption}\n`);
   const compiled = compileModel(model, { stage: options.stage, tokens: options.tokens, target: compileTarget(hardware), pad: options.pad });
   const irPath = join(options.out, `${compiled.name}.yaml`);
-  writeIr(irPath, compiled.ir);
+  // The IR and its masks are written together or not at all.
+  const outputs = new OutputSet().add(irPath, irToYaml(compiled.ir));
+  const masks = options.masks === undefined && backendFor(hardware).maskGeometry(hardware) !== undefined ? maskFiles(join(options.out, 'attention_mask'), model, compileTarget(hardware)) : [];
+  for (const mask of masks) outputs.add(mask.path, mask.data);
+  outputs.commit();
   io.stderr.write(`fpga-llm-sim: wrote ${irPath} (${compiled.ir.length} layers)\n`);
-  if (options.masks === undefined && backendFor(hardware).maskGeometry(hardware) !== undefined) {
-    const masks = writeMasks(join(options.out, 'attention_mask'), model, compileTarget(hardware));
-    io.stderr.write(`fpga-llm-sim: wrote ${masks.length} masks (${model.mapping.attentionMasks.pattern}) to ${join(options.out, 'attention_mask')}\n`);
-  }
+  if (masks.length > 0) io.stderr.write(`fpga-llm-sim: wrote ${masks.length} masks (${model.mapping.attentionMasks.pattern}) to ${join(options.out, 'attention_mask')}\n`);
   const m = compiled.memory;
   const use = memoryUse(m, compileTarget(hardware)).map(({ pool, neededBytes }) => `${pool.name} ${gib(neededBytes)} of ${gib(pool.capacityBytes)}`);
   io.stderr.write(`fpga-llm-sim: memory: ${use.join('; ')} (weights ${gib(m.weightBytes)}, KV cache ${gib(m.kvCacheBytes)}, activations ${gib(m.activationBytes)})\n`);

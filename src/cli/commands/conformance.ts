@@ -7,7 +7,7 @@ import { compareProfileCsv, findReferenceCases, findReferenceDirectory, runSimul
 import { defaultCacheDirectory } from '../../util/cache.js';
 import { formatFixed } from '../../util/format.js';
 import { EXIT_INTERNAL_ERROR, EXIT_OK, type CliIo } from '../io.js';
-import { cliCache, DEFAULT_HARDWARE, hardwareHelp, positiveInteger } from '../options.js';
+import { cliCache, DEFAULT_HARDWARE, hardwareHelp, reportRejection, threadCount } from '../options.js';
 import { Progress } from '../progress.js';
 
 interface ConformanceOptions {
@@ -25,7 +25,7 @@ export function addOptions(command: Command): Command {
     .option('--hardware <file>', hardwareHelp(), DEFAULT_HARDWARE)
     .option('--filter <text>', 'only cases whose name contains this text')
     .option('--tolerance <relative>', 'largest relative time difference accepted', Number, 1e-6)
-    .option('--jobs <n>', 'worker threads (default: one per core)', positiveInteger)
+    .option('--jobs <n>', 'worker threads (default: one per core)', threadCount)
     .option('--no-cache', 'parse every file afresh instead of reusing cached parses');
 }
 
@@ -45,7 +45,13 @@ export async function run(options: ConformanceOptions, io: CliIo): Promise<numbe
   const started = performance.now();
   const outcomes = await runSimulationJobs(
     cases.map((c) => ({ kind: 'ir-file' as const, irPath: c.irPath, hardware, cacheDir: cache?.directory })),
-    { ...(options.jobs === undefined ? {} : { threads: options.jobs }), onDone: (outcome, done, total) => progress.update(done, total, outcome.label) },
+    {
+      ...(options.jobs === undefined ? {} : { threads: options.jobs }),
+      onDone: (outcome, done, total) => {
+        for (const rejection of outcome.cacheRejections ?? []) reportRejection(rejection, io);
+        progress.update(done, total, outcome.label);
+      },
+    },
   );
   const seconds = (performance.now() - started) / 1000;
   const { table, matched, identical } = compareWithReference(cases, outcomes, options.tolerance);

@@ -12,11 +12,12 @@ import {
   moduleBusySpec,
   padTokens,
   runSimulationJob,
-  writeFigure,
   type Stage,
   type VegaLiteSpec,
 } from '../../profiler/index.js';
 import { UserError } from '../../errors.js';
+import { figureFiles } from '../../figures/index.js';
+import { checkOutputDirectory, OutputSet } from '../../util/output-set.js';
 import { compileTarget } from '../../backends/index.js';
 import type { CliIo } from '../io.js';
 import { defaultGpuFiles, modelNames, packageFile, runFpga, withFpgaOptions, type FpgaOptions, type FpgaRun } from '../fpga-run.js';
@@ -39,6 +40,7 @@ export function addOptions(command: Command): Command {
 
 export async function run(options: FiguresOptions, io: CliIo): Promise<void> {
   const cases = casesFromOption(options.cases);
+  checkOutputDirectory(options.out);
   const fpga = await runFpga(options, cases, io);
   const { matching: gpus } = gpuProfilesFor((options.gpu ?? defaultGpuFiles()).map(loadGpuProfile), { names: modelNames(fpga) });
   const comparison = compareWithGpu(fpga.result.cases, gpus, { deviceCasesOnly: true });
@@ -51,10 +53,10 @@ export async function run(options: FiguresOptions, io: CliIo): Promise<void> {
     'decode-latency': decodeLatencySpec(fpga.result.latencies.decode, label),
     ...busyFigures(fpga, options, cases),
   };
-  for (const [name, spec] of Object.entries(figures)) {
-    const written = await writeFigure(join(options.out, name), spec);
-    io.stderr.write(`fpga-llm-sim: wrote ${written.svg} and ${written.png}\n`);
-  }
+  const outputs = new OutputSet();
+  for (const [name, spec] of Object.entries(figures)) for (const [path, data] of await figureFiles(join(options.out, name), spec)) outputs.add(path, data);
+  outputs.commit();
+  for (const path of outputs.paths) io.stderr.write(`fpga-llm-sim: wrote ${path}\n`);
 }
 
 /** Module busy shares at the first case's prompt and at the longest context the cases reach. */

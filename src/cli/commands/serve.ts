@@ -1,8 +1,8 @@
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
 import { deviceLabel } from '../../backends/index.js';
 import { serve, servingReport, servingTraceEvents, type RequestRecord, type StepRecord } from '../../serving/index.js';
-import { writeFileAtomic } from '../../util/files.js';
+import { checkOutputDirectory, checkOutputPaths, OutputSet } from '../../util/output-set.js';
 import { loadBoardAndModel, withBoardAndModel, type BoardModelOptions } from '../board-model.js';
 import type { CliIo } from '../io.js';
 import { cliCache } from '../options.js';
@@ -35,6 +35,7 @@ export function addOptions(command: Command): Command {
 }
 
 export function run(options: ServeCliOptions, io: CliIo): void {
+  checkOutputs(options);
   const { hardware, model, label } = loadBoardAndModel(options, io);
   const progress = new Progress('serve', io.stderr);
   const steps: StepRecord[] = [];
@@ -50,17 +51,34 @@ export function run(options: ServeCliOptions, io: CliIo): void {
   });
   progress.finish(`${requests.length} requests, ${result.steps} steps simulated in ${((performance.now() - started) / 1000).toFixed(2)} s`);
   const document = { ...result, model: label };
+  // The saved result, the requests and the trace are written together or not at all.
+  const outputs = new OutputSet();
+  const notes: string[] = [];
   if (options.saveResult === true) {
-    const path = join(options.resultDir, options.resultFilename ?? defaultResultName(options, { model: model.name, hardware: hardware.name }));
-    writeFileAtomic(path, `${JSON.stringify(document, null, 2)}\n`);
-    io.stderr.write(`fpga-llm-sim: wrote ${path}\n`);
+    const name = options.resultFilename ?? defaultResultName(options, { model: model.name, hardware: hardware.name });
+    // As vLLM takes it: an absolute file name as given, a relative one under --result-dir.
+    const path = isAbsolute(name) ? name : join(options.resultDir, name);
+    outputs.add(path, `${JSON.stringify(document, null, 2)}\n`);
+    notes.push(path);
   }
   if (options.requestsCsv !== undefined) {
-    writeFileAtomic(options.requestsCsv, requestsCsv(requests));
-    io.stderr.write(`fpga-llm-sim: wrote ${options.requestsCsv} (${requests.length} requests)\n`);
+    outputs.add(options.requestsCsv, requestsCsv(requests));
+    notes.push(`${options.requestsCsv} (${requests.length} requests)`);
   }
-  if (options.trace !== undefined) writeServingTrace(options.trace, { requests, steps, name: `${label} on ${deviceLabel(hardware)}` }, io);
+  if (options.trace !== undefined) {
+    outputs.add(options.trace, JSON.stringify(servingTraceEvents(requests, steps, `${label} on ${deviceLabel(hardware)}`)));
+    notes.push(`${options.trace} (${steps.length} steps, ${requests.length} requests; open it in https://ui.perfetto.dev)`);
+  }
+  outputs.commit();
+  for (const note of notes) io.stderr.write(`fpga-llm-sim: wrote ${note}\n`);
   io.stdout.write(options.json === true ? `${JSON.stringify(document, null, 2)}\n` : servingReport(document, options));
+}
+
+/** The outputs asked for can be written: checked before the run, not after it. */
+function checkOutputs(options: ServeCliOptions): void {
+  if (options.saveResult === true && !(options.resultFilename !== undefined && isAbsolute(options.resultFilename))) checkOutputDirectory(options.resultDir);
+  if (options.saveResult === true && options.resultFilename !== undefined) checkOutputPaths([isAbsolute(options.resultFilename) ? options.resultFilename : join(options.resultDir, options.resultFilename)]);
+  checkOutputPaths([options.requestsCsv, options.trace].filter((path): path is string => path !== undefined));
 }
 
 function defaultResultName(options: ServeCliOptions, names: { model: string; hardware: string }): string {
@@ -74,10 +92,4 @@ const CSV_COLUMNS = ['id', 'prompt_tokens', 'output_tokens', 'sent_ms', 'schedul
 export function requestsCsv(requests: readonly RequestRecord[]): string {
   const rows = requests.map((r) => [r.id, r.promptTokens, r.outputTokens, r.sentMs, r.scheduledMs, r.firstTokenMs, r.finishedMs, r.ttftMs, r.tpotMs, r.e2elMs, r.queueMs, r.preemptions, r.cachedTokens].join(','));
   return `${CSV_COLUMNS.join(',')}\n${rows.map((row) => `${row}\n`).join('')}`;
-}
-
-/** A track per request (queued, prefill, decode) and a track of steps with their batch sizes, as Chrome trace events. */
-function writeServingTrace(path: string, t: { requests: readonly RequestRecord[]; steps: readonly StepRecord[]; name: string }, io: CliIo): void {
-  writeFileAtomic(path, JSON.stringify(servingTraceEvents(t.requests, t.steps, t.name)));
-  io.stderr.write(`fpga-llm-sim: wrote ${path} (${t.steps.length} steps, ${t.requests.length} requests; open it in https://ui.perfetto.dev)\n`);
 }

@@ -5,9 +5,9 @@ import { loadHardware } from '../../backends/index.js';
 import { runSimulationJob, runSimulationJobs, type SimulationJob, type SimulationOutcome } from '../../profiler/index.js';
 import { moduleNamesOf } from '../../backends/index.js';
 import { TraceWriter } from '../../profiler/trace.js';
-import { writeFileAtomic } from '../../util/files.js';
+import { checkOutputDirectory, OutputSet } from '../../util/output-set.js';
 import { EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR, type CliIo } from '../io.js';
-import { cliCache, hardwareHelp, keyValue, positiveInteger } from '../options.js';
+import { cliCache, hardwareHelp, keyValue, positiveInteger, reportRejection, threadCount } from '../options.js';
 import { Progress } from '../progress.js';
 
 interface SimulateOptions {
@@ -37,7 +37,7 @@ export function addOptions(command: Command): Command {
     .option('--out-dir <dir>', `write <dir>/<IR name>.csv per IR file (default with several files: ${DEFAULT_OUT_DIR})`)
     .option('--csv <file>', 'with one IR file: write its CSV here instead of to stdout')
     .option('--json', 'with one IR file: print the profile, with per-step figures, as JSON')
-    .option('--jobs <n>', 'worker threads for several IR files (default: one per core)', positiveInteger)
+    .option('--jobs <n>', 'worker threads for several IR files (default: one per core)', threadCount)
     .option('--no-cache', 'parse every file afresh instead of reusing cached parses')
     .option('--trace <file>', 'with one IR file: write a Chrome trace-event JSON of the module timelines (opens in Perfetto)')
     .option('--trace-window <start:end>', 'only trace instructions within this time window, in ms', timeWindow)
@@ -49,8 +49,13 @@ export async function run(options: SimulateOptions, io: CliIo): Promise<number |
   const cache = cliCache(options.cache, io);
   const hardware = loadHardware(options.hardware, { cache, overrides: options.set });
   const jobs: SimulationJob[] = options.ir.map((irPath) => ({ kind: 'ir-file', irPath, hardware, masksDir: options.masks, cacheDir: cache?.directory }));
-  if (jobs.length === 1 && options.outDir === undefined) writeSingle(traced(jobs[0]!, options, io), options, io);
-  else return writeMany(jobs, options, io);
+  if (jobs.length === 1 && options.outDir === undefined) {
+    // The trace and the CSV are written together or not at all.
+    const outputs = new OutputSet();
+    const notes = writeSingle(traced(jobs[0]!, options, outputs), options, io, outputs);
+    outputs.commit();
+    for (const note of notes) io.stderr.write(`fpga-llm-sim: wrote ${note}\n`);
+  } else return writeMany(jobs, options, io);
 }
 
 /** About 100 MB of trace JSON. */
@@ -62,8 +67,8 @@ function timeWindow(value: string): readonly [number, number] {
   return [Number(match[1]), Number(match[2])];
 }
 
-/** Runs one job in this thread, writing its trace when asked. */
-function traced(job: SimulationJob, options: SimulateOptions, io: CliIo): SimulationOutcome {
+/** Runs one job in this thread, its trace (when asked) added to `outputs`; the note says what the trace holds. */
+function traced(job: SimulationJob, options: SimulateOptions, outputs: OutputSet): SimulationOutcome & { traceNote?: string } {
   if (options.trace === undefined) return runSimulationJob(job);
   const writer = new TraceWriter(options.trace, { processName: job.hardware.name, moduleNames: moduleNamesOf(job.hardware), windowMs: options.traceWindow, maxEvents: options.traceMaxEvents });
   const outcome = runSimulationJob(job, { trace: writer.record });
@@ -71,10 +76,9 @@ function traced(job: SimulationJob, options: SimulateOptions, io: CliIo): Simula
     writer.abort();
     return outcome;
   }
-  writer.finish(outcome.profile.steps);
+  writer.finish(outcome.profile.steps, outputs);
   const left = writer.dropped > 0 ? `; ${writer.dropped} more left out (narrow --trace-window or raise --trace-max-events)` : '';
-  io.stderr.write(`fpga-llm-sim: wrote ${options.trace}: ${writer.written} instruction slices${left}\n`);
-  return outcome;
+  return { ...outcome, traceNote: `${options.trace}: ${writer.written} instruction slices${left}` };
 }
 
 function checkCombination(options: SimulateOptions): void {
@@ -85,30 +89,37 @@ function checkCombination(options: SimulateOptions): void {
   if (options.csv !== undefined && options.outDir !== undefined) throw new UsageError({ what: 'give either --csv or --out-dir, not both' });
 }
 
-function writeSingle(outcome: SimulationOutcome, options: SimulateOptions, io: CliIo): void {
+/** Adds the result to `outputs` (or prints it); returns what each file written will hold. */
+function writeSingle(outcome: SimulationOutcome & { traceNote?: string }, options: SimulateOptions, io: CliIo, outputs: OutputSet): string[] {
+  for (const rejection of outcome.cacheRejections ?? []) reportRejection(rejection, io);
   if (!outcome.ok) throw failure(outcome);
+  const notes = outcome.traceNote === undefined ? [] : [outcome.traceNote];
   const text = options.json === true ? `${JSON.stringify(outcome.profile, null, 2)}\n` : outcome.csv;
-  if (options.csv !== undefined) {
-    writeFileAtomic(options.csv, text);
-    io.stderr.write(`fpga-llm-sim: wrote ${options.csv} (${outcome.profile.totalMs.toFixed(3)} ms simulated, ${outcome.profile.instructionCount} instructions)\n`);
-  } else {
+  if (options.csv === undefined) {
     io.stdout.write(text);
+    return notes;
   }
+  outputs.add(options.csv, text);
+  return [...notes, `${options.csv} (${outcome.profile.totalMs.toFixed(3)} ms simulated, ${outcome.profile.instructionCount} instructions)`];
 }
 
-/** Simulates on the worker pool, writing each CSV as it comes; returns the exit code (the worst failure's). */
+/** Simulates on the worker pool; the CSVs of the files that simulated are written together at the end. Returns the exit code (the worst failure's). */
 async function writeMany(jobs: readonly SimulationJob[], options: SimulateOptions, io: CliIo): Promise<number> {
   const outDir = options.outDir ?? DEFAULT_OUT_DIR;
+  checkOutputDirectory(outDir);
+  const outputs = new OutputSet();
   const progress = new Progress('simulate', io.stderr);
   const started = performance.now();
   const outcomes = await runSimulationJobs(jobs, {
     ...(options.jobs === undefined ? {} : { threads: options.jobs }),
     onDone: (outcome, done, total) => {
-      if (outcome.ok) writeFileAtomic(join(outDir, csvName(outcome.label)), outcome.csv);
+      for (const rejection of outcome.cacheRejections ?? []) reportRejection(rejection, io);
+      if (outcome.ok) outputs.add(join(outDir, csvName(outcome.label)), outcome.csv);
       progress.update(done, total, basename(outcome.label));
     },
   });
   const failed = outcomes.filter((outcome) => !outcome.ok);
+  outputs.commit();
   progress.finish(`${outcomes.length - failed.length} of ${outcomes.length} IR files simulated into ${outDir} in ${((performance.now() - started) / 1000).toFixed(2)} s`);
   for (const outcome of failed) if (!outcome.ok) io.stderr.write(`fpga-llm-sim: error: ${outcome.message}\n`);
   if (failed.length === 0) return EXIT_OK;

@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import { InvalidArgumentError, type Command } from 'commander';
-import type { BatchShape, SequenceShape } from '../../batch.js';
+import { MAX_BATCH_SEQUENCES, type BatchShape, type SequenceShape } from '../../batch.js';
 import { maxTokensOf } from '../../compiler/index.js';
 import type { StepCost } from '../../cost/index.js';
 import { createParallelStepCostModel, describeLayout, replicaCards, type ParallelStepCost, type ParallelStepCostModel } from '../../parallel/index.js';
@@ -41,6 +41,9 @@ function collectSequence(text: string, previous: StepOptions['seq'] = []): StepO
   const [newTokens, context, count] = [Number(match[1]), Number(match[2]), match[3] === undefined ? 1 : Number(match[3])];
   if (newTokens < 1) throw new InvalidArgumentError(`"${text}": a sequence computes at least one new token.`);
   if (count < 1) throw new InvalidArgumentError(`"${text}": the count must be at least 1.`);
+  // Checked before the batch is made: a count of 10^9 would be 10^9 objects.
+  const sequences = previous.reduce((sum, s) => sum + s.count, count);
+  if (sequences > MAX_BATCH_SEQUENCES) throw new InvalidArgumentError(`"${text}": ${sequences} sequences in one step; at most ${MAX_BATCH_SEQUENCES} are taken (MAX_BATCH_SEQUENCES).`);
   return [...previous, { text: text.trim(), shape: { newTokens, context }, count }];
 }
 

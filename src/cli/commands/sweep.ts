@@ -1,8 +1,8 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import Table from 'cli-table3';
 import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { writeFigure } from '../../figures/index.js';
+import { figureFiles } from '../../figures/index.js';
 import {
   bestRow,
   defaultHeatmap,
@@ -21,14 +21,16 @@ import {
   sweepTable,
   tableObjectives,
   writeSweepTable,
-  RESULTS_CSV,
-  RESULTS_PARQUET,
+  NO_WORKER_TIMEOUT_MS,
+  type PointExecutor,
   type Shard,
   type SweepTable,
   type TableRow,
 } from '../../sweep/index.js';
-import { EXIT_INTERNAL_ERROR, type CliIo } from '../io.js';
-import { cliCache, positiveInteger } from '../options.js';
+import type { CacheRejection } from '../../util/cache.js';
+import { checkOutputDirectory, OutputSet } from '../../util/output-set.js';
+import { EXIT_INCOMPLETE, EXIT_INTERNAL_ERROR, type CliIo } from '../io.js';
+import { cliCache, positiveInteger, reportRejection, threadCount } from '../options.js';
 import { Progress } from '../progress.js';
 
 /*
@@ -46,6 +48,8 @@ interface SweepCliOptions {
   queueName?: string;
   jobs?: number;
   force?: boolean;
+  allowFailures?: boolean;
+  workerTimeout: number;
   figures: boolean;
   json?: boolean;
   cache: boolean;
@@ -60,8 +64,10 @@ export function addOptions(command: Command): Command {
     .option('--shard-count <n>', "shards in all, with Kubernetes Indexed Jobs' JOB_COMPLETION_INDEX (the Job's completions)", positiveInteger)
     .option('--queue <url>', 'run the points on a BullMQ queue in Redis (redis://HOST:PORT, a loopback address) served by `fpga-llm-sim worker` processes')
     .option('--queue-name <name>', 'the queue to use', 'fpga-llm-sim-sweep')
-    .option('--jobs <n>', 'worker threads (default: one per core)', positiveInteger)
-    .option('--force', 'run every point again, even those whose results are stored')
+    .option('--jobs <n>', 'worker threads (default: one per core)', threadCount)
+    .option('--force', 'run every point again, even those whose results are stored (in --out/points/, or kept by the queue)')
+    .option('--allow-failures', 'exit 0 even when points failed (a refused configuration is then a result, not a failure)')
+    .option('--worker-timeout <s>', 'with --queue: give up after this long with points outstanding and no worker connected', positiveInteger, NO_WORKER_TIMEOUT_MS / 1000)
     .option('--no-figures', 'write no SVG figures')
     .option('--json', 'print every row as JSON instead of the summary')
     .option('--no-cache', 'parse board files afresh');
@@ -74,23 +80,35 @@ export async function run(options: SweepCliOptions, io: CliIo, command: Command)
   const spec = loadSweepSpec(specPath!);
   const shard = shardOf(options, io);
   const out = options.out ?? join('compiler_output', 'sweeps', spec.name, ...(shard === undefined ? [] : [`shard-${shard.index}-of-${shard.count}`]));
+  checkOutputDirectory(out);
   const progress = new Progress('sweep', io.stderr);
   const started = performance.now();
+  const onRejected = (rejection: CacheRejection) => reportRejection(rejection, io);
   const result = await sweep(spec, {
     shard,
-    store: new PointStore(join(out, 'points')),
+    store: new PointStore(join(out, 'points'), { onRejected }),
     force: options.force,
     cache: cliCache(options.cache, io),
-    executor: options.queue === undefined ? localPool({ threads: options.jobs }) : queueExecutor({ url: options.queue, queueName: options.queueName }),
+    executor: executorOf(options, io),
     onProgress: (p) => progress.update(p.done, p.total, `points (${p.reused} reused, ${p.failed} failed)`),
   });
   const seconds = (performance.now() - started) / 1000;
   const table = sweepTable(result);
-  await writeSweepTable(out, table);
   const failed = table.rows.filter((row) => row['status'] !== 'ok');
   const where = shard === undefined ? '' : ` (shard ${shard.index}/${shard.count})`;
   progress.finish(`${table.rows.length} points${where}: ${table.rows.length - failed.length} ok, ${failed.length} failed; ${result.ran} run, ${result.reused} reused, in ${seconds.toFixed(1)} s`);
-  return report(table, { out, figures: options.figures && shard === undefined, json: options.json === true }, io);
+  return report(table, { out, figures: options.figures && shard === undefined, json: options.json === true, allowFailures: options.allowFailures === true }, io);
+}
+
+function executorOf(options: SweepCliOptions, io: CliIo): PointExecutor {
+  if (options.queue === undefined) return localPool({ threads: options.jobs });
+  return queueExecutor({
+    url: options.queue,
+    queueName: options.queueName,
+    noWorkerTimeoutMs: options.workerTimeout * 1000,
+    onNotice: (message) => io.stderr.write(`\nfpga-llm-sim: ${message}\n`),
+    onRejected: (rejection) => reportRejection(rejection, io),
+  });
 }
 
 /** Joins shard directories into one table in --out. */
@@ -98,35 +116,54 @@ async function merge(options: SweepCliOptions, dirs: readonly string[], io: CliI
   if (dirs.length === 0) throw new UsageError({ what: 'sweep merge needs the output directories of the shards', detail: 'e.g. sweep merge --out DIR DIR/shard-0-of-2 DIR/shard-1-of-2.' });
   const table = mergeSweepTables(dirs.map(readSweepTable), dirs);
   const out = options.out ?? join('compiler_output', 'sweeps', table.manifest.name);
-  await writeSweepTable(out, table);
+  checkOutputDirectory(out);
   io.stderr.write(`sweep: merged ${dirs.length} shards, ${table.rows.length} points\n`);
-  return report(table, { out, figures: options.figures, json: options.json === true }, io);
+  return report(table, { out, figures: options.figures, json: options.json === true, allowFailures: options.allowFailures === true }, io);
 }
 
-/** Writes the figures, prints the summary (or every row), and reports failures: our own errors exit 1, refused configurations are results. */
-async function report(table: SweepTable, options: { out: string; figures: boolean; json: boolean }, io: CliIo): Promise<number | void> {
-  const written = [RESULTS_CSV, RESULTS_PARQUET, ...(options.figures ? await writeFigures(table, options.out) : [])];
-  io.stderr.write(`fpga-llm-sim: wrote ${written.map((file) => join(options.out, file)).join(', ')}\n`);
-  const refused = table.rows.filter((row) => row['status'] === 'failed');
-  if (refused.length > 0) io.stderr.write(`fpga-llm-sim: ${refused.length} points failed (reasons in results.csv); point ${String(refused[0]!['point'])}: ${shortened(String(refused[0]!['error']))}\n`);
+/**
+ * Writes the table and the figures as one set, prints the summary (or every
+ * row), and says what failed and why. Exit 0 only when every point has its
+ * result: refused configurations exit 1 unless --allow-failures; our own
+ * errors always exit 1.
+ */
+async function report(table: SweepTable, options: { out: string; figures: boolean; json: boolean; allowFailures: boolean }, io: CliIo): Promise<number | void> {
+  const outputs = new OutputSet();
+  if (options.figures) for (const [name, data] of await figures(table)) outputs.add(join(options.out, name), data);
+  await writeSweepTable(options.out, table, outputs);
+  io.stderr.write(`fpga-llm-sim: wrote ${outputs.paths.map((path) => join(options.out, basename(path))).join(', ')}\n`);
   io.stdout.write(options.json ? `${JSON.stringify(table.rows, null, 1)}\n` : summary(table));
+  const refused = table.rows.filter((row) => row['status'] === 'failed');
   const errors = table.rows.filter((row) => row['status'] === 'error');
-  if (errors.length === 0) return;
-  io.stderr.write(`fpga-llm-sim: internal error (please report it) at ${errors.length} points, which a rerun will try again; point ${String(errors[0]!['point'])}: ${String(errors[0]!['error'])}\n`);
-  return EXIT_INTERNAL_ERROR;
+  if (refused.length > 0) io.stderr.write(`fpga-llm-sim: ${refused.length} of ${table.rows.length} points failed (reasons in results.csv; --allow-failures to accept them):\n${failureReasons(refused)}`);
+  if (errors.length > 0) {
+    io.stderr.write(`fpga-llm-sim: internal error (please report it) at ${errors.length} points, which a rerun will try again; point ${String(errors[0]!['point'])}: ${String(errors[0]!['error'])}\n`);
+    return EXIT_INTERNAL_ERROR;
+  }
+  return refused.length > 0 && !options.allowFailures ? EXIT_INCOMPLETE : undefined;
 }
 
-async function writeFigures(table: SweepTable, out: string): Promise<string[]> {
-  const files: string[] = [];
-  if (table.manifest.spec.objectives.length >= 2) {
-    await writeFigure(join(out, 'pareto'), paretoSpec(table));
-    files.push('pareto.svg', 'pareto.png');
+/** Failed points grouped by reason, most frequent first, a few lines at most: `75 × reason (points 2, 5, 8, …)`. */
+function failureReasons(rows: readonly TableRow[]): string {
+  const groups = new Map<string, number[]>();
+  for (const row of rows) {
+    const reason = shortened(String(row['error']));
+    groups.set(reason, [...(groups.get(reason) ?? []), row['point'] as number]);
   }
+  const sorted = [...groups].sort((a, b) => b[1].length - a[1].length);
+  const lines = sorted.slice(0, MAX_REASONS_SHOWN).map(([reason, points]) => `  ${points.length} × ${reason} (point${points.length > 1 ? 's' : ''} ${points.slice(0, 4).join(', ')}${points.length > 4 ? ', …' : ''})`);
+  if (sorted.length > MAX_REASONS_SHOWN) lines.push(`  and ${sorted.length - MAX_REASONS_SHOWN} more reasons`);
+  return `${lines.join('\n')}\n`;
+}
+
+const MAX_REASONS_SHOWN = 5;
+
+/** The Pareto front (with two objectives or more) and the heat map, each as SVG and PNG. */
+async function figures(table: SweepTable): Promise<Array<readonly [string, string | Uint8Array]>> {
+  const files: Array<readonly [string, string | Uint8Array]> = [];
+  if (table.manifest.spec.objectives.length >= 2) files.push(...(await figureFiles('pareto', paretoSpec(table))));
   const heatmap = defaultHeatmap(table);
-  if (heatmap !== undefined) {
-    await writeFigure(join(out, 'heatmap'), heatmapSpec(table, heatmap));
-    files.push('heatmap.svg', 'heatmap.png');
-  }
+  if (heatmap !== undefined) files.push(...(await figureFiles('heatmap', heatmapSpec(table, heatmap))));
   return files;
 }
 

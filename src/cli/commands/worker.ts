@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { runQueueWorker } from '../../sweep/index.js';
 import type { CliIo } from '../io.js';
-import { positiveInteger } from '../options.js';
+import { positiveInteger, threadCount } from '../options.js';
 
 /*
  * `worker --queue redis://HOST:PORT`: runs the points that `sweep --queue`
@@ -32,7 +32,7 @@ export function addOptions(command: Command): Command {
   return command
     .requiredOption('--queue <url>', 'the Redis the sweep enqueued on: redis://HOST:PORT, a loopback address')
     .option('--queue-name <name>', 'the queue to serve', 'fpga-llm-sim-sweep')
-    .option('--jobs <n>', 'points run at once, one worker thread each (default: one per core)', positiveInteger)
+    .option('--jobs <n>', 'points run at once, one worker thread each (default: one per core)', threadCount)
     .option('--lock-duration <ms>', "how long a job stays locked without renewal: a killed worker's job runs again elsewhere after about this long", positiveInteger, 30_000)
     .option('--stalled-interval <ms>', 'how often to look for jobs whose worker died', positiveInteger, 30_000)
     .option('--exit-when-idle [seconds]', 'exit once no job has been waiting, delayed or running for this long (default 10 s; for batch jobs)', nonNegativeSeconds);
