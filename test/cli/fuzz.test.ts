@@ -14,7 +14,7 @@ import { runMain, temporaryDirectory, testCache, tinyDecodeIr, tinyModelFile, VH
  * Every one must end in a result (exit 0) or in one clear error (exit 2,
  * one paragraph on stderr, no stack trace): never exit 1, an internal
  * error, a hang or a crash. Seeded, so every run draws the same inputs, and
- * small enough that the four properties take some 20 s together.
+ * small enough that the four properties take some 10 s together.
  */
 
 const SEED = 19;
