@@ -1,6 +1,6 @@
 import { batchRows, checkBatch, stepFormOn, type BatchShape } from '../batch.js';
 import { backendFor, compileTarget, type Hardware, type HardwareBackend } from '../backends/index.js';
-import { checkKvFits, compileModel, linearRoles, masksFor, maxTokensOf, planMemory, type CompileTarget, type KvCapacity, type LinearEngine, type LinearEngines, type LinearRole } from '../compiler/index.js';
+import { checkKvFits, compileModel, linearRoles, masksFor, planMemory, tokenLimit, type CompileTarget, type KvCapacity, type LinearEngine, type LinearEngines, type LinearRole } from '../compiler/index.js';
 import { ModelError } from '../errors.js';
 import type { MaskLookup } from '../ir/index.js';
 import { isSparseLayer, MATRIX_ROLES, modelDims, summarizeRouting, type ExpertStepSummary, type Model, type ModelDims } from '../model/index.js';
@@ -81,6 +81,8 @@ export interface StepCostModel {
   readonly moduleNames: readonly string[];
   /** The longest sequence a step may reach. */
   readonly maxTokens: number;
+  /** Whose limit that is (the board's or the model's), for messages. */
+  readonly maxTokensOwner: string;
   /** The KV cache the deployment holds; a batch beyond it is refused. */
   readonly capacity: KvCapacity;
   /** Compiles and simulates the whole step. */
@@ -157,6 +159,7 @@ class StepCosts implements StepCostModel {
   readonly model: Model;
   readonly moduleNames: readonly string[];
   readonly maxTokens: number;
+  readonly maxTokensOwner: string;
   readonly capacity: KvCapacity;
   private readonly backend: HardwareBackend<Hardware>;
   /** What the compiler respects on this board (fixed for the model's life; the fast path asks per step). */
@@ -187,7 +190,9 @@ class StepCosts implements StepCostModel {
     this.backend = backendFor(hardware);
     this.moduleNames = this.backend.moduleNames;
     this.target = compileTarget(hardware);
-    this.maxTokens = maxTokensOf(model, this.target);
+    const limit = tokenLimit(model, this.target);
+    this.maxTokens = limit.tokens;
+    this.maxTokensOwner = limit.owner;
     this.capacity = planMemory(model, this.target, { maxBatchedTokens: options.maxBatchedTokens });
     const masks = options.masks ?? defaultMasks(model, this.target);
     this.context = { model, hardware, backend: this.backend, masks: masks?.lookup, maxTokens: this.maxTokens };
@@ -289,7 +294,7 @@ class StepCosts implements StepCostModel {
   }
 
   private check(batch: BatchShape): void {
-    const issues = checkBatch(batch, this.maxTokens);
+    const issues = checkBatch(batch, this.maxTokens, this.maxTokensOwner);
     if (issues.length > 0) throw new ModelError({ what: 'invalid batch', issues });
     checkKvFits(batch, this.capacity, this.model.displayName ?? this.model.name);
   }

@@ -1,6 +1,6 @@
 import type { BatchShape } from '../batch.js';
 import { compileTarget } from '../backends/index.js';
-import { maxTokensOf } from '../compiler/index.js';
+import { tokenLimit, type TokenLimit } from '../compiler/index.js';
 import type { StepCost, StepCostModel } from '../cost/index.js';
 import { createParallelStepCostModel, SINGLE_CARD, type ParallelOptions } from '../parallel/index.js';
 import { UserError, type Issue } from '../errors.js';
@@ -80,12 +80,12 @@ export function serve(options: ServeOptions): ServeResult {
   const layout = options.parallel?.layout ?? SINGLE_CARD;
   const costs = options.costs ?? createParallelStepCostModel({ ...options.parallel, layout, hardware: options.hardware, model: options.model, cache: options.cache, maxBatchedTokens: maxNumBatchedTokens });
   const target = compileTarget(options.hardware);
-  const maxTokens = maxTokensOf(options.model, target);
-  const policy = policyOf(options, { maxNumBatchedTokens, padTokens: target.padTokens, maxTokens });
+  const limit = tokenLimit(options.model, target);
+  const policy = policyOf(options, { maxNumBatchedTokens, padTokens: target.padTokens, maxTokens: limit.tokens });
   const prefixCaching = (options.policy === undefined || options.policy === 'vllm') && (options.enablePrefixCaching ?? SERVING_DEFAULTS.enablePrefixCaching);
   const caches = Array.from({ length: layout.dataParallelSize }, () => kvManager(options, costs, prefixCaching));
   const kv = caches[0]!;
-  checkRequests(requests, { maxTokens, kv });
+  checkRequests(requests, { limit, kv });
   const served = new Array<number>(caches.length).fill(0);
   const router = caches.length === 1 ? undefined : countingRouter(typeof options.router === 'object' ? options.router : createRouter(options.router ?? 'least-loaded'), served);
   const records: RequestRecord[] = [];
@@ -137,12 +137,12 @@ function kvManager(options: ServeOptions, costs: StepCostModel, prefixCaching: b
   return new KvBlockManager({ blocks, blockTokens, prefixCaching });
 }
 
-/** Every request must fit the model's longest sequence and, alone, the KV cache. */
-function checkRequests(requests: readonly RequestSpec[], limits: { maxTokens: number; kv: KvBlockManager }): void {
+/** Every request must fit the longest sequence (the model's context or the board's limit, named) and, alone, the KV cache. */
+function checkRequests(requests: readonly RequestSpec[], limits: { limit: TokenLimit; kv: KvBlockManager }): void {
   for (const r of requests) {
     const where = r.origin ?? `request ${r.id}`;
     const tokens = r.promptTokens + r.outputTokens;
-    if (tokens > limits.maxTokens) throw new UserError({ what: `${where}: ${r.promptTokens} prompt + ${r.outputTokens} output tokens = ${tokens} exceeds the model's maximum of ${limits.maxTokens} tokens` });
+    if (tokens > limits.limit.tokens) throw new UserError({ what: `${where}: ${r.promptTokens} prompt + ${r.outputTokens} output tokens = ${tokens} exceeds ${limits.limit.owner}` });
     if (limits.kv.blocksFor(tokens) > limits.kv.blocks) throw new UserError({ what: `${where}: ${tokens} tokens need ${limits.kv.blocksFor(tokens)} KV blocks, but the cache holds ${limits.kv.blocks}` });
   }
 }
