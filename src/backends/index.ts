@@ -37,6 +37,7 @@ export {
   type SimulationOptions,
   type RowStructure,
   type RowStructureQuery,
+  type ServingDefaults,
 } from './backend.js';
 export type { Profile, StepProfile, ModuleFigures, TraceCallback } from './profile.js';
 export { InterconnectSchema, TOPOLOGIES, COLLECTIVE_ALGORITHMS, type Interconnect, type Topology, type CollectiveAlgorithm } from './interconnect-schema.js';
@@ -47,5 +48,5 @@ export { checkDesign, describeFitLine, totalResources, FIT_ITEMS, type DesignFit
 export { flightllmBackend, flightllmTarget, FlightLlmHardwareSchema, type FlightLlmHardware } from './flightllm/index.js';
 export { FlightLlmConfigSchema, type FlightLlmConfig } from './flightllm/config.js';
 export { dpuHostBackend, dpuHostTarget, DpuHostHardwareSchema, DPU_HOST_MODULES, simulateDpuHost, type DpuHostHardware, type DpuHostOptions } from './dpu-host/index.js';
-export { rooflineBackend, rooflineTarget, RooflineHardwareSchema, ROOFLINE_MODULES, simulateRoofline, rooflineKernels, kernelsMs, type RooflineHardware, type Kernel } from './roofline/index.js';
+export { rooflineBackend, rooflineTarget, RooflineHardwareSchema, ROOFLINE_MODULES, simulateRoofline, rooflineKernels, kernelsMs, loadStack, stackOverrides, shippedStackNames, StackFileSchema, type RooflineHardware, type Kernel, type Stack, type StackSettings, type StackServing } from './roofline/index.js';
 export { modelOnBoard, withPrecision, precisionLabel, modelLabel, deviceLabel, type ModelOnBoard, type PrecisionRequest } from './model-on-board.js';

@@ -28,6 +28,11 @@ export const FIT_PARAMETERS: readonly FitParameter[] = [
   { key: 'efficiency.attention.compute', min: 0.05, max: 1 },
   { key: 'efficiency.vector.memory', min: 0.05, max: 1 },
   { key: 'kernelLaunchUs', min: 0, max: 100 },
+  // A software stack's host time (boards given a --stack) and its weight-only kernels' widening work.
+  { key: 'stack.stepUs', min: 0, max: 20_000 },
+  { key: 'stack.sequenceUs', min: 0, max: 1_000 },
+  { key: 'dequantization.opsPerElement', min: 0, max: 200 },
+  { key: 'dequantization.opsPerGroup', min: 0, max: 2_000 },
 ];
 
 export interface CalibrationOptions {
@@ -63,14 +68,22 @@ export interface Calibration {
 export function calibrate(options: CalibrationOptions): Calibration {
   const parameters = chosen(options.keys);
   if (options.observations.length === 0) throw new UserError({ what: 'nothing to calibrate on: the measurements hold no rows for this model' });
-  const kernels = options.observations.map((o) => o.terms.map((term) => ({ weight: term.weight, kernels: stepKernels(options, term.batch) })));
-  const predict = (hw: RooflineHardware, index: number) => kernels[index]!.reduce((sum, term) => sum + term.weight * kernelsMs(term.kernels, hw), 0);
+  const boards = options.observations.map((o) => o.on ?? { hardware: options.hardware, model: options.model });
+  const kernels = options.observations.map((o, index) => o.terms.map((term) => ({ weight: term.weight, kernels: stepKernels(boards[index]!, term.batch) })));
+  const predictAt = (values: readonly number[]) => {
+    const boardsAt = new Map<RooflineHardware, RooflineHardware>();
+    const at = (hw: RooflineHardware) => boardsAt.get(hw) ?? boardsAt.set(hw, withValues(hw, parameters, values)).get(hw)!;
+    return (index: number) => {
+      const hw = at(boards[index]!.hardware);
+      return kernels[index]!.reduce((sum, term) => sum + term.weight * term.kernels.reduce((ms, k) => ms + k.count * kernelsMs([k.kernel], hw), 0), 0);
+    };
+  };
   const start = parameters.map((p) => valueAt(options.hardware, p.key));
   const fitted = levenbergMarquardt(
     { x: options.observations.map((_, index) => index), y: options.observations.map(() => 1) },
     (values: number[]) => {
-      const hw = withValues(options.hardware, parameters, values);
-      return (index: number) => predict(hw, index) / options.observations[index]!.measuredMs;
+      const predict = predictAt(values);
+      return (index: number) => predict(index) / options.observations[index]!.measuredMs;
     },
     {
       initialValues: start,
@@ -84,9 +97,10 @@ export function calibrate(options: CalibrationOptions): Calibration {
     },
   );
   const hardware = withValues(options.hardware, parameters, fitted.parameterValues);
+  const [before, after] = [predictAt(start), predictAt(fitted.parameterValues)];
   const observations = options.observations.map((o, index) => {
-    const afterMs = predict(hardware, index);
-    return { label: o.label, measuredMs: o.measuredMs, beforeMs: predict(options.hardware, index), afterMs, relativeError: (afterMs - o.measuredMs) / o.measuredMs };
+    const afterMs = after(index);
+    return { label: o.label, measuredMs: o.measuredMs, beforeMs: before(index), afterMs, relativeError: (afterMs - o.measuredMs) / o.measuredMs };
   });
   const rms = (errors: number[]) => Math.sqrt(errors.reduce((sum, e) => sum + e * e, 0) / errors.length);
   return {
@@ -108,9 +122,17 @@ function chosen(keys: readonly string[] | undefined): FitParameter[] {
   });
 }
 
-function stepKernels(options: CalibrationOptions, batch: Observation['terms'][number]['batch']): Kernel[] {
-  const { ir } = compileModel(options.model, { batch, target: compileTarget(options.hardware) });
-  return rooflineKernels(ir, options.hardware).kernels;
+/** A step's kernels, those alike (every layer runs the same ones) counted once with their number. */
+function stepKernels(board: { hardware: RooflineHardware; model: Model }, batch: Observation['terms'][number]['batch']): Array<{ kernel: Kernel; count: number }> {
+  const { ir } = compileModel(board.model, { batch, target: compileTarget(board.hardware) });
+  const alike = new Map<string, { kernel: Kernel; count: number }>();
+  for (const kernel of rooflineKernels(ir, board.hardware).kernels) {
+    const key = JSON.stringify(kernel);
+    const entry = alike.get(key);
+    if (entry === undefined) alike.set(key, { kernel, count: 1 });
+    else entry.count++;
+  }
+  return [...alike.values()];
 }
 
 function valueAt(tree: unknown, key: string): number {

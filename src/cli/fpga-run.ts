@@ -10,7 +10,7 @@ import { describeLayout, isMultiCard } from '../parallel/index.js';
 import { parallelOf, withParallelOptions, type ParallelCliOptions } from './parallel-options.js';
 import { PACKAGE_ROOT } from '../version.js';
 import type { CliIo, CliOutput } from './io.js';
-import { cliCache, DEFAULT_HARDWARE, EXPERT_LOAD_HELP, expertLoadOption, hardwareHelp, keyValue, modelHelp, positiveInteger, withExpertLoadOption } from './options.js';
+import { cliCache, DEFAULT_HARDWARE, EXPERT_LOAD_HELP, expertLoadOption, hardwareHelp, keyValue, modelHelp, positiveInteger, stackHelp, withExpertLoadOption } from './options.js';
 import { Progress } from './progress.js';
 
 /*
@@ -25,6 +25,7 @@ export interface FpgaOptions extends ParallelCliOptions {
   label?: string;
   masks?: string;
   hardware: string;
+  stack?: string;
   exact?: boolean;
   jobs?: number;
   outDir: string;
@@ -49,6 +50,7 @@ export function withFpgaOptions(command: Command): Command {
     .option('--label <text>', "model name shown (default: the model's displayName)")
     .option('--masks <dir>', 'attention masks to use (default: generated from the model; with --ir-dir, its attention_mask/)')
     .option('--hardware <file>', hardwareHelp(), DEFAULT_HARDWARE)
+    .option('--stack <name>', stackHelp())
     .option('--set <key=value>', 'override a hardware value, e.g. --set hbm.bandwidthGiBps=500 (repeatable)', keyValue)
     .option('--precision <preset>', `model precision: ${[...PRECISION_PRESET_NAMES, 'INT8'].join(', ')} (default: the model's)`)
     .option('--kv-cache <dtype>', 'KV-cache element type, e.g. int8 or fp16 (default: the precision\'s)')
@@ -71,7 +73,7 @@ export interface FpgaRun {
 
 /** Simulates the lengths the cases need, with a progress bar, and adds up each case (GPU columns are the caller's). */
 export async function runFpga(options: FpgaOptions, cases: readonly Case[], io: CliIo): Promise<FpgaRun> {
-  const hardware = loadHardware(options.hardware, { cache: cliCache(true, io)!, overrides: options.set });
+  const hardware = loadHardware(options.hardware, { cache: cliCache(true, io)!, overrides: options.set, stack: options.stack });
   if (options.fitCheck !== false) requireFit(hardware);
   const { source, label } = fpgaSource(options, io.stderr, hardware);
   const parallel = parallelOf(options);

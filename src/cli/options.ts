@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { load } from 'js-yaml';
-import { shippedHardwareNames } from '../backends/index.js';
+import { shippedHardwareNames, shippedStackNames } from '../backends/index.js';
 import { parseExpertLoad, shippedModelNames, withExpertLoad, type ExpertLoad, type Model } from '../model/index.js';
 import { ContentCache, defaultCacheDirectory } from '../util/cache.js';
 import type { CliIo, CliOutput } from './io.js';
@@ -11,6 +11,11 @@ export const DEFAULT_HARDWARE = 'vhk158';
 /** Help text of an option taking hardware files or shipped boards by name. */
 export function hardwareHelp(what = 'hardware configuration'): string {
   return `${what}: a file (ours, or FlightLLM's config.yaml) or a shipped board by name (${shippedHardwareNames().join(', ')})`;
+}
+
+/** Help text of `--stack`: a GPU's or ASIC's software stack. */
+export function stackHelp(): string {
+  return `software stack of a GPU or ASIC board (its overheads, kernels and scheduler defaults): a file or a shipped stack by name (${shippedStackNames().join(', ')}); default: the board's own calibration`;
 }
 
 /** Help text of an option taking model descriptions or shipped models by name. */

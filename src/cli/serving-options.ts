@@ -12,9 +12,9 @@ import { positiveInteger } from './options.js';
 export interface ServingCliOptions extends ParallelCliOptions {
   policy: PolicyName;
   router: RouterName;
-  maxNumSeqs: number;
-  maxNumBatchedTokens: number;
-  enableChunkedPrefill: boolean;
+  maxNumSeqs?: number;
+  maxNumBatchedTokens?: number;
+  enableChunkedPrefill?: boolean;
   enablePrefixCaching: boolean;
   blockSize?: number;
   numGpuBlocksOverride?: number;
@@ -44,9 +44,9 @@ export function withServingOptions(command: Command, sweep = false): Command {
   return client
     .option('--policy <name>', `batch policy: ${POLICY_NAMES.join(', ')}`, choice('--policy', POLICY_NAMES), SERVING_DEFAULTS.policy)
     .option('--router <name>', `with --data-parallel-size: how requests are spread over the replicas: ${ROUTER_NAMES.join(', ')}`, choice('--router', ROUTER_NAMES), 'least-loaded')
-    .option('--max-num-seqs <n>', 'sequences in a step (the batch size of static batches)', positiveInteger, SERVING_DEFAULTS.maxNumSeqs)
-    .option('--max-num-batched-tokens <n>', 'tokens one step computes', positiveInteger, SERVING_DEFAULTS.maxNumBatchedTokens)
-    .option('--enable-chunked-prefill', 'split prompts to fill the token budget beside running decodes (default)', true)
+    .option('--max-num-seqs <n>', `sequences in a step (the batch size of static batches; default: the board's --stack, else ${SERVING_DEFAULTS.maxNumSeqs})`, positiveInteger)
+    .option('--max-num-batched-tokens <n>', `tokens one step computes (default: the board's --stack, else ${SERVING_DEFAULTS.maxNumBatchedTokens})`, positiveInteger)
+    .option('--enable-chunked-prefill', "split prompts to fill the token budget beside running decodes (default, unless the board's --stack says otherwise)")
     .option('--no-enable-chunked-prefill', 'steps of whole prompts first, then steps of decodes')
     .option('--enable-prefix-caching', 'share the KV blocks of equal prompt prefixes (default; vllm policy)', true)
     .option('--no-enable-prefix-caching', 'compute every prompt in full')

@@ -94,7 +94,7 @@ export interface StepCostModel {
 }
 
 /** Bump when what a stored part cost means changes. */
-const COST_REVISION = 5;
+const COST_REVISION = 6;
 
 /** Every linear role of a transformer layer, each a group of the token-wise part, in a fixed order (the projections first, as they run). */
 const TOKENWISE_ROLES: readonly Exclude<LinearRole, 'lmHead'>[] = ['q', 'k', 'v', 'o', 'gate', 'up', 'down', ...MATRIX_ROLES];

@@ -1,5 +1,5 @@
 import type { BatchShape } from '../batch.js';
-import { compileTarget } from '../backends/index.js';
+import { backendFor, compileTarget } from '../backends/index.js';
 import { tokenLimit, type TokenLimit } from '../compiler/index.js';
 import type { StepCost, StepCostModel } from '../cost/index.js';
 import { createParallelStepCostModel, SINGLE_CARD, type ParallelOptions } from '../parallel/index.js';
@@ -76,12 +76,12 @@ export interface ServeResult {
 
 export function serve(options: ServeOptions): ServeResult {
   const requests = 'requests' in options.workload ? options.workload.requests : generateRequests(options.workload);
-  const maxNumBatchedTokens = options.maxNumBatchedTokens ?? SERVING_DEFAULTS.maxNumBatchedTokens;
   const layout = options.parallel?.layout ?? SINGLE_CARD;
-  const costs = options.costs ?? createParallelStepCostModel({ ...options.parallel, layout, hardware: options.hardware, model: options.model, cache: options.cache, maxBatchedTokens: maxNumBatchedTokens });
   const target = compileTarget(options.hardware);
   const limit = tokenLimit(options.model, target);
-  const policy = policyOf(options, { maxNumBatchedTokens, padTokens: target.padTokens, maxTokens: limit.tokens });
+  const engine = engineSettings(options, limit.tokens);
+  const costs = options.costs ?? createParallelStepCostModel({ ...options.parallel, layout, hardware: options.hardware, model: options.model, cache: options.cache, maxBatchedTokens: engine.maxNumBatchedTokens });
+  const policy = policyOf(options, { engine, padTokens: target.padTokens, maxTokens: limit.tokens });
   const prefixCaching = (options.policy === undefined || options.policy === 'vllm') && (options.enablePrefixCaching ?? SERVING_DEFAULTS.enablePrefixCaching);
   const caches = Array.from({ length: layout.dataParallelSize }, () => kvManager(options, costs, prefixCaching));
   const kv = caches[0]!;
@@ -115,15 +115,36 @@ function countingRouter(router: ReplicaRouter, served: number[]): ReplicaRouter 
 }
 
 /** The policy asked for: one given as an object as it is, else the named one with the run's settings. */
-function policyOf(options: ServeOptions, board: { maxNumBatchedTokens: number; padTokens: { prefill: number; decode: number }; maxTokens: number }): BatchPolicy {
+function policyOf(options: ServeOptions, board: { engine: EngineSettings; padTokens: { prefill: number; decode: number }; maxTokens: number }): BatchPolicy {
   if (typeof options.policy === 'object') return options.policy;
   return createPolicy(options.policy ?? SERVING_DEFAULTS.policy, {
-    maxNumSeqs: options.maxNumSeqs ?? SERVING_DEFAULTS.maxNumSeqs,
-    maxNumBatchedTokens: board.maxNumBatchedTokens,
-    enableChunkedPrefill: options.enableChunkedPrefill ?? SERVING_DEFAULTS.enableChunkedPrefill,
+    maxNumSeqs: board.engine.maxNumSeqs,
+    maxNumBatchedTokens: board.engine.maxNumBatchedTokens,
+    enableChunkedPrefill: board.engine.enableChunkedPrefill,
     padTokens: board.padTokens,
     maxTokens: board.maxTokens,
   });
+}
+
+/**
+ * The serving engine's limits: the options given, else the board's software
+ * stack's defaults (`--stack`), else vLLM's.
+ */
+export function engineSettings(options: Pick<ServeOptions, 'hardware' | 'maxNumSeqs' | 'maxNumBatchedTokens' | 'enableChunkedPrefill'>, maxTokens: number): EngineSettings {
+  const stack = backendFor(options.hardware).servingDefaults?.(options.hardware);
+  const budget = stack?.maxNumBatchedTokens === 'max-model-len' ? Math.max(maxTokens, SERVING_DEFAULTS.maxNumBatchedTokens) : stack?.maxNumBatchedTokens;
+  return {
+    maxNumSeqs: options.maxNumSeqs ?? stack?.maxNumSeqs ?? SERVING_DEFAULTS.maxNumSeqs,
+    maxNumBatchedTokens: options.maxNumBatchedTokens ?? budget ?? SERVING_DEFAULTS.maxNumBatchedTokens,
+    enableChunkedPrefill: options.enableChunkedPrefill ?? stack?.enableChunkedPrefill ?? SERVING_DEFAULTS.enableChunkedPrefill,
+  };
+}
+
+/** The serving engine's limits a run takes. */
+export interface EngineSettings {
+  readonly maxNumSeqs: number;
+  readonly maxNumBatchedTokens: number;
+  readonly enableChunkedPrefill: boolean;
 }
 
 /** KV blocks: what memory leaves (planMemory), in blocks of --block-size tokens, or --num-gpu-blocks-override. */
