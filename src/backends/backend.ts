@@ -111,12 +111,15 @@ export interface HardwareBackend<H extends BoardDescription> {
 /**
  * A software stack's scheduler defaults, vLLM's names: sequences per step,
  * tokens per step (`max-model-len`: the longest sequence, at least 2048, as
- * vLLM without chunked prefill), whether prompts are chunked.
+ * vLLM without chunked prefill), whether prompts are chunked, whether
+ * equal prompt prefixes share KV blocks.
  */
 export interface ServingDefaults {
   readonly maxNumSeqs?: number | undefined;
   readonly maxNumBatchedTokens?: number | 'max-model-len' | undefined;
   readonly enableChunkedPrefill?: boolean | undefined;
+  readonly enablePrefixCaching?: boolean | undefined;
+  readonly guaranteeNoEvict?: boolean | undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { levenbergMarquardt } from 'ml-levenberg-marquardt';
 import { kernelsMs, rooflineKernels, type Kernel, type RooflineHardware } from '../backends/index.js';
-import { compileModel } from '../compiler/index.js';
+import type { BatchShape } from '../batch.js';
+import { lower, maxTokensOf, type LoweringParts } from '../compiler/index.js';
 import { UserError } from '../errors.js';
 import type { Model } from '../model/index.js';
 import type { Observation } from './measurements.js';
@@ -69,7 +70,8 @@ export function calibrate(options: CalibrationOptions): Calibration {
   const parameters = chosen(options.keys);
   if (options.observations.length === 0) throw new UserError({ what: 'nothing to calibrate on: the measurements hold no rows for this model' });
   const boards = options.observations.map((o) => o.on ?? { hardware: options.hardware, model: options.model });
-  const kernels = options.observations.map((o, index) => o.terms.map((term) => ({ weight: term.weight, kernels: stepKernels(boards[index]!, term.batch) })));
+  const parts = new PartKernels();
+  const kernels = options.observations.map((o, index) => o.terms.map((term) => ({ weight: term.weight, kernels: parts.step(boards[index]!, term.batch) })));
   const predictAt = (values: readonly number[]) => {
     const boardsAt = new Map<RooflineHardware, RooflineHardware>();
     const at = (hw: RooflineHardware) => boardsAt.get(hw) ?? boardsAt.set(hw, withValues(hw, parameters, values)).get(hw)!;
@@ -122,17 +124,52 @@ function chosen(keys: readonly string[] | undefined): FitParameter[] {
   });
 }
 
-/** A step's kernels, those alike (every layer runs the same ones) counted once with their number. */
-function stepKernels(board: { hardware: RooflineHardware; model: Model }, batch: Observation['terms'][number]['batch']): Array<{ kernel: Kernel; count: number }> {
-  const { ir } = compileModel(board.model, { batch, target: compileTarget(board.hardware) });
-  const alike = new Map<string, { kernel: Kernel; count: number }>();
-  for (const kernel of rooflineKernels(ir, board.hardware).kernels) {
-    const key = JSON.stringify(kernel);
-    const entry = alike.get(key);
-    if (entry === undefined) alike.set(key, { kernel, count: 1 });
-    else entry.count++;
+/**
+ * A step's kernels, those alike counted once with their number (every layer
+ * runs the same ones). Lowered in parts, as the fast cost path does, each
+ * part once per board and shape: the token-wise layers over the step's
+ * rows, the head over its sequences, and the attention of one sequence per
+ * chunk length at the group's mean context, counted as many times as the
+ * group has sequences (a sequence's attention is affine in its context, so
+ * the group costs that in sum).
+ */
+class PartKernels {
+  /** By board, model and precision (what a kernel's bytes and operations depend on), then by part. */
+  private readonly lowered = new Map<string, Map<string, readonly Kernel[]>>();
+
+  step(board: { hardware: RooflineHardware; model: Model }, batch: BatchShape): Array<{ kernel: Kernel; count: number }> {
+    const alike = new Map<string, { kernel: Kernel; count: number }>();
+    const add = (kernels: readonly Kernel[], times: number) => {
+      for (const kernel of kernels) {
+        const key = JSON.stringify(kernel);
+        const entry = alike.get(key) ?? alike.set(key, { kernel, count: 0 }).get(key)!;
+        entry.count += times;
+      }
+    };
+    const rows = batch.sequences.reduce((sum, s) => sum + s.newTokens, 0);
+    add(this.part(board, `rows ${rows}`, { sequences: [{ newTokens: rows, context: 0 }] }, { tokenwise: 'all', attention: [], head: false }), 1);
+    const heads = batch.sequences.length;
+    add(this.part(board, `head ${heads}`, { sequences: Array.from({ length: heads }, () => ({ newTokens: 1, context: 0 })) }, { tokenwise: [], attention: [], head: true }), 1);
+    const byChunk = new Map<number, number[]>();
+    for (const s of batch.sequences) byChunk.set(s.newTokens, [...(byChunk.get(s.newTokens) ?? []), s.context]);
+    for (const [newTokens, contexts] of byChunk) {
+      const context = Math.round(contexts.reduce((sum, c) => sum + c, 0) / contexts.length);
+      add(this.part(board, `attention ${newTokens}@${context}`, { sequences: [{ newTokens, context }] }, { tokenwise: [], attention: [0], head: false }), contexts.length);
+    }
+    return [...alike.values()];
   }
-  return [...alike.values()];
+
+  private part(board: { hardware: RooflineHardware; model: Model }, key: string, batch: BatchShape, parts: LoweringParts): readonly Kernel[] {
+    const on = JSON.stringify([board.hardware.name, board.model.name, board.model.mapping.precision]);
+    const byKey = this.lowered.get(on) ?? this.lowered.set(on, new Map()).get(on)!;
+    let kernels = byKey.get(key);
+    if (kernels === undefined) {
+      const target = compileTarget(board.hardware);
+      kernels = rooflineKernels(lower({ model: board.model, target, batch, maxTokens: maxTokensOf(board.model, target), parts, batchedForm: true }).layers, board.hardware).kernels;
+      byKey.set(key, kernels);
+    }
+    return kernels;
+  }
 }
 
 function valueAt(tree: unknown, key: string): number {

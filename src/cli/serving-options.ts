@@ -15,7 +15,7 @@ export interface ServingCliOptions extends ParallelCliOptions {
   maxNumSeqs?: number;
   maxNumBatchedTokens?: number;
   enableChunkedPrefill?: boolean;
-  enablePrefixCaching: boolean;
+  enablePrefixCaching?: boolean;
   blockSize?: number;
   numGpuBlocksOverride?: number;
   datasetName: DatasetName;
@@ -48,7 +48,7 @@ export function withServingOptions(command: Command, sweep = false): Command {
     .option('--max-num-batched-tokens <n>', `tokens one step computes (default: the board's --stack, else ${SERVING_DEFAULTS.maxNumBatchedTokens})`, positiveInteger)
     .option('--enable-chunked-prefill', "split prompts to fill the token budget beside running decodes (default, unless the board's --stack says otherwise)")
     .option('--no-enable-chunked-prefill', 'steps of whole prompts first, then steps of decodes')
-    .option('--enable-prefix-caching', 'share the KV blocks of equal prompt prefixes (default; vllm policy)', true)
+    .option('--enable-prefix-caching', "share the KV blocks of equal prompt prefixes (default, unless the board's --stack says otherwise; vllm policy)")
     .option('--no-enable-prefix-caching', 'compute every prompt in full')
     .option('--block-size <tokens>', "tokens per KV block (default: the board's kvCache.blockTokens)", positiveInteger)
     .option('--num-gpu-blocks-override <n>', 'KV blocks, instead of what device memory holds', positiveInteger)

@@ -82,7 +82,7 @@ export function serve(options: ServeOptions): ServeResult {
   const engine = engineSettings(options, limit.tokens);
   const costs = options.costs ?? createParallelStepCostModel({ ...options.parallel, layout, hardware: options.hardware, model: options.model, cache: options.cache, maxBatchedTokens: engine.maxNumBatchedTokens });
   const policy = policyOf(options, { engine, padTokens: target.padTokens, maxTokens: limit.tokens });
-  const prefixCaching = (options.policy === undefined || options.policy === 'vllm') && (options.enablePrefixCaching ?? SERVING_DEFAULTS.enablePrefixCaching);
+  const prefixCaching = (options.policy === undefined || options.policy === 'vllm') && engine.enablePrefixCaching;
   const caches = Array.from({ length: layout.dataParallelSize }, () => kvManager(options, costs, prefixCaching));
   const kv = caches[0]!;
   checkRequests(requests, { limit, kv });
@@ -121,6 +121,7 @@ function policyOf(options: ServeOptions, board: { engine: EngineSettings; padTok
     maxNumSeqs: board.engine.maxNumSeqs,
     maxNumBatchedTokens: board.engine.maxNumBatchedTokens,
     enableChunkedPrefill: board.engine.enableChunkedPrefill,
+    guaranteeNoEvict: backendFor(options.hardware).servingDefaults?.(options.hardware)?.guaranteeNoEvict,
     padTokens: board.padTokens,
     maxTokens: board.maxTokens,
   });
@@ -130,13 +131,14 @@ function policyOf(options: ServeOptions, board: { engine: EngineSettings; padTok
  * The serving engine's limits: the options given, else the board's software
  * stack's defaults (`--stack`), else vLLM's.
  */
-export function engineSettings(options: Pick<ServeOptions, 'hardware' | 'maxNumSeqs' | 'maxNumBatchedTokens' | 'enableChunkedPrefill'>, maxTokens: number): EngineSettings {
+export function engineSettings(options: Pick<ServeOptions, 'hardware' | 'maxNumSeqs' | 'maxNumBatchedTokens' | 'enableChunkedPrefill' | 'enablePrefixCaching'>, maxTokens: number): EngineSettings {
   const stack = backendFor(options.hardware).servingDefaults?.(options.hardware);
   const budget = stack?.maxNumBatchedTokens === 'max-model-len' ? Math.max(maxTokens, SERVING_DEFAULTS.maxNumBatchedTokens) : stack?.maxNumBatchedTokens;
   return {
     maxNumSeqs: options.maxNumSeqs ?? stack?.maxNumSeqs ?? SERVING_DEFAULTS.maxNumSeqs,
     maxNumBatchedTokens: options.maxNumBatchedTokens ?? budget ?? SERVING_DEFAULTS.maxNumBatchedTokens,
     enableChunkedPrefill: options.enableChunkedPrefill ?? stack?.enableChunkedPrefill ?? SERVING_DEFAULTS.enableChunkedPrefill,
+    enablePrefixCaching: options.enablePrefixCaching ?? stack?.enablePrefixCaching ?? SERVING_DEFAULTS.enablePrefixCaching,
   };
 }
 
@@ -145,6 +147,7 @@ export interface EngineSettings {
   readonly maxNumSeqs: number;
   readonly maxNumBatchedTokens: number;
   readonly enableChunkedPrefill: boolean;
+  readonly enablePrefixCaching: boolean;
 }
 
 /** KV blocks: what memory leaves (planMemory), in blocks of --block-size tokens, or --num-gpu-blocks-override. */

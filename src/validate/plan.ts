@@ -85,7 +85,7 @@ export interface Available {
 type Method = Pick<ValidationCase, 'workload' | 'figure' | 'idleTailSeconds' | 'assumptions'>;
 
 /** Rows served at most: trtllm-bench's 30,000 identical requests reach their steady state long before (see `throughputRun`). */
-export const MAX_SIMULATED_REQUESTS = 2048;
+export const MAX_SIMULATED_REQUESTS = 1024;
 
 /** Requests trtllm-bench sent per ISL/OSL (TensorRT-LLM perf-overview, v0.14 and v0.17; validation/SOURCES.md §5). */
 const TRTLLM_BENCH_REQUESTS: Readonly<Record<string, number>> = { '128/128': 30000, '128/2048': 3000, '2048/128': 3000, '2048/2048': 1500, '1000/1000': 3000 };

@@ -16,8 +16,8 @@ export interface SplitRule {
 
 export const FIT_RULES: readonly SplitRule[] = [
   {
-    description: "Argonne, vLLM latency: LLaMA-2-7B at 1024/1024, batch 1 to 64 (the vLLM 0.5 stack); other lengths and Llama-3-8B are held out",
-    picks: (row) => row.group === 'argonne' && row.software === 'vllm' && row.metric === 'e2e_latency_s' && row.model === 'llama2-7b' && row.input_len === 1024 && row.output_len === 1024,
+    description: 'Argonne latency: LLaMA-2-7B at 1024/1024, batch 1 to 64 (the vLLM 0.5 and TensorRT-LLM stacks); other lengths and Llama-3-8B are held out',
+    picks: (row) => row.group === 'argonne' && row.metric === 'e2e_latency_s' && row.model === 'llama2-7b' && row.input_len === 1024 && row.output_len === 1024,
   },
   {
     description: "Argonne, vLLM power: batch 1 and 64 of both models (the A100's and H100's energy per byte and per MAC); batch 16 and 32 are held out",

@@ -11,13 +11,17 @@ const positiveInt = z.number().int().positive();
 
 /**
  * The scheduler's defaults (vLLM's names): sequences per step, tokens per
- * step, and whether prompts are chunked. `max-model-len` is vLLM's default
+ * step, whether prompts are chunked and whether equal prompt prefixes share
+ * their KV blocks. `max-model-len` is vLLM's default
  * without chunked prefill: the longest sequence the model takes, at least 2048.
  */
 export const StackServingSchema = z.strictObject({
   maxNumSeqs: positiveInt.optional(),
   maxNumBatchedTokens: z.union([positiveInt, z.literal('max-model-len')]).optional(),
   enableChunkedPrefill: z.boolean().optional(),
+  enablePrefixCaching: z.boolean().optional(),
+  /** Admit a request only when its whole length's KV blocks are free (TensorRT-LLM's GUARANTEED_NO_EVICT); default: as tokens come, preempting (vLLM). */
+  guaranteeNoEvict: z.boolean().optional(),
 });
 
 export type StackServing = z.infer<typeof StackServingSchema>;

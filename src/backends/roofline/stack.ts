@@ -40,6 +40,8 @@ export const StackFileSchema = z.strictObject({
   /** Its weight-only kernels' widening work (the board's `dequantization`). */
   dequantization: z.strictObject({ opsPerElement: nonNegative, opsPerGroup: nonNegative }).optional(),
   serving: StackServingSchema,
+  /** Share of device memory the stack takes for weights, activations and KV cache (the board's memory.usableFraction). */
+  usableMemoryFraction: z.number().positive().max(1).optional(),
 });
 
 export type Stack = z.infer<typeof StackFileSchema> & { readonly file: string };
@@ -70,5 +72,6 @@ export function stackOverrides(stack: Stack): Record<string, unknown> {
     for (const [key, value] of Object.entries(values ?? {})) if (value !== undefined) overrides[`efficiency.${group}.${key}`] = value;
   }
   if (stack.dequantization !== undefined) overrides['dequantization'] = { ...stack.dequantization };
+  if (stack.usableMemoryFraction !== undefined) overrides['memory.usableFraction'] = stack.usableMemoryFraction;
   return overrides;
 }
