@@ -42,6 +42,7 @@ export {
 export type { Profile, StepProfile, ModuleFigures, TraceCallback } from './profile.js';
 export { InterconnectSchema, TOPOLOGIES, COLLECTIVE_ALGORITHMS, type Interconnect, type Topology, type CollectiveAlgorithm } from './interconnect-schema.js';
 export { backendFor, compileTarget, simulate, moduleNamesOf, registerBackend, unregisterBackend, hardwareKinds, checkHardware, parseBoard, withDefaultKind, DEFAULT_KIND, type Hardware, type HardwareKind } from './registry.js';
+export { CalibrationSchema, type Calibration as BoardCalibration } from './calibration-schema.js';
 export { loadHardware, parseHardware, shippedHardwareNames, hardwarePath, hardwareSources, type LoadHardwareOptions } from './load.js';
 export { FpgaDeviceSchema, FPGA_RESOURCES, RESOURCE_LABELS, type FpgaDevice, type FpgaResource } from './fpga-device.js';
 export { checkDesign, describeFitLine, totalResources, FIT_ITEMS, type DesignFit, type FitLine, type FitItem, type FpgaDesign, type DesignPart, type ResourceCounts } from './fpga-design.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DTYPES } from '../../dtype.js';
 import { PRECISION_PRESET_NAMES } from '../../model/schema.js';
+import { CalibrationSchema } from '../calibration-schema.js';
 import { EnergySchema, PriceSchema } from '../energy-schema.js';
 import { InterconnectSchema } from '../interconnect-schema.js';
 import { KvCacheSchema } from '../kv-cache-schema.js';
@@ -91,6 +92,8 @@ export const RooflineHardwareSchema = z.strictObject({
   price: PriceSchema.optional(),
   /** Links to other cards of the kind; absent: the board runs on one card only. */
   interconnect: InterconnectSchema.optional(),
+  /** The measurements that calibrated the board, and its error on them. */
+  calibratedOn: CalibrationSchema.optional(),
 });
 
 export type RooflineHardware = z.infer<typeof RooflineHardwareSchema>;
