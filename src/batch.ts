@@ -74,8 +74,12 @@ export function formatBatch(batch: BatchShape): string {
   return batch.sequences.map((s) => `${s.newTokens}@${s.context}`).join(' ');
 }
 
-/** Every sequence that is not a positive whole number of new tokens over a whole, non-negative context, or runs past `maxTokens`. */
-export function checkBatch(batch: BatchShape, maxTokens: number): Issue[] {
+/**
+ * Every sequence that is not a positive whole number of new tokens over a
+ * whole, non-negative context, or runs past `maxTokens` (`limit` names whose
+ * limit that is, e.g. `vhk158's limit of 2048 tokens (sparsity.maxTokens)`).
+ */
+export function checkBatch(batch: BatchShape, maxTokens: number, limit = `the maximum of ${maxTokens} tokens`): Issue[] {
   const issues: Issue[] = [];
   if (batch.sequences.length === 0) issues.push({ path: 'sequences', message: 'a step needs at least one sequence' });
   if (batch.sequences.length > MAX_BATCH_SEQUENCES) issues.push({ path: 'sequences', message: `${batch.sequences.length} sequences: at most ${MAX_BATCH_SEQUENCES} are taken in one step (MAX_BATCH_SEQUENCES)` });
@@ -83,7 +87,7 @@ export function checkBatch(batch: BatchShape, maxTokens: number): Issue[] {
     const path = `sequences[${index}]`;
     if (!Number.isInteger(s.newTokens) || s.newTokens < 1) issues.push({ path: `${path}.newTokens`, message: `expected a positive integer, got ${s.newTokens}` });
     else if (!Number.isInteger(s.context) || s.context < 0) issues.push({ path: `${path}.context`, message: `expected a non-negative integer, got ${s.context}` });
-    else if (s.context + s.newTokens > maxTokens) issues.push({ path, message: `context ${s.context} + ${s.newTokens} new tokens = ${s.context + s.newTokens} exceeds the maximum of ${maxTokens} tokens` });
+    else if (s.context + s.newTokens > maxTokens) issues.push({ path, message: `context ${s.context} + ${s.newTokens} new tokens = ${s.context + s.newTokens} exceeds ${limit}` });
   });
   return issues;
 }

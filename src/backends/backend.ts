@@ -110,6 +110,22 @@ export interface HardwareBackend<H extends BoardDescription> {
    * a kind that is not an FPGA or a board that names no device.
    */
   design?(hw: H): FpgaDesign | undefined;
+  /** The scheduler defaults of the board's software stack (a GPU's `--stack`), where it has one. */
+  servingDefaults?(hw: H): ServingDefaults | undefined;
+}
+
+/**
+ * A software stack's scheduler defaults, vLLM's names: sequences per step,
+ * tokens per step (`max-model-len`: the longest sequence, at least 2048, as
+ * vLLM without chunked prefill), whether prompts are chunked, whether
+ * equal prompt prefixes share KV blocks.
+ */
+export interface ServingDefaults {
+  readonly maxNumSeqs?: number | undefined;
+  readonly maxNumBatchedTokens?: number | 'max-model-len' | undefined;
+  readonly enableChunkedPrefill?: boolean | undefined;
+  readonly enablePrefixCaching?: boolean | undefined;
+  readonly guaranteeNoEvict?: boolean | undefined;
 }
 
 /**

@@ -22,6 +22,12 @@ export const EnergySchema = z.strictObject({
       model: z.literal('work'),
       /** Device-memory traffic, pJ per byte (the array and the path to it). */
       memoryPjPerByte: nonNegative,
+      /**
+       * The KV cache a step reads, pJ per byte, where it costs other than
+       * weights (a GPU's attention gathers it block by block on its vector
+       * cores); default memoryPjPerByte.
+       */
+      kvCachePjPerByte: nonNegative.optional(),
       /** One multiply-accumulate in the type the engine multiplies in, pJ. */
       macPj: z.partialRecord(z.enum(DTYPES), nonNegative),
       /** Host link traffic, pJ per bit (where the board moves tensors to a host). */

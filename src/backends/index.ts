@@ -37,15 +37,17 @@ export {
   type SimulationOptions,
   type RowStructure,
   type RowStructureQuery,
+  type ServingDefaults,
 } from './backend.js';
 export type { Profile, StepProfile, ModuleFigures, TraceCallback } from './profile.js';
 export { InterconnectSchema, TOPOLOGIES, COLLECTIVE_ALGORITHMS, type Interconnect, type Topology, type CollectiveAlgorithm } from './interconnect-schema.js';
 export { backendFor, compileTarget, simulate, moduleNamesOf, registerBackend, unregisterBackend, hardwareKinds, checkHardware, parseBoard, withDefaultKind, DEFAULT_KIND, type Hardware, type HardwareKind } from './registry.js';
+export { CalibrationSchema, type Calibration as BoardCalibration } from './calibration-schema.js';
 export { loadHardware, parseHardware, shippedHardwareNames, hardwarePath, hardwareSources, type LoadHardwareOptions } from './load.js';
 export { FpgaDeviceSchema, FPGA_RESOURCES, RESOURCE_LABELS, type FpgaDevice, type FpgaResource } from './fpga-device.js';
 export { checkDesign, describeFitLine, totalResources, FIT_ITEMS, type DesignFit, type FitLine, type FitItem, type FpgaDesign, type DesignPart, type ResourceCounts } from './fpga-design.js';
 export { flightllmBackend, flightllmTarget, FlightLlmHardwareSchema, type FlightLlmHardware } from './flightllm/index.js';
 export { FlightLlmConfigSchema, type FlightLlmConfig } from './flightllm/config.js';
 export { dpuHostBackend, dpuHostTarget, DpuHostHardwareSchema, DPU_HOST_MODULES, simulateDpuHost, type DpuHostHardware, type DpuHostOptions } from './dpu-host/index.js';
-export { rooflineBackend, rooflineTarget, RooflineHardwareSchema, ROOFLINE_MODULES, simulateRoofline, rooflineKernels, kernelsMs, type RooflineHardware, type Kernel } from './roofline/index.js';
+export { rooflineBackend, rooflineTarget, RooflineHardwareSchema, ROOFLINE_MODULES, simulateRoofline, rooflineKernels, kernelsMs, loadStack, stackOverrides, shippedStackNames, StackFileSchema, type RooflineHardware, type Kernel, type Stack, type StackSettings, type StackServing } from './roofline/index.js';
 export { modelOnBoard, withPrecision, precisionLabel, modelLabel, deviceLabel, type ModelOnBoard, type PrecisionRequest } from './model-on-board.js';

@@ -12,7 +12,8 @@ import { PACKAGE_ROOT, TOOL_VERSION } from '../version.js';
 import { hasExpressions, resolveExpressions } from '../hardware/expressions.js';
 import { FlightLlmConfigSchema, fromFlightLlmConfig, isFlightLlmConfig } from './flightllm/config.js';
 import { FpgaDeviceSchema } from './fpga-device.js';
-import { checkHardware, parseBoard, withDefaultKind, type Hardware } from './registry.js';
+import { checkHardware, DEFAULT_KIND, parseBoard, withDefaultKind, type Hardware } from './registry.js';
+import { loadStack, stackOverrides } from './roofline/stack.js';
 
 /** Bump when the shape `loadHardware` returns changes, so cached results are not reused. */
 const CACHE_REVISION = 5;
@@ -22,6 +23,8 @@ export interface LoadHardwareOptions {
   readonly cache?: ContentCache | undefined;
   /** Values replacing the file's, by dotted key (`hbm.bandwidthGiBps`), applied before expressions are evaluated. */
   readonly overrides?: Readonly<Record<string, unknown>> | undefined;
+  /** A software stack (hardware/stacks/<name>.yaml, or a path) whose values replace the board's before `overrides` do; GPUs and ASICs only. */
+  readonly stack?: string | undefined;
 }
 
 /** The boards in hardware/; flightllm-profiler.yaml only completes FlightLLM's config.yaml. */
@@ -83,7 +86,7 @@ function readDevice(tree: unknown): { tree: unknown; source: HardwareTree['sourc
 export function loadHardware(pathOrName: string, options: LoadHardwareOptions = {}): Hardware {
   const path = resolveShipped(pathOrName, SHIPPED_HARDWARE, ConfigError);
   const { tree: fileTree, sources } = readBoardTree(path);
-  const overrides = options.overrides ?? {};
+  const overrides = { ...stackValues(fileTree, path, options.stack), ...options.overrides };
   const tree = Object.keys(overrides).length === 0 ? fileTree : withOverrides(fileTree, overrides, path);
   const key = contentHash(
     TOOL_VERSION,
@@ -106,6 +109,16 @@ const checkBoard: CacheCheck<Hardware> = (value) => {
   const issues = parsed.board === undefined ? parsed.issues : checkHardware(parsed.board);
   return issues.length === 0 ? { ok: true, value: parsed.board! } : { ok: false, reason: `${issues[0]!.path}: ${issues[0]!.message}` };
 };
+
+/** The values a stack sets on a board, refused for a board that is not a GPU or ASIC. */
+function stackValues(tree: unknown, path: string, stack: string | undefined): Record<string, unknown> {
+  if (stack === undefined) return {};
+  const kind = typeof tree === 'object' && tree !== null ? (tree as { kind?: unknown }).kind : undefined;
+  if (kind !== 'roofline') {
+    throw new ConfigError({ what: `--stack ${stack} applies to GPUs and ASICs (kind: roofline)`, file: path, detail: `this board is of kind ${String(kind ?? DEFAULT_KIND)}, whose software is part of its architecture.` });
+  }
+  return stackOverrides(loadStack(stack));
+}
 
 /**
  * Validates an in-memory hardware description (for instance one built in a

@@ -1,6 +1,7 @@
 import { levenbergMarquardt } from 'ml-levenberg-marquardt';
 import { kernelsMs, rooflineKernels, type Kernel, type RooflineHardware } from '../backends/index.js';
-import { compileModel } from '../compiler/index.js';
+import type { BatchShape } from '../batch.js';
+import { lower, maxTokensOf, type LoweringParts } from '../compiler/index.js';
 import { UserError } from '../errors.js';
 import type { Model } from '../model/index.js';
 import type { Observation } from './measurements.js';
@@ -28,6 +29,11 @@ export const FIT_PARAMETERS: readonly FitParameter[] = [
   { key: 'efficiency.attention.compute', min: 0.05, max: 1 },
   { key: 'efficiency.vector.memory', min: 0.05, max: 1 },
   { key: 'kernelLaunchUs', min: 0, max: 100 },
+  // A software stack's host time (boards given a --stack) and its weight-only kernels' widening work.
+  { key: 'stack.stepUs', min: 0, max: 20_000 },
+  { key: 'stack.sequenceUs', min: 0, max: 1_000 },
+  { key: 'dequantization.opsPerElement', min: 0, max: 200 },
+  { key: 'dequantization.opsPerGroup', min: 0, max: 2_000 },
 ];
 
 export interface CalibrationOptions {
@@ -65,14 +71,23 @@ export function calibrate(options: CalibrationOptions): Calibration {
   if (options.observations.length === 0) throw new UserError({ what: 'nothing to calibrate on: the measurements hold no rows for this model' });
   // The least-squares solver needs two points at least; fewer fit nothing.
   if (options.observations.length < 2) throw new UserError({ what: `one measurement (${options.observations[0]!.label}) is too few to fit ${parameters.length} parameters`, detail: 'give at least two: more result files (a vLLM result at concurrency 1 gives its TTFT and TPOT), or GPU profile rows.' });
-  const kernels = options.observations.map((o) => o.terms.map((term) => ({ weight: term.weight, kernels: stepKernels(options, term.batch) })));
-  const predict = (hw: RooflineHardware, index: number) => kernels[index]!.reduce((sum, term) => sum + term.weight * kernelsMs(term.kernels, hw), 0);
+  const boards = options.observations.map((o) => o.on ?? { hardware: options.hardware, model: options.model });
+  const parts = new PartKernels();
+  const kernels = options.observations.map((o, index) => o.terms.map((term) => ({ weight: term.weight, kernels: parts.step(boards[index]!, term.batch) })));
+  const predictAt = (values: readonly number[]) => {
+    const boardsAt = new Map<RooflineHardware, RooflineHardware>();
+    const at = (hw: RooflineHardware) => boardsAt.get(hw) ?? boardsAt.set(hw, withValues(hw, parameters, values)).get(hw)!;
+    return (index: number) => {
+      const hw = at(boards[index]!.hardware);
+      return kernels[index]!.reduce((sum, term) => sum + term.weight * term.kernels.reduce((ms, k) => ms + k.count * kernelsMs([k.kernel], hw), 0), 0);
+    };
+  };
   const start = parameters.map((p) => valueAt(options.hardware, p.key));
   const fitted = levenbergMarquardt(
     { x: options.observations.map((_, index) => index), y: options.observations.map(() => 1) },
     (values: number[]) => {
-      const hw = withValues(options.hardware, parameters, values);
-      return (index: number) => predict(hw, index) / options.observations[index]!.measuredMs;
+      const predict = predictAt(values);
+      return (index: number) => predict(index) / options.observations[index]!.measuredMs;
     },
     {
       initialValues: start,
@@ -86,9 +101,10 @@ export function calibrate(options: CalibrationOptions): Calibration {
     },
   );
   const hardware = withValues(options.hardware, parameters, fitted.parameterValues);
+  const [before, after] = [predictAt(start), predictAt(fitted.parameterValues)];
   const observations = options.observations.map((o, index) => {
-    const afterMs = predict(hardware, index);
-    return { label: o.label, measuredMs: o.measuredMs, beforeMs: predict(options.hardware, index), afterMs, relativeError: (afterMs - o.measuredMs) / o.measuredMs };
+    const afterMs = after(index);
+    return { label: o.label, measuredMs: o.measuredMs, beforeMs: before(index), afterMs, relativeError: (afterMs - o.measuredMs) / o.measuredMs };
   });
   const rms = (errors: number[]) => Math.sqrt(errors.reduce((sum, e) => sum + e * e, 0) / errors.length);
   return {
@@ -110,9 +126,52 @@ function chosen(keys: readonly string[] | undefined): FitParameter[] {
   });
 }
 
-function stepKernels(options: CalibrationOptions, batch: Observation['terms'][number]['batch']): Kernel[] {
-  const { ir } = compileModel(options.model, { batch, target: compileTarget(options.hardware) });
-  return rooflineKernels(ir, options.hardware).kernels;
+/**
+ * A step's kernels, those alike counted once with their number (every layer
+ * runs the same ones). Lowered in parts, as the fast cost path does, each
+ * part once per board and shape: the token-wise layers over the step's
+ * rows, the head over its sequences, and the attention of one sequence per
+ * chunk length at the group's mean context, counted as many times as the
+ * group has sequences (a sequence's attention is affine in its context, so
+ * the group costs that in sum).
+ */
+class PartKernels {
+  /** By board, model and precision (what a kernel's bytes and operations depend on), then by part. */
+  private readonly lowered = new Map<string, Map<string, readonly Kernel[]>>();
+
+  step(board: { hardware: RooflineHardware; model: Model }, batch: BatchShape): Array<{ kernel: Kernel; count: number }> {
+    const alike = new Map<string, { kernel: Kernel; count: number }>();
+    const add = (kernels: readonly Kernel[], times: number) => {
+      for (const kernel of kernels) {
+        const key = JSON.stringify(kernel);
+        const entry = alike.get(key) ?? alike.set(key, { kernel, count: 0 }).get(key)!;
+        entry.count += times;
+      }
+    };
+    const rows = batch.sequences.reduce((sum, s) => sum + s.newTokens, 0);
+    add(this.part(board, `rows ${rows}`, { sequences: [{ newTokens: rows, context: 0 }] }, { tokenwise: 'all', attention: [], head: false }), 1);
+    const heads = batch.sequences.length;
+    add(this.part(board, `head ${heads}`, { sequences: Array.from({ length: heads }, () => ({ newTokens: 1, context: 0 })) }, { tokenwise: [], attention: [], head: true }), 1);
+    const byChunk = new Map<number, number[]>();
+    for (const s of batch.sequences) byChunk.set(s.newTokens, [...(byChunk.get(s.newTokens) ?? []), s.context]);
+    for (const [newTokens, contexts] of byChunk) {
+      const context = Math.round(contexts.reduce((sum, c) => sum + c, 0) / contexts.length);
+      add(this.part(board, `attention ${newTokens}@${context}`, { sequences: [{ newTokens, context }] }, { tokenwise: [], attention: [0], head: false }), contexts.length);
+    }
+    return [...alike.values()];
+  }
+
+  private part(board: { hardware: RooflineHardware; model: Model }, key: string, batch: BatchShape, parts: LoweringParts): readonly Kernel[] {
+    const on = JSON.stringify([board.hardware.name, board.model.name, board.model.mapping.precision]);
+    const byKey = this.lowered.get(on) ?? this.lowered.set(on, new Map()).get(on)!;
+    let kernels = byKey.get(key);
+    if (kernels === undefined) {
+      const target = compileTarget(board.hardware);
+      kernels = rooflineKernels(lower({ model: board.model, target, batch, maxTokens: maxTokensOf(board.model, target), parts, batchedForm: true }).layers, board.hardware).kernels;
+      byKey.set(key, kernels);
+    }
+    return kernels;
+  }
 }
 
 function valueAt(tree: unknown, key: string): number {

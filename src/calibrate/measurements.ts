@@ -4,6 +4,8 @@ import { parseJsonFile } from '../util/json.js';
 import { zodIssues } from '../util/zod-issues.js';
 import type { BatchShape } from '../batch.js';
 import type { GpuProfile } from '../profiler/index.js';
+import type { RooflineHardware } from '../backends/index.js';
+import type { Model } from '../model/index.js';
 
 /*
  * Measurements a board can be calibrated on, each turned into observations:
@@ -25,6 +27,8 @@ export interface Observation {
   readonly label: string;
   readonly measuredMs: number;
   readonly terms: ReadonlyArray<{ readonly weight: number; readonly batch: BatchShape }>;
+  /** The board and model the steps run on, where not the calibration's own (a fit over several boards). */
+  readonly on?: { readonly hardware: RooflineHardware; readonly model: Model } | undefined;
 }
 
 const same = (count: number, shape: { newTokens: number; context: number }): BatchShape => ({ sequences: Array.from({ length: count }, () => shape) });

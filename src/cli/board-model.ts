@@ -3,7 +3,7 @@ import { loadHardware, requireFit, type Hardware } from '../backends/index.js';
 import { loadModel, PRECISION_PRESET_NAMES, type ExpertLoad, type Model } from '../model/index.js';
 import { onBoard } from './fpga-run.js';
 import type { CliIo } from './io.js';
-import { cliCache, DEFAULT_HARDWARE, EXPERT_LOAD_HELP, expertLoadOption, hardwareHelp, keyValue, modelHelp, withExpertLoadOption } from './options.js';
+import { cliCache, DEFAULT_HARDWARE, EXPERT_LOAD_HELP, expertLoadOption, hardwareHelp, keyValue, modelHelp, stackHelp, withExpertLoadOption } from './options.js';
 import { withParallelOptions, type ParallelCliOptions } from './parallel-options.js';
 
 /*
@@ -14,6 +14,7 @@ import { withParallelOptions, type ParallelCliOptions } from './parallel-options
 
 export interface BoardModelOptions extends ParallelCliOptions {
   hardware: string;
+  stack?: string;
   model: string;
   set?: Record<string, unknown>;
   precision?: string;
@@ -28,6 +29,7 @@ export interface BoardModelOptions extends ParallelCliOptions {
 export function withBoardAndModel(command: Command, defaultHardware = DEFAULT_HARDWARE): Command {
   return withParallelOptions(command)
     .option('--hardware <file>', hardwareHelp(), defaultHardware)
+    .option('--stack <name>', stackHelp())
     .option('--model <file>', modelHelp(), 'llama2-7b')
     .option('--set <key=value>', 'override a hardware value, e.g. --set hbm.bandwidthGiBps=500 (repeatable)', keyValue)
     .option('--precision <preset>', `model precision: ${[...PRECISION_PRESET_NAMES, 'INT8'].join(', ')} (default: the model's)`)
@@ -46,7 +48,7 @@ export interface BoardAndModel {
 
 /** The board and model the options name; assumptions made loading the model are reported on stderr. */
 export function loadBoardAndModel(options: BoardModelOptions, io: CliIo): BoardAndModel {
-  const hardware = loadHardware(options.hardware, { cache: cliCache(options.cache, io), overrides: options.set });
+  const hardware = loadHardware(options.hardware, { cache: cliCache(options.cache, io), overrides: options.set, stack: options.stack });
   if (options.fitCheck !== false) requireFit(hardware);
   const loaded = loadModel(options.model);
   for (const assumption of loaded.assumptions) io.stderr.write(`fpga-llm-sim: assumed ${assumption}\n`);

@@ -10,7 +10,7 @@ import { describeLayout, isMultiCard } from '../parallel/index.js';
 import { parallelOf, withParallelOptions, type ParallelCliOptions } from './parallel-options.js';
 import { PACKAGE_ROOT } from '../version.js';
 import type { CliIo, CliOutput } from './io.js';
-import { cliCache, DEFAULT_HARDWARE, EXPERT_LOAD_HELP, expertLoadOption, hardwareHelp, keyValue, modelHelp, threadCount, withExpertLoadOption } from './options.js';
+import { cliCache, DEFAULT_HARDWARE, EXPERT_LOAD_HELP, expertLoadOption, hardwareHelp, keyValue, modelHelp, stackHelp, threadCount, withExpertLoadOption } from './options.js';
 import { Progress } from './progress.js';
 
 /*
@@ -25,6 +25,7 @@ export interface FpgaOptions extends ParallelCliOptions {
   label?: string;
   masks?: string;
   hardware: string;
+  stack?: string;
   exact?: boolean;
   jobs?: number;
   outDir?: string;
@@ -50,6 +51,7 @@ export function withFpgaOptions(command: Command): Command {
     .option('--label <text>', "model name shown (default: the model's displayName)")
     .option('--masks <dir>', 'attention masks to use (default: generated from the model; with --ir-dir, its attention_mask/)')
     .option('--hardware <file>', hardwareHelp(), DEFAULT_HARDWARE)
+    .option('--stack <name>', stackHelp())
     .option('--set <key=value>', 'override a hardware value, e.g. --set hbm.bandwidthGiBps=500 (repeatable)', keyValue)
     .option('--precision <preset>', `model precision: ${[...PRECISION_PRESET_NAMES, 'INT8'].join(', ')} (default: the model's)`)
     .option('--kv-cache <dtype>', 'KV-cache element type, e.g. int8 or fp16 (default: the precision\'s)')
@@ -75,7 +77,7 @@ export interface FpgaRun {
 export async function runFpga(options: FpgaOptions, cases: readonly Case[], io: CliIo): Promise<FpgaRun> {
   if (options.emitIr === true && options.outDir === undefined) throw new UsageError({ what: '--emit-ir writes IR files to <out-dir>/ir_output: give --out-dir too' });
   const cache = cliCache(options.cache !== false, io);
-  const hardware = loadHardware(options.hardware, { cache, overrides: options.set });
+  const hardware = loadHardware(options.hardware, { cache, overrides: options.set, stack: options.stack });
   if (options.fitCheck !== false) requireFit(hardware);
   const { source, label } = fpgaSource(options, io.stderr, hardware);
   const parallel = parallelOf(options);

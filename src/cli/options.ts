@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { shippedHardwareNames } from '../backends/index.js';
+import { shippedHardwareNames, shippedStackNames } from '../backends/index.js';
 import { parseExpertLoad, shippedModelNames, withExpertLoad, type ExpertLoad, type Model } from '../model/index.js';
 import { MAX_THREADS_PER_CORE, maxThreads } from '../profiler/pool.js';
 import { ContentCache, defaultCacheDirectory, type CacheRejection } from '../util/cache.js';
@@ -12,6 +12,11 @@ export const DEFAULT_HARDWARE = 'vhk158';
 /** Help text of an option taking hardware files or shipped boards by name. */
 export function hardwareHelp(what = 'hardware configuration'): string {
   return `${what}: a file (ours, or FlightLLM's config.yaml) or a shipped board by name (${shippedHardwareNames().join(', ')})`;
+}
+
+/** Help text of `--stack`: a GPU's or ASIC's software stack. */
+export function stackHelp(): string {
+  return `software stack of a GPU or ASIC board (its overheads, kernels and scheduler defaults): a file or a shipped stack by name (${shippedStackNames().join(', ')}); default: the board's own calibration`;
 }
 
 /** Help text of an option taking model descriptions or shipped models by name. */

@@ -52,6 +52,11 @@ const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/sweep.js'),
   },
   { name: 'worker', description: 'run sweep points from a Redis queue (BullMQ) on this machine\'s worker pool until stopped', load: () => import('./commands/worker.js') },
+  {
+    name: 'validate',
+    description: 'simulate published GPU and FPGA measurements (validation/*.csv) and print the error per point, per group and overall, with a parity figure; --baseline fails when the median error rises',
+    load: () => import('./commands/validate.js'),
+  },
   { name: 'compile', description: 'lower a model description (or a Hugging Face config.json) to FlightLLM-format IR and attention masks', load: () => import('./commands/compile.js') },
   { name: 'simulate', description: 'simulate FlightLLM-format IR files and write FlightLLM profiler CSVs', load: () => import('./commands/simulate.js') },
   { name: 'fetch-reference', description: "fetch FlightLLM's reference data (IR, masks, configuration, profiler CSVs) at a pinned commit into the cache, checked by its hash", load: () => import('./commands/fetch-reference.js') },

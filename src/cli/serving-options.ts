@@ -12,10 +12,10 @@ import { positiveInteger } from './options.js';
 export interface ServingCliOptions extends ParallelCliOptions {
   policy: PolicyName;
   router: RouterName;
-  maxNumSeqs: number;
-  maxNumBatchedTokens: number;
-  enableChunkedPrefill: boolean;
-  enablePrefixCaching: boolean;
+  maxNumSeqs?: number;
+  maxNumBatchedTokens?: number;
+  enableChunkedPrefill?: boolean;
+  enablePrefixCaching?: boolean;
   blockSize?: number;
   numGpuBlocksOverride?: number;
   datasetName: DatasetName;
@@ -44,11 +44,11 @@ export function withServingOptions(command: Command, sweep = false): Command {
   return client
     .option('--policy <name>', `batch policy: ${POLICY_NAMES.join(', ')}`, choice('--policy', POLICY_NAMES), SERVING_DEFAULTS.policy)
     .option('--router <name>', `with --data-parallel-size: how requests are spread over the replicas: ${ROUTER_NAMES.join(', ')}`, choice('--router', ROUTER_NAMES), 'least-loaded')
-    .option('--max-num-seqs <n>', 'sequences in a step (the batch size of static batches)', positiveInteger, SERVING_DEFAULTS.maxNumSeqs)
-    .option('--max-num-batched-tokens <n>', 'tokens one step computes', positiveInteger, SERVING_DEFAULTS.maxNumBatchedTokens)
-    .option('--enable-chunked-prefill', 'split prompts to fill the token budget beside running decodes', true)
+    .option('--max-num-seqs <n>', `sequences in a step (the batch size of static batches; default: the board's --stack, else ${SERVING_DEFAULTS.maxNumSeqs})`, positiveInteger)
+    .option('--max-num-batched-tokens <n>', `tokens one step computes (default: the board's --stack, else ${SERVING_DEFAULTS.maxNumBatchedTokens})`, positiveInteger)
+    .option('--enable-chunked-prefill', "split prompts to fill the token budget beside running decodes (default, unless the board's --stack says otherwise)")
     .option('--no-enable-chunked-prefill', 'steps of whole prompts first, then steps of decodes')
-    .option('--enable-prefix-caching', 'share the KV blocks of equal prompt prefixes (vllm policy)', true)
+    .option('--enable-prefix-caching', "share the KV blocks of equal prompt prefixes (default, unless the board's --stack says otherwise; vllm policy)")
     .option('--no-enable-prefix-caching', 'compute every prompt in full')
     .option('--block-size <tokens>', "tokens per KV block (default: the board's kvCache.blockTokens)", positiveInteger)
     .option('--num-gpu-blocks-override <n>', 'KV blocks, instead of what device memory holds', positiveInteger)

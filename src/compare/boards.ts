@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import { compileTarget, modelOnBoard, type Hardware } from '../backends/index.js';
+import { compileTarget, modelOnBoard, type BoardCalibration, type Hardware } from '../backends/index.js';
 import { dtypeBits } from '../dtype.js';
 import { UserError } from '../errors.js';
 import type { Model, Precision } from '../model/index.js';
@@ -34,6 +34,8 @@ export interface BoardRow {
   readonly served: ServedFigures | undefined;
   /** Why the model could not run there (it does not fit, a precision the board lacks). */
   readonly refused: string | undefined;
+  /** The measurements that calibrated the board and its error on them (its file's `calibratedOn`); empty where none did. */
+  readonly calibration: BoardCalibration;
 }
 
 export interface BoardsComparisonOptions {
@@ -68,7 +70,7 @@ export async function compareBoards(options: BoardsComparisonOptions): Promise<B
   for (const hardware of boards) {
     for (const given of models) {
       const model = modelOnBoard(given, hardware).model;
-      const row = { hardware: boardName(hardware, parallel.layout), kind: hardware.kind, model: model.displayName ?? model.name, precision: streamedPrecision(model.mapping.precision, hardware) };
+      const row = { hardware: boardName(hardware, parallel.layout), kind: hardware.kind, model: model.displayName ?? model.name, precision: streamedPrecision(model.mapping.precision, hardware), calibration: calibrationOf(hardware) };
       try {
         const result = isMultiCard(parallel.layout)
           ? profileParallelCases({ ...parallel, hardware, model, cases: [c], cache: options.cache })
@@ -83,6 +85,17 @@ export async function compareBoards(options: BoardsComparisonOptions): Promise<B
     }
   }
   return rows;
+}
+
+/** A board's `calibratedOn`, where its kind describes one. */
+function calibrationOf(hardware: Hardware): BoardCalibration {
+  return 'calibratedOn' in hardware ? (hardware.calibratedOn ?? []) : [];
+}
+
+/** `power 1.2 / 2.1 % (4)`: what was fitted, its median and worst error, and on how many measurements; `none` where nothing was. */
+export function calibrationCell(calibration: BoardCalibration): string {
+  if (calibration.length === 0) return 'none';
+  return calibration.map((c) => `${c.what.split(' ')[0]} ${(c.medianAbsError * 100).toFixed(1)} / ${(c.worstAbsError * 100).toFixed(1)} % (${c.points})`).join('; ');
 }
 
 /** `u280`, or `u280 × 2` where the model runs on several cards. */
@@ -120,7 +133,7 @@ const thousands = (value: number | null | undefined) => (value === null || value
 /** The boards table: one row per pair, each figure beside its bound, refusals listed under it. */
 export function boardsTable(rows: readonly BoardRow[], options: { case: string; concurrency?: number | undefined; layout?: ParallelLayout | undefined }): string {
   const serving = options.concurrency !== undefined;
-  const head = ['board', 'model', 'precision', 'prefill ms', 'bound', 'token/s', 'bound', 'token/J', 'token/$'];
+  const head = ['board', 'model', 'precision', 'fit error (median / worst)', 'prefill ms', 'bound', 'token/s', 'bound', 'token/J', 'token/$'];
   if (serving) head.push(`served token/s`, 'bound', 'token/J', 'token/$', 'W');
   const t = new Table({ head, style: { head: [], border: [], compact: true } });
   const notes: string[] = [];
@@ -128,10 +141,10 @@ export function boardsTable(rows: readonly BoardRow[], options: { case: string; 
     const r = row.result;
     if (r === undefined) {
       notes.push(`${row.hardware} × ${row.model}: ${row.refused}`);
-      t.push([row.hardware, row.model, row.precision, 'refused', ...head.slice(4).map(() => '')]);
+      t.push([row.hardware, row.model, row.precision, calibrationCell(row.calibration), 'refused', ...head.slice(5).map(() => '')]);
       continue;
     }
-    const cells = [row.hardware, row.model, row.precision, fixed(r.device.prefillMs, 1), fixed(r.bound.prefillMs, 1), fixed(r.device.tokensPerSecond, 2), fixed(r.bound.tokensPerSecond, 2), fixed(r.energy?.tokensPerJoule, 3), thousands(r.energy?.tokensPerDollar)];
+    const cells = [row.hardware, row.model, row.precision, calibrationCell(row.calibration), fixed(r.device.prefillMs, 1), fixed(r.bound.prefillMs, 1), fixed(r.device.tokensPerSecond, 2), fixed(r.bound.tokensPerSecond, 2), fixed(r.energy?.tokensPerJoule, 3), thousands(r.energy?.tokensPerDollar)];
     if (serving) {
       const s = row.served;
       cells.push(fixed(s?.outputTokensPerSecond, 1), fixed(s?.boundTokensPerSecond, 1), fixed(s?.tokensPerJoule, 3), thousands(s?.tokensPerDollar), fixed(s?.meanPowerWatts, 0));
@@ -140,6 +153,6 @@ export function boardsTable(rows: readonly BoardRow[], options: { case: string; 
   }
   const served = serving ? `; served: ${2 * options.concurrency!} requests of the same lengths, ${options.concurrency} at a time` : '';
   const cards = options.layout !== undefined && totalCards(options.layout) > 1 ? ` On ${describeLayout(options.layout)} of each board.` : '';
-  const legend = `Case ${options.case} (batch x prompt x generated)${served}.${cards} bound: the physical bound of the figure beside it; token/$: tokens an hour of the board buys per dollar of its price`;
+  const legend = `Case ${options.case} (batch x prompt x generated)${served}.${cards} fit error: what the board's file was calibrated on (calibratedOn:), its median and worst error there and on how many measurements; bound: the physical bound of the figure beside it; token/$: tokens an hour of the board buys per dollar of its price`;
   return `${legend}\n${t.toString()}\n${notes.map((note) => `${note}\n`).join('')}`;
 }

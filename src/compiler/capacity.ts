@@ -44,8 +44,8 @@ export const DEFAULT_MAX_BATCHED_TOKENS = 2048;
 /**
  * The KV capacity of a model on a board. Activation slots are reserved for a
  * step of `maxBatchedTokens` rows: every token-wise activation and the
- * logits for that many rows, and the attention scores of that many rows over
- * the longest context. Refuses, with the numbers, a model that leaves no
+ * logits for that many rows, and, where attention writes its scores to
+ * memory, the scores of that many rows over the longest context. Refuses, with the numbers, a model that leaves no
  * room for one block.
  */
 export function planMemory(model: Model, target: CompileTarget, options: PlanMemoryOptions = {}): KvCapacity {
@@ -56,7 +56,8 @@ export function planMemory(model: Model, target: CompileTarget, options: PlanMem
   const { memory } = compileModel(model, { stage: 'prefill', tokens: Math.max(rows, 2), target, pad: false });
   const d = modelDims(model);
   const activationBits = dtypeBits(model.mapping.precision.activations);
-  const longerContext = 2 * bytesOf(d.heads * rows * (maxTokens - rows), activationBits);
+  // Scores of the step's rows over the rest of the longest context, where attention writes them out.
+  const longerContext = target.scoresStayOnChip === true ? 0 : 2 * bytesOf(d.heads * rows * (maxTokens - rows), activationBits);
   const activationBytes = pool.holds.includes('activations') ? memory.activationBytes + longerContext : 0;
   const weightBytesInPool = pool.holds.includes('weights') ? memory.weightBytes : 0;
   const kvBits = dtypeBits(model.mapping.precision.kvCache);

@@ -7,7 +7,7 @@ import { lower, type LayerTag, type LinearEngines, type LoweringParts } from './
 import type { MemoryPlan } from './memory.js';
 import { stepFileName } from './naming.js';
 import { cardMemory, kvExtent, refuseUnfit } from './cards.js';
-import { maxTokensOf } from './length.js';
+import { tokenLimit, type TokenLimit } from './length.js';
 import type { CompileTarget } from './target.js';
 import { precisionOnBoard } from './precision-fallback.js';
 
@@ -68,9 +68,10 @@ export function compileModel(model: Model, options: CompileOptions): CompiledIr 
   const { target } = options;
   throwIfAny(checkForHardware(model, target), 'the model cannot be mapped onto this hardware');
   checkPrecision(model, target);
-  const maxTokens = maxTokensOf(model, target);
-  const batch = 'batch' in options ? options.batch : stageBatch(options, target, maxTokens);
-  throwIfAny(checkBatch(batch, maxTokens), 'invalid batch');
+  const limit = tokenLimit(model, target);
+  const maxTokens = limit.tokens;
+  const batch = 'batch' in options ? options.batch : stageBatch(options, target, limit);
+  throwIfAny(checkBatch(batch, maxTokens, limit.owner), 'invalid batch');
   const batchOptions: Partial<BatchCompileOptions> = 'batch' in options ? options : {};
   const lowered = lower({ model, target, batch, maxTokens, linearEngines: batchOptions.linearEngines, batchedForm: batchOptions.batchedForm, parts: batchOptions.parts });
   checkMemory({ model, target, memory: lowered.memory, batch, form: lowered.form, maxTokens });
@@ -90,14 +91,14 @@ export function compileModel(model: Model, options: CompileOptions): CompiledIr 
 }
 
 /** The batch of FlightLLM's stage at its (padded) length, after checking the length. */
-function stageBatch(options: StageCompileOptions, target: CompileTarget, maxTokens: number): BatchShape {
+function stageBatch(options: StageCompileOptions, target: CompileTarget, limit: TokenLimit): BatchShape {
   const unit = options.pad === false ? 1 : target.padTokens[options.stage];
   const tokens = Math.ceil(options.tokens / unit) * unit;
-  throwIfAny(checkLength({ stage: options.stage, requested: options.tokens, tokens, maxTokens }), 'invalid length');
+  throwIfAny(checkLength({ stage: options.stage, requested: options.tokens, tokens, limit }), 'invalid length');
   return options.stage === 'prefill' ? prefillShape(tokens) : decodeShape(tokens);
 }
 
-export { maxTokensOf } from './length.js';
+export { maxTokensOf, tokenLimit, type TokenLimit } from './length.js';
 
 export { gib, memoryUse } from './cards.js';
 
@@ -157,10 +158,10 @@ function checkForHardware(model: Model, target: CompileTarget): Issue[] {
   return [...latent, ...untiled];
 }
 
-function checkLength(length: { stage: Stage; requested: number; tokens: number; maxTokens: number }): Issue[] {
+function checkLength(length: { stage: Stage; requested: number; tokens: number; limit: TokenLimit }): Issue[] {
   const issues: Issue[] = [];
   if (!Number.isInteger(length.requested) || length.requested < 1) issues.push({ path: 'tokens', message: `expected a positive integer, got ${length.requested}` });
-  else if (length.tokens > length.maxTokens) issues.push({ path: 'tokens', message: `${length.tokens}${length.tokens === length.requested ? '' : ` (${length.requested} padded)`} tokens exceed the maximum of ${length.maxTokens}` });
+  else if (length.tokens > length.limit.tokens) issues.push({ path: 'tokens', message: `${length.tokens}${length.tokens === length.requested ? '' : ` (${length.requested} padded)`} tokens exceed ${length.limit.owner}` });
   else if (length.stage === 'decode' && length.tokens < 2) issues.push({ path: 'tokens', message: 'a decode step needs a context of at least 2 tokens (one of them cached)' });
   // A one-token prompt has no matrix-matrix form: it is a step of its own ({ batch: [{ newTokens: 1, context: 0 }] }).
   else if (length.stage === 'prefill' && length.tokens < 2) issues.push({ path: 'tokens', message: 'a prefill needs at least 2 tokens; compile a one-token prompt as a batch' });

@@ -1,5 +1,5 @@
 export { precisionOnBoard, type PrecisionOnBoard } from './precision-fallback.js';
-export { compileModel, boardDefaultPrecision, maxTokensOf, memoryUse, gib, type CompileOptions, type StageCompileOptions, type BatchCompileOptions, type CompiledIr, type Stage } from './compile.js';
+export { compileModel, boardDefaultPrecision, maxTokensOf, tokenLimit, memoryUse, gib, type CompileOptions, type StageCompileOptions, type BatchCompileOptions, type CompiledIr, type TokenLimit, type Stage } from './compile.js';
 export { lower, linearRoles, type LoweringInput, type Lowered, type LoweringParts, type LinearEngine, type LinearEngines, type LinearRole, type LayerTag } from './lower.js';
 export { generateMask, generatedMasks, masksFor, maskGeometryOf, causalDensity } from './masks.js';
 export { irToYaml, writeIr, writeMasks, maskFiles } from './write.js';

@@ -56,6 +56,11 @@ export interface LoweringTarget {
    * serving stacks run it.
    */
   readonly flightllmForms: boolean;
+  /**
+   * Whether attention's scores stay on chip (a fused kernel, FlashAttention's
+   * way), so that serving reserves no memory for them; default false.
+   */
+  readonly scoresStayOnChip?: boolean | undefined;
   /** Tokens per paged KV-cache block (hardware `kvCache.blockTokens`). */
   readonly kvBlockTokens: number;
   /**

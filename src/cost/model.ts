@@ -1,6 +1,6 @@
 import { batchRows, checkBatch, stepFormOn, type BatchShape } from '../batch.js';
 import { backendFor, compileTarget, type Hardware, type HardwareBackend } from '../backends/index.js';
-import { checkKvFits, compileModel, linearRoles, masksFor, maxTokensOf, planMemory, type CompileTarget, type KvCapacity, type LinearEngine, type LinearEngines, type LinearRole } from '../compiler/index.js';
+import { checkKvFits, compileModel, linearRoles, masksFor, planMemory, tokenLimit, type CompileTarget, type KvCapacity, type LinearEngine, type LinearEngines, type LinearRole } from '../compiler/index.js';
 import { ModelError } from '../errors.js';
 import type { MaskLookup } from '../ir/index.js';
 import { isSparseLayer, MATRIX_ROLES, modelDims, summarizeRouting, type ExpertStepSummary, type Model, type ModelDims } from '../model/index.js';
@@ -82,6 +82,8 @@ export interface StepCostModel {
   readonly moduleNames: readonly string[];
   /** The longest sequence a step may reach. */
   readonly maxTokens: number;
+  /** Whose limit that is (the board's or the model's), for messages. */
+  readonly maxTokensOwner: string;
   /** The KV cache the deployment holds; a batch beyond it is refused. */
   readonly capacity: KvCapacity;
   /** Compiles and simulates the whole step. */
@@ -93,7 +95,7 @@ export interface StepCostModel {
 }
 
 /** Bump when what a stored part cost means changes. */
-const COST_REVISION = 5;
+const COST_REVISION = 6;
 
 /** Every linear role of a transformer layer, each a group of the token-wise part, in a fixed order (the projections first, as they run). */
 const TOKENWISE_ROLES: readonly Exclude<LinearRole, 'lmHead'>[] = ['q', 'k', 'v', 'o', 'gate', 'up', 'down', ...MATRIX_ROLES];
@@ -158,6 +160,7 @@ class StepCosts implements StepCostModel {
   readonly model: Model;
   readonly moduleNames: readonly string[];
   readonly maxTokens: number;
+  readonly maxTokensOwner: string;
   readonly capacity: KvCapacity;
   private readonly backend: HardwareBackend<Hardware>;
   /** What the compiler respects on this board (fixed for the model's life; the fast path asks per step). */
@@ -188,7 +191,9 @@ class StepCosts implements StepCostModel {
     this.backend = backendFor(hardware);
     this.moduleNames = this.backend.moduleNames;
     this.target = compileTarget(hardware);
-    this.maxTokens = maxTokensOf(model, this.target);
+    const limit = tokenLimit(model, this.target);
+    this.maxTokens = limit.tokens;
+    this.maxTokensOwner = limit.owner;
     this.capacity = planMemory(model, this.target, { maxBatchedTokens: options.maxBatchedTokens });
     const masks = options.masks ?? defaultMasks(model, this.target);
     this.context = { model, hardware, backend: this.backend, masks: masks?.lookup, maxTokens: this.maxTokens };
@@ -290,7 +295,7 @@ class StepCosts implements StepCostModel {
   }
 
   private check(batch: BatchShape): void {
-    const issues = checkBatch(batch, this.maxTokens);
+    const issues = checkBatch(batch, this.maxTokens, this.maxTokensOwner);
     if (issues.length > 0) throw new ModelError({ what: 'invalid batch', issues });
     checkKvFits(batch, this.capacity, this.model.displayName ?? this.model.name);
   }

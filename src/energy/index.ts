@@ -56,8 +56,9 @@ export function dynamicJoules(work: IrWork, profile: Profile, hw: Hardware): num
   if (dynamic === undefined || dynamic.model === 'utilization') return 0;
   const peaks = backendFor(hw).peaks(hw);
   // The device's own memory: a KV cache kept on a host is the host's energy.
-  const bytes = work.weightBytes + (peaks.kvCacheInPeakMemory ? work.kvReadBytes : 0);
-  let joules = bytes * dynamic.memoryPjPerByte * PJ;
+  const kvBytes = peaks.kvCacheInPeakMemory ? work.kvReadBytes : 0;
+  const kvPjPerByte = dynamic.model === 'work' ? (dynamic.kvCachePjPerByte ?? dynamic.memoryPjPerByte) : dynamic.memoryPjPerByte;
+  let joules = (work.weightBytes * dynamic.memoryPjPerByte + kvBytes * kvPjPerByte) * PJ;
   // An FPGA's arithmetic is its design's logic power, counted by the step (stepEnergy), not per multiply-accumulate.
   if (dynamic.model === 'fpga') return joules;
   for (const p of work.products) if (peaks.runs(p)) joules += p.macs * (dynamic.macPj[p.a] ?? 0) * PJ;

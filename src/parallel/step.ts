@@ -96,6 +96,7 @@ class ParallelStepCosts implements ParallelStepCostModel {
   readonly stages: ReadonlyArray<{ readonly shard: StageShard; readonly costs: StepCostModel }>;
   readonly moduleNames: readonly string[];
   readonly maxTokens: number;
+  readonly maxTokensOwner: string;
   readonly capacity: KvCapacity;
   private readonly communication: CommunicationContext;
 
@@ -105,7 +106,9 @@ class ParallelStepCosts implements ParallelStepCostModel {
     this.layout = options.layout;
     this.stages = stageCostModels(options);
     this.moduleNames = [...this.stages[0]!.costs.moduleNames, LINK_MODULE];
-    this.maxTokens = Math.min(...this.stages.map((s) => s.costs.maxTokens));
+    const shortest = this.stages.map((s) => s.costs).reduce((a, b) => (b.maxTokens < a.maxTokens ? b : a));
+    this.maxTokens = shortest.maxTokens;
+    this.maxTokensOwner = shortest.maxTokensOwner;
     // Every card holds the KV cache of the same tokens: the card with the fewest blocks limits them all.
     this.capacity = this.stages.map((s) => s.costs.capacity).reduce((a, b) => (b.blocks < a.blocks ? b : a));
     this.communication = { link: options.hardware.interconnect!, model: options.model, tensorParallelSize: options.layout.tensorParallelSize, shardVocabulary: options.shardVocabulary ?? true };

@@ -4,7 +4,7 @@ import { UserError } from '../errors.js';
 import { backendFor, compileTarget } from '../backends/index.js';
 import type { Hardware } from '../backends/index.js';
 import type { Model } from '../model/index.js';
-import { maxTokensOf, writeMasks } from '../compiler/index.js';
+import { tokenLimit, writeMasks, type TokenLimit } from '../compiler/index.js';
 import { contentHash } from '../util/hash.js';
 import { TOOL_VERSION } from '../version.js';
 import { decodeShape, prefillShape } from '../batch.js';
@@ -90,7 +90,7 @@ const RESULT_REVISION = 4;
 export async function profileCases(options: ProfileOptions): Promise<ProfileResult> {
   const { hardware, cases } = options;
   const target = compileTarget(hardware);
-  checkCases(cases, { maxTokens: options.source.kind === 'model' ? maxTokensOf(options.source.model, compileTarget(hardware)) : target.maxTokens, source: options.source });
+  checkCases(cases, { limit: options.source.kind === 'model' ? tokenLimit(options.source.model, compileTarget(hardware)) : { tokens: target.maxTokens, owner: `${hardware.name}'s limit of ${target.maxTokens} tokens (${target.maxTokensField})` }, source: options.source });
   const padding: Padding = options.exact === true ? { prefill: 1, decode: 1 } : target.padTokens;
   const work = lengthWork(options, padding);
   if (options.irOutput !== undefined && options.source.kind === 'model' && options.source.masksDir === undefined && backendFor(hardware).maskGeometry(hardware) !== undefined) {
@@ -253,9 +253,9 @@ function maskDigest(directory: string): string {
   return contentHash(...files.flatMap((file) => [file, readFileSync(join(directory, file))]));
 }
 
-function checkCases(cases: readonly Case[], limits: { maxTokens: number; source: ProfileSource }): void {
+function checkCases(cases: readonly Case[], limits: { limit: TokenLimit; source: ProfileSource }): void {
   for (const c of cases) {
     if (c.batch > 1 && limits.source.kind !== 'model') throw new UserError({ what: `case ${caseLabel(c)}: a batch of ${c.batch} is compiled from a model (--model); FlightLLM's IR files hold one sequence` });
-    if (c.prompt + c.generated > limits.maxTokens) throw new UserError({ what: `case ${caseLabel(c)}: prompt + generated = ${c.prompt + c.generated} tokens exceeds the maximum of ${limits.maxTokens}` });
+    if (c.prompt + c.generated > limits.limit.tokens) throw new UserError({ what: `case ${caseLabel(c)}: prompt + generated = ${c.prompt + c.generated} tokens exceeds ${limits.limit.owner}` });
   }
 }

@@ -14,6 +14,8 @@ import { profileCases, type ProfileSource } from './profile.js';
 
 export interface SensitivityOptions {
   readonly hardwarePath: string;
+  /** A software stack applied to the base and to every variant (GPUs and ASICs). */
+  readonly stack?: string | undefined;
   /** Overrides applied to the base and to every variant. */
   readonly overrides?: Readonly<Record<string, unknown>> | undefined;
   /** Parameters to perturb; default the backend's `sensitivityKeys`. */
@@ -46,7 +48,7 @@ export interface Sensitivity {
 }
 
 export async function sensitivity(options: SensitivityOptions): Promise<Sensitivity> {
-  const hardware = loadHardware(options.hardwarePath, { overrides: options.overrides });
+  const hardware = loadHardware(options.hardwarePath, { overrides: options.overrides, stack: options.stack });
   const keys = options.keys ?? backendFor(hardware).sensitivityKeys;
   const values = keys.map((key) => numberAt(hardware, key, options.hardwarePath));
   const figuresOn = async (hw: Hardware) => (await profileCases({ hardware: hw, cases: [options.case], source: options.source, exact: options.exact, threads: options.threads })).cases[0]!.device;
@@ -55,7 +57,7 @@ export async function sensitivity(options: SensitivityOptions): Promise<Sensitiv
   for (const [index, key] of keys.entries()) {
     const from = values[index]!;
     const to = from * (1 + options.step);
-    const figures = await figuresOn(loadHardware(options.hardwarePath, { overrides: { ...options.overrides, [key]: to } }));
+    const figures = await figuresOn(loadHardware(options.hardwarePath, { overrides: { ...options.overrides, [key]: to }, stack: options.stack }));
     rows.push({
       key,
       from,

@@ -1,11 +1,12 @@
 import type { StepCostModel } from '../cost/index.js';
 import { createParallelStepCostModel, SINGLE_CARD } from '../parallel/index.js';
-import type { Hardware } from '../backends/index.js';
+import { compileTarget, type Hardware } from '../backends/index.js';
+import { tokenLimit } from '../compiler/index.js';
 import type { Model } from '../model/index.js';
 import type { ContentCache } from '../util/cache.js';
 import type { RequestRecord } from './collector.js';
 import type { ServingResult, VllmPerRequestFields } from './result.js';
-import { serve, type ServeOptions } from './serve.js';
+import { engineSettings, serve, type ServeOptions } from './serve.js';
 import type { WorkloadOptions } from './workload.js';
 
 /*
@@ -74,7 +75,8 @@ function withoutPerRequest(result: ServingResult): BenchPointResult {
 
 export function benchServing(options: BenchOptions): BenchPoint[] {
   const parallel = options.settings?.parallel;
-  const costs: StepCostModel = createParallelStepCostModel({ ...parallel, layout: parallel?.layout ?? SINGLE_CARD, hardware: options.hardware, model: options.model, cache: options.cache, maxBatchedTokens: options.settings?.maxNumBatchedTokens });
+  const engine = engineSettings({ hardware: options.hardware, ...options.settings }, tokenLimit(options.model, compileTarget(options.hardware)).tokens);
+  const costs: StepCostModel = createParallelStepCostModel({ ...parallel, layout: parallel?.layout ?? SINGLE_CARD, hardware: options.hardware, model: options.model, cache: options.cache, maxBatchedTokens: engine.maxNumBatchedTokens });
   const plan = options.scenarios.flatMap((scenario) => [
     ...(scenario.concurrencies ?? []).map((concurrency) => ({ scenario, concurrency, rate: Infinity })),
     ...(scenario.rates ?? []).map((rate) => ({ scenario, concurrency: undefined, rate })),

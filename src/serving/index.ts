@@ -1,4 +1,4 @@
-export { serve, type ServeOptions, type ServeResult } from './serve.js';
+export { serve, engineSettings, type ServeOptions, type ServeResult } from './serve.js';
 export { servingResult, recordOf, MetricsCollector, type RequestRecord, type LoopTotals, type GoodputObjectives, type RunSummaryInput } from './collector.js';
 export type { ServingResult, VllmRunSettings, VllmRunFields, VllmPerRequestFields, LatencyFields, SimulatorFields, EnergyFields, LatencyMetric, ParallelServingFields } from './result.js';
 export { LATENCY_METRICS } from './result.js';

@@ -52,6 +52,13 @@ export interface PolicyOptions {
   readonly padTokens: { readonly prefill: number; readonly decode: number };
   /** The longest sequence the model takes. */
   readonly maxTokens: number;
+  /**
+   * Admit a request only when the KV blocks for its whole length are free
+   * beside what the running ones will still need, so that none is ever
+   * preempted (TensorRT-LLM's GUARANTEED_NO_EVICT); otherwise blocks are
+   * taken as tokens come and the newest request is preempted when they run out (vLLM).
+   */
+  readonly guaranteeNoEvict?: boolean | undefined;
 }
 
 export const POLICY_NAMES = ['vllm', 'static', 'sequential'] as const;
@@ -91,7 +98,7 @@ function chunkedStep(view: SchedulerView, options: PolicyOptions): ScheduledStep
   let budget = options.maxNumBatchedTokens;
   const work: Array<{ sequence: Sequence; newTokens: number }> = [];
   const preempted = scheduleRunning(view, work, (s) => Math.min(s.pending, budget), (n) => (budget -= n));
-  while (!preempted && budget > 0 && view.waiting.length > 0 && view.running.length < options.maxNumSeqs) {
+  while (!preempted && budget > 0 && view.waiting.length > 0 && view.running.length < options.maxNumSeqs && admissible(view, options)) {
     const sequence = view.waiting[0]!;
     const newTokens = view.admitFirst((pending) => Math.min(pending, budget));
     if (newTokens === undefined) break;
@@ -104,7 +111,7 @@ function chunkedStep(view: SchedulerView, options: PolicyOptions): ScheduledStep
 function prefillFirstStep(view: SchedulerView, options: PolicyOptions): ScheduledStep | undefined {
   let budget = options.maxNumBatchedTokens;
   const work: Array<{ sequence: Sequence; newTokens: number }> = [];
-  while (view.waiting.length > 0 && view.running.length < options.maxNumSeqs) {
+  while (view.waiting.length > 0 && view.running.length < options.maxNumSeqs && admissible(view, options)) {
     const sequence = view.waiting[0]!;
     const newTokens = view.admitFirst((pending) => (pending <= budget ? pending : 0));
     if (newTokens === undefined || newTokens === 0) break;
@@ -114,6 +121,14 @@ function prefillFirstStep(view: SchedulerView, options: PolicyOptions): Schedule
   if (work.length > 0) return { work };
   scheduleRunning(view, work, (s) => s.pending, () => undefined);
   return work.length === 0 ? undefined : { work };
+}
+
+/** Whether the first waiting request may be admitted: always, or with guaranteeNoEvict only when its whole length fits beside the running requests' remaining needs. */
+function admissible(view: SchedulerView, options: PolicyOptions): boolean {
+  if (options.guaranteeNoEvict !== true) return true;
+  const wholeBlocks = (s: Sequence) => view.kv.blocksFor(s.spec.promptTokens + s.spec.outputTokens);
+  const stillNeeded = view.running.reduce((sum, s) => sum + Math.max(0, wholeBlocks(s) - s.blocks.length), 0);
+  return view.kv.available() - stillNeeded >= wholeBlocks(view.waiting[0]!);
 }
 
 /**

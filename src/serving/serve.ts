@@ -1,6 +1,6 @@
 import type { BatchShape } from '../batch.js';
-import { compileTarget } from '../backends/index.js';
-import { maxTokensOf } from '../compiler/index.js';
+import { backendFor, compileTarget } from '../backends/index.js';
+import { tokenLimit, type TokenLimit } from '../compiler/index.js';
 import type { StepCost, StepCostModel } from '../cost/index.js';
 import { createParallelStepCostModel, SINGLE_CARD, type ParallelOptions } from '../parallel/index.js';
 import { UserError, type Issue } from '../errors.js';
@@ -77,16 +77,16 @@ export interface ServeResult {
 
 export function serve(options: ServeOptions): ServeResult {
   const requests = 'requests' in options.workload ? options.workload.requests : generateRequests(options.workload);
-  const maxNumBatchedTokens = options.maxNumBatchedTokens ?? SERVING_DEFAULTS.maxNumBatchedTokens;
   const layout = options.parallel?.layout ?? SINGLE_CARD;
-  const costs = options.costs ?? createParallelStepCostModel({ ...options.parallel, layout, hardware: options.hardware, model: options.model, cache: options.cache, maxBatchedTokens: maxNumBatchedTokens });
   const target = compileTarget(options.hardware);
-  const maxTokens = maxTokensOf(options.model, target);
-  const policy = policyOf(options, { maxNumBatchedTokens, padTokens: target.padTokens, maxTokens });
-  const prefixCaching = (options.policy === undefined || options.policy === 'vllm') && (options.enablePrefixCaching ?? SERVING_DEFAULTS.enablePrefixCaching);
+  const limit = tokenLimit(options.model, target);
+  const engine = engineSettings(options, limit.tokens);
+  const costs = options.costs ?? createParallelStepCostModel({ ...options.parallel, layout, hardware: options.hardware, model: options.model, cache: options.cache, maxBatchedTokens: engine.maxNumBatchedTokens });
+  const policy = policyOf(options, { engine, padTokens: target.padTokens, maxTokens: limit.tokens });
+  const prefixCaching = (options.policy === undefined || options.policy === 'vllm') && engine.enablePrefixCaching;
   const caches = Array.from({ length: layout.dataParallelSize }, () => kvManager(options, costs, prefixCaching));
   const kv = caches[0]!;
-  checkRequests(requests, { maxTokens, kv });
+  checkRequests(requests, { limit, kv });
   const served = new Array<number>(caches.length).fill(0);
   const router = caches.length === 1 ? undefined : countingRouter(typeof options.router === 'object' ? options.router : createRouter(options.router ?? 'least-loaded'), served);
   const records: RequestRecord[] = [];
@@ -123,15 +123,39 @@ function runSettings(options: ServeOptions, requests: number): VllmRunSettings {
 }
 
 /** The policy asked for: one given as an object as it is, else the named one with the run's settings. */
-function policyOf(options: ServeOptions, board: { maxNumBatchedTokens: number; padTokens: { prefill: number; decode: number }; maxTokens: number }): BatchPolicy {
+function policyOf(options: ServeOptions, board: { engine: EngineSettings; padTokens: { prefill: number; decode: number }; maxTokens: number }): BatchPolicy {
   if (typeof options.policy === 'object') return options.policy;
   return createPolicy(options.policy ?? SERVING_DEFAULTS.policy, {
-    maxNumSeqs: options.maxNumSeqs ?? SERVING_DEFAULTS.maxNumSeqs,
-    maxNumBatchedTokens: board.maxNumBatchedTokens,
-    enableChunkedPrefill: options.enableChunkedPrefill ?? SERVING_DEFAULTS.enableChunkedPrefill,
+    maxNumSeqs: board.engine.maxNumSeqs,
+    maxNumBatchedTokens: board.engine.maxNumBatchedTokens,
+    enableChunkedPrefill: board.engine.enableChunkedPrefill,
+    guaranteeNoEvict: backendFor(options.hardware).servingDefaults?.(options.hardware)?.guaranteeNoEvict,
     padTokens: board.padTokens,
     maxTokens: board.maxTokens,
   });
+}
+
+/**
+ * The serving engine's limits: the options given, else the board's software
+ * stack's defaults (`--stack`), else vLLM's.
+ */
+export function engineSettings(options: Pick<ServeOptions, 'hardware' | 'maxNumSeqs' | 'maxNumBatchedTokens' | 'enableChunkedPrefill' | 'enablePrefixCaching'>, maxTokens: number): EngineSettings {
+  const stack = backendFor(options.hardware).servingDefaults?.(options.hardware);
+  const budget = stack?.maxNumBatchedTokens === 'max-model-len' ? Math.max(maxTokens, SERVING_DEFAULTS.maxNumBatchedTokens) : stack?.maxNumBatchedTokens;
+  return {
+    maxNumSeqs: options.maxNumSeqs ?? stack?.maxNumSeqs ?? SERVING_DEFAULTS.maxNumSeqs,
+    maxNumBatchedTokens: options.maxNumBatchedTokens ?? budget ?? SERVING_DEFAULTS.maxNumBatchedTokens,
+    enableChunkedPrefill: options.enableChunkedPrefill ?? stack?.enableChunkedPrefill ?? SERVING_DEFAULTS.enableChunkedPrefill,
+    enablePrefixCaching: options.enablePrefixCaching ?? stack?.enablePrefixCaching ?? SERVING_DEFAULTS.enablePrefixCaching,
+  };
+}
+
+/** The serving engine's limits a run takes. */
+export interface EngineSettings {
+  readonly maxNumSeqs: number;
+  readonly maxNumBatchedTokens: number;
+  readonly enableChunkedPrefill: boolean;
+  readonly enablePrefixCaching: boolean;
 }
 
 /** KV blocks: what memory leaves (planMemory), in blocks of --block-size tokens, or --num-gpu-blocks-override. */
@@ -149,14 +173,14 @@ function kvManager(options: ServeOptions, costs: StepCostModel, prefixCaching: b
   return new KvBlockManager({ blocks, blockTokens, prefixCaching });
 }
 
-/** Every request must fit the model's longest sequence and, alone, the KV cache. */
-function checkRequests(requests: readonly RequestSpec[], limits: { maxTokens: number; kv: KvBlockManager }): void {
+/** Every request must fit the longest sequence (the model's context or the board's limit, named) and, alone, the KV cache. */
+function checkRequests(requests: readonly RequestSpec[], limits: { limit: TokenLimit; kv: KvBlockManager }): void {
   if (requests.length > MAX_REQUESTS_PER_RUN) throw new UserError({ what: `${requests.length} requests: at most ${MAX_REQUESTS_PER_RUN.toLocaleString('en-US')} are served in one run (MAX_REQUESTS_PER_RUN)` });
   for (const r of requests) {
     const where = r.origin ?? `request ${r.id}`;
     if (!(r.arrivalMs >= 0 && r.arrivalMs <= MAX_SERVING_TIME_MS)) throw new UserError({ what: `${where}: sent at ${r.arrivalMs} ms: expected a time from 0 to ${MAX_SERVING_TIME_MS} ms (MAX_SERVING_TIME_MS), within which the clock resolves a microsecond` });
     const tokens = r.promptTokens + r.outputTokens;
-    if (tokens > limits.maxTokens) throw new UserError({ what: `${where}: ${r.promptTokens} prompt + ${r.outputTokens} output tokens = ${tokens} exceeds the model's maximum of ${limits.maxTokens} tokens` });
+    if (tokens > limits.limit.tokens) throw new UserError({ what: `${where}: ${r.promptTokens} prompt + ${r.outputTokens} output tokens = ${tokens} exceeds ${limits.limit.owner}` });
     if (limits.kv.blocksFor(tokens) > limits.kv.blocks) throw new UserError({ what: `${where}: ${tokens} tokens need ${limits.kv.blocksFor(tokens)} KV blocks, but the cache holds ${limits.kv.blocks}` });
   }
 }

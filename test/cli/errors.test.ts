@@ -146,7 +146,7 @@ const CASES: readonly Case[] = [
   {
     name: 'a length above the maximum',
     args: ['compile', '--model', join(ROOT, 'ir', 'llama2-7b.yaml'), '--stage', 'prefill', '--tokens', '4096', '--out', join(work, 'long')],
-    message: /invalid length: tokens: 4096 tokens exceed the maximum of 2048/,
+    message: /invalid length: tokens: 4096 tokens exceed vhk158's limit of 2048 tokens \(sparsity\.maxTokens\)/,
     output: join(work, 'long'),
   },
   {
@@ -174,7 +174,7 @@ const CASES: readonly Case[] = [
   {
     name: 'a case longer than the model allows',
     args: ['profile', '--model', tinyModel, '--cases', '1x1024x1500', '--out-dir', join(work, 'long-out')],
-    message: /case 1x1024x1500: prompt \+ generated = 2524 tokens exceeds the maximum of 2048/,
+    message: /case 1x1024x1500: prompt \+ generated = 2524 tokens exceeds vhk158's limit of 2048 tokens \(sparsity\.maxTokens\)/,
   },
   { name: 'a trace window that is not start:end', args: ['simulate', '--hardware', VHK158, '--ir', goodIr, '--trace', join(work, 't.json'), '--trace-window', '5'], message: /option '--trace-window <start:end>' argument '5' is invalid/, output: join(work, 't.json') },
   { name: 'a saved FPGA profile of the wrong shape', args: ['compare', '--gpu', join(ROOT, 'compiler_output', 'gpu_profile', 'a100-vllm.csv'), '--fpga', file('fpga.json', '{"hardware":"vhk158","cases":[]}')], message: /fpga\.json: invalid FPGA profile \(expected the output of profile --json\): model: expected a string, got nothing/ },

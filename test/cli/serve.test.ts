@@ -55,7 +55,7 @@ describe('fpga-llm-sim step', () => {
   for (const [args, message] of [
     [['--seq', '0@5'], /"0@5": a sequence computes at least one new token/],
     [['--seq', '5@x'], /expected NEW@CONTEXT or NEW@CONTEXTxCOUNT/],
-    [['--seq', '10@2045'], /--seq 10@2045: context 2045 \+ 10 new tokens = 2055 exceeds Tiny's maximum of 2048 tokens on vhk158/],
+    [['--seq', '10@2045'], /--seq 10@2045: context 2045 \+ 10 new tokens = 2055 exceeds vhk158's limit of 2048 tokens \(sparsity\.maxTokens\) \(Tiny on vhk158\)/],
     [['--seq', '1@2000x5000'], /the KV cache of this batch does not fit in HBM: its 5000 sequences need/],
   ] as const) {
     test(`${args.join(' ')} is refused with exit code 2`, async () => {
@@ -166,7 +166,7 @@ describe('fpga-llm-sim serve', () => {
     writeFileSync(trace, '{"input_toks":10,"output_toks":2,"arrival_time_ns":0}\n{"input_toks":2040,"output_toks":20,"arrival_time_ns":5}\n');
     const result = await runMain(['serve', ...board, '--dataset-name', 'trace', '--dataset-path', trace]);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /long\.jsonl:2: 2040 prompt \+ 20 output tokens = 2060 exceeds the model's maximum of 2048 tokens/);
+    assert.match(result.stderr, /long\.jsonl:2: 2040 prompt \+ 20 output tokens = 2060 exceeds vhk158's limit of 2048 tokens \(sparsity\.maxTokens\)/);
   });
 });
 

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { compileModel, irToYaml } from '../../src/compiler/index.js';
+import { compileModel, irToYaml, tokenLimit } from '../../src/compiler/index.js';
 import { ModelError } from '../../src/errors.js';
 import { loadIr, maskDirectory, type Ir, type Layer } from '../../src/ir/index.js';
-import { loadModel, parseModel, type Model } from '../../src/model/index.js';
+import { loadModel, parseModel, PrecisionSchema, type Model } from '../../src/model/index.js';
 import { simulateIr } from '../../src/backends/flightllm/engine/index.js';
 import { profileToCsv } from '../../src/profiler/csv.js';
-import { NO_REFERENCE, RecordingSink, REFERENCE_DIR, ROOT, thrown, vhk158Hardware } from '../helpers.js';
+import { NO_REFERENCE, RecordingSink, REFERENCE_DIR, ROOT, shippedHardware, thrown, vhk158Hardware } from '../helpers.js';
 import { generateInstructions } from '../../src/backends/flightllm/instgen/index.js';
 import { compileTarget } from '../../src/backends/index.js';
 
@@ -129,7 +129,17 @@ describe('lengths', () => {
 
   test('a length above the maximum is refused', () => {
     const error = thrown(ModelError, () => compileModel(llama2, { stage: 'prefill', tokens: 2049, target: compileTarget(vhk158Hardware()) }));
-    assert.deepEqual(error.issues, [{ path: 'tokens', message: '2176 (2049 padded) tokens exceed the maximum of 2048' }]);
+    assert.deepEqual(error.issues, [{ path: 'tokens', message: "2176 (2049 padded) tokens exceed vhk158's limit of 2048 tokens (sparsity.maxTokens)" }]);
+  });
+
+  test("a model's context is its own; FlightLLM's MAX_LEN is the VHK158's limit, named where it binds", () => {
+    // LLaMA-2's config.json: max_position_embeddings 4096; FlightLLM's config.yaml: MAX_LEN 2048.
+    assert.deepEqual(tokenLimit(llama2, compileTarget(shippedHardware('h100-sxm'))), { tokens: 4096, owner: "llama2-7B's context of 4096 tokens (max_position_embeddings)" });
+    assert.deepEqual(tokenLimit(llama2, compileTarget(vhk158Hardware())), { tokens: 2048, owner: "vhk158's limit of 2048 tokens (sparsity.maxTokens)" });
+    // 2048 prompt + 128 generated: a step at context 2175 compiles on a GPU and is refused by the VHK158.
+    const longDecode = { sequences: [{ newTokens: 1, context: 2175 }] };
+    assert.equal(compileModel({ ...llama2, mapping: { ...llama2.mapping, precision: PrecisionSchema.parse('FP16') } }, { batch: longDecode, target: compileTarget(shippedHardware('h100-sxm')) }).batch, longDecode);
+    assert.match(thrown(ModelError, () => compileModel(llama2, { batch: longDecode, target: compileTarget(vhk158Hardware()) })).message, /context 2175 \+ 1 new tokens = 2176 exceeds vhk158's limit of 2048 tokens \(sparsity\.maxTokens\)/);
   });
 
   test('a decode step needs a cached token', () => {

@@ -145,7 +145,7 @@ describe('memory for serving', () => {
 
   test('a sequence longer than the model allows is refused, naming the sequence', () => {
     const error = thrown(ModelError, () => costs('vhk158').exact({ sequences: [{ newTokens: 1, context: 10 }, { newTokens: 10, context: 2040 }] }));
-    assert.match(error.message, /sequences\[1\]: context 2040 \+ 10 new tokens = 2050 exceeds the maximum of 2048 tokens/);
+    assert.match(error.message, /sequences\[1\]: context 2040 \+ 10 new tokens = 2050 exceeds vhk158's limit of 2048 tokens \(sparsity\.maxTokens\)/);
   });
 
   test('zero new tokens is refused', () => {

@@ -60,8 +60,11 @@ export const rooflineBackend: HardwareBackend<RooflineHardware> = {
   // A kernel costs the longer of two terms: a kink, not a period.
   rowStructure: () => ({ periodRows: undefined, affineRows: 1 }),
   parallelSequences: () => 1,
+  servingDefaults: (hw) => hw.stack?.serving,
 };
 
 export { rooflineTarget } from './target.js';
 export { RooflineHardwareSchema, type RooflineHardware } from './schema.js';
+export { loadStack, stackOverrides, shippedStackNames, StackFileSchema, type Stack } from './stack.js';
+export { StackSettingsSchema, StackServingSchema, type StackSettings, type StackServing } from './stack-schema.js';
 export { ROOFLINE_MODULES, simulateRoofline, rooflineKernels, kernelsMs, type Kernel, type OperatorClass } from './simulate.js';

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { DTYPES } from '../../dtype.js';
 import { PRECISION_PRESET_NAMES } from '../../model/schema.js';
+import { CalibrationSchema } from '../calibration-schema.js';
 import { EnergySchema, PriceSchema } from '../energy-schema.js';
 import { InterconnectSchema } from '../interconnect-schema.js';
 import { KvCacheSchema } from '../kv-cache-schema.js';
+import { StackSettingsSchema } from './stack-schema.js';
 
 /*
  * A GPU or an ASIC modelled operator by operator (`kind: roofline`): each
@@ -41,6 +43,12 @@ export const RooflineHardwareSchema = z.strictObject({
      * narrower than it are widened first).
      */
     peakTops: z.partialRecord(Dtype, positive),
+    /**
+     * Peak of the general-purpose cores (CUDA cores, vector units), tera-
+     * operations per second: where weight-only kernels widen their narrow
+     * weights (`dequantization`). Optional where no weight-only precision runs.
+     */
+    vectorTops: positive.optional(),
   }),
   /** The precision presets the board runs (its software stack's quantisation support). */
   precisions: z.array(z.enum(PRECISION_PRESET_NAMES as [string, ...string[]])).min(1),
@@ -56,6 +64,27 @@ export const RooflineHardwareSchema = z.strictObject({
   }),
   /** Fixed cost of one kernel, µs (launch and synchronisation). */
   kernelLaunchUs: z.number().nonnegative(),
+  /**
+   * Weight-only kernels (int8 or int4 weights, fp16 or bf16 activations)
+   * widen every weight element before multiplying, and apply its group's
+   * scale and zero point: operations on the vector cores
+   * (`compute.vectorTops`) that the weight loads do not hide. Absent: free.
+   */
+  dequantization: z
+    .strictObject({
+      /** Operations per weight element widened (unpack, convert, scale). */
+      opsPerElement: z.number().nonnegative(),
+      /** Operations per quantisation group (loading and applying its scale and zero point). */
+      opsPerGroup: z.number().nonnegative().default(0),
+    })
+    .optional(),
+  /**
+   * The software stack the board runs (hardware/stacks/*.yaml, chosen with
+   * `--stack`): host time between kernels that no kernel accounts for, and
+   * the serving defaults of its scheduler. Absent: none (the board's
+   * calibration absorbed it, as a100-80gb-sxm-vllm's launch cost does).
+   */
+  stack: StackSettingsSchema.optional(),
   compiler: z.strictObject({
     /** Longest sequence the deployment serves (max_model_len). */
     maxTokens: positiveInt,
@@ -65,6 +94,8 @@ export const RooflineHardwareSchema = z.strictObject({
   price: PriceSchema.optional(),
   /** Links to other cards of the kind; absent: the board runs on one card only. */
   interconnect: InterconnectSchema.optional(),
+  /** The measurements that calibrated the board, and its error on them. */
+  calibratedOn: CalibrationSchema.optional(),
 });
 
 export type RooflineHardware = z.infer<typeof RooflineHardwareSchema>;

@@ -17,8 +17,8 @@ import { rooflineTarget } from './target.js';
  * time; kernels run one after another.
  */
 
-export const ROOFLINE_MODULES = ['COMPUTE', 'MEMORY', 'LAUNCH'] as const;
-const [COMPUTE, MEMORY, LAUNCH] = [0, 1, 2];
+export const ROOFLINE_MODULES = ['COMPUTE', 'MEMORY', 'LAUNCH', 'DEQUANT', 'HOST'] as const;
+const [COMPUTE, MEMORY, LAUNCH, DEQUANT, HOST] = [0, 1, 2, 3, 4];
 
 export type OperatorClass = 'linear' | 'attention' | 'vector';
 
@@ -41,6 +41,18 @@ export interface Kernel {
    * own launch.
    */
   readonly batched?: 'append' | 'attention' | 'experts' | undefined;
+  /**
+   * A weight-only projection (weights narrower than the type it multiplies
+   * in): the weight elements it widens, and the quantisation groups whose
+   * scales and zero points it applies (board `dequantization`).
+   */
+  readonly widened?: { readonly elements: number; readonly groups: number } | undefined;
+  /**
+   * The step's last kernel (the head, whose logits are sampled) carries the
+   * host's time between steps (board `stack`): once per step, and once per
+   * sequence sampled.
+   */
+  readonly sampledSequences?: number | undefined;
 }
 
 const MS_PER_SECOND = 1e3;
@@ -59,17 +71,30 @@ export function rooflineKernels(ir: Ir, hw: RooflineHardware, options: { file?: 
   const target = rooflineTarget(hw);
   // Latent attention's S·V reads the cached vectors its QKᵀ just read: they are on chip already.
   const keysRead = new Set<string>();
-  return { steps, kernels: steps.map((step) => kernelOf(step, target, keysRead)) };
+  const kernels = steps.map((step) => kernelOf(step, target, keysRead));
+  // The head's logits are sampled: the IR that holds the output marker is a whole step (or its head part).
+  const last = kernels.length - 1;
+  if (last >= 0 && ir.some((layer) => layer.type === 'output') && steps[last]!.layer.type.startsWith('linear')) {
+    kernels[last] = { ...kernels[last]!, sampledSequences: steps[last]!.layer.input[0]!.shape[1]! };
+  }
+  return { steps, kernels };
 }
 
-/** Time of a sequence of kernels, ms: each its launch plus the longer of its memory and compute times. */
+/** Time of a sequence of kernels, ms (see `kernelMs`). */
 export function kernelsMs(kernels: readonly Kernel[], hw: RooflineHardware): number {
   let totalMs = 0;
-  for (const kernel of kernels) {
-    const busy = times(kernel, hw);
-    totalMs += busy[LAUNCH]! + Math.max(busy[COMPUTE]!, busy[MEMORY]!);
-  }
+  for (const kernel of kernels) totalMs += kernelMs(times(kernel, hw));
   return totalMs;
+}
+
+/**
+ * A kernel's time from its parts: its launch, the longer of its memory and
+ * compute times, the widening of narrow weights (not hidden behind their
+ * loads: the widened values feed the multiplications), and the host's time
+ * after it where it ends a step.
+ */
+function kernelMs(busy: readonly number[]): number {
+  return busy[LAUNCH]! + Math.max(busy[COMPUTE]!, busy[MEMORY]!) + busy[DEQUANT]! + busy[HOST]!;
 }
 
 
@@ -81,7 +106,7 @@ export function simulateRoofline(ir: Ir, hw: RooflineHardware, options: Roofline
   steps.forEach((step, index) => {
     const busy = times(kernels[index]!, hw);
     const startMs = nowMs;
-    nowMs += busy[LAUNCH]! + Math.max(busy[COMPUTE]!, busy[MEMORY]!);
+    nowMs += kernelMs(busy);
     const modules = busy.map((ms) => ({ count: ms > 0 ? 1 : 0, busyMs: ms }));
     modules.forEach((figures, index) => {
       totals[index]!.count += figures.count;
@@ -94,7 +119,7 @@ export function simulateRoofline(ir: Ir, hw: RooflineHardware, options: Roofline
   return { totalMs: nowMs, instructionCount, moduleNames: ROOFLINE_MODULES, modules: byName(totals), steps: profiles };
 }
 
-/** Compute, memory and launch time of a kernel, ms. */
+/** Compute, memory, launch, widening and host time of a kernel, ms (in ROOFLINE_MODULES order). */
 function times(kernel: Kernel, hw: RooflineHardware): number[] {
   const efficiency = hw.efficiency[kernel.class];
   const peak = hw.compute.peakTops[kernel.dtype];
@@ -102,7 +127,24 @@ function times(kernel: Kernel, hw: RooflineHardware): number[] {
   const computeMs = kernel.ops === 0 ? 0 : peak === undefined ? Infinity : (kernel.ops / (peak * 1e12 * computeEfficiency)) * MS_PER_SECOND;
   const memoryMs = (kernel.bytes / (hw.memory.bandwidthGBps * 1e9 * efficiency.memory)) * MS_PER_SECOND;
   const launchMs = kernel.batched === undefined ? hw.kernelLaunchUs * 1e-3 : 0;
-  return [computeMs, memoryMs, launchMs];
+  return [computeMs, memoryMs, launchMs, widenMs(kernel, hw), hostMs(kernel, hw)];
+}
+
+/** Widening a weight-only kernel's weights on the vector cores, ms; 0 where the board describes no such cost. */
+function widenMs(kernel: Kernel, hw: RooflineHardware): number {
+  const cost = hw.dequantization;
+  if (kernel.widened === undefined || cost === undefined) return 0;
+  const ops = kernel.widened.elements * cost.opsPerElement + kernel.widened.groups * cost.opsPerGroup;
+  const vectorTops = hw.compute.vectorTops;
+  if (vectorTops === undefined) return ops === 0 ? 0 : Infinity;
+  return (ops / (vectorTops * 1e12)) * MS_PER_SECOND;
+}
+
+/** The stack's host time after a step's last kernel, ms. */
+function hostMs(kernel: Kernel, hw: RooflineHardware): number {
+  const stack = hw.stack;
+  if (kernel.sampledSequences === undefined || stack === undefined) return 0;
+  return (stack.stepUs + stack.sequenceUs * kernel.sampledSequences) * 1e-3;
 }
 
 function kernelOf(step: Step, target: LoweringTarget, keysRead: Set<string>): Kernel {
@@ -132,7 +174,8 @@ function linearKernel(step: Step, target: LoweringTarget): Kernel {
   const last = (step.fused.at(-1) ?? layer).output[0]!;
   const slot = layer.structure.expert_slot;
   const batched = slot !== undefined && slot > 0 ? ('experts' as const) : undefined;
-  return { class: 'linear', bytes: weightBytes + biasBytes + bytesOf(input) + operands.reduce((sum, t) => sum + bytesOf(t), 0) + bytesOf(last), ops: 2 * groups * m * k * n, dtype: input.dtype, ...(batched === undefined ? {} : { batched }) };
+  const widened = dtypeBits(weight.dtype) < dtypeBits(input.dtype) ? { elements: groups * k * n, groups: weight.group_size === undefined ? 0 : groups * Math.ceil(k / weight.group_size) * n } : undefined;
+  return { class: 'linear', bytes: weightBytes + biasBytes + bytesOf(input) + operands.reduce((sum, t) => sum + bytesOf(t), 0) + bytesOf(last), ops: 2 * groups * m * k * n, dtype: input.dtype, ...(batched === undefined ? {} : { batched }), widened };
 }
 
 /**

@@ -21,6 +21,8 @@ export function rooflineTarget(hw: RooflineHardware): LoweringTarget {
     // Dense kernels: pruned weights are streamed like the others.
     storesPrunedWeights: false,
     flightllmForms: false,
+    // QKᵀ and S·V run as one kernel (simulate.ts): no score matrix in device memory.
+    scoresStayOnChip: true,
     kvBlockTokens: hw.kvCache.blockTokens,
     // A batched GEMM (cuBLAS, a fused MLA kernel) runs every head's matrix at once.
     groupedLinear: true,

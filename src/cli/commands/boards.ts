@@ -5,7 +5,7 @@ import { UsageError } from '../../errors.js';
 import { loadModel } from '../../model/index.js';
 import { casesFromOption } from '../../profiler/index.js';
 import type { CliIo } from '../io.js';
-import { cliCache, hardwareHelp, keyValue, modelHelp, positiveInteger, threadCount } from '../options.js';
+import { cliCache, hardwareHelp, keyValue, modelHelp, positiveInteger, stackHelp, threadCount } from '../options.js';
 import { Progress } from '../progress.js';
 import { parallelOf, withParallelOptions, withRouterOption, type ParallelCliOptions, type RouterCliOptions } from '../parallel-options.js';
 
@@ -13,6 +13,7 @@ import { parallelOf, withParallelOptions, withRouterOption, type ParallelCliOpti
 
 interface BoardsOptions extends ParallelCliOptions, RouterCliOptions {
   hardware: string[];
+  stack?: string;
   model: string[];
   case: string;
   concurrency: number;
@@ -29,6 +30,7 @@ const DEFAULT_BOARDS = ['vhk158', 'u280', 'v80', 'u250', 'a100-80gb-sxm-vllm', '
 export function addOptions(command: Command): Command {
   return withRouterOption(withParallelOptions(command))
     .addOption(new Option('--hardware <files...>', hardwareHelp('hardware configurations, each')).default(DEFAULT_BOARDS, DEFAULT_BOARDS.join(' ')))
+    .option('--stack <name>', `${stackHelp()}; applied to every GPU and ASIC board given`)
     .addOption(new Option('--model <files...>', modelHelp('model descriptions, each')).default(['llama2-7b'], 'llama2-7b'))
     .option('--case <case>', 'the request, batch x prompt x generated; served with the same lengths', '1x128x512')
     .option('--concurrency <n>', 'clients of the served workload (requests: twice as many)', positiveInteger, 32)
@@ -42,7 +44,11 @@ export function addOptions(command: Command): Command {
 export async function run(options: BoardsOptions, io: CliIo): Promise<void> {
   const cases = casesFromOption(options.case);
   if (cases.length !== 1) throw new UsageError({ what: `--case takes one case, got ${cases.length}` });
-  const boards = options.hardware.map((file) => loadHardware(file, { cache: cliCache(true, io), overrides: options.set }));
+  const boards = options.hardware.map((file) => {
+    const board = loadHardware(file, { cache: cliCache(true, io), overrides: options.set });
+    // FPGA boards keep their architecture's own software: the stack goes to GPUs and ASICs only.
+    return options.stack === undefined || board.kind !== 'roofline' ? board : loadHardware(file, { cache: cliCache(true, io), overrides: options.set, stack: options.stack });
+  });
   const models = options.model.map((file) => loadModel(file).model);
   const progress = new Progress('boards', io.stderr);
   const concurrency = options.serve ? options.concurrency : undefined;

@@ -108,7 +108,7 @@ function savedSide(file: string): FpgaSide {
 
 /** Simulates every GPU case the FPGA can run (batch 1, within its longest sequence). */
 async function simulatedSide(options: CompareOptions, gpus: readonly GpuProfile[], io: CliIo): Promise<FpgaSide> {
-  const hardware = loadHardware(options.hardware, { cache: cliCache(true, io)!, overrides: options.set });
+  const hardware = loadHardware(options.hardware, { cache: cliCache(true, io)!, overrides: options.set, stack: options.stack });
   const maxTokens = options.irDir === undefined ? maxTokensOf(loadModel(options.model).model, compileTarget(hardware)) : compileTarget(hardware).maxTokens;
   const cases: Case[] = [];
   for (const gpu of gpus) {

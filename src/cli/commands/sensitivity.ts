@@ -30,13 +30,14 @@ export async function run(options: SensitivityCliOptions, io: CliIo): Promise<vo
   const cases = casesFromOption(options.case);
   if (cases.length !== 1) throw new UsageError({ what: `--case takes one case, got ${cases.length}` });
   // The board decides the precision a model falls back to where it refuses the model's own.
-  const hardware = loadHardware(options.hardware, { cache: cliCache(true, io), overrides: options.set });
+  const hardware = loadHardware(options.hardware, { cache: cliCache(true, io), overrides: options.set, stack: options.stack });
   // The board as configured must fit its device; the perturbed variants are what-ifs around it and are not checked.
   if (options.fitCheck !== false) requireFit(hardware);
   const { source, label } = fpgaSource(options, io.stderr, hardware);
   const progress = new Progress('sensitivity', io.stderr);
   const result = await sensitivity({
     hardwarePath: options.hardware,
+    stack: options.stack,
     overrides: options.set,
     keys: options.keys?.split(',').map((key) => key.trim()),
     step: options.step,

@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import { InvalidArgumentError, type Command } from 'commander';
 import { MAX_BATCH_SEQUENCES, type BatchShape, type SequenceShape } from '../../batch.js';
-import { maxTokensOf } from '../../compiler/index.js';
+import { tokenLimit } from '../../compiler/index.js';
 import type { StepCost } from '../../cost/index.js';
 import { createParallelStepCostModel, describeLayout, replicaCards, type ParallelStepCost, type ParallelStepCostModel } from '../../parallel/index.js';
 import { UsageError } from '../../errors.js';
@@ -49,10 +49,10 @@ function collectSequence(text: string, previous: StepOptions['seq'] = []): StepO
 
 export function run(options: StepOptions, io: CliIo): void {
   const { hardware, model, label } = loadBoardAndModel(options, io);
-  const maxTokens = maxTokensOf(model, compileTarget(hardware));
+  const limit = tokenLimit(model, compileTarget(hardware));
   for (const s of options.seq) {
     const total = s.shape.context + s.shape.newTokens;
-    if (total > maxTokens) throw new UsageError({ what: `--seq ${s.text}: context ${s.shape.context} + ${s.shape.newTokens} new tokens = ${total} exceeds ${label}'s maximum of ${maxTokens} tokens on ${hardware.name}` });
+    if (total > limit.tokens) throw new UsageError({ what: `--seq ${s.text}: context ${s.shape.context} + ${s.shape.newTokens} new tokens = ${total} exceeds ${limit.owner} (${label} on ${hardware.name})` });
   }
   const batch: BatchShape = { sequences: options.seq.flatMap((s) => Array.from({ length: s.count }, () => s.shape)) };
   const parallel = parallelOf(options);

@@ -1,0 +1,126 @@
+import { loadHardware, type Hardware } from '../backends/index.js';
+import { compileTarget } from '../backends/index.js';
+import { tokenLimit } from '../compiler/index.js';
+import { createStepCostModel, type StepCostModel } from '../cost/index.js';
+import { idleJoules } from '../energy/index.js';
+import { UserError } from '../errors.js';
+import { loadModel, PrecisionSchema, type Model } from '../model/index.js';
+import { engineSettings, generateRequests, serve, type ServeResult, type ServingResult, type StepRecord } from '../serving/index.js';
+import type { ContentCache } from '../util/cache.js';
+import type { Figure, ValidationCase } from './plan.js';
+
+/*
+ * Each planned case simulated as its benchmark ran: the requests served on
+ * the board with its stack, the figure read from the run. Cases on the same
+ * board, stack, model and precision share one step cost model, so its
+ * tables fill once.
+ */
+
+/** A case with its simulated figure beside the measured one. */
+export interface ValidationPoint {
+  readonly case: ValidationCase;
+  readonly measured: number;
+  readonly simulated: number;
+  /** (simulated − measured) / measured. */
+  readonly error: number;
+}
+
+/** A case the simulator refused (a static batch that does not fit, say), with the reason. */
+export interface RefusedCase {
+  readonly case: ValidationCase;
+  readonly reason: string;
+}
+
+export interface RunOptions {
+  readonly cache?: ContentCache | undefined;
+  readonly onCase?: ((done: number, total: number, label: string) => void) | undefined;
+}
+
+/** Simulates every case; a refusal (UserError) is kept as data, anything else is our bug and thrown. */
+export function simulateCases(cases: readonly ValidationCase[], options: RunOptions = {}): { points: ValidationPoint[]; refused: RefusedCase[] } {
+  const setups = new Map<string, Setup>();
+  const points: ValidationPoint[] = [];
+  const refused: RefusedCase[] = [];
+  cases.forEach((c, index) => {
+    try {
+      const setup = setupFor(c, setups, options.cache);
+      const simulated = figureOf(c, runCase(c, setup), setup.hardware);
+      points.push({ case: c, measured: c.row.value, simulated, error: (simulated - c.row.value) / c.row.value });
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      refused.push({ case: c, reason: error.message });
+    }
+    options.onCase?.(index + 1, cases.length, c.row.id);
+  });
+  for (const setup of setups.values()) setup.costs.flush();
+  return { points, refused };
+}
+
+interface Setup {
+  readonly hardware: Hardware;
+  readonly model: Model;
+  readonly costs: StepCostModel;
+}
+
+function setupFor(c: ValidationCase, setups: Map<string, Setup>, cache: ContentCache | undefined): Setup {
+  const key = JSON.stringify([c.board, c.stack ?? '', c.model, c.precision ?? '', Object.entries(c.overrides ?? {})]);
+  let setup = setups.get(key);
+  if (setup === undefined) {
+    const hardware = loadHardware(c.board, { cache, stack: c.stack, overrides: c.overrides });
+    const model = withCasePrecision(loadModel(c.model).model, c);
+    const budget = engineSettings({ hardware }, tokenLimit(model, compileTarget(hardware)).tokens).maxNumBatchedTokens;
+    setup = { hardware, model, costs: createStepCostModel({ hardware, model, cache, maxBatchedTokens: budget }) };
+    setups.set(key, setup);
+  }
+  return setup;
+}
+
+function withCasePrecision(model: Model, c: ValidationCase): Model {
+  if (c.precision === undefined) return model;
+  return { ...model, mapping: { ...model.mapping, precision: PrecisionSchema.parse(c.precision) } };
+}
+
+function runCase(c: ValidationCase, setup: Setup, onStep?: (step: StepRecord) => void): ServeResult {
+  const w = c.workload;
+  const requests = generateRequests({ datasetName: 'random', numPrompts: w.requests, randomInputLen: w.inputLen, randomOutputLen: w.outputLen, randomRangeRatio: 0, requestRate: w.requestRate, seed: 0 });
+  return serve({ hardware: setup.hardware, model: setup.model, costs: setup.costs, workload: { requests }, policy: w.policy, maxNumSeqs: w.maxNumSeqs, maxConcurrency: w.concurrency, onStep });
+}
+
+/** One case's run as the steps it took, on the board and model it ran on (fitting replays them). */
+export function runCaseSteps(c: ValidationCase, cache?: ContentCache): { hardware: Hardware; model: Model; steps: StepRecord[]; outputTokens: number; seconds: number; joules: number } {
+  const setup = setupFor(c, new Map(), cache);
+  const steps: StepRecord[] = [];
+  const run = runCase(c, setup, (step) => steps.push(step));
+  setup.costs.flush();
+  const r = run.result;
+  return { hardware: setup.hardware, model: setup.model, steps, outputTokens: r.total_output_tokens, seconds: r.duration, joules: r.energy_joules ?? 0 };
+}
+
+/** The figure the case's measurement is, read from the run (result fields as `vllm bench serve` names them). */
+function figureOf(c: ValidationCase, run: ServeResult, hardware: Hardware): number {
+  const r = run.result;
+  const first = run.requests[0]!;
+  const seconds = r.duration;
+  const by: Record<Figure, () => number> = {
+    e2e_s: () => seconds,
+    e2e_ms: () => seconds * 1000,
+    ttft_ms: () => first.ttftMs,
+    tokens_per_s: () => first.outputTokens / (first.e2elMs / 1000),
+    decode_tokens_per_s: () => (first.outputTokens - 1) / ((first.e2elMs - first.ttftMs) / 1000),
+    output_tokens_per_s: () => r.output_throughput,
+    output_tokens_per_s_per_gpu: () => r.output_throughput,
+    mean_ttft_ms: () => r.mean_ttft_ms,
+    median_tpot_ms: () => r.median_tpot_ms,
+    mean_itl_ms: () => r.mean_itl_ms,
+    power_w: () => powerWithTail(r, hardware, c.idleTailSeconds),
+  };
+  return by[c.figure]();
+}
+
+/** Mean power over the run and an idle tail after it, as a probe that keeps sampling after the run sees it. */
+function powerWithTail(r: ServingResult, hardware: Hardware, tailSeconds: number): number {
+  const joules = r.energy_joules;
+  const tail = idleJoules(hardware, tailSeconds * 1000);
+  if (joules === null || tail === undefined) throw new UserError({ what: `${hardware.name} describes no energy: its power cannot be compared` });
+  return (joules + tail) / (r.duration + tailSeconds);
+}

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { compileTarget, loadHardware, loadStack, shippedStackNames, simulate, type Hardware, type RooflineHardware } from '../../../src/backends/index.js';
+import { compileModel } from '../../../src/compiler/index.js';
+import { createStepCostModel } from '../../../src/cost/index.js';
+import { ConfigError } from '../../../src/errors.js';
+import { modelDims, PrecisionSchema, type Model } from '../../../src/model/index.js';
+import { engineSettings } from '../../../src/serving/index.js';
+import { testCache, thrown, tinyModel } from '../../helpers.js';
+
+/*
+ * Software stacks (hardware/stacks/): a stack replaces a GPU board's launch
+ * cost, adds the host's time between steps, may change its kernels'
+ * efficiencies and widening work, and sets the scheduler's defaults.
+ * Weight-only kernels pay their widening on the vector cores. Expected
+ * times follow from the definitions, with the tiny model's dimensions.
+ */
+
+const withStack = (board: string, stack: string, overrides?: Record<string, unknown>): RooflineHardware => loadHardware(board, { cache: testCache(), stack, overrides }) as RooflineHardware;
+const at = (model: Model, preset: unknown): Model => ({ ...model, mapping: { ...model.mapping, precision: PrecisionSchema.parse(preset) } });
+const tiny = at(tinyModel(), 'FP16');
+const decode = (sequences: number, context: number) => ({ sequences: Array.from({ length: sequences }, () => ({ newTokens: 1, context })) });
+const modules = (hw: Hardware, model: Model, batch: ReturnType<typeof decode>) => {
+  const profile = simulate(compileModel(model, { batch, target: compileTarget(hw) }).ir, hw);
+  return { totalMs: profile.totalMs, busy: (name: string) => profile.modules[name]!.busyMs };
+};
+
+describe('software stacks', () => {
+  test('every shipped stack loads and names the measurements it describes', () => {
+    for (const name of shippedStackNames()) assert.ok(loadStack(name).measurements.software.length > 0, name);
+  });
+
+  test("a stack replaces the board's launch cost and carries its host time and scheduler defaults", () => {
+    const stack = loadStack('vllm-0.5-cudagraphs');
+    const hw = withStack('h100-sxm', 'vllm-0.5-cudagraphs');
+    assert.equal(hw.kernelLaunchUs, stack.kernelLaunchUs);
+    assert.deepEqual([hw.stack!.name, hw.stack!.stepUs, hw.stack!.sequenceUs], [stack.name, stack.host.stepUs, stack.host.sequenceUs]);
+    assert.equal(hw.efficiency.attention.memory, stack.efficiency!.attention!.memory);
+    // The board's other values stay.
+    assert.equal(hw.memory.bandwidthGBps, 3350);
+  });
+
+  test('the host adds stepUs once a step and sequenceUs per sequence, after the kernels', () => {
+    const quiet = withStack('h100-sxm', 'vllm-0.5-cudagraphs', { 'stack.stepUs': 0, 'stack.sequenceUs': 0 });
+    const host = withStack('h100-sxm', 'vllm-0.5-cudagraphs', { 'stack.stepUs': 300, 'stack.sequenceUs': 20 });
+    for (const sequences of [1, 8]) {
+      const difference = modules(host, tiny, decode(sequences, 100)).totalMs - modules(quiet, tiny, decode(sequences, 100)).totalMs;
+      assert.ok(Math.abs(difference - (300 + 20 * sequences) / 1000) < 1e-9, `${sequences} sequences: ${difference} ms`);
+      assert.ok(Math.abs(modules(host, tiny, decode(sequences, 100)).busy('HOST') - (300 + 20 * sequences) / 1000) < 1e-9);
+    }
+  });
+
+  test('the fast cost path counts the host once a step, as the exact one does', () => {
+    const hw = withStack('h100-sxm', 'vllm-0.5-cudagraphs', { 'stack.stepUs': 300, 'stack.sequenceUs': 20 });
+    const costs = createStepCostModel({ hardware: hw, model: tiny });
+    const batch = { sequences: [{ newTokens: 1, context: 300 }, { newTokens: 1, context: 40 }, { newTokens: 64, context: 0 }] };
+    const [fast, exact] = [costs.fast(batch), costs.exact(batch)];
+    assert.ok(Math.abs(fast.modules['HOST']! - exact.modules['HOST']!) < 1e-9);
+    assert.ok(Math.abs(fast.totalMs - exact.totalMs) / exact.totalMs < 0.01, `fast ${fast.totalMs}, exact ${exact.totalMs}`);
+  });
+
+  test("the scheduler's defaults are the stack's unless the run sets its own", () => {
+    const hw = withStack('a100-80gb-sxm', 'vllm-0.5-cudagraphs');
+    // vLLM without chunked prefill: the token budget is the longest sequence, at least 2048.
+    assert.deepEqual(engineSettings({ hardware: hw }, 4096), { maxNumSeqs: 256, maxNumBatchedTokens: 4096, enableChunkedPrefill: false, enablePrefixCaching: false });
+    assert.equal(engineSettings({ hardware: hw, maxNumBatchedTokens: 512, enableChunkedPrefill: true }, 4096).maxNumBatchedTokens, 512);
+    assert.deepEqual(engineSettings({ hardware: loadHardware('a100-80gb-sxm', { cache: testCache() }) }, 4096), { maxNumSeqs: 256, maxNumBatchedTokens: 2048, enableChunkedPrefill: true, enablePrefixCaching: true });
+  });
+
+  test('a stack is refused on an FPGA board, naming the board file and the kind', () => {
+    assert.match(thrown(ConfigError, () => loadHardware('vhk158', { stack: 'tensorrt-llm' })).message, /vhk158\.yaml: --stack tensorrt-llm applies to GPUs and ASICs \(kind: roofline\)/);
+  });
+});
+
+describe('weight-only kernels', () => {
+  const hw = withStack('a100-80gb-sxm', 'gpt-fast');
+  const d = modelDims(tiny);
+  // Every weight the step widens: seven projections a layer, and the head.
+  const elements = d.layers * (d.hidden * d.qWidth + 2 * d.hidden * d.kvWidth + d.qWidth * d.hidden + 3 * d.hidden * d.intermediate) + d.hidden * d.vocab;
+
+  test('widen every weight element on the vector cores, and pay per group for scales and zeros', () => {
+    const cost = hw.dequantization!;
+    const vectorOpsPerMs = hw.compute.vectorTops! * 1e9;
+    const int8 = modules(hw, at(tinyModel(), 'W8A16'), decode(1, 100)).busy('DEQUANT');
+    assert.ok(Math.abs(int8 - (elements * cost.opsPerElement) / vectorOpsPerMs) / int8 < 1e-9, `${int8} ms`);
+    // Groups of 32 along K: one scale and zero for every 32 weights of a column.
+    const int4 = modules(hw, at(tinyModel(), { preset: 'W4A16', groupSize: 32, groupBits: 32 }), decode(1, 100)).busy('DEQUANT');
+    assert.ok(Math.abs(int4 - (elements * cost.opsPerElement + (elements / 32) * cost.opsPerGroup) / vectorOpsPerMs) / int4 < 1e-9, `${int4} ms`);
+  });
+
+  test('cost nothing where weights are as wide as the activations, or the board describes no widening', () => {
+    assert.equal(modules(hw, tiny, decode(1, 100)).busy('DEQUANT'), 0);
+    assert.equal(modules(withStack('a100-80gb-sxm', 'gpt-fast', { dequantization: undefined }), at(tinyModel(), 'W8A16'), decode(1, 100)).busy('DEQUANT'), 0);
+  });
+});

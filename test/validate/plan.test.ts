@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { availableHere, FIT_RULES, loadMeasurements, planValidation, splitOf, type Measurement } from '../../src/validate/index.js';
+import { ROOT, testCache } from '../helpers.js';
+
+/*
+ * Every published row is either simulated or skipped with its reason, never
+ * dropped; rows are planned as their benchmarks ran (validation/SOURCES.md).
+ */
+
+const available = availableHere(testCache());
+const rows = ['measurements.csv', 'multicard-moe.csv'].flatMap((file) => loadMeasurements(join(ROOT, 'validation', file)));
+const { cases, skipped } = planValidation(rows, available, splitOf);
+const planned = (id: string) => cases.find((c) => c.row.id === id);
+const reason = (id: string) => skipped.find((s) => s.row.id === id)?.reason;
+
+describe('planning the published rows', () => {
+  test('every row is simulated or skipped with a reason, none twice, none silently', () => {
+    assert.equal(cases.length + skipped.length, rows.length);
+    assert.equal(new Set([...cases.map((c) => c.row.id), ...skipped.map((s) => s.row.id)]).size, rows.length);
+    for (const s of skipped) assert.ok(s.reason.length > 10, `${s.row.id}: "${s.reason}"`);
+  });
+
+  test('at least 40 GPU rows on at least three GPU types are simulated', () => {
+    const gpu = cases.filter((c) => available.gpuBoards.has(c.board));
+    assert.ok(gpu.length >= 40, `${gpu.length} GPU rows`);
+    const types = new Set(gpu.map((c) => c.board.split('-')[0]));
+    assert.ok(types.size >= 3, [...types].join(', '));
+  });
+
+  test('what the simulator cannot run yet is skipped with the reason', () => {
+    assert.match(reason('gptfast-a100-l2-7b-bf16-tp8-b1')!, /runs on 8 cards: tensor and pipeline parallelism are not modelled yet/);
+    assert.match(reason('flightllm-sim-vhk158-l2-7b-b1-128-512-e2e')!, /simulated by FlightLLM's profiler, not measured/);
+    assert.match(reason('argonne-h100-tens-l2-7b-b1-1024-1024-power')!, /may sum every GPU of the node/);
+    assert.match(reason('argonne-h100-vllm-l2-7b-b1-1024-1024-tput')!, /the same run as the row's e2e latency/);
+    assert.match(reason('argonne-mi250-vllm-l2-7b-tp1-b1-128-128-e2e')!, /no board file for mi250/);
+  });
+
+  test('each benchmark runs as it ran: a whole batch at once, a static batch, a batch-1 stream', () => {
+    const argonne = planned('argonne-h100-vllm-l2-7b-tp1-b64-1024-1024-e2e')!;
+    assert.deepEqual([argonne.workload.requests, argonne.workload.inputLen, argonne.workload.outputLen, argonne.workload.requestRate, argonne.figure], [64, 1024, 1024, Infinity, 'e2e_s']);
+    assert.equal(argonne.stack, 'vllm-0.5-cudagraphs');
+    const power = planned('argonne-a100-vllm-l2-7b-b64-1024-1024-power')!;
+    assert.deepEqual([power.board, power.figure, power.idleTailSeconds], ['a100-40gb-sxm', 'power_w', 1]);
+    const staticBatch = planned('trtllm09-h100-l2-7b-fp8-tp1-b896-128-128-tput')!;
+    assert.deepEqual([staticBatch.workload.policy, staticBatch.workload.maxNumSeqs, staticBatch.precision], ['static', 896, { preset: 'FP8', kvCache: 'fp8' }]);
+    // gpt-fast's INT4 is weight-only in groups of 32, each with a bf16 scale and zero (32 bits).
+    assert.deepEqual(planned('gptfast-a100-l2-7b-int4-tp1-b1')!.precision, { preset: 'W4A16', groupSize: 32, groupBits: 32 });
+    assert.equal(planned('gptfast-a100-l2-7b-int8-tp1-b1')!.precision, 'W8A16');
+    // FlightLLM's "generated" tokens are decode steps after the prefill's.
+    assert.equal(planned('flightllm-vllm-l2-7b-b1-128-512-e2e')!.workload.outputLen, 513);
+  });
+
+  test('fitted rows are those a written rule picks; every other row is held out', () => {
+    for (const c of cases) assert.equal(c.fit, FIT_RULES.some((rule) => rule.picks(c.row)));
+    assert.equal(planned('argonne-h100-vllm-l2-7b-tp1-b16-1024-1024-e2e')!.fit, true);
+    assert.equal(planned('argonne-h100-vllm-l2-7b-tp1-b16-2048-2048-e2e')!.fit, false);
+    assert.equal(planned('gptfast-a100-l31-8b-int8-tp1-b1')!.fit, false);
+    const heldOut = cases.filter((c) => !c.fit && available.gpuBoards.has(c.board));
+    assert.ok(heldOut.length >= cases.filter((c) => c.fit).length, 'more held-out rows than fitted ones');
+  });
+
+  test('a row of an unknown method is skipped, not guessed', () => {
+    const odd = { ...rows.find((r) => r.id === 'argonne-h100-vllm-l2-7b-tp1-b1-128-128-e2e')!, id: 'x', group: 'new-benchmark' } satisfies Measurement;
+    assert.match(planValidation([odd], available, splitOf).skipped[0]!.reason, /no simulation is defined for the new-benchmark group's method/);
+  });
+});
