@@ -67,7 +67,10 @@ export interface Calibration {
 
 /** Fits the board's efficiencies and launch cost to the observations. */
 export function calibrate(options: CalibrationOptions): Calibration {
-  const parameters = chosen(options.keys);
+  // Without keys asked for, the default parameters the board has (a board without a software stack has no stack.* values).
+  const parameters = chosen(options.keys).filter((p) => options.keys !== undefined || typeof valueAt(options.hardware, p.key) === 'number');
+  const missing = parameters.find((p) => typeof valueAt(options.hardware, p.key) !== 'number');
+  if (missing !== undefined) throw new UserError({ what: `${options.hardware.name} has no ${missing.key} to fit`, detail: 'choose a board that sets it (with --stack for stack.* keys), or leave the key out.' });
   if (options.observations.length === 0) throw new UserError({ what: 'nothing to calibrate on: the measurements hold no rows for this model' });
   // The least-squares solver needs two points at least; fewer fit nothing.
   if (options.observations.length < 2) throw new UserError({ what: `one measurement (${options.observations[0]!.label}) is too few to fit ${parameters.length} parameters`, detail: 'give at least two: more result files (a vLLM result at concurrency 1 gives its TTFT and TPOT), or GPU profile rows.' });
@@ -175,7 +178,7 @@ class PartKernels {
 }
 
 function valueAt(tree: unknown, key: string): number {
-  const value = key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], tree);
+  const value = key.split('.').reduce<unknown>((node, part) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[part] : undefined), tree);
   return value as number;
 }
 

@@ -174,10 +174,10 @@ describe('fpga-llm-sim boards', () => {
     assert.ok(ours !== undefined && documented !== undefined, `rows: ${ours} / ${documented}`);
     assert.deepEqual(ours.map((cell) => cell.toLowerCase()), documented.map((cell) => cell.toLowerCase()));
     // The figure the README compares with FlightLLM's measured 55 token/s.
-    assert.equal(ours[5], /--hardware u280` estimates \*\*([\d.]+) token\/s\*\*/.exec(readme)?.[1]);
+    assert.equal(ours[6], /--hardware u280` estimates \*\*([\d.]+) token\/s\*\*/.exec(readme)?.[1]);
     const refusal = /"(does not fit in HBM of u280: [^"]*)"/.exec(readme)?.[1]?.replace(/\s+/g, ' ');
     assert.ok(refusal !== undefined);
-    assert.deepEqual(rowOf(result.stdout, '│', 'u280', 'Qwen2.5-32B')?.slice(3, 5), ['refused', '']);
+    assert.deepEqual(rowOf(result.stdout, '│', 'u280', 'Qwen2.5-32B')?.slice(4, 6), ['refused', '']);
     assert.ok(result.stdout.includes(`u280 × Qwen2.5-32B: Qwen2.5-32B ${refusal}`), result.stdout);
     assert.match(result.stderr, /^boards: 2 model × board pairs\n$/);
   });

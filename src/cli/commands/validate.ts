@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { renderSvg } from '../../profiler/index.js';
 import { writeFileAtomic } from '../../util/files.js';
 import { UsageError } from '../../errors.js';
@@ -34,7 +34,7 @@ const DEFAULT_FILES = ['validation/measurements.csv', 'validation/multicard-moe.
 
 export function addOptions(command: Command): Command {
   return command
-    .option('--measurements <files...>', 'measurement CSVs (validation/SOURCES.md describes the columns)', DEFAULT_FILES.map((file) => packageFile(file)))
+    .addOption(new Option('--measurements <files...>', 'measurement CSVs (validation/SOURCES.md describes the columns)').default(DEFAULT_FILES.map((file) => packageFile(file)), DEFAULT_FILES.join(' ')))
     .option('--filter <text>', 'only rows whose id or group contains this text')
     .option('--figure <file>', 'write the parity figure (simulated against measured, log–log, ±10 % band) as SVG')
     .option('--baseline <file>', 'fail (exit 1) if the median error over the GPU points is above this recorded baseline, or fewer points ran')
