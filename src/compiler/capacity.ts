@@ -65,7 +65,7 @@ export function planMemory(model: Model, target: CompileTarget, options: PlanMem
   const bytesPerToken = d.latent === undefined ? 2 * d.layers * bytesOf(d.kvHeads * d.headDim, kvBits) : d.layers * bytesOf(d.kvElementsPerToken, kvBits);
   const blockTokens = target.kvBlockTokens;
   const blockBytes = blockTokens * bytesPerToken;
-  const freeBytes = pool.capacityBytes - weightBytesInPool - activationBytes;
+  const freeBytes = (pool.capacityBytes - weightBytesInPool - activationBytes) * (pool.kvShareOfFree ?? 1);
   const blocks = Math.max(0, Math.floor(freeBytes / blockBytes));
   const capacity = { pool, weightBytes: memory.weightBytes, activationBytes, weightBytesInPool, bytesPerToken, blockTokens, blockBytes, freeBytes, blocks, tokens: blocks * blockTokens, maxBatchedTokens: rows };
   if (blocks === 0) throw new ModelError({ what: `${model.displayName ?? model.name} leaves no room for a KV cache in ${pool.name} of ${target.boardName}`, detail: `${describe(capacity)}.` });

@@ -14,6 +14,11 @@ export interface MemoryPool {
   readonly name: string;
   readonly field: string;
   readonly capacityBytes: number;
+  /**
+   * Share of what weights and activations leave that the KV cache takes
+   * (TensorRT-LLM's kv_cache_free_gpu_mem_fraction); default all of it.
+   */
+  readonly kvShareOfFree?: number | undefined;
   readonly holds: readonly MemoryContent[];
 }
 

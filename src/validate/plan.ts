@@ -30,7 +30,9 @@ export type Figure =
   | 'median_tpot_ms'
   | 'mean_itl_ms'
   /** Mean board power over the run plus an idle tail (NVML's probe window), W. */
-  | 'power_w';
+  | 'power_w'
+  /** Simulated on several cards by multi-card.ts, each row as its benchmark measured it. */
+  | 'multi_card';
 
 /** The requests of a run: all identical, sent at once or at a rate, at most `concurrency` in flight. */
 export interface CaseWorkload {
@@ -114,7 +116,7 @@ export function planValidation(rows: readonly Measurement[], available: Availabl
 function planRow(row: Measurement, available: Available): Omit<ValidationCase, 'fit' | 'splitRule'> | string {
   if (row.group === 'flightllm-sim') return "simulated by FlightLLM's profiler, not measured";
   if (row.cards === undefined) return 'the number of cards is not stated';
-  if (row.cards > 1) return `runs on ${row.cards} cards: tensor and pipeline parallelism are not modelled yet`;
+  if (row.cards > 1) return `runs on ${row.cards} cards: no multi-card simulation is defined for this row (src/validate/multi-card.ts lists those that are)`;
   if (!available.boards.has(row.hardware)) return `no board file for ${row.hardware} (hardware/${row.hardware}.yaml)`;
   if (!available.models.has(row.model)) return `no model file for ${row.model} (ir/${row.model}.yaml)`;
   const gpu = available.gpuBoards.has(row.hardware);

@@ -113,6 +113,9 @@ function figureOf(c: ValidationCase, run: ServeResult, hardware: Hardware): numb
     median_tpot_ms: () => r.median_tpot_ms,
     mean_itl_ms: () => r.mean_itl_ms,
     power_w: () => powerWithTail(r, hardware, c.idleTailSeconds),
+    multi_card: () => {
+      throw new Error(`internal: ${c.row.id} is a multi-card case, simulated by multi-card.ts`);
+    },
   };
   return by[c.figure]();
 }

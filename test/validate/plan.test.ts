@@ -30,7 +30,7 @@ describe('planning the published rows', () => {
   });
 
   test('what the simulator cannot run yet is skipped with the reason', () => {
-    assert.match(reason('gptfast-a100-l2-7b-bf16-tp8-b1')!, /runs on 8 cards: tensor and pipeline parallelism are not modelled yet/);
+    assert.match(reason('gptfast-a100-l2-7b-bf16-tp8-b1')!, /runs on 8 cards: no multi-card simulation is defined for this row/);
     assert.match(reason('flightllm-sim-vhk158-l2-7b-b1-128-512-e2e')!, /simulated by FlightLLM's profiler, not measured/);
     assert.match(reason('argonne-h100-tens-l2-7b-b1-1024-1024-power')!, /may sum every GPU of the node/);
     assert.match(reason('argonne-h100-vllm-l2-7b-b1-1024-1024-tput')!, /the same run as the row's e2e latency/);

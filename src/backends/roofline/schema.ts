@@ -35,6 +35,12 @@ export const RooflineHardwareSchema = z.strictObject({
     technology: z.string().min(1),
     /** Share of the memory the serving stack may use (vLLM's --gpu-memory-utilization, 0.9 by default). */
     usableFraction: fraction.default(0.9),
+    /**
+     * Share of what weights and activations leave of the usable memory that
+     * the KV cache takes (TensorRT-LLM's kv_cache_free_gpu_mem_fraction);
+     * absent: all of it (vLLM sizes the whole by usableFraction instead).
+     */
+    kvCacheFreeFraction: fraction.optional(),
   }),
   compute: z.strictObject({
     /**

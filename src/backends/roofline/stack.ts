@@ -42,6 +42,8 @@ export const StackFileSchema = z.strictObject({
   serving: StackServingSchema,
   /** Share of device memory the stack takes for weights, activations and KV cache (the board's memory.usableFraction). */
   usableMemoryFraction: z.number().positive().max(1).optional(),
+  /** Share of what weights and activations leave that the KV cache takes (the board's memory.kvCacheFreeFraction). */
+  kvCacheFreeMemoryFraction: z.number().positive().max(1).optional(),
 });
 
 export type Stack = z.infer<typeof StackFileSchema> & { readonly file: string };
@@ -73,5 +75,6 @@ export function stackOverrides(stack: Stack): Record<string, unknown> {
   }
   if (stack.dequantization !== undefined) overrides['dequantization'] = { ...stack.dequantization };
   if (stack.usableMemoryFraction !== undefined) overrides['memory.usableFraction'] = stack.usableMemoryFraction;
+  if (stack.kvCacheFreeMemoryFraction !== undefined) overrides['memory.kvCacheFreeFraction'] = stack.kvCacheFreeMemoryFraction;
   return overrides;
 }

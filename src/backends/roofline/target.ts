@@ -17,7 +17,7 @@ export function rooflineTarget(hw: RooflineHardware): LoweringTarget {
     maxTokens: hw.compiler.maxTokens,
     maxTokensField: 'compiler.maxTokens',
     padTokens: { prefill: 1, decode: 1 },
-    memory: [{ name: 'the device memory the serving stack may use', field: 'memory.capacityGiB × memory.usableFraction', capacityBytes: hw.memory.capacityGiB * hw.memory.usableFraction * GIB, holds: ['weights', 'kvCache', 'activations'] }],
+    memory: [{ name: 'the device memory the serving stack may use', field: 'memory.capacityGiB × memory.usableFraction', capacityBytes: hw.memory.capacityGiB * hw.memory.usableFraction * GIB, kvShareOfFree: hw.memory.kvCacheFreeFraction, holds: ['weights', 'kvCache', 'activations'] }],
     // Dense kernels: pruned weights are streamed like the others.
     storesPrunedWeights: false,
     flightllmForms: false,
