@@ -62,7 +62,7 @@ describe('the README', () => {
 
   test('is under 300 lines and links every page of docs/', () => {
     assert.ok(README.split('\n').length <= 300, `${README.split('\n').length} lines`);
-    for (const page of ['commands', 'models', 'hardware', 'reproducing-flightllm', 'serving', 'energy', 'sweeps', 'performance', 'architecture']) {
+    for (const page of ['commands', 'models', 'hardware', 'reproducing-flightllm', 'serving', 'energy', 'validation', 'sweeps', 'performance', 'architecture']) {
       assert.match(README, new RegExp(`\\(docs/${page}\\.md[#)]`), page);
       assert.ok(doc(`${page}.md`).startsWith('# '), page);
     }
