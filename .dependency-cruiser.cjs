@@ -61,6 +61,13 @@ module.exports = {
       to: { path: '^src/backends/(?!$1/)[^/]+/|^src/backends/(index|load|kinds)\\.ts$' },
     },
     {
+      name: 'kinds-only-through-the-backends-folder',
+      comment: 'outside src/backends, a kind of hardware is reached through src/backends/index.ts, never its own folder',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/backends/' },
+      to: { path: '^src/backends/[^/]+/' },
+    },
+    {
       name: 'only-the-cli-touches-the-cli',
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/cli/' },

@@ -121,7 +121,7 @@ export {
   type ModuleName,
   type FieldValues,
   type DecodedInstruction,
-} from './backends/flightllm/isa/index.js';
+} from './backends/index.js';
 
 // Instruction generation
 export {
@@ -141,7 +141,7 @@ export {
   type MiscInstruction,
   type SysInstruction,
   type GenerateOptions,
-} from './backends/flightllm/instgen/index.js';
+} from './backends/index.js';
 
 // Figures: one paper style for every figure, drawn to SVG and PNG
 export { renderSvg, svgToPng, writeFigure, axisTitle, styled, PAPER_CONFIG, PALETTE, DASHES, type VegaLiteSpec } from './figures/index.js';
@@ -182,7 +182,7 @@ export {
   latencyModel,
   type SimulateOptions,
   type LatencyModel,
-} from './backends/flightllm/engine/index.js';
+} from './backends/index.js';
 export { profileToCsv, parseProfileCsv } from './profiler/csv.js';
 export { TraceWriter } from './profiler/trace.js';
 

@@ -51,3 +51,7 @@ export { FlightLlmConfigSchema, type FlightLlmConfig } from './flightllm/config.
 export { dpuHostBackend, dpuHostTarget, DpuHostHardwareSchema, DPU_HOST_MODULES, simulateDpuHost, type DpuHostHardware, type DpuHostOptions } from './dpu-host/index.js';
 export { rooflineBackend, rooflineTarget, RooflineHardwareSchema, ROOFLINE_MODULES, simulateRoofline, rooflineKernels, kernelsMs, loadStack, stackOverrides, shippedStackNames, StackFileSchema, type RooflineHardware, type Kernel, type Stack, type StackSettings, type StackServing } from './roofline/index.js';
 export { modelOnBoard, withPrecision, precisionLabel, modelLabel, deviceLabel, type ModelOnBoard, type PrecisionRequest } from './model-on-board.js';
+// FlightLLM's wing, as the rest of the package sees it: its ISA, instruction generator and engine.
+export * from './flightllm/isa/index.js';
+export * from './flightllm/instgen/index.js';
+export * from './flightllm/engine/index.js';

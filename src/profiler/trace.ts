@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { OutputError } from '../errors.js';
 import { checkOutputPaths, temporaryBeside, type OutputSet } from '../util/output-set.js';
 import { describeFsError } from '../util/yaml.js';
-import { MODULES } from '../backends/flightllm/isa/index.js';
+import { MODULES } from '../backends/index.js';
 import type { TraceCallback } from '../backends/profile.js';
 import type { StepProfile } from '../backends/profile.js';
 
