@@ -370,7 +370,7 @@ export { profileParallelCases, type ParallelProfileOptions } from './profiler/in
 export { createRouter, ROUTER_NAMES, type ReplicaRouter, type ReplicaLoad, type RouterName, type ParallelServingFields } from './serving/index.js';
 
 // Validation against multi-card measurements
-export { validateMultiCard, MULTI_CARD_CASES, SINGLE_CARD_CONTEXT_CASES, type MultiCardCase, type MultiCardScenario, type MultiCardValidation, type MultiCardValidationRow, type ValidateMultiCardOptions } from './validate/multi-card.js';
+export { validateMultiCard, multiCardPart, shippedMeasurementFiles, type MultiCardValidation, type MultiCardValidationRow, type ValidateMultiCardOptions } from './validate/multi-card.js';
 
 // Errors
 export { UserError, ConfigError, IrError, MaskError, ModelError, SimulationError, UsageError, DeviceFitError, OutputError, type Issue } from './errors.js';

@@ -30,9 +30,21 @@ export type Figure =
   | 'median_tpot_ms'
   | 'mean_itl_ms'
   /** Mean board power over the run plus an idle tail (NVML's probe window), W. */
-  | 'power_w'
-  /** Simulated on several cards by multi-card.ts, each row as its benchmark measured it. */
-  | 'multi_card';
+  | 'power_w';
+
+/**
+ * The cards a row ran on, as a tensor- and pipeline-parallel layout: the
+ * row's notes where they say (`TP=4`, `PP=2`), else every card in one
+ * tensor-parallel group, as every benchmark here ran (an assumption the
+ * case lists). `shardVocabulary`: the embedding and head split over the
+ * cards (vLLM, TensorRT-LLM) or kept whole on each (gpt-fast's tp.py).
+ */
+export interface CaseLayout {
+  readonly cards: number;
+  readonly tensorParallelSize: number;
+  readonly pipelineParallelSize: number;
+  readonly shardVocabulary: boolean;
+}
 
 /** The requests of a run: all identical, sent at once or at a rate, at most `concurrency` in flight. */
 export interface CaseWorkload {
@@ -56,6 +68,7 @@ export interface ValidationCase {
   readonly stack: string | undefined;
   readonly model: string;
   readonly precision: CasePrecision;
+  readonly layout: CaseLayout;
   readonly workload: CaseWorkload;
   readonly figure: Figure;
   /** Seconds of idle power the measurement's window adds after the run (power rows). */
@@ -102,7 +115,14 @@ const GPT_FAST_NEW_TOKENS = 200;
 export function planValidation(rows: readonly Measurement[], available: Available, split: (row: Measurement) => { fit: boolean; rule: string }): { cases: ValidationCase[]; skipped: SkippedRow[] } {
   const cases: ValidationCase[] = [];
   const skipped: SkippedRow[] = [];
+  const firstOf = new Map<string, Measurement>();
   for (const row of rows) {
+    const first = firstOf.get(sameRunKey(row));
+    if (first !== undefined) {
+      skipped.push({ row, reason: `the same measurement as ${first.id} (${first.file.split(/[\\/]/).pop()}, line ${first.line}): counted once` });
+      continue;
+    }
+    firstOf.set(sameRunKey(row), row);
     const planned = planRow(row, available);
     if (typeof planned === 'string') skipped.push({ row, reason: planned });
     else {
@@ -113,10 +133,21 @@ export function planValidation(rows: readonly Measurement[], available: Availabl
   return { cases, skipped };
 }
 
+/**
+ * Two files may quote one published cell (validation/measurements.csv and
+ * validation/multicard-moe.csv were collected apart): the same cards,
+ * batch, lengths, metric and value are one measurement, whatever the
+ * board's or model's spelling.
+ */
+function sameRunKey(row: Measurement): string {
+  return JSON.stringify([row.cards, row.batch, row.input_len, row.output_len, row.metric, row.value]);
+}
+
 function planRow(row: Measurement, available: Available): Omit<ValidationCase, 'fit' | 'splitRule'> | string {
   if (row.group === 'flightllm-sim') return "simulated by FlightLLM's profiler, not measured";
   if (row.cards === undefined) return 'the number of cards is not stated';
-  if (row.cards > 1) return `runs on ${row.cards} cards: no multi-card simulation is defined for this row (src/validate/multi-card.ts lists those that are)`;
+  const layout = layoutOf(row);
+  if (typeof layout === 'string') return layout;
   if (!available.boards.has(row.hardware)) return `no board file for ${row.hardware} (hardware/${row.hardware}.yaml)`;
   if (!available.models.has(row.model)) return `no model file for ${row.model} (ir/${row.model}.yaml)`;
   const gpu = available.gpuBoards.has(row.hardware);
@@ -126,7 +157,25 @@ function planRow(row: Measurement, available: Available): Omit<ValidationCase, '
   if ('skip' in precision) return precision.skip;
   const method = methodOf(row);
   if (typeof method === 'string') return method;
-  return { row, board: row.hardware, stack, model: row.model, precision: precision.precision, ...method };
+  const assumptions = layout.assumed ? [`${layout.cards} cards in one tensor-parallel group (the source states no layout)`, ...method.assumptions] : method.assumptions;
+  return { row, board: row.hardware, stack, model: row.model, precision: precision.precision, layout: layout.layout, ...method, assumptions };
+}
+
+/** Cards that no shipped interconnect joins into one group (several nodes, expert- or data-parallel layouts) are skipped; see `CaseLayout`. */
+function layoutOf(row: Measurement): { layout: CaseLayout; cards: number; assumed: boolean } | string {
+  const cards = row.cards!;
+  const stated = (name: string) => {
+    const match = new RegExp(`\\b${name}\\s*=\\s*(\\d+)`).exec(row.notes);
+    return match === null ? undefined : Number(match[1]);
+  };
+  if (/\b(EP|DP)\s*\d+|\bEP=|expert-parallel|DP attention/i.test(row.notes)) return `runs expert- or data-parallel over ${cards} cards (the notes say so): validate simulates tensor and pipeline layouts`;
+  const tensor = stated('TP') ?? stated('tp_size');
+  const pipeline = stated('PP') ?? 1;
+  const assumed = tensor === undefined && cards > 1;
+  const tensorParallelSize = tensor ?? cards / pipeline;
+  if (!Number.isInteger(tensorParallelSize) || tensorParallelSize * pipeline !== cards) return `its layout (TP ${tensor ?? '?'} × PP ${pipeline}) does not make its ${cards} cards`;
+  const shardVocabulary = row.software.toLowerCase() !== 'gpt-fast';
+  return { layout: { cards, tensorParallelSize, pipelineParallelSize: pipeline, shardVocabulary }, cards, assumed };
 }
 
 /** The stack whose measurements name the row's software and a prefix of its version. */
@@ -153,9 +202,23 @@ function precisionOf(row: Measurement, gpu: boolean): { precision: CasePrecision
   return { skip: `precision ${row.precision} is not one the simulator runs as published (${weightOnly ? 'group size not stated' : 'quantisation scheme not stated'})` };
 }
 
+/**
+ * The benchmark a group's rows come from. validation/multicard-moe.csv
+ * names its groups by table (`trtllm-v0.14-mixtral-8x7b`,
+ * `gptfast-tp-a100`…); their tables were measured as the single-card
+ * groups' were.
+ */
+function benchmarkOf(group: string): string {
+  if (group.startsWith('gptfast-')) return 'gpt-fast';
+  if (/^trtllm-v0\.(14|17)-/.test(group)) return 'trtllm-bench';
+  if (group.startsWith('trtllm-online-')) return 'trtllm-serve-0.14';
+  if (group === 'trtllm-v0.9-static') return 'trtllm-0.9';
+  return group;
+}
+
 /** How the row's benchmark ran, by group (validation/SOURCES.md). */
 function methodOf(row: Measurement): Method | string {
-  switch (row.group) {
+  switch (benchmarkOf(row.group)) {
     case 'argonne':
       return argonneRun(row);
     case 'flightllm':
@@ -166,6 +229,7 @@ function methodOf(row: Measurement): Method | string {
       return staticRun(row, row.metric === 'ttft_ms' ? 'e2e_ms' : 'output_tokens_per_s_per_gpu', []);
     case 'trtllm-0.14':
     case 'trtllm-0.17':
+    case 'trtllm-bench':
       return throughputRun(row);
     case 'trtllm-serve-0.14':
       return servingRun(row);

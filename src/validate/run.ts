@@ -1,10 +1,11 @@
 import { loadHardware, type Hardware } from '../backends/index.js';
 import { compileTarget } from '../backends/index.js';
 import { tokenLimit } from '../compiler/index.js';
-import { createStepCostModel, type StepCostModel } from '../cost/index.js';
+import type { StepCostModel } from '../cost/index.js';
 import { idleJoules } from '../energy/index.js';
 import { UserError } from '../errors.js';
 import { loadModel, PrecisionSchema, type Model } from '../model/index.js';
+import { createParallelStepCostModel, parallelLayout } from '../parallel/index.js';
 import { engineSettings, generateRequests, serve, type ServeResult, type ServingResult, type StepRecord } from '../serving/index.js';
 import type { ContentCache } from '../util/cache.js';
 import type { Figure, ValidationCase } from './plan.js';
@@ -62,14 +63,17 @@ interface Setup {
   readonly costs: StepCostModel;
 }
 
+/** The board, model and cards a case runs on; one card is the single-card step cost model itself (createParallelStepCostModel returns it). */
 function setupFor(c: ValidationCase, setups: Map<string, Setup>, cache: ContentCache | undefined): Setup {
-  const key = JSON.stringify([c.board, c.stack ?? '', c.model, c.precision ?? '', Object.entries(c.overrides ?? {})]);
+  const key = JSON.stringify([c.board, c.stack ?? '', c.model, c.precision ?? '', c.layout, Object.entries(c.overrides ?? {})]);
   let setup = setups.get(key);
   if (setup === undefined) {
     const hardware = loadHardware(c.board, { cache, stack: c.stack, overrides: c.overrides });
     const model = withCasePrecision(loadModel(c.model).model, c);
     const budget = engineSettings({ hardware }, tokenLimit(model, compileTarget(hardware)).tokens).maxNumBatchedTokens;
-    setup = { hardware, model, costs: createStepCostModel({ hardware, model, cache, maxBatchedTokens: budget }) };
+    const layout = parallelLayout({ tensorParallelSize: c.layout.tensorParallelSize, pipelineParallelSize: c.layout.pipelineParallelSize });
+    const costs = createParallelStepCostModel({ hardware, model, cache, maxBatchedTokens: budget, layout, shardVocabulary: c.layout.shardVocabulary });
+    setup = { hardware, model, costs };
     setups.set(key, setup);
   }
   return setup;
@@ -108,22 +112,21 @@ function figureOf(c: ValidationCase, run: ServeResult, hardware: Hardware): numb
     tokens_per_s: () => first.outputTokens / (first.e2elMs / 1000),
     decode_tokens_per_s: () => (first.outputTokens - 1) / ((first.e2elMs - first.ttftMs) / 1000),
     output_tokens_per_s: () => r.output_throughput,
-    output_tokens_per_s_per_gpu: () => r.output_throughput,
+    output_tokens_per_s_per_gpu: () => r.output_throughput / c.layout.cards,
     mean_ttft_ms: () => r.mean_ttft_ms,
     median_tpot_ms: () => r.median_tpot_ms,
     mean_itl_ms: () => r.mean_itl_ms,
-    power_w: () => powerWithTail(r, hardware, c.idleTailSeconds),
-    multi_card: () => {
-      throw new Error(`internal: ${c.row.id} is a multi-card case, simulated by multi-card.ts`);
-    },
+    power_w: () => powerWithTail(r, hardware, c),
   };
   return by[c.figure]();
 }
 
-/** Mean power over the run and an idle tail after it, as a probe that keeps sampling after the run sees it. */
-function powerWithTail(r: ServingResult, hardware: Hardware, tailSeconds: number): number {
+/** Mean power over the run and an idle tail after it, as a probe that keeps sampling after the run sees it; every card of the run counted. */
+function powerWithTail(r: ServingResult, hardware: Hardware, c: ValidationCase): number {
+  const tailSeconds = c.idleTailSeconds;
   const joules = r.energy_joules;
-  const tail = idleJoules(hardware, tailSeconds * 1000);
+  const idle = idleJoules(hardware, tailSeconds * 1000);
+  const tail = idle === undefined ? undefined : idle * c.layout.cards;
   if (joules === null || tail === undefined) throw new UserError({ what: `${hardware.name} describes no energy: its power cannot be compared` });
   return (joules + tail) / (r.duration + tailSeconds);
 }

@@ -2,8 +2,7 @@ import { loadHardware, loadStack, shippedHardwareNames, shippedStackNames } from
 import { shippedModelNames } from '../model/index.js';
 import type { ContentCache } from '../util/cache.js';
 import { loadMeasurements } from './measurements.js';
-import { MULTI_CARD_CASES, validateMultiCard } from './multi-card.js';
-import { planValidation, type Available, type SkippedRow, type ValidationCase } from './plan.js';
+import { planValidation, type Available, type SkippedRow } from './plan.js';
 import { simulateCases, type RefusedCase, type ValidationPoint } from './run.js';
 import { FIT_RULES, splitOf } from './split.js';
 import { summarise, type ValidationSummary } from './summary.js';
@@ -40,40 +39,7 @@ export function validate(options: ValidationOptions): ValidationReport {
   const available = availableHere(options.cache);
   const { cases, skipped } = planValidation(rows, available, splitOf);
   const { points, refused } = simulateCases(cases, { cache: options.cache, onCase: options.onCase });
-  const multiCard = multiCardPoints(skipped, options.cache);
-  const all = [...points, ...multiCard.points];
-  return { points: all, skipped: multiCard.skipped, refused, summary: summarise(all, (board) => available.gpuBoards.has(board)), fitRules: FIT_RULES.map((rule) => rule.description) };
-}
-
-/**
- * Rows on several cards that src/validate/multi-card.ts simulates (tensor
- * parallelism over the board's interconnect, each with its benchmark's
- * method there) become points; the other skipped rows stay skipped.
- */
-function multiCardPoints(skipped: readonly SkippedRow[], cache: ContentCache | undefined): { points: ValidationPoint[]; skipped: SkippedRow[] } {
-  const known = new Map(MULTI_CARD_CASES.map((c) => [c.id, c]));
-  const runnable = skipped.filter((s) => (s.row.cards ?? 1) > 1 && known.has(s.row.id));
-  if (runnable.length === 0) return { points: [], skipped: [...skipped] };
-  const validation = validateMultiCard({ cases: runnable.map((s) => known.get(s.row.id)!), cache });
-  const points = validation.rows.map((r, index) => {
-    const row = runnable[index]!.row;
-    const c = known.get(r.id)!;
-    const multiCase: ValidationCase = {
-      row,
-      board: c.hardware,
-      stack: undefined,
-      model: row.model,
-      precision: c.precision,
-      workload: { requests: row.batch ?? 1, inputLen: row.input_len ?? 0, outputLen: row.output_len ?? 0, requestRate: Infinity, concurrency: undefined, policy: 'vllm', maxNumSeqs: undefined },
-      figure: 'multi_card',
-      idleTailSeconds: 0,
-      fit: false,
-      splitRule: 'held out',
-      assumptions: [`${r.cards} cards, tensor parallel over ${c.hardware}'s interconnect (src/validate/multi-card.ts: ${c.scenario.kind}); the board's own values, no software stack`],
-    };
-    return { case: multiCase, measured: r.measured, simulated: r.simulated, error: r.errorPercent / 100 };
-  });
-  return { points, skipped: skipped.filter((s) => !runnable.includes(s)) };
+  return { points, skipped, refused, summary: summarise(points, (board) => available.gpuBoards.has(board)), fitRules: FIT_RULES.map((rule) => rule.description) };
 }
 
 /** The shipped boards (telling GPUs and ASICs apart), models and stacks. */

@@ -30,11 +30,26 @@ describe('planning the published rows', () => {
   });
 
   test('what the simulator cannot run yet is skipped with the reason', () => {
-    assert.match(reason('gptfast-a100-l2-7b-bf16-tp8-b1')!, /runs on 8 cards: no multi-card simulation is defined for this row/);
+    assert.match(reason('mc119')!, /expert- or data-parallel over 72 cards/);
     assert.match(reason('flightllm-sim-vhk158-l2-7b-b1-128-512-e2e')!, /simulated by FlightLLM's profiler, not measured/);
     assert.match(reason('argonne-h100-tens-l2-7b-b1-1024-1024-power')!, /may sum every GPU of the node/);
     assert.match(reason('argonne-h100-vllm-l2-7b-b1-1024-1024-tput')!, /the same run as the row's e2e latency/);
     assert.match(reason('argonne-mi250-vllm-l2-7b-tp1-b1-128-128-e2e')!, /no board file for mi250/);
+  });
+
+  test('a row on several cards runs as the layout its notes state, or as one tensor-parallel group, saying so', () => {
+    const gptFast = planned('gptfast-a100-l2-7b-bf16-tp8-b1')!;
+    assert.deepEqual(gptFast.layout, { cards: 8, tensorParallelSize: 8, pipelineParallelSize: 1, shardVocabulary: false });
+    const trt = planned('trtllm17-h100-l31-70b-fp8-tp4-128-128-tput')!;
+    assert.deepEqual(trt.layout, { cards: 4, tensorParallelSize: 4, pipelineParallelSize: 1, shardVocabulary: true });
+    assert.ok(trt.assumptions.some((a) => /4 cards in one tensor-parallel group/.test(a)), trt.assumptions.join('; '));
+    assert.equal(planned('argonne-h100-vllm-l2-7b-tp1-b1-1024-1024-e2e')!.layout.cards, 1);
+  });
+
+  test('one published cell quoted by both files is simulated once, the second naming the first', () => {
+    // mc002 (multicard-moe.csv) and gptfast-a100-l2-7b-bf16-tp2-b1 (measurements.csv) are gpt-fast's 168.84 token/s on two A100s.
+    assert.ok(planned('gptfast-a100-l2-7b-bf16-tp2-b1') !== undefined);
+    assert.match(reason('mc002')!, /the same measurement as gptfast-a100-l2-7b-bf16-tp2-b1 \(measurements\.csv, line \d+\)/);
   });
 
   test('each benchmark runs as it ran: a whole batch at once, a static batch, a batch-1 stream', () => {
