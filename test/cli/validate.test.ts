@@ -6,8 +6,8 @@ import { MEASUREMENT_COLUMNS } from '../../src/validate/index.js';
 import { ROOT, runMain, temporaryDirectory } from '../helpers.js';
 
 /*
- * `fpga-llm-sim validate` through the CLI: gpt-fast's three LLaMA-2-7B rows
- * (batch 1, fast to simulate), the parity figure, the baseline check, and a
+ * `fpga-llm-sim validate` through the CLI: gpt-fast's six LLaMA-2-7B rows
+ * (BF16, INT8 and INT4 on one card, BF16 on 2, 4 and 8; batch 1, fast to simulate), the parity figure, the baseline check, and a
  * bad measurement file.
  */
 
@@ -29,8 +29,8 @@ describe('fpga-llm-sim validate', () => {
   test('--json gives every point and the summary as data', async () => {
     const result = await runMain([...args, '--json']);
     const report = JSON.parse(result.stdout) as { points: Array<{ id: string; measured: number; simulated: number; error: number }>; summary: { gpu: { points: number } } };
-    assert.equal(report.points.length, 3);
-    assert.equal(report.summary.gpu.points, 3);
+    assert.equal(report.points.length, 6);
+    assert.equal(report.summary.gpu.points, 6);
     for (const p of report.points) assert.ok(Math.abs(p.error - (p.simulated - p.measured) / p.measured) < 1e-12);
   });
 
