@@ -24,8 +24,11 @@ const fixture = (name: string) => join(ROOT, 'test', 'model', 'fixtures', `${nam
  * report: "671B total parameters with 37B activated for each token");
  * Llama-2-70B, Llama-2-13B and Llama-3.1-70B 70B, 13B and 70B (their names,
  * rounded: 2 % allowed); Qwen2.5-72B 72.7B (model card, "Number of
- * Parameters: 72.7B"). Ours count every weight
- * matrix but the input embedding table, so the table is added back.
+ * Parameters: 72.7B"); Mixtral-8x22B 141B (Mistral AI, "Cheaper, Better,
+ * Faster, Stronger", 2024-04-17: "39B active parameters out of 141B");
+ * Qwen3-235B-A22B 235B (model card, "235B in total and 22B activated");
+ * Llama-3.1-405B 405B (its name, rounded: 2 % allowed). Ours count every
+ * weight matrix but the input embedding table, so the table is added back.
  */
 const PUBLISHED_BILLIONS: Record<string, { total: number; tolerance: number }> = {
   'mixtral-8x7b': { total: 46.7, tolerance: 0.005 },
@@ -37,6 +40,9 @@ const PUBLISHED_BILLIONS: Record<string, { total: number; tolerance: number }> =
   'llama2-13b': { total: 13, tolerance: 0.02 },
   'llama3.1-70b': { total: 70, tolerance: 0.02 },
   'qwen2.5-72b': { total: 72.7, tolerance: 0.005 },
+  'mixtral-8x22b': { total: 141, tolerance: 0.005 },
+  'qwen3-235b-a22b': { total: 235, tolerance: 0.005 },
+  'llama3.1-405b': { total: 405, tolerance: 0.02 },
 };
 
 describe('a Hugging Face config.json', () => {
@@ -51,8 +57,8 @@ describe('a Hugging Face config.json', () => {
     });
   }
 
-  test('Mixtral and Qwen3-MoE activate the published share: 12.9B of Mixtral (Mistral AI), 3.3B of Qwen3-30B-A3B (model card)', () => {
-    for (const [name, active] of [['mixtral-8x7b', 12.9], ['qwen3-30b-a3b', 3.3]] as const) {
+  test('Mixtral and Qwen3-MoE activate the published share: 12.9B of Mixtral-8x7B and 39B of Mixtral-8x22B (Mistral AI), 3.3B of Qwen3-30B-A3B and 22B of Qwen3-235B-A22B (model cards)', () => {
+    for (const [name, active] of [['mixtral-8x7b', 12.9], ['mixtral-8x22b', 39], ['qwen3-30b-a3b', 3.3], ['qwen3-235b-a22b', 22]] as const) {
       const d = modelDims(loadModel(name).model);
       const billions = (parameterCounts(d).active + d.vocab * d.hidden) / 1e9;
       assert.ok(Math.abs(billions / active - 1) < 0.02, `${name}: ${billions.toFixed(2)}B active against ${active}B`);

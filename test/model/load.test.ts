@@ -10,7 +10,7 @@ import { ROOT, temporaryDirectory, thrown } from '../helpers.js';
 const architecture = { hidden_size: 1024, intermediate_size: 2048, num_attention_heads: 16, num_key_value_heads: 4, num_hidden_layers: 2, vocab_size: 4096, max_position_embeddings: 2048 };
 
 describe('model descriptions', () => {
-  for (const file of ['llama2-7b', 'llama2-13b', 'llama2-70b', 'llama3.1-8b', 'qwen2.5-7b', 'qwen2.5-32b']) {
+  for (const file of ['llama2-7b', 'llama2-13b', 'llama2-70b', 'llama3.1-8b', 'qwen2.5-7b', 'qwen2.5-32b', 'llama3-70b', 'llama3.1-405b', 'mixtral-8x22b', 'qwen3-235b-a22b']) {
     test(`ir/${file}.yaml loads and names its source`, () => {
       const { model, assumptions } = loadModel(join(ROOT, 'ir', `${file}.yaml`));
       assert.deepEqual(assumptions, []);
@@ -28,6 +28,13 @@ describe('model descriptions', () => {
     const error = thrown(ModelError, () => loadModel('qwen2.6-7b'));
     assert.equal(error.message, `no model description "qwen2.6-7b": it is neither a file nor a shipped name; shipped: ${shippedModelNames().join(', ')}.`);
     for (const name of ['llama2-7b', 'qwen2.5-7b']) assert.ok(shippedModelNames().includes(name), name);
+  });
+
+  test("Llama-3-70B is Llama-3.1-70B's architecture with an 8K context", () => {
+    const llama3 = loadModel('llama3-70b').model;
+    const llama31 = loadModel('llama3.1-70b').model;
+    assert.deepEqual(modelDims(llama3), modelDims(llama31));
+    assert.deepEqual([llama3.architecture.max_position_embeddings, llama31.architecture.max_position_embeddings], [8192, 131072]);
   });
 
   test('grouped-query attention: key and value widths follow the key/value heads', () => {
