@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A sweep as a Slurm job array: one shard per array task.
 #
-#   jobid=$(sbatch --parsable examples/sweeps/slurm-array.sh)
+#   jobid=$(sbatch --parsable docs/examples/sweeps/slurm-array.sh)
 #   sbatch --dependency=afterok:$jobid --wrap \
 #     'npx fpga-llm-sim sweep merge --allow-failures --out results/vhk158-hbm-clock-mpe results/vhk158-hbm-clock-mpe/shard-*'
 #
