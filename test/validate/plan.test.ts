@@ -34,7 +34,8 @@ describe('planning the published rows', () => {
     assert.match(reason('flightllm-sim-vhk158-l2-7b-b1-128-512-e2e')!, /simulated by FlightLLM's profiler, not measured/);
     assert.match(reason('argonne-h100-tens-l2-7b-b1-1024-1024-power')!, /may sum every GPU of the node/);
     assert.match(reason('argonne-h100-vllm-l2-7b-b1-1024-1024-tput')!, /the same run as the row's e2e latency/);
-    assert.match(reason('argonne-mi250-vllm-l2-7b-tp1-b1-128-128-e2e')!, /no board file for mi250/);
+    assert.match(reason('argonne-a100-tens-l2-7b-tp1-b1-128-128-e2e')!, /no board file for a100-sxm/);
+    assert.match(reason('argonne-gh200-vllm-l2-7b-tp1-b1-128-128-e2e')!, /no software stack describes vllm unpinned/);
   });
 
   test('each benchmark runs as it ran: a whole batch at once, a static batch, a batch-1 stream', () => {
