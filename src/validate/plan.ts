@@ -93,7 +93,7 @@ export interface Available {
   /** Boards of kind roofline (GPUs, ASICs): the others take no stack. */
   readonly gpuBoards: ReadonlySet<string>;
   readonly models: ReadonlySet<string>;
-  readonly stacks: ReadonlyArray<{ readonly name: string; readonly software: readonly string[]; readonly versions: readonly string[] }>;
+  readonly stacks: ReadonlyArray<{ readonly name: string; readonly software: readonly string[]; readonly versions: readonly string[]; readonly boards?: readonly string[] | undefined }>;
 }
 
 /** The parts of a case a row's group decides. */
@@ -178,10 +178,12 @@ function layoutOf(row: Measurement): { layout: CaseLayout; cards: number; assume
   return { layout: { cards, tensorParallelSize, pipelineParallelSize: pipeline, shardVocabulary }, cards, assumed };
 }
 
-/** The stack whose measurements name the row's software and a prefix of its version. */
+/** The stack whose measurements name the row's software, a prefix of its version and, where the stack names boards, the row's board. */
 function stackFor(row: Measurement, available: Available): string | undefined {
   const software = row.software.toLowerCase();
-  return available.stacks.find((s) => s.software.some((name) => name.toLowerCase() === software) && s.versions.some((v) => row.software_version.startsWith(v)))?.name;
+  return available.stacks.find(
+    (s) => s.software.some((name) => name.toLowerCase() === software) && s.versions.some((v) => row.software_version.startsWith(v)) && (s.boards === undefined || s.boards.includes(row.hardware)),
+  )?.name;
 }
 
 /**

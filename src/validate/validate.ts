@@ -48,7 +48,7 @@ export function availableHere(cache?: ContentCache): Available {
   const gpuBoards = boards.filter((name) => loadHardware(name, { cache }).kind === 'roofline');
   const stacks = shippedStackNames().map((name) => {
     const stack = loadStack(name);
-    return { name, software: stack.measurements.software, versions: stack.measurements.versions };
+    return { name, software: stack.measurements.software, versions: stack.measurements.versions, boards: stack.measurements.boards };
   });
   return { boards: new Set(boards), gpuBoards: new Set(gpuBoards), models: new Set(shippedModelNames()), stacks };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { dump, load as parseYamlText } from 'js-yaml';
 import { ConfigError } from '../../src/errors.js';
-import { loadHardware, parseHardware, type DpuHostHardware, type Hardware } from '../../src/backends/index.js';
+import { loadHardware, parseHardware, type DpuHostHardware, type Hardware, type RooflineHardware } from '../../src/backends/index.js';
 import { ContentCache } from '../../src/util/cache.js';
 import { flightllm, ROOT, temporaryDirectory, thrown, VHK158, vhk158Hardware } from '../helpers.js';
 
@@ -197,6 +197,42 @@ describe('overrides', () => {
   test('a new key inside an existing mapping is judged by the schema', () => {
     const error = thrown(ConfigError, () => loadHardware(VHK158, { overrides: { 'hbm.bandwithGiBps': 1 } }));
     assert.deepEqual(error.issues, [{ path: 'hbm', message: 'unknown key "bandwithGiBps", got a mapping' }]);
+  });
+});
+
+describe('the GPU boards of the validation set, as their data sheets give them', () => {
+  const roofline = (name: string): RooflineHardware => {
+    const hw = loadHardware(board(name));
+    if (hw.kind !== 'roofline') throw new Error(`expected roofline hardware, got ${hw.kind}`);
+    return hw;
+  };
+  // [memory GiB, GB/s, dense fp16 TOPS, TDP W]: the figures each file quotes from its sources.
+  const sheets: Array<[string, number, number, number, number]> = [
+    ['gh200-480gb', 96, 4000, 989.4, 900],
+    ['gh200-144gb', 144, 4900, 989.4, 900],
+    ['gh200', 96, 4000, 989.4, 900],
+    ['l40s', 48, 864, 362.05, 350],
+    ['mi300x', 192, 5300, 1307.4, 750],
+    // One GCD: half of the module's 128 GB, 3,276.8 GB/s, 362.1 or 383.0 TFLOPS, 560 W.
+    ['mi250-gcd', 64, 1638.4, 181.05, 280],
+    ['mi250x-gcd', 64, 1638.4, 191.5, 280],
+  ];
+  for (const [name, capacityGiB, bandwidthGBps, fp16, maxWatts] of sheets) {
+    test(`${name} loads with ${capacityGiB} GiB at ${bandwidthGBps} GB/s, ${fp16} fp16 TOPS, ${maxWatts} W, and says it is not calibrated`, () => {
+      const hw = roofline(name);
+      assert.equal(hw.name, name);
+      assert.deepEqual([hw.memory.capacityGiB, hw.memory.bandwidthGBps, hw.compute.peakTops.fp16, hw.energy?.dynamic.model === 'work' ? hw.energy.dynamic.maxWatts : undefined], [capacityGiB, bandwidthGBps, fp16, maxWatts]);
+      assert.deepEqual(hw.calibratedOn, []);
+    });
+  }
+
+  test('the GH200 and MI250X boards that extend another change only what their sources say differs', () => {
+    const [base, hbm3e, jlse] = [roofline('gh200-480gb'), roofline('gh200-144gb'), roofline('gh200')];
+    assert.deepEqual({ ...hbm3e, name: base.name, displayName: base.displayName, description: base.description, memory: base.memory }, base);
+    assert.deepEqual({ ...jlse, name: base.name, displayName: base.displayName, description: base.description }, base);
+    const [gcd, x] = [roofline('mi250-gcd'), roofline('mi250x-gcd')];
+    assert.deepEqual(x.memory, gcd.memory);
+    assert.equal(x.compute.peakTops.fp16! / gcd.compute.peakTops.fp16!, 383.0 / 362.1);
   });
 });
 

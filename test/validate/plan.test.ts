@@ -34,7 +34,8 @@ describe('planning the published rows', () => {
     assert.match(reason('flightllm-sim-vhk158-l2-7b-b1-128-512-e2e')!, /simulated by FlightLLM's profiler, not measured/);
     assert.match(reason('argonne-h100-tens-l2-7b-b1-1024-1024-power')!, /may sum every GPU of the node/);
     assert.match(reason('argonne-h100-vllm-l2-7b-b1-1024-1024-tput')!, /the same run as the row's e2e latency/);
-    assert.match(reason('argonne-mi250-vllm-l2-7b-tp1-b1-128-128-e2e')!, /no board file for mi250/);
+    assert.match(reason('argonne-a100-tens-l2-7b-tp1-b1-128-128-e2e')!, /no board file for a100-sxm/);
+    assert.match(reason('argonne-gh200-vllm-l2-7b-tp1-b1-128-128-e2e')!, /no software stack describes vllm unpinned/);
   });
 
   test('a row on several cards runs as the layout its notes state, or as one tensor-parallel group, saying so', () => {
@@ -72,8 +73,20 @@ describe('planning the published rows', () => {
     assert.equal(planned('argonne-h100-vllm-l2-7b-tp1-b16-1024-1024-e2e')!.fit, true);
     assert.equal(planned('argonne-h100-vllm-l2-7b-tp1-b16-2048-2048-e2e')!.fit, false);
     assert.equal(planned('gptfast-a100-l31-8b-int8-tp1-b1')!.fit, false);
+    // A rule names the boards its fit ran on: Argonne's GH200 rows and gpt-fast's MI250X are held out.
+    assert.equal(planned('argonne-gh200-tens-l2-7b-tp1-b16-1024-1024-e2e')!.fit, false);
+    assert.equal(planned('gptfast-mi250x-l2-7b-bf16-b1')!.fit, false);
+    assert.equal(planned('argonne-mi300x-vllm-l2-7b-tp1-b16-1024-1024-e2e')!.fit, true);
+    assert.equal(planned('argonne-mi300x-vllm-l2-7b-tp1-b16-2048-2048-e2e')!.fit, false);
     const heldOut = cases.filter((c) => !c.fit && available.gpuBoards.has(c.board));
     assert.ok(heldOut.length >= cases.filter((c) => c.fit).length, 'more held-out rows than fitted ones');
+  });
+
+  test("a stack that names boards describes only their rows: vLLM 0.6.1's ROCm build has one stack per AMD architecture", () => {
+    assert.deepEqual([planned('argonne-mi250-vllm-l2-7b-tp1-b16-1024-1024-e2e')!.board, planned('argonne-mi250-vllm-l2-7b-tp1-b16-1024-1024-e2e')!.stack], ['mi250-gcd', 'vllm-0.6-rocm-cdna2']);
+    assert.deepEqual([planned('argonne-mi300x-vllm-l2-7b-tp1-b16-1024-1024-e2e')!.board, planned('argonne-mi300x-vllm-l2-7b-tp1-b16-1024-1024-e2e')!.stack], ['mi300x', 'vllm-0.6-rocm-cdna3']);
+    const onAnother = { ...rows.find((r) => r.id === 'argonne-mi300x-vllm-l2-7b-tp1-b16-1024-1024-e2e')!, id: 'x', hardware: 'h100-sxm' } satisfies Measurement;
+    assert.match(planValidation([onAnother], available, splitOf).skipped[0]!.reason, /no software stack describes vllm 0.6.1 \(ROCm build\)/);
   });
 
   test('a row of an unknown method is skipped, not guessed', () => {

@@ -23,8 +23,13 @@ const fraction = z.number().positive().max(1);
 export const StackFileSchema = z.strictObject({
   name: z.string().min(1),
   description: z.string().min(1),
-  /** The published measurements (validation/*.csv) the stack describes: their `software`, and `software_version` prefixes. */
-  measurements: z.strictObject({ software: z.array(z.string().min(1)).min(1), versions: z.array(z.string()).min(1) }),
+  /**
+   * The published measurements (validation/*.csv) the stack describes: their
+   * `software`, `software_version` prefixes and, where one build runs other
+   * kernels on other chips (ROCm's per-architecture kernels), the boards
+   * (`hardware`) it describes; absent: every board.
+   */
+  measurements: z.strictObject({ software: z.array(z.string().min(1)).min(1), versions: z.array(z.string()).min(1), boards: z.array(z.string().min(1)).min(1).optional() }),
   /** Fixed cost of one kernel, µs; replaces the board's kernelLaunchUs. */
   kernelLaunchUs: nonNegative,
   /** Host time beyond the kernels: per step, and per sequence of a step, µs. */
