@@ -41,7 +41,8 @@ describe('board power as load grows', () => {
       for (let i = 1; i < runs.length; i++) {
         const [before, after] = [runs[i - 1]!, runs[i]!];
         assert.ok(after.tokensPerSecond > before.tokensPerSecond, `${name}: ${after.tokensPerSecond} token/s at ${after.concurrency} against ${before.tokensPerSecond} at ${before.concurrency}`);
-        assert.ok(after.watts >= before.watts, `${name}: ${after.watts.toFixed(1)} W at concurrency ${after.concurrency} against ${before.watts.toFixed(1)} W at ${before.concurrency}`);
+        // Two runs held at the TDP both average the cap, up to rounding.
+        assert.ok(after.watts >= before.watts * (1 - 1e-12), `${name}: ${after.watts.toFixed(1)} W at concurrency ${after.concurrency} against ${before.watts.toFixed(1)} W at ${before.concurrency}`);
       }
     });
   }

@@ -55,7 +55,25 @@ export const RooflineHardwareSchema = z.strictObject({
      * weights (`dequantization`). Optional where no weight-only precision runs.
      */
     vectorTops: positive.optional(),
+    /**
+     * Streaming multiprocessors (NVIDIA) or compute units (AMD, Hygon): the
+     * cores a GEMM's output tiles (`gemmTile`) are dealt out to, one tile
+     * each at a time. Absent: every kernel is taken to keep the whole chip
+     * busy (no wave quantisation).
+     */
+    multiprocessors: positiveInt.optional(),
   }),
+  /**
+   * The output tile one multiprocessor computes of a projection's GEMM (its
+   * kernel library's thread-block shape): rows of tokens by columns of
+   * output features. A GEMM of M tokens and N features has
+   * ⌈M / tokens⌉ × ⌈N / features⌉ tiles per matrix, run in waves of
+   * `compute.multiprocessors`, a wave as long as a full tile (a GEMM
+   * smaller than a tile: one its own size); idle multiprocessors and padded
+   * tiles cost compute time (src/backends/roofline/waves.ts). Absent (or
+   * without compute.multiprocessors): no waves.
+   */
+  gemmTile: z.strictObject({ tokens: positiveInt, features: positiveInt }).optional(),
   /** The precision presets the board runs (its software stack's quantisation support). */
   precisions: z.array(z.enum(PRECISION_PRESET_NAMES as [string, ...string[]])).min(1),
   /** KV-cache element types the stack stores. */

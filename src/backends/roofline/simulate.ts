@@ -6,6 +6,7 @@ import type { ModuleFigures, Profile, StepProfile, TraceCallback } from '../prof
 import { weightBitsPerElement, type LoweringTarget } from '../../compiler/target.js';
 import type { RooflineHardware } from './schema.js';
 import { rooflineTarget } from './target.js';
+import { gemmUtilisation, type GemmShape } from './waves.js';
 
 /*
  * A GPU or ASIC, kernel by kernel. Kernels are the steps FlightLLM's fusion
@@ -14,7 +15,9 @@ import { rooflineTarget } from './target.js';
  * backends run them; QKᵀ and S·V of one attention are one kernel whose
  * scores never leave the chip (FlashAttention, PagedAttention). A kernel
  * takes its launch cost plus the longer of its memory time and its compute
- * time; kernels run one after another.
+ * time; kernels run one after another. A projection's compute time counts
+ * the multiprocessors its output tiles leave idle (./waves.ts) where the
+ * board names them.
  */
 
 export const ROOFLINE_MODULES = ['COMPUTE', 'MEMORY', 'LAUNCH', 'DEQUANT', 'HOST'] as const;
@@ -53,6 +56,16 @@ export interface Kernel {
    * sequence sampled.
    */
   readonly sampledSequences?: number | undefined;
+  /**
+   * A projection's GEMM as its output tiles see it (board `gemmTile`): its
+   * own shape and those of the step's other projections that read the same
+   * input (q, k and v; gate and up), which GPU stacks run as one GEMM whose
+   * tiles share the waves (vLLM's qkv_proj and gate_up_proj, TensorRT-LLM's
+   * fused QKV). Undefined for other kernels, and for routed experts: a
+   * fused-MoE launch deals every expert's tiles out together, so one
+   * expert's tiles alone do not say how full its waves are.
+   */
+  readonly gemm?: readonly GemmShape[] | undefined;
 }
 
 const MS_PER_SECOND = 1e3;
@@ -71,13 +84,23 @@ export function rooflineKernels(ir: Ir, hw: RooflineHardware, options: { file?: 
   const target = rooflineTarget(hw);
   // Latent attention's S·V reads the cached vectors its QKᵀ just read: they are on chip already.
   const keysRead = new Set<string>();
-  const kernels = steps.map((step) => kernelOf(step, target, keysRead));
+  const kernels = withFusedGemms(steps.map((step) => kernelOf(step, target, keysRead)), steps);
   // The head's logits are sampled: the IR that holds the output marker is a whole step (or its head part).
   const last = kernels.length - 1;
   if (last >= 0 && ir.some((layer) => layer.type === 'output') && steps[last]!.layer.type.startsWith('linear')) {
     kernels[last] = { ...kernels[last]!, sampledSequences: steps[last]!.layer.input[0]!.shape[1]! };
   }
   return { steps, kernels };
+}
+
+/** Each projection's GEMM joined with those of the projections that read the same input (see Kernel.gemm). */
+function withFusedGemms(kernels: Kernel[], steps: readonly Step[]): Kernel[] {
+  const byInput = new Map<string, GemmShape[]>();
+  const inputOf = (index: number) => steps[index]!.layer.input[0]!.name;
+  kernels.forEach((kernel, index) => {
+    if (kernel.gemm !== undefined) byInput.set(inputOf(index), [...(byInput.get(inputOf(index)) ?? []), ...kernel.gemm]);
+  });
+  return kernels.map((kernel, index) => (kernel.gemm === undefined ? kernel : { ...kernel, gemm: byInput.get(inputOf(index))! }));
 }
 
 /** Time of a sequence of kernels, ms (see `kernelMs`). */
@@ -122,12 +145,18 @@ export function simulateRoofline(ir: Ir, hw: RooflineHardware, options: Roofline
 /** Compute, memory, launch, widening and host time of a kernel, ms (in ROOFLINE_MODULES order). */
 function times(kernel: Kernel, hw: RooflineHardware): number[] {
   const efficiency = hw.efficiency[kernel.class];
-  const peak = hw.compute.peakTops[kernel.dtype];
   const computeEfficiency = 'compute' in efficiency ? efficiency.compute : 1;
-  const computeMs = kernel.ops === 0 ? 0 : peak === undefined ? Infinity : (kernel.ops / (peak * 1e12 * computeEfficiency)) * MS_PER_SECOND;
+  const computeMs = computeTimeMs(kernel, hw, computeEfficiency * gemmUtilisation(kernel.gemm, hw));
   const memoryMs = (kernel.bytes / (hw.memory.bandwidthGBps * 1e9 * efficiency.memory)) * MS_PER_SECOND;
   const launchMs = kernel.batched === undefined ? hw.kernelLaunchUs * 1e-3 : 0;
   return [computeMs, memoryMs, launchMs, widenMs(kernel, hw), hostMs(kernel, hw)];
+}
+
+/** A kernel's operations at the peak for its type times `share` (efficiency and utilisation), ms. */
+function computeTimeMs(kernel: Kernel, hw: RooflineHardware, share: number): number {
+  const peak = hw.compute.peakTops[kernel.dtype];
+  if (kernel.ops === 0) return 0;
+  return peak === undefined ? Infinity : (kernel.ops / (peak * 1e12 * share)) * MS_PER_SECOND;
 }
 
 /** Widening a weight-only kernel's weights on the vector cores, ms; 0 where the board describes no such cost. */
@@ -175,7 +204,8 @@ function linearKernel(step: Step, target: LoweringTarget): Kernel {
   const slot = layer.structure.expert_slot;
   const batched = slot !== undefined && slot > 0 ? ('experts' as const) : undefined;
   const widened = dtypeBits(weight.dtype) < dtypeBits(input.dtype) ? { elements: groups * k * n, groups: weight.group_size === undefined ? 0 : groups * Math.ceil(k / weight.group_size) * n } : undefined;
-  return { class: 'linear', bytes: weightBytes + biasBytes + bytesOf(input) + operands.reduce((sum, t) => sum + bytesOf(t), 0) + bytesOf(last), ops: 2 * groups * m * k * n, dtype: input.dtype, ...(batched === undefined ? {} : { batched }), widened };
+  const gemm = slot === undefined ? [{ groups, tokens: m, features: n }] : undefined;
+  return { class: 'linear', bytes: weightBytes + biasBytes + bytesOf(input) + operands.reduce((sum, t) => sum + bytesOf(t), 0) + bytesOf(last), ops: 2 * groups * m * k * n, dtype: input.dtype, ...(batched === undefined ? {} : { batched }), widened, gemm };
 }
 
 /**

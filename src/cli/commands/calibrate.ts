@@ -46,7 +46,9 @@ export function run(options: CalibrateOptions, io: CliIo): void {
   const result = calibrate({ hardware: board, model, observations, keys: options.fit?.split(',').map((key) => key.trim()) });
   io.stderr.write(`fpga-llm-sim: fitted ${Object.keys(result.values).length} parameters to ${observations.length} measurements in ${((performance.now() - started) / 1000).toFixed(2)} s (${result.iterations} iterations)\n`);
   const fitted = options.fit === undefined ? '' : ` --fit ${options.fit}`;
-  const fittedOn = [`fpga-llm-sim calibrate --hardware ${options.hardware} --model ${options.model} --gpu ${options.gpu.map((f) => basename(f)).join(' ')}${fitted}`, `(${label} on ${board.name})`];
+  // Values the fit started from that the board file does not hold (a parameter held fixed) belong to the command.
+  const held = Object.entries(options.set ?? {}).map(([key, value]) => ` --set ${key}=${JSON.stringify(value)}`).join('');
+  const fittedOn = [`fpga-llm-sim calibrate --hardware ${options.hardware}${held} --model ${options.model} --gpu ${options.gpu.map((f) => basename(f)).join(' ')}${fitted}`, `(${label} on ${board.name})`];
   writeFileAtomic(out, overlayYaml(result, { basePath: hardwarePath(options.hardware), outPath: out, name, description: `${board.description ?? board.name}; efficiencies fitted to ${options.gpu.map((f) => basename(f)).join(', ')}`, fittedOn }));
   io.stderr.write(`fpga-llm-sim: wrote ${out}\n`);
   if (options.json === true) {
