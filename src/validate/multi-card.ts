@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { ContentCache } from '../util/cache.js';
 import { PACKAGE_ROOT } from '../version.js';
+import { errorSummary } from './summary.js';
 import { validate, type ValidationReport } from './validate.js';
 
 /*
@@ -57,15 +58,12 @@ export function validateMultiCard(options: ValidateMultiCardOptions = {}): Multi
 
 /** The multi-card points and skipped rows of a validation report. */
 export function multiCardPart(report: ValidationReport): MultiCardValidation {
-  const rows = report.points
-    .filter((p) => p.case.layout.cards > 1)
-    .map((p) => {
-      const row = p.case.row;
-      return { id: row.id, group: row.group, hardware: p.case.board, model: row.model, cards: p.case.layout.cards, batch: row.batch, inputLen: row.input_len, outputLen: row.output_len, metric: row.metric, unit: row.unit, measured: p.measured, simulated: p.simulated, errorPercent: p.error * 100 };
-    });
-  const errors = rows.map((r) => Math.abs(r.errorPercent)).sort((a, b) => a - b);
-  const middle = errors.length / 2;
-  const median = errors.length === 0 ? 0 : errors.length % 2 === 1 ? errors[Math.floor(middle)]! : (errors[middle - 1]! + errors[middle]!) / 2;
+  const points = report.points.filter((p) => p.case.layout.cards > 1);
+  const rows = points.map((p) => {
+    const row = p.case.row;
+    return { id: row.id, group: row.group, hardware: p.case.board, model: row.model, cards: p.case.layout.cards, batch: row.batch, inputLen: row.input_len, outputLen: row.output_len, metric: row.metric, unit: row.unit, measured: p.measured, simulated: p.simulated, errorPercent: p.error * 100 };
+  });
+  const summary = errorSummary(points);
   const skipped = report.skipped.filter((s) => (s.row.cards ?? 1) > 1).map((s) => ({ id: s.row.id, cards: s.row.cards!, reason: s.reason }));
-  return { rows, medianAbsErrorPercent: median, worstAbsErrorPercent: errors.at(-1) ?? 0, skipped };
+  return { rows, medianAbsErrorPercent: summary.medianAbsError * 100, worstAbsErrorPercent: summary.worstAbsError * 100, skipped };
 }
