@@ -272,7 +272,7 @@ export {
 } from './serving/index.js';
 
 // Energy and cost
-export { dynamicJoules, stepEnergy, idleJoules, energyReport, tokensPerDollar, fpgaPower, fpgaLogicJoules, type EnergyFigures, type EnergyReport, type StepActivity, type FpgaPower } from './energy/index.js';
+export { dynamicJoules, powerLimitedMs, stepEnergy, idleJoules, energyReport, tokensPerDollar, fpgaPower, fpgaLogicJoules, type EnergyFigures, type EnergyReport, type StepActivity, type FpgaPower } from './energy/index.js';
 
 // Calibrating GPU and ASIC boards to measurements
 export {

@@ -60,6 +60,12 @@ export const EnergySchema = z.strictObject({
   ]),
   /** A host CPU that runs operators (a DPU card's host): idle, and while it computes. */
   host: z.strictObject({ idleWatts: nonNegative, busyWatts: nonNegative }).optional(),
+}).superRefine((energy, context) => {
+  // Dynamic power is what lies between the two; a board at its limit slows to it (src/energy, powerLimitedMs).
+  const maxWatts = energy.dynamic.maxWatts;
+  if (maxWatts !== undefined && maxWatts <= energy.idleWatts) {
+    context.addIssue({ code: 'custom', path: ['dynamic', 'maxWatts'], message: `expected a maximum power above idleWatts (${energy.idleWatts} W), got ${maxWatts} W` });
+  }
 });
 
 export type Energy = z.infer<typeof EnergySchema>;

@@ -1,6 +1,6 @@
 import { backendFor, type Hardware, type Profile, type SimulationOptions } from '../backends/index.js';
 import { boundOfWork, workOn, type Bound, type IrWork } from '../bound/index.js';
-import { dynamicJoules, stepEnergy, type EnergyFigures } from '../energy/index.js';
+import { dynamicJoules, powerLimitedMs, stepEnergy, type EnergyFigures } from '../energy/index.js';
 import { ConfigError } from '../errors.js';
 import type { Ir } from '../ir/index.js';
 
@@ -19,6 +19,12 @@ export interface MeasuredStep {
   readonly bound: Bound;
   /** Energy of the work beyond idle power, J. */
   readonly dynamicJ: number;
+  /**
+   * The step's time, ms: its schedule's (profile.totalMs), or, for a whole
+   * step on a board held to its maximum power, the time that power allows
+   * its energy where that is longer (src/energy, powerLimitedMs).
+   */
+  readonly totalMs: number;
 }
 
 export interface MeasureOptions extends SimulationOptions {
@@ -31,7 +37,10 @@ export function measureStep(ir: Ir, hardware: Hardware, options: MeasureOptions 
   const work = workOn(ir, hardware, { masks: options.masks });
   const bound = boundOfWork(work, hardware);
   if (options.label !== undefined) checkAboveBound(profile, bound, options.label);
-  return { profile, work, bound, dynamicJ: dynamicJoules(work, profile, hardware) };
+  const dynamicJ = dynamicJoules(work, profile, hardware);
+  // A part of a step (a fast-path probe) is held to the power limit once its step is added up, not on its own.
+  const totalMs = options.label === undefined ? profile.totalMs : Math.max(profile.totalMs, powerLimitedMs(hardware, dynamicJ, bound.limit));
+  return { profile, work, bound, dynamicJ, totalMs };
 }
 
 /** Busy time of each of the board's modules, ms, in report order. */
@@ -41,8 +50,8 @@ export function moduleBusyMs(profile: Profile, moduleNames: readonly string[]): 
 
 /** The energy of a measured step; undefined where the board describes no energy. */
 export function measuredEnergy(step: MeasuredStep, hardware: Hardware): EnergyFigures | undefined {
-  const { profile, bound, dynamicJ } = step;
-  return stepEnergy(hardware, { totalMs: profile.totalMs, boundMs: bound.boundMs, dynamicJ, modules: moduleBusyMs(profile, backendFor(hardware).moduleNames) });
+  const { profile, bound, dynamicJ, totalMs } = step;
+  return stepEnergy(hardware, { totalMs, boundMs: bound.boundMs, dynamicJ, modules: moduleBusyMs(profile, backendFor(hardware).moduleNames) });
 }
 
 /** Allowance for rounding when a latency equals its bound. */

@@ -12,7 +12,7 @@ import { contentHash } from '../util/hash.js';
 import { TOOL_VERSION } from '../version.js';
 import { probe, type PartLayout, type ProbeContext } from './probe.js';
 import { bilinear, bracket, RowTable, stored, type Axis, type ProbeStore } from './tables.js';
-import { stepEnergy, type EnergyFigures } from '../energy/index.js';
+import { powerLimitedMs, stepEnergy, type EnergyFigures } from '../energy/index.js';
 import { measuredEnergy, measureStep, moduleBusyMs, type MeasuredStep } from './measure.js';
 import { addScaled, boundComputeIndex, boundMemoryIndex, costLength, dynamicEnergyIndex, FIRST_MODULE, lerp, TIME } from './vector.js';
 
@@ -94,7 +94,11 @@ export interface StepCostModel {
   flush(): void;
 }
 
-/** Bump when what a stored part cost means changes. */
+/**
+ * Bump when what a stored part cost means changes. The layout of a stored
+ * cost (the board's module names) is in the key as well, so a kind that
+ * gains a module never reads costs stored without it.
+ */
 const COST_REVISION = 6;
 
 /** Every linear role of a transformer layer, each a group of the token-wise part, in a fixed order (the projections first, as they run). */
@@ -211,7 +215,7 @@ class StepCosts implements StepCostModel {
     // Attention rows are tiled in blocks; contexts on the grid of the board's mask cells interpolate smoothly (dense boards: every 64 tokens).
     const contextUnit = this.backend.maskGeometry(hardware)?.maskBlockTokens ?? DENSE_CHUNK_CONTEXT_STEP;
     this.chunkAxes = { rows: { unit: block, fineUntil: 8, coarse: 4 }, context: { unit: contextUnit, fineUntil: 0, coarse: 1 } };
-    this.cacheKey = contentHash(TOOL_VERSION, String(COST_REVISION), JSON.stringify(model), JSON.stringify(hardware), masks?.digest ?? 'no masks');
+    this.cacheKey = contentHash(TOOL_VERSION, String(COST_REVISION), this.moduleNames.join(','), JSON.stringify(model), JSON.stringify(hardware), masks?.digest ?? 'no masks');
     this.store = loadStore(options.cache, this.cacheKey);
     this.initialEntries = this.store.size;
   }
@@ -274,7 +278,7 @@ class StepCosts implements StepCostModel {
     return {
       path: 'exact',
       experts: this.expertSummary(rows),
-      totalMs: profile.totalMs,
+      totalMs: measured.totalMs,
       boundMs: bound.boundMs,
       dynamicJ,
       energy: measuredEnergy(measured, this.hardware),
@@ -469,9 +473,12 @@ class StepCosts implements StepCostModel {
     const computeMs = total[boundComputeIndex(count)]!;
     const modules: Record<string, number> = {};
     for (let index = 0; index < count; index++) modules[this.moduleNames[index]!] = total[FIRST_MODULE + index]!;
-    const [totalMs, boundMs, dynamicJ] = [total[TIME]!, Math.max(memoryMs, computeMs), total[dynamicEnergyIndex(count)]!];
+    const dynamicJ = total[dynamicEnergyIndex(count)]!;
+    // The parts add up to the step; the step as a whole is held to the board's power limit (src/energy).
+    const limit = memoryMs >= computeMs ? 'memory' : 'compute';
+    const [totalMs, boundMs] = [Math.max(total[TIME]!, powerLimitedMs(this.hardware, dynamicJ, limit)), Math.max(memoryMs, computeMs)];
     const energy = stepEnergy(this.hardware, { totalMs, boundMs, dynamicJ, modules });
-    return { path: figures.path, totalMs, boundMs, bound: { memoryMs, computeMs, limit: memoryMs >= computeMs ? 'memory' : 'compute' }, modules, engines: figures.engines, rows: figures.rows, experts: this.expertSummary(figures.rows), dynamicJ, energy };
+    return { path: figures.path, totalMs, boundMs, bound: { memoryMs, computeMs, limit }, modules, engines: figures.engines, rows: figures.rows, experts: this.expertSummary(figures.rows), dynamicJ, energy };
   }
 }
 

@@ -66,6 +66,30 @@ export function dynamicJoules(work: IrWork, profile: Profile, hw: Hardware): num
   return joules;
 }
 
+/**
+ * The least time a step may take on a board at its power limit, ms: its
+ * energy beyond idle over the headroom between idle and maximum power; 0
+ * where the board's energy does not follow its work or names no maximum.
+ * A board that would draw more lowers its core clocks (power capping), so
+ * a step that its arithmetic bounds (`limit: 'compute'`) takes this long
+ * instead: its average power is then its maximum and its energy is the
+ * work's, never less. A step its memory bounds keeps its time: the memory
+ * runs on its own clock, which power capping does not lower, so where the
+ * linear energy per byte puts such a step above the maximum, the reported
+ * power is capped (stepEnergy) instead. Power capping acts over the power
+ * controller's window (milliseconds, many kernels), so the limit holds a
+ * step's average, not each kernel's. The energies per multiply-accumulate
+ * are held at their full-clock values; a board that also lowers its voltage
+ * spends less per operation, so this time is, if anything, long.
+ */
+export function powerLimitedMs(hw: Hardware, dynamicJ: number, limit: 'memory' | 'compute'): number {
+  const energy = hw.energy;
+  const dynamic = energy?.dynamic;
+  if (limit !== 'compute' || energy === undefined || dynamic === undefined || dynamic.model !== 'work' || dynamic.maxWatts === undefined || dynamicJ <= 0) return 0;
+  // The board schema holds maxWatts above idleWatts.
+  return (dynamicJ / (dynamic.maxWatts - energy.idleWatts)) / SECONDS_PER_MS;
+}
+
 /** Energy of one step, or undefined where the board describes no energy. */
 export function stepEnergy(hw: Hardware, step: StepActivity): EnergyFigures | undefined {
   const energy = hw.energy;

@@ -11,7 +11,7 @@ import { loadBoardAndModel, withBoardAndModel, type BoardModelOptions } from '..
 import type { CliIo } from '../io.js';
 import { cliCache } from '../options.js';
 import { compileTarget, describeFitLine, designFit, designOf, deviceLabel, type Hardware } from '../../backends/index.js';
-import { fpgaPower } from '../../energy/index.js';
+import { fpgaPower, powerLimitedMs } from '../../energy/index.js';
 import { parallelOf } from '../parallel-options.js';
 
 /*
@@ -150,6 +150,7 @@ function stepReport(cost: StepCost, step: { batch: BatchShape; hardware: Hardwar
     `  latency ${cost.totalMs.toFixed(3)} ms (${cost.path}); bound ${cost.boundMs.toFixed(3)} ms (${cost.bound.limit}); ${((cost.boundMs / cost.totalMs) * 100).toFixed(1)} % of the bound`,
     `  ${tokensPerSecond(cost, step.batch).toFixed(2)} token/s (one token per sequence); bound ${(n / (cost.boundMs / 1000)).toFixed(2)} token/s`,
     ...(cost.energy === undefined ? [] : [`  energy ${cost.energy.joules.toFixed(4)} J at ${cost.energy.averageWatts.toFixed(1)} W average; ${(n / cost.energy.joules).toFixed(2)} token/J`]),
+    ...powerLimitLine(cost, step.hardware),
     `  engines: ${engineSummary(cost.engines)}`,
     ...(cost.experts === undefined ? [] : [`  experts: ${expertLine(cost.experts)}`]),
     `  KV cache for serving: ${step.capacity.tokens} tokens (${step.capacity.blocks} blocks of ${step.capacity.blockTokens}); this step holds ${step.batch.sequences.reduce((sum, q) => sum + Math.ceil((q.context + q.newTokens) / step.capacity.blockTokens), 0)} blocks`,
@@ -159,6 +160,14 @@ function stepReport(cost: StepCost, step: { batch: BatchShape; hardware: Hardwar
   const busiest = Object.entries(cost.modules).sort((a, b) => b[1] - a[1])[0]?.[0];
   for (const [name, busy] of Object.entries(cost.modules)) table.push([name === busiest ? `${name} (limits)` : name, busy.toFixed(3), `${((busy / cost.totalMs) * 100).toFixed(1)} %`]);
   return `${lines.join('\n')}\n${table.toString()}\n`;
+}
+
+/** Where the board's maximum power, not its schedule, sets the step's time. */
+function powerLimitLine(cost: StepCost, hw: Hardware): string[] {
+  const limitMs = powerLimitedMs(hw, cost.dynamicJ, cost.bound.limit);
+  if (limitMs === 0 || limitMs < cost.totalMs * (1 - 1e-9)) return [];
+  const maxWatts = hw.energy?.dynamic.maxWatts;
+  return [`  power-limited: ${cost.dynamicJ.toFixed(4)} J of work beyond idle at the board's ${maxWatts} W maximum sets the latency (its clocks fall); the schedule alone would take less`];
 }
 
 /** `MV (row by row) for q, k, v; MM for o, …`. */
