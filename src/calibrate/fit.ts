@@ -76,13 +76,14 @@ export function calibrate(options: CalibrationOptions): Calibration {
   if (options.observations.length < 2) throw new UserError({ what: `one measurement (${options.observations[0]!.label}) is too few to fit ${parameters.length} parameters`, detail: 'give at least two: more result files (a vLLM result at concurrency 1 gives its TTFT and TPOT), or GPU profile rows.' });
   const boards = options.observations.map((o) => o.on ?? { hardware: options.hardware, model: options.model });
   const parts = new PartKernels();
-  const kernels = options.observations.map((o, index) => o.terms.map((term) => ({ weight: term.weight, kernels: parts.step(boards[index]!, term.batch) })));
+  const kernels = options.observations.map((o, index) => o.terms.map((term) => ({ weight: term.weight, floorMs: term.floorMs ?? 0, kernels: parts.step(boards[index]!, term.batch) })));
   const predictAt = (values: readonly number[]) => {
     const boardsAt = new Map<RooflineHardware, RooflineHardware>();
     const at = (hw: RooflineHardware) => boardsAt.get(hw) ?? boardsAt.set(hw, withValues(hw, parameters, values)).get(hw)!;
     return (index: number) => {
       const hw = at(boards[index]!.hardware);
-      return kernels[index]!.reduce((sum, term) => sum + term.weight * term.kernels.reduce((ms, k) => ms + k.count * kernelsMs([k.kernel], hw), 0), 0);
+      // A step at the board's power limit takes that long whatever its kernels would (src/energy).
+      return kernels[index]!.reduce((sum, term) => sum + term.weight * Math.max(term.floorMs, term.kernels.reduce((ms, k) => ms + k.count * kernelsMs([k.kernel], hw), 0)), 0);
     };
   };
   const start = parameters.map((p) => valueAt(options.hardware, p.key));

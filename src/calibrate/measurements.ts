@@ -26,7 +26,13 @@ import type { Model } from '../model/index.js';
 export interface Observation {
   readonly label: string;
   readonly measuredMs: number;
-  readonly terms: ReadonlyArray<{ readonly weight: number; readonly batch: BatchShape }>;
+  /**
+   * The steps, each group of alike steps once with its count. `floorMs`: the
+   * least time one of them may take at the board's power limit
+   * (src/energy, powerLimitedMs), which no efficiency moves; none where
+   * the board has no limit or the steps are not compute-bound.
+   */
+  readonly terms: ReadonlyArray<{ readonly weight: number; readonly batch: BatchShape; readonly floorMs?: number | undefined }>;
   /** The board and model the steps run on, where not the calibration's own (a fit over several boards). */
   readonly on?: { readonly hardware: RooflineHardware; readonly model: Model } | undefined;
 }

@@ -1,6 +1,7 @@
 import type { BatchShape } from '../batch.js';
 import type { RooflineHardware } from '../backends/index.js';
 import { levenbergMarquardt } from 'ml-levenberg-marquardt';
+import { powerLimitedMs } from '../energy/index.js';
 import { calibrate, type Calibration, type Observation } from '../calibrate/index.js';
 import { UsageError } from '../errors.js';
 import type { StepRecord } from '../serving/index.js';
@@ -64,21 +65,27 @@ function observationOf(c: ValidationCase, cache: ContentCache | undefined): Obse
     output_tokens_per_s_per_gpu: { ms: (outputTokens / v) * 1000, steps },
   };
   const { ms, steps: counted } = timed[c.figure]!;
-  return { label: c.row.id, measuredMs: ms, terms: mergedSteps(counted.map((s) => s.batch)), on: { hardware: hardware as RooflineHardware, model } };
+  const floors = counted.map((s) => powerLimitedMs(hardware, s.cost.dynamicJ, s.cost.bound.limit));
+  return { label: c.row.id, measuredMs: ms, terms: mergedSteps(counted.map((s) => s.batch), floors), on: { hardware: hardware as RooflineHardware, model } };
 }
 
-/** Steps of one shape (the same new tokens per sequence) merged into one at the mean contexts, weighted by their count. */
-export function mergedSteps(batches: readonly BatchShape[]): Array<{ weight: number; batch: BatchShape }> {
-  const groups = new Map<string, { count: number; contexts: number[]; newTokens: number[] }>();
-  for (const batch of batches) {
+/**
+ * Steps of one shape (the same new tokens per sequence) merged into one at
+ * the mean contexts, weighted by their count; with each step's time at the
+ * board's power limit (`floorsMs`, by index), the group's mean of them.
+ */
+export function mergedSteps(batches: readonly BatchShape[], floorsMs?: readonly number[]): Array<{ weight: number; batch: BatchShape; floorMs: number }> {
+  const groups = new Map<string, { count: number; contexts: number[]; newTokens: number[]; floorMs: number }>();
+  for (const [stepIndex, batch] of batches.entries()) {
     const sequences = [...batch.sequences].sort((a, b) => a.newTokens - b.newTokens || a.context - b.context);
     const key = sequences.map((s) => s.newTokens).join(',');
-    const group = groups.get(key) ?? { count: 0, contexts: sequences.map(() => 0), newTokens: sequences.map((s) => s.newTokens) };
+    const group = groups.get(key) ?? { count: 0, contexts: sequences.map(() => 0), newTokens: sequences.map((s) => s.newTokens), floorMs: 0 };
     sequences.forEach((s, index) => (group.contexts[index]! += s.context));
+    group.floorMs += floorsMs?.[stepIndex] ?? 0;
     group.count++;
     groups.set(key, group);
   }
-  return [...groups.values()].map((g) => ({ weight: g.count, batch: { sequences: g.newTokens.map((newTokens, index) => ({ newTokens, context: Math.round(g.contexts[index]! / g.count) })) } }));
+  return [...groups.values()].map((g) => ({ weight: g.count, floorMs: g.floorMs / g.count, batch: { sequences: g.newTokens.map((newTokens, index) => ({ newTokens, context: Math.round(g.contexts[index]! / g.count) })) } }));
 }
 
 export interface PowerFitOptions {

@@ -43,6 +43,19 @@ describe('calibrate', () => {
     assert.ok(result.rmsAfter < 1e-3 && result.rmsAfter < result.rmsBefore);
   });
 
+  test('a step held to a power-limited floor takes the floor where its kernels would take less, and its kernels where they take more', () => {
+    const rows = [128, 512].map((prompt) => ({ label: `prefill ${prompt}`, measuredMs: 0, terms: [{ weight: 3, batch: { sequences: [{ newTokens: prompt, context: 0 }] } }] }));
+    const free = calibrate({ hardware: board(), model: tiny, observations: measured(board(), rows), keys: ['kernelLaunchUs'] });
+    const kernelMs = free.observations.map((o) => o.beforeMs / 3);
+    // A floor between the two steps' kernel times: the short step rises to it, the long one keeps its time.
+    const floorMs = (kernelMs[0]! + kernelMs[1]!) / 2;
+    const floored = rows.map((o) => ({ ...o, terms: o.terms.map((t) => ({ ...t, floorMs })) }));
+    const held = calibrate({ hardware: board(), model: tiny, observations: measured(board(), floored), keys: ['kernelLaunchUs'] });
+    assert.ok(kernelMs[0]! < floorMs && floorMs < kernelMs[1]!);
+    assert.ok(Math.abs(held.observations[0]!.beforeMs - 3 * floorMs) < 1e-9 * floorMs);
+    assert.ok(Math.abs(held.observations[1]!.beforeMs - 3 * kernelMs[1]!) < 1e-9 * kernelMs[1]!);
+  });
+
   test('refuses a key it cannot fit, and a board that is not a roofline board', async () => {
     assert.throws(() => calibrate({ hardware: board(), model: tiny, observations: [], keys: ['hbm.nonsense'] }), /cannot fit "hbm.nonsense"/);
     const result = await runMain(['calibrate', '--hardware', 'u280', '--gpu', join(ROOT, 'compiler_output/gpu_profile/a100-vllm.csv'), '--out', join(work, 'x.yaml')]);
