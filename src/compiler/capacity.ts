@@ -45,8 +45,9 @@ export const DEFAULT_MAX_BATCHED_TOKENS = 2048;
  * The KV capacity of a model on a board. Activation slots are reserved for a
  * step of `maxBatchedTokens` rows: every token-wise activation and the
  * logits for that many rows, and, where attention writes its scores to
- * memory, the scores of that many rows over the longest context. Refuses, with the numbers, a model that leaves no
- * room for one block.
+ * memory, the scores of that many rows over the longest context (where they
+ * stay on chip, none: the lowering leaves them out of the plan). Refuses,
+ * with the numbers, a model that leaves no room for one block.
  */
 export function planMemory(model: Model, target: CompileTarget, options: PlanMemoryOptions = {}): KvCapacity {
   const maxTokens = maxTokensOf(model, target);

@@ -264,10 +264,10 @@ class Lowering implements LayerEmitter {
     const own = this.form.kind === 'batched' ? s.index : undefined;
     const type = n === 1 ? 'attention_mv' : 'attention_mm';
     const structure = (mode: 'qkt' | 'qktv') => ({ bias_flag: false, mask_mode: type === 'attention_mm' ? mode : ('none' as const), relu_flag: false });
-    const scores = this.act('qkt_mm', l, [heads, n, total], own);
+    const scores = this.act('qkt_mm', l, [heads, n, total], own, this.scoresOnChip);
     const input = [this.rowsOf(step.q, s)([heads, n, g.qkDim]), keys([g.kvHeads, g.qkDim, total])];
     this.push({ name: this.naming.layer(`attention_qkt_${l}`, own), type, input, output: [scores()], param: [this.maskParameter(l)], structure: structure('qkt') }, part, 'qkt');
-    const probabilities = this.act('qkt_softmax', l, [heads, n, total], own);
+    const probabilities = this.act('qkt_softmax', l, [heads, n, total], own, this.scoresOnChip);
     this.push({ name: this.naming.layer(`softmax_${l}`, own), type: 'softmax', input: [scores()], output: [probabilities()], structure: { dim: 2 } }, part, 'softmax');
     const weighted = [probabilities(), values([g.kvHeads, total, g.vDim])];
     this.push({ name: this.naming.layer(`attention_qktv_${l}`, own), type, input: weighted, output: [this.rowsOf(step.out, s)([heads, n, g.vDim])], param: [this.maskParameter(l)], structure: structure('qktv') }, part, 'qktv');
@@ -410,15 +410,20 @@ class Lowering implements LayerEmitter {
     };
   }
 
-  /** An activation: one slot per role, shared by every transformer layer (and sequence). */
-  act(role: string, layer?: number, natural?: Shape, sequence?: number): Ref {
+  /** Attention scores never reach device memory where QKᵀ, softmax and S·V run as one kernel (the target's `scoresStayOnChip`). */
+  private get scoresOnChip(): boolean {
+    return this.input.target.scoresStayOnChip === true;
+  }
+
+  /** An activation: one slot per role, shared by every transformer layer (and sequence); `onChip`: a slot kept on chip, taking no device memory. */
+  act(role: string, layer?: number, natural?: Shape, sequence?: number, onChip = false): Ref {
     const name = this.naming.activation(role, layer, sequence);
     return (shape = natural, firstRow = 0) => {
       if (shape === undefined) throw new Error(`internal: activation ${name} needs a shape`);
       const tensor: Tensor = { name, shape: [...shape], dtype: this.precision.activations, addr: 0 };
       const bytes = this.bytesOfShape(shape);
       // Token rows are the second axis: [1, rows, width] or [heads, rows, headDim].
-      this.planner.place(tensor, { region: 'activation', role, bytes, offsetBytes: firstRow * (bytes / shape[1]!) });
+      this.planner.place(tensor, { region: 'activation', role, bytes, offsetBytes: firstRow * (bytes / shape[1]!), onChip });
       return tensor;
     };
   }

@@ -5,7 +5,9 @@
  * sequence; then activations, one slot per role (the q projection output,
  * the attention scores, ...) shared by every layer, since layers run one
  * after another. A layer that reads part of an activation (one sequence's
- * rows) gets the slot's address plus the part's offset.
+ * rows) gets the slot's address plus the part's offset. Slots a fused kernel
+ * keeps on chip (a GPU's attention scores) still get addresses, after the
+ * others, but take no device memory: they are left out of the totals.
  */
 
 export { bytesOf, dtypeBits } from '../dtype.js';
@@ -17,11 +19,12 @@ const align = (bytes: number) => Math.ceil(bytes / ALIGN_BYTES) * ALIGN_BYTES;
 export type Placement =
   | { readonly region: 'weight'; readonly bytes: number }
   | { readonly region: 'kv'; readonly kind: 'key' | 'value'; readonly layer: number; readonly sequence: number }
-  | { readonly region: 'activation'; readonly role: string; readonly bytes: number; readonly offsetBytes: number };
+  | { readonly region: 'activation'; readonly role: string; readonly bytes: number; readonly offsetBytes: number; readonly onChip?: boolean | undefined };
 
 export interface MemoryPlan {
   readonly weightBytes: number;
   readonly kvCacheBytes: number;
+  /** Activation slots in device memory (on-chip slots left out). */
   readonly activationBytes: number;
   readonly totalBytes: number;
 }
@@ -68,19 +71,27 @@ export class AddressPlanner {
     return { weightBytes, kvCacheBytes, activationBytes: slots.totalBytes, totalBytes: weightBytes + kvCacheBytes + slots.totalBytes };
   }
 
-  /** One slot per role, in order of first use, as large as its largest use. */
+  /**
+   * One slot per role, in order of first use, as large as its largest use;
+   * on-chip slots after the others. The total counts the device-memory slots.
+   */
   private activationSlots(): { offsets: Map<string, number>; totalBytes: number } {
     const sizes = new Map<string, number>();
+    const onChip = new Set<string>();
     for (const { placement } of this.requests) {
       if (placement.region !== 'activation') continue;
       sizes.set(placement.role, Math.max(sizes.get(placement.role) ?? 0, placement.offsetBytes + placement.bytes));
+      if (placement.onChip === true) onChip.add(placement.role);
     }
     const offsets = new Map<string, number>();
-    let totalBytes = 0;
-    for (const [role, bytes] of sizes) {
-      offsets.set(role, totalBytes);
-      totalBytes += align(bytes);
-    }
+    let endBytes = 0;
+    const lay = (role: string, bytes: number) => {
+      offsets.set(role, endBytes);
+      endBytes += align(bytes);
+    };
+    for (const [role, bytes] of sizes) if (!onChip.has(role)) lay(role, bytes);
+    const totalBytes = endBytes;
+    for (const [role, bytes] of sizes) if (onChip.has(role)) lay(role, bytes);
     return { offsets, totalBytes };
   }
 }

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { decodeShape, prefillShape, stepForm } from '../../src/batch.js';
 import { compileModel, irToYaml, planMemory } from '../../src/compiler/index.js';
 import { declaredBatch, type Layer } from '../../src/ir/index.js';
-import { loadModel, modelDims } from '../../src/model/index.js';
+import { loadModel, modelDims, PrecisionSchema } from '../../src/model/index.js';
 import { ROOT, shippedHardware, vhk158Hardware } from '../helpers.js';
 import { compileTarget } from '../../src/backends/index.js';
 
@@ -98,5 +98,21 @@ describe('KV capacity', () => {
     const small = planMemory(llama2, compileTarget(vhk158Hardware()), { maxBatchedTokens: 256 });
     assert.ok(small.activationBytes < full.activationBytes);
     assert.ok(small.blocks >= full.blocks);
+  });
+
+  test("a GPU's fused attention keeps the scores on chip: the reservation grows with a step's rows, not with their square", () => {
+    // Every slot but the scores holds a fixed number of values per row (hidden
+    // states, projections, logits), so without the rows × rows scores doubling
+    // the rows at most doubles the reservation. FlightLLM writes its scores to
+    // memory, and reserves them.
+    const gpu = compileTarget(shippedHardware('h100-sxm'));
+    const fp16 = { ...llama2, mapping: { ...llama2.mapping, precision: PrecisionSchema.parse('FP16') } };
+    const gpuSmall = planMemory(fp16, gpu, { maxBatchedTokens: 512 });
+    const gpuLarge = planMemory(fp16, gpu, { maxBatchedTokens: 4096 });
+    assert.ok(gpuLarge.activationBytes <= 8 * gpuSmall.activationBytes * 1.001, `${gpuLarge.activationBytes} > 8 × ${gpuSmall.activationBytes}`);
+    const scoresPerHead = 2 * 4096 * 4096; // one head's fp16 scores at 4096 rows
+    assert.ok(gpuLarge.activationBytes < modelDims(llama2).heads * scoresPerHead, 'less than one layer’s scores');
+    const fpgaLarge = planMemory(llama2, compileTarget(vhk158Hardware()), { maxBatchedTokens: 2048 });
+    assert.ok(fpgaLarge.activationBytes >= modelDims(llama2).heads * 2 * 2048 * 2048, 'FlightLLM reserves at least its fp16 scores');
   });
 });
