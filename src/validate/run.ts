@@ -24,6 +24,16 @@ export interface ValidationPoint {
   readonly simulated: number;
   /** (simulated − measured) / measured. */
   readonly error: number;
+  /**
+   * The figure at the physical bound of the simulated schedule (every step
+   * at its bytes over peak bandwidth or operations over peak compute), where
+   * the benchmark fixes the schedule (a static batch, requests one after
+   * another) and the figure is the run's time or tokens over it; undefined
+   * elsewhere.
+   */
+  readonly bound?: number | undefined;
+  /** The measurement is better than `bound`: no simulation within the board's data-sheet peaks can match it. */
+  readonly beyondBound: boolean;
 }
 
 /** A case the simulator refused (a static batch that does not fit, say), with the reason. */
@@ -45,8 +55,11 @@ export function simulateCases(cases: readonly ValidationCase[], options: RunOpti
   cases.forEach((c, index) => {
     try {
       const setup = setupFor(c, setups, options.cache);
-      const simulated = figureOf(c, runCase(c, setup), setup.hardware);
-      points.push({ case: c, measured: c.row.value, simulated, error: (simulated - c.row.value) / c.row.value });
+      const run = runCase(c, setup);
+      const simulated = figureOf(c, run, setup.hardware);
+      const bound = boundOf(c, run);
+      const beyondBound = bound !== undefined && (HIGHER_IS_BETTER.has(c.figure) ? c.row.value > bound : c.row.value < bound);
+      points.push({ case: c, measured: c.row.value, simulated, error: (simulated - c.row.value) / c.row.value, bound, beyondBound });
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       refused.push({ case: c, reason: error.message });
@@ -119,6 +132,31 @@ function figureOf(c: ValidationCase, run: ServeResult, hardware: Hardware): numb
     power_w: () => powerWithTail(r, hardware, c),
   };
   return by[c.figure]();
+}
+
+/** Figures where more is better (rates); the others are times. */
+const HIGHER_IS_BETTER: ReadonlySet<Figure> = new Set(['tokens_per_s', 'output_tokens_per_s', 'output_tokens_per_s_per_gpu']);
+
+/**
+ * The case's figure with every step at its physical bound, for the figures
+ * that are the run's whole time or its tokens over it, where the schedule
+ * does not depend on how fast the steps are: a static batch, or requests
+ * served one after another, all sent at once (no idle time between steps).
+ */
+function boundOf(c: ValidationCase, run: ServeResult): number | undefined {
+  const fixedSchedule = (c.workload.policy === 'static' || c.workload.policy === 'sequential') && c.workload.requestRate === Infinity;
+  if (!fixedSchedule) return undefined;
+  const r = run.result;
+  const seconds = r.bound_ms / 1000;
+  const by: Partial<Record<Figure, () => number>> = {
+    e2e_s: () => seconds,
+    e2e_ms: () => seconds * 1000,
+    tokens_per_s: () => (c.workload.requests === 1 ? r.total_output_tokens / seconds : NaN),
+    output_tokens_per_s: () => r.total_output_tokens / seconds,
+    output_tokens_per_s_per_gpu: () => r.total_output_tokens / seconds / c.layout.cards,
+  };
+  const value = by[c.figure]?.();
+  return value === undefined || !Number.isFinite(value) ? undefined : value;
 }
 
 /** Mean power over the run and an idle tail after it, as a probe that keeps sampling after the run sees it; every card of the run counted. */

@@ -9,7 +9,7 @@ import { baselineOf, compareWithBaseline, errorSummary, summarise, type Validati
 
 function point(id: string, error: number, options: { group?: string; board?: string; fit?: boolean } = {}): ValidationPoint {
   const row = { id, group: options.group ?? 'g', value: 100 } as ValidationPoint['case']['row'];
-  return { case: { row, board: options.board ?? 'h100-sxm', fit: options.fit ?? false } as ValidationPoint['case'], measured: 100, simulated: 100 * (1 + error), error };
+  return { case: { row, board: options.board ?? 'h100-sxm', fit: options.fit ?? false } as ValidationPoint['case'], measured: 100, simulated: 100 * (1 + error), error, beyondBound: false };
 }
 
 describe('error summaries', () => {

@@ -64,7 +64,7 @@ function jsonOf(report: ValidationReport, problems: readonly string[]): unknown 
   return {
     summary: report.summary,
     fitRules: report.fitRules,
-    points: report.points.map((p) => ({ id: p.case.row.id, group: p.case.row.group, board: p.case.board, stack: p.case.stack ?? null, model: p.case.model, metric: p.case.row.metric, unit: p.case.row.unit, measured: p.measured, simulated: p.simulated, error: p.error, fit: p.case.fit, assumptions: p.case.assumptions })),
+    points: report.points.map((p) => ({ id: p.case.row.id, group: p.case.row.group, board: p.case.board, stack: p.case.stack ?? null, model: p.case.model, metric: p.case.row.metric, unit: p.case.row.unit, measured: p.measured, simulated: p.simulated, error: p.error, bound: p.bound ?? null, beyondBound: p.beyondBound, fit: p.case.fit, assumptions: p.case.assumptions })),
     skipped: [...report.skipped.map((s) => ({ id: s.row.id, file: s.row.file, line: s.row.line, reason: s.reason })), ...report.refused.map((r) => ({ id: r.case.row.id, file: r.case.row.file, line: r.case.row.line, reason: `the simulator refuses it: ${r.reason}` }))],
     baseline: problems,
   };
@@ -87,6 +87,7 @@ function tables(report: ValidationReport, problems: readonly string[]): string {
     groups.toString(),
     `GPU boards: ${s.gpuBoards.join(', ')}.`,
     `Fitted rows (all others are held out):\n${report.fitRules.map((rule) => `  - ${rule}`).join('\n')}`,
+    beyondBoundList(report),
     skippedList(report),
     ...problems.map((problem) => `validate: worse than the baseline: ${problem}.`),
   ];
@@ -95,6 +96,14 @@ function tables(report: ValidationReport, problems: readonly string[]): string {
 
 function summaryRow(label: string, e: ErrorSummary): string[] {
   return [label, String(e.points), plain(e.medianAbsError), plain(e.worstAbsError), e.worstId ?? ''];
+}
+
+/** Points measured better than the physical bound of their simulated schedule: the row or its stated setup is suspect. */
+function beyondBoundList(report: ValidationReport): string {
+  const beyond = report.points.filter((p) => p.beyondBound);
+  if (beyond.length === 0) return '';
+  const entries = beyond.map((p) => `  ${p.case.row.id}: measured ${figure(p.measured)} ${p.case.row.unit}, bound ${figure(p.bound!)} (${percent((p.measured - p.bound!) / p.bound!)} beyond)`);
+  return `Measured beyond the physical bound of the simulated schedule (each step at its bytes over peak bandwidth or operations over peak compute; no simulation within the board's data-sheet peaks can reach them; counted in the errors above):\n${entries.join('\n')}`;
 }
 
 /** Skipped rows by reason: how many, and which. */
