@@ -57,7 +57,7 @@ export function simulateCases(cases: readonly ValidationCase[], options: RunOpti
       const setup = setupFor(c, setups, options.cache);
       const run = runCase(c, setup);
       const simulated = figureOf(c, run, setup.hardware);
-      const bound = boundOf(c, run);
+      const bound = boundOf(c, run, simulated);
       const beyondBound = bound !== undefined && (HIGHER_IS_BETTER.has(c.figure) ? c.row.value > bound : c.row.value < bound);
       points.push({ case: c, measured: c.row.value, simulated, error: (simulated - c.row.value) / c.row.value, bound, beyondBound });
     } catch (error) {
@@ -137,26 +137,21 @@ function figureOf(c: ValidationCase, run: ServeResult, hardware: Hardware): numb
 /** Figures where more is better (rates); the others are times. */
 const HIGHER_IS_BETTER: ReadonlySet<Figure> = new Set(['tokens_per_s', 'output_tokens_per_s', 'output_tokens_per_s_per_gpu']);
 
+/** Figures that are the run's whole time, or its tokens over that time. */
+const RUN_TIME_FIGURES: ReadonlySet<Figure> = new Set(['e2e_s', 'e2e_ms', 'tokens_per_s', 'output_tokens_per_s', 'output_tokens_per_s_per_gpu']);
+
 /**
- * The case's figure with every step at its physical bound, for the figures
- * that are the run's whole time or its tokens over it, where the schedule
- * does not depend on how fast the steps are: a static batch, or requests
- * served one after another, all sent at once (no idle time between steps).
+ * The case's figure with every step at its physical bound: the simulated
+ * figure rescaled from the run's time to the steps' bound, for run-time
+ * figures where the schedule does not depend on how fast the steps are (a
+ * static batch, or requests served one after another, all sent at once).
  */
-function boundOf(c: ValidationCase, run: ServeResult): number | undefined {
+function boundOf(c: ValidationCase, run: ServeResult, simulated: number): number | undefined {
   const fixedSchedule = (c.workload.policy === 'static' || c.workload.policy === 'sequential') && c.workload.requestRate === Infinity;
-  if (!fixedSchedule) return undefined;
-  const r = run.result;
-  const seconds = r.bound_ms / 1000;
-  const by: Partial<Record<Figure, () => number>> = {
-    e2e_s: () => seconds,
-    e2e_ms: () => seconds * 1000,
-    tokens_per_s: () => (c.workload.requests === 1 ? r.total_output_tokens / seconds : NaN),
-    output_tokens_per_s: () => r.total_output_tokens / seconds,
-    output_tokens_per_s_per_gpu: () => r.total_output_tokens / seconds / c.layout.cards,
-  };
-  const value = by[c.figure]?.();
-  return value === undefined || !Number.isFinite(value) ? undefined : value;
+  if (!fixedSchedule || !RUN_TIME_FIGURES.has(c.figure) || (c.figure === 'tokens_per_s' && c.workload.requests !== 1)) return undefined;
+  const ratio = run.result.bound_ms / 1000 / run.result.duration;
+  const value = HIGHER_IS_BETTER.has(c.figure) ? simulated / ratio : simulated * ratio;
+  return Number.isFinite(value) ? value : undefined;
 }
 
 /** Mean power over the run and an idle tail after it, as a probe that keeps sampling after the run sees it; every card of the run counted. */
