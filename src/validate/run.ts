@@ -50,24 +50,35 @@ export interface RunOptions {
 /** Simulates every case; a refusal (UserError) is kept as data, anything else is our bug and thrown. */
 export function simulateCases(cases: readonly ValidationCase[], options: RunOptions = {}): { points: ValidationPoint[]; refused: RefusedCase[] } {
   const setups = new Map<string, Setup>();
-  const points: ValidationPoint[] = [];
-  const refused: RefusedCase[] = [];
-  cases.forEach((c, index) => {
+  // A setup's tables are dropped after its last case, so a long run holds only the setups still to be used.
+  const casesLeft = new Map<string, number>();
+  for (const c of cases) casesLeft.set(setupKey(c), (casesLeft.get(setupKey(c)) ?? 0) + 1);
+  // Cases run grouped by setup (in the order each setup first appears), then are reported in their own order.
+  const firstSeen = new Map([...casesLeft.keys()].map((key, rank) => [key, rank]));
+  const order = cases.map((c, index) => ({ c, index, rank: firstSeen.get(setupKey(c))! })).sort((a, b) => a.rank - b.rank || a.index - b.index);
+  const points: Array<ValidationPoint & { readonly index: number }> = [];
+  const refused: Array<RefusedCase & { readonly index: number }> = [];
+  order.forEach(({ c, index }, done) => {
+    const key = setupKey(c);
     try {
       const setup = setupFor(c, setups, options.cache);
       const run = runCase(c, setup);
       const simulated = figureOf(c, run, setup.hardware);
       const bound = boundOf(c, run, simulated);
       const beyondBound = bound !== undefined && (HIGHER_IS_BETTER.has(c.figure) ? c.row.value > bound : c.row.value < bound);
-      points.push({ case: c, measured: c.row.value, simulated, error: (simulated - c.row.value) / c.row.value, bound, beyondBound });
+      points.push({ index, case: c, measured: c.row.value, simulated, error: (simulated - c.row.value) / c.row.value, bound, beyondBound });
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
-      refused.push({ case: c, reason: error.message });
+      refused.push({ index, case: c, reason: error.message });
     }
-    options.onCase?.(index + 1, cases.length, c.row.id);
+    const left = casesLeft.get(key)! - 1;
+    casesLeft.set(key, left);
+    if (left === 0) releaseSetup(key, setups);
+    options.onCase?.(done + 1, cases.length, c.row.id);
   });
-  for (const setup of setups.values()) setup.costs.flush();
-  return { points, refused };
+  for (const key of [...setups.keys()]) releaseSetup(key, setups);
+  const inOrder = <T extends { readonly index: number }>(items: T[]) => items.sort((a, b) => a.index - b.index).map(({ index: _index, ...rest }) => rest);
+  return { points: inOrder(points), refused: inOrder(refused) };
 }
 
 interface Setup {
@@ -77,8 +88,18 @@ interface Setup {
 }
 
 /** The board, model and cards a case runs on; one card is the single-card step cost model itself (createParallelStepCostModel returns it). */
+function setupKey(c: ValidationCase): string {
+  return JSON.stringify([c.board, c.stack ?? '', c.model, c.precision ?? '', c.layout, Object.entries(c.overrides ?? {})]);
+}
+
+/** Writes a setup's cost tables to the cache and forgets it. */
+function releaseSetup(key: string, setups: Map<string, Setup>): void {
+  setups.get(key)?.costs.flush();
+  setups.delete(key);
+}
+
 function setupFor(c: ValidationCase, setups: Map<string, Setup>, cache: ContentCache | undefined): Setup {
-  const key = JSON.stringify([c.board, c.stack ?? '', c.model, c.precision ?? '', c.layout, Object.entries(c.overrides ?? {})]);
+  const key = setupKey(c);
   let setup = setups.get(key);
   if (setup === undefined) {
     const hardware = loadHardware(c.board, { cache, stack: c.stack, overrides: c.overrides });
