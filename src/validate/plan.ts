@@ -103,7 +103,17 @@ type Method = Pick<ValidationCase, 'workload' | 'figure' | 'idleTailSeconds' | '
 export const MAX_SIMULATED_REQUESTS = 1024;
 
 /** Requests trtllm-bench sent per ISL/OSL (TensorRT-LLM perf-overview, v0.14 and v0.17; validation/SOURCES.md §5). */
-const TRTLLM_BENCH_REQUESTS: Readonly<Record<string, number>> = { '128/128': 30000, '128/2048': 3000, '2048/128': 3000, '2048/2048': 1500, '1000/1000': 3000 };
+const TRTLLM_BENCH_REQUESTS: Readonly<Record<string, number>> = {
+  '128/128': 30000,
+  '128/2048': 3000,
+  '128/4096': 1500,
+  '2048/128': 3000,
+  '2048/2048': 1500,
+  '5000/500': 1500,
+  '1000/1000': 3000,
+  '500/2000': 3000,
+  '20000/2000': 1000,
+};
 
 /** NVML's probe after Argonne's timed call: 1 s asleep, the same generate again, 1 s asleep (power_utils.py). */
 const ARGONNE_IDLE_TAIL_SECONDS = 1;
