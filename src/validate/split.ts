@@ -49,6 +49,10 @@ export const FIT_RULES: readonly SplitRule[] = [
     description: "TensorRT-LLM 0.14's throughput table; its 0.17 and 0.9 tables, online serving and Argonne's runs are held out",
     picks: (row) => row.group === 'trtllm-0.14',
   },
+  {
+    description: "TensorRT-LLM 0.17's Llama-3.1-70B FP8 on one H100, whose KV cache bounds the batch (the stack's memory reserved per card); every other 0.17 row, the A100 TP 2 rows that the same bound limits among them, is held out",
+    picks: (row) => row.group === 'trtllm-0.17' && row.hardware === 'h100-sxm' && row.model === 'llama3.1-70b' && row.cards === 1,
+  },
 ];
 
 /** Whether a row was fitted on, and the rule that says so (or that none does). */

@@ -26,7 +26,8 @@ export const RooflineHardwareSchema = z.strictObject({
   /** What tables, figures and titles call the board (`A100 80GB SXM`); default its name in capitals and its kind (`VHK158 FPGA`). */
   displayName: z.string().min(1).optional(),
   description: z.string().optional(),
-  memory: z.strictObject({
+  memory: z
+    .strictObject({
     /** Device memory, GiB (NVIDIA's "80GB" is 80 GiB). */
     capacityGiB: positive,
     /** Peak bandwidth, GB/s (10^9 bytes). */
@@ -41,7 +42,18 @@ export const RooflineHardwareSchema = z.strictObject({
      * absent: all of it (vLLM sizes the whole by usableFraction instead).
      */
     kvCacheFreeFraction: fraction.optional(),
-  }),
+    /**
+     * Memory the serving runtime keeps on each card beyond the weights, the KV
+     * cache and the largest step's activations (its CUDA context, library
+     * workspaces, the engine's own buffers), GiB; taken off the usable memory
+     * before the KV cache is sized. Default 0.
+     */
+    reservedGiB: z.number().nonnegative().default(0),
+  })
+    .superRefine((memory, context) => {
+      const usableGiB = memory.capacityGiB * memory.usableFraction;
+      if (memory.reservedGiB >= usableGiB) context.addIssue({ code: 'custom', path: ['reservedGiB'], message: `expected less than the usable memory (capacityGiB × usableFraction = ${usableGiB} GiB), got ${memory.reservedGiB} GiB` });
+    }),
   compute: z.strictObject({
     /**
      * Dense peak, tera-operations per second (a multiply-accumulate is two),

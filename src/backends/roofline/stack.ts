@@ -49,6 +49,8 @@ export const StackFileSchema = z.strictObject({
   usableMemoryFraction: z.number().positive().max(1).optional(),
   /** Share of what weights and activations leave that the KV cache takes (the board's memory.kvCacheFreeFraction). */
   kvCacheFreeMemoryFraction: z.number().positive().max(1).optional(),
+  /** Memory the runtime keeps on each card beyond weights, KV cache and activations, GiB (the board's memory.reservedGiB). */
+  reservedMemoryGiB: z.number().nonnegative().optional(),
 });
 
 export type Stack = z.infer<typeof StackFileSchema> & { readonly file: string };
@@ -81,5 +83,6 @@ export function stackOverrides(stack: Stack): Record<string, unknown> {
   if (stack.dequantization !== undefined) overrides['dequantization'] = { ...stack.dequantization };
   if (stack.usableMemoryFraction !== undefined) overrides['memory.usableFraction'] = stack.usableMemoryFraction;
   if (stack.kvCacheFreeMemoryFraction !== undefined) overrides['memory.kvCacheFreeFraction'] = stack.kvCacheFreeMemoryFraction;
+  if (stack.reservedMemoryGiB !== undefined) overrides['memory.reservedGiB'] = stack.reservedMemoryGiB;
   return overrides;
 }

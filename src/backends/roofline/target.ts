@@ -4,6 +4,13 @@ import type { RooflineHardware } from './schema.js';
 
 const GIB = 2 ** 30;
 
+/** The device memory weights, KV cache and activations share: the usable share, less what the runtime reserves. */
+function deviceMemory(hw: RooflineHardware): LoweringTarget['memory'][number] {
+  const { capacityGiB, usableFraction, reservedGiB, kvCacheFreeFraction } = hw.memory;
+  const field = reservedGiB > 0 ? 'memory.capacityGiB × memory.usableFraction − memory.reservedGiB' : 'memory.capacityGiB × memory.usableFraction';
+  return { name: 'the device memory the serving stack may use', field, capacityBytes: (capacityGiB * usableFraction - reservedGiB) * GIB, kvShareOfFree: kvCacheFreeFraction, holds: ['weights', 'kvCache', 'activations'] };
+}
+
 /**
  * What the compiler must respect on a GPU or ASIC: no tiling constraint,
  * exact token counts, one device memory for weights, KV cache and
@@ -17,7 +24,7 @@ export function rooflineTarget(hw: RooflineHardware): LoweringTarget {
     maxTokens: hw.compiler.maxTokens,
     maxTokensField: 'compiler.maxTokens',
     padTokens: { prefill: 1, decode: 1 },
-    memory: [{ name: 'the device memory the serving stack may use', field: 'memory.capacityGiB × memory.usableFraction', capacityBytes: hw.memory.capacityGiB * hw.memory.usableFraction * GIB, kvShareOfFree: hw.memory.kvCacheFreeFraction, holds: ['weights', 'kvCache', 'activations'] }],
+    memory: [deviceMemory(hw)],
     // Dense kernels: pruned weights are streamed like the others.
     storesPrunedWeights: false,
     flightllmForms: false,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { compileTarget, loadHardware, loadStack, shippedStackNames, simulate, type Hardware, type RooflineHardware } from '../../../src/backends/index.js';
-import { compileModel } from '../../../src/compiler/index.js';
+import { compileModel, planMemory } from '../../../src/compiler/index.js';
 import { createStepCostModel } from '../../../src/cost/index.js';
 import { ConfigError } from '../../../src/errors.js';
 import { modelDims, PrecisionSchema, type Model } from '../../../src/model/index.js';
@@ -91,5 +91,26 @@ describe('weight-only kernels', () => {
   test('cost nothing where weights are as wide as the activations, or the board describes no widening', () => {
     assert.equal(modules(hw, tiny, decode(1, 100)).busy('DEQUANT'), 0);
     assert.equal(modules(withStack('a100-80gb-sxm', 'gpt-fast', { dequantization: undefined }), at(tinyModel(), 'W8A16'), decode(1, 100)).busy('DEQUANT'), 0);
+  });
+});
+
+describe('memory the runtime reserves', () => {
+  const GIB = 2 ** 30;
+  const kvWith = (reservedGiB: number) => planMemory(tiny, compileTarget(withStack('h100-sxm', 'tensorrt-llm', { 'memory.reservedGiB': reservedGiB })));
+
+  test("comes off the KV cache's share of what weights and activations leave, and nothing else", () => {
+    const [none, some] = [kvWith(0), kvWith(3)];
+    assert.equal(some.weightBytes, none.weightBytes);
+    assert.equal(some.activationBytes, none.activationBytes);
+    // TensorRT-LLM's KV cache takes kvCacheFreeMemoryFraction of what is left: the reserve shrinks it by that share of 3 GiB.
+    const share = loadStack('tensorrt-llm').kvCacheFreeMemoryFraction!;
+    assert.ok(Math.abs(none.freeBytes - some.freeBytes - share * 3 * GIB) < 1, `${none.freeBytes - some.freeBytes} B`);
+    assert.ok(none.blocks - some.blocks >= Math.floor((share * 3 * GIB) / none.blockBytes));
+  });
+
+  test('a reserve of all the usable memory is refused, naming the field', () => {
+    const error = thrown(ConfigError, () => withStack('h100-sxm', 'tensorrt-llm', { 'memory.reservedGiB': 200 }));
+    assert.match(error.message, /reservedGiB/);
+    assert.match(error.message, /less than the usable memory/);
   });
 });
