@@ -49,19 +49,22 @@ export interface RunOptions {
 
 /** Simulates every case; a refusal (UserError) is kept as data, anything else is our bug and thrown. */
 export function simulateCases(cases: readonly ValidationCase[], options: RunOptions = {}): { points: ValidationPoint[]; refused: RefusedCase[] } {
-  const setups = new Map<string, Setup>();
-  // A setup's tables are dropped after its last case, so a long run holds only the setups still to be used.
-  const casesLeft = new Map<string, number>();
-  for (const c of cases) casesLeft.set(setupKey(c), (casesLeft.get(setupKey(c)) ?? 0) + 1);
-  // Cases run grouped by setup (in the order each setup first appears), then are reported in their own order.
-  const firstSeen = new Map([...casesLeft.keys()].map((key, rank) => [key, rank]));
-  const order = cases.map((c, index) => ({ c, index, rank: firstSeen.get(setupKey(c))! })).sort((a, b) => a.rank - b.rank || a.index - b.index);
+  // Cases run grouped by setup (in the order each setup first appears), so each setup's tables are
+  // filled once and dropped after its last case; they are reported in their own order.
+  const firstSeen = new Map<string, number>();
+  for (const c of cases) if (!firstSeen.has(setupKey(c))) firstSeen.set(setupKey(c), firstSeen.size);
+  const order = cases.map((c, index) => ({ c, index, key: setupKey(c) })).sort((a, b) => firstSeen.get(a.key)! - firstSeen.get(b.key)! || a.index - b.index);
   const points: Array<ValidationPoint & { readonly index: number }> = [];
   const refused: Array<RefusedCase & { readonly index: number }> = [];
-  order.forEach(({ c, index }, done) => {
-    const key = setupKey(c);
+  let current: { readonly key: string; readonly setup: Setup } | undefined;
+  order.forEach(({ c, index, key }, done) => {
+    if (current?.key !== key) {
+      current?.setup.costs.flush();
+      current = undefined;
+    }
     try {
-      const setup = setupFor(c, setups, options.cache);
+      current ??= { key, setup: setupFor(c, options.cache) };
+      const { setup } = current;
       const run = runCase(c, setup);
       const simulated = figureOf(c, run, setup.hardware);
       const bound = boundOf(c, run, simulated);
@@ -71,12 +74,9 @@ export function simulateCases(cases: readonly ValidationCase[], options: RunOpti
       if (!(error instanceof UserError)) throw error;
       refused.push({ index, case: c, reason: error.message });
     }
-    const left = casesLeft.get(key)! - 1;
-    casesLeft.set(key, left);
-    if (left === 0) releaseSetup(key, setups);
     options.onCase?.(done + 1, cases.length, c.row.id);
   });
-  for (const key of [...setups.keys()]) releaseSetup(key, setups);
+  current?.setup.costs.flush();
   const inOrder = <T extends { readonly index: number }>(items: T[]) => items.sort((a, b) => a.index - b.index).map(({ index: _index, ...rest }) => rest);
   return { points: inOrder(points), refused: inOrder(refused) };
 }
@@ -87,30 +87,19 @@ interface Setup {
   readonly costs: StepCostModel;
 }
 
-/** The board, model and cards a case runs on; one card is the single-card step cost model itself (createParallelStepCostModel returns it). */
+/** What cases that share a setup have in common: board, stack, model, precision, layout and overrides. */
 function setupKey(c: ValidationCase): string {
   return JSON.stringify([c.board, c.stack ?? '', c.model, c.precision ?? '', c.layout, Object.entries(c.overrides ?? {})]);
 }
 
-/** Writes a setup's cost tables to the cache and forgets it. */
-function releaseSetup(key: string, setups: Map<string, Setup>): void {
-  setups.get(key)?.costs.flush();
-  setups.delete(key);
-}
-
-function setupFor(c: ValidationCase, setups: Map<string, Setup>, cache: ContentCache | undefined): Setup {
-  const key = setupKey(c);
-  let setup = setups.get(key);
-  if (setup === undefined) {
-    const hardware = loadHardware(c.board, { cache, stack: c.stack, overrides: c.overrides });
-    const model = withCasePrecision(loadModel(c.model).model, c);
-    const budget = engineSettings({ hardware }, tokenLimit(model, compileTarget(hardware)).tokens).maxNumBatchedTokens;
-    const layout = parallelLayout({ tensorParallelSize: c.layout.tensorParallelSize, pipelineParallelSize: c.layout.pipelineParallelSize });
-    const costs = createParallelStepCostModel({ hardware, model, cache, maxBatchedTokens: budget, layout, shardVocabulary: c.layout.shardVocabulary });
-    setup = { hardware, model, costs };
-    setups.set(key, setup);
-  }
-  return setup;
+/** The board, model and cards a case runs on; one card is the single-card step cost model itself (createParallelStepCostModel returns it). */
+function setupFor(c: ValidationCase, cache: ContentCache | undefined): Setup {
+  const hardware = loadHardware(c.board, { cache, stack: c.stack, overrides: c.overrides });
+  const model = withCasePrecision(loadModel(c.model).model, c);
+  const budget = engineSettings({ hardware }, tokenLimit(model, compileTarget(hardware)).tokens).maxNumBatchedTokens;
+  const layout = parallelLayout({ tensorParallelSize: c.layout.tensorParallelSize, pipelineParallelSize: c.layout.pipelineParallelSize });
+  const costs = createParallelStepCostModel({ hardware, model, cache, maxBatchedTokens: budget, layout, shardVocabulary: c.layout.shardVocabulary });
+  return { hardware, model, costs };
 }
 
 function withCasePrecision(model: Model, c: ValidationCase): Model {
@@ -126,7 +115,7 @@ function runCase(c: ValidationCase, setup: Setup, onStep?: (step: StepRecord) =>
 
 /** One case's run as the steps it took, on the board and model it ran on (fitting replays them). */
 export function runCaseSteps(c: ValidationCase, cache?: ContentCache): { hardware: Hardware; model: Model; steps: StepRecord[]; outputTokens: number; seconds: number; joules: number } {
-  const setup = setupFor(c, new Map(), cache);
+  const setup = setupFor(c, cache);
   const steps: StepRecord[] = [];
   const run = runCase(c, setup, (step) => steps.push(step));
   setup.costs.flush();

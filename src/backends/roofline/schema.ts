@@ -52,7 +52,7 @@ export const RooflineHardwareSchema = z.strictObject({
   })
     .superRefine((memory, context) => {
       const usableGiB = memory.capacityGiB * memory.usableFraction;
-      if (memory.reservedGiB >= usableGiB) context.addIssue({ code: 'custom', path: ['reservedGiB'], message: `expected less than the usable memory (capacityGiB × usableFraction = ${usableGiB} GiB), got ${memory.reservedGiB} GiB` });
+      if (memory.reservedGiB >= usableGiB) context.addIssue({ code: 'custom', path: ['reservedGiB'], input: memory.reservedGiB, message: `expected less than the usable memory (capacityGiB × usableFraction = ${usableGiB} GiB)` });
     }),
   compute: z.strictObject({
     /**
