@@ -424,7 +424,12 @@ class StepCosts implements StepCostModel {
     const structure = (query: { engine: 'mm' | 'mv' | 'vector'; k: number }) => this.backend.rowStructure(this.hardware, query);
     const linear = (k: number) => structure({ engine, k });
     const vector = structure({ engine: 'vector', k: d.hidden });
-    const role = (r: Exclude<LinearRole, 'lmHead'>) => (ROUTED_ROLES.has(r) ? { periodRows: undefined, affineRows: linear(innerDimension(d, r)).affineRows } : linear(innerDimension(d, r)));
+    const present = new Set(this.roles);
+    // A role the model lacks costs nothing at any rows: a period of one row lets it follow the others' probes instead of forcing one at every row.
+    const role = (r: Exclude<LinearRole, 'lmHead'>) => {
+      if (!present.has(r)) return { periodRows: 1, affineRows: 1 };
+      return ROUTED_ROLES.has(r) ? { periodRows: undefined, affineRows: linear(innerDimension(d, r)).affineRows } : linear(innerDimension(d, r));
+    };
     const groups = part === 'tokenwise' ? [vector, ...TOKENWISE_ROLES.map(role), vector] : [linear(d.hidden), vector];
     return {
       width: this.width,
