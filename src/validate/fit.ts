@@ -36,16 +36,24 @@ export interface StackFit {
   readonly calibration: Calibration;
   /** The fitted rows' ids, in the calibration's order. */
   readonly ids: readonly string[];
+  /**
+   * Fitted rows that ran on more than one card, left out: the fit recomputes
+   * one card's kernels, not the collectives between cards, so it cannot say
+   * what such a row would take (`validate` reports their error).
+   */
+  readonly leftOut: readonly string[];
 }
 
 export function fitStack(options: StackFitOptions): StackFit {
   const rows = options.files.flatMap((file) => loadMeasurements(file));
   const { cases } = planValidation(rows, availableHere(options.cache), splitOf);
-  const fitted = cases.filter((c) => c.stack === options.stack && c.fit && TIMED.has(c.figure));
-  if (fitted.length === 0) throw new UsageError({ what: `no fitted row of a timed metric runs on the stack ${options.stack}`, detail: 'split.ts says which rows are fitted.' });
+  const timed = cases.filter((c) => c.stack === options.stack && c.fit && TIMED.has(c.figure));
+  const fitted = timed.filter((c) => c.layout.cards === 1);
+  const leftOut = timed.filter((c) => c.layout.cards > 1).map((c) => c.row.id);
+  if (fitted.length === 0) throw new UsageError({ what: `no fitted row of a timed metric runs on one card on the stack ${options.stack}`, detail: 'split.ts says which rows are fitted.' });
   const observations = fitted.map((c) => observationOf(c, options.cache));
   const first = observations[0]!.on!;
-  return { calibration: calibrate({ hardware: first.hardware, model: first.model, observations, keys: options.keys }), ids: fitted.map((c) => c.row.id) };
+  return { calibration: calibrate({ hardware: first.hardware, model: first.model, observations, keys: options.keys }), ids: fitted.map((c) => c.row.id), leftOut };
 }
 
 /** Figures that are a time, or a count over a time, of steps run back to back. */
