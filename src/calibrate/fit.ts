@@ -28,6 +28,8 @@ export const FIT_PARAMETERS: readonly FitParameter[] = [
   { key: 'efficiency.attention.memory', min: 0.05, max: 1 },
   { key: 'efficiency.attention.compute', min: 0.05, max: 1 },
   { key: 'efficiency.vector.memory', min: 0.05, max: 1 },
+  { key: 'efficiency.experts.memory', min: 0.05, max: 1 },
+  { key: 'efficiency.experts.compute', min: 0.05, max: 1 },
   { key: 'kernelLaunchUs', min: 0, max: 100 },
   // A software stack's host time (boards given a --stack) and its weight-only kernels' widening work.
   { key: 'stack.stepUs', min: 0, max: 20_000 },

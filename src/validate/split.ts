@@ -53,6 +53,10 @@ export const FIT_RULES: readonly SplitRule[] = [
     description: "TensorRT-LLM 0.17's Llama-3.1-70B FP8 on one H100, whose KV cache bounds the batch (the stack's memory reserved per card); every other 0.17 row, the A100 TP 2 rows that the same bound limits among them, is held out",
     picks: (row) => row.group === 'trtllm-0.17' && row.hardware === 'h100-sxm' && row.model === 'llama3.1-70b' && row.cards === 1,
   },
+  {
+    description: "TensorRT-LLM 0.17's Mixtral-8x7B FP8 on the H100, every length and layout (the stack's expert compute efficiency); the other boards, Mixtral-8x22B and the 0.14 rows are held out",
+    picks: (row) => row.group === 'trtllm-0.17' && row.hardware === 'h100-sxm' && row.model === 'mixtral-8x7b',
+  },
 ];
 
 /** Whether a row was fitted on, and the rule that says so (or that none does). */

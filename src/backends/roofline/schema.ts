@@ -97,6 +97,12 @@ export const RooflineHardwareSchema = z.strictObject({
     attention: z.strictObject({ memory: fraction, compute: fraction }),
     /** Norms, element-wise kernels, the KV-cache append: memory-bound. */
     vector: z.strictObject({ memory: fraction }),
+    /**
+     * A mixture of experts' routed experts, run as grouped GEMMs (fused MoE)
+     * whose kernels sustain other fractions of the peaks than dense
+     * projections do; each absent fraction is the linear one.
+     */
+    experts: z.strictObject({ memory: fraction.optional(), compute: fraction.optional() }).optional(),
   }),
   /** Fixed cost of one kernel, µs (launch and synchronisation). */
   kernelLaunchUs: z.number().nonnegative(),

@@ -66,6 +66,8 @@ export interface Kernel {
    * expert's tiles alone do not say how full its waves are.
    */
   readonly gemm?: readonly GemmShape[] | undefined;
+  /** A routed expert's projection (board `efficiency.experts`). */
+  readonly routedExpert?: boolean | undefined;
 }
 
 const MS_PER_SECOND = 1e3;
@@ -144,12 +146,20 @@ export function simulateRoofline(ir: Ir, hw: RooflineHardware, options: Roofline
 
 /** Compute, memory, launch, widening and host time of a kernel, ms (in ROOFLINE_MODULES order). */
 function times(kernel: Kernel, hw: RooflineHardware): number[] {
-  const efficiency = hw.efficiency[kernel.class];
-  const computeEfficiency = 'compute' in efficiency ? efficiency.compute : 1;
-  const computeMs = computeTimeMs(kernel, hw, computeEfficiency * gemmUtilisation(kernel.gemm, hw));
+  const efficiency = efficiencyOf(kernel, hw);
+  const computeMs = computeTimeMs(kernel, hw, efficiency.compute * gemmUtilisation(kernel.gemm, hw));
   const memoryMs = (kernel.bytes / (hw.memory.bandwidthGBps * 1e9 * efficiency.memory)) * MS_PER_SECOND;
   const launchMs = kernel.batched === undefined ? hw.kernelLaunchUs * 1e-3 : 0;
   return [computeMs, memoryMs, launchMs, widenMs(kernel, hw), hostMs(kernel, hw)];
+}
+
+/** The fractions of the peaks a kernel sustains: its class's, a routed expert's where the board states them apart. */
+function efficiencyOf(kernel: Kernel, hw: RooflineHardware): { compute: number; memory: number } {
+  const own = hw.efficiency[kernel.class];
+  const compute = 'compute' in own ? own.compute : 1;
+  if (kernel.routedExpert !== true) return { compute, memory: own.memory };
+  const experts = hw.efficiency.experts;
+  return { compute: experts?.compute ?? compute, memory: experts?.memory ?? own.memory };
 }
 
 /** A kernel's operations at the peak for its type times `share` (efficiency and utilisation), ms. */
@@ -205,7 +215,7 @@ function linearKernel(step: Step, target: LoweringTarget): Kernel {
   const batched = slot !== undefined && slot > 0 ? ('experts' as const) : undefined;
   const widened = dtypeBits(weight.dtype) < dtypeBits(input.dtype) ? { elements: groups * k * n, groups: weight.group_size === undefined ? 0 : groups * Math.ceil(k / weight.group_size) * n } : undefined;
   const gemm = slot === undefined ? [{ groups, tokens: m, features: n }] : undefined;
-  return { class: 'linear', bytes: weightBytes + biasBytes + bytesOf(input) + operands.reduce((sum, t) => sum + bytesOf(t), 0) + bytesOf(last), ops: 2 * groups * m * k * n, dtype: input.dtype, ...(batched === undefined ? {} : { batched }), widened, gemm };
+  return { class: 'linear', bytes: weightBytes + biasBytes + bytesOf(input) + operands.reduce((sum, t) => sum + bytesOf(t), 0) + bytesOf(last), ops: 2 * groups * m * k * n, dtype: input.dtype, ...(batched === undefined ? {} : { batched }), ...(slot === undefined ? {} : { routedExpert: true }), widened, gemm };
 }
 
 /**

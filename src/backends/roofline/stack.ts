@@ -40,6 +40,7 @@ export const StackFileSchema = z.strictObject({
       linear: z.strictObject({ memory: fraction.optional(), compute: fraction.optional() }).optional(),
       attention: z.strictObject({ memory: fraction.optional(), compute: fraction.optional() }).optional(),
       vector: z.strictObject({ memory: fraction.optional() }).optional(),
+      experts: z.strictObject({ memory: fraction.optional(), compute: fraction.optional() }).optional(),
     })
     .optional(),
   /** Its weight-only kernels' widening work (the board's `dequantization`). */
@@ -78,7 +79,9 @@ export function stackOverrides(stack: Stack): Record<string, unknown> {
     stack: { name: stack.name, stepUs: stack.host.stepUs, sequenceUs: stack.host.sequenceUs, serving: { ...stack.serving } },
   };
   for (const [group, values] of Object.entries(stack.efficiency ?? {})) {
-    for (const [key, value] of Object.entries(values ?? {})) if (value !== undefined) overrides[`efficiency.${group}.${key}`] = value;
+    // Boards need not state their experts' efficiencies: the stack's are set whole (what it leaves out stays the linear one).
+    if (group === 'experts') overrides['efficiency.experts'] = { ...values };
+    else for (const [key, value] of Object.entries(values ?? {})) if (value !== undefined) overrides[`efficiency.${group}.${key}`] = value;
   }
   if (stack.dequantization !== undefined) overrides['dequantization'] = { ...stack.dequantization };
   if (stack.usableMemoryFraction !== undefined) overrides['memory.usableFraction'] = stack.usableMemoryFraction;

@@ -6,7 +6,7 @@ import { createStepCostModel } from '../../../src/cost/index.js';
 import { ConfigError } from '../../../src/errors.js';
 import { modelDims, PrecisionSchema, type Model } from '../../../src/model/index.js';
 import { engineSettings } from '../../../src/serving/index.js';
-import { testCache, thrown, tinyModel } from '../../helpers.js';
+import { testCache, thrown, TINY_MOE_ARCHITECTURE, tinyModel, tinyVariant } from '../../helpers.js';
 
 /*
  * Software stacks (hardware/stacks/): a stack replaces a GPU board's launch
@@ -24,6 +24,36 @@ const modules = (hw: Hardware, model: Model, batch: ReturnType<typeof decode>) =
   const profile = simulate(compileModel(model, { batch, target: compileTarget(hw) }).ir, hw);
   return { totalMs: profile.totalMs, busy: (name: string) => profile.modules[name]!.busyMs };
 };
+
+describe("routed experts' efficiencies", () => {
+  const moe = tinyVariant({ ...TINY_MOE_ARCHITECTURE }, { precision: 'FP16' });
+  const prefill = { sequences: [{ newTokens: 256, context: 0 }] };
+  const board = (experts?: Record<string, number>) => loadHardware('h100-sxm', { cache: testCache(), overrides: experts === undefined ? {} : { 'efficiency.experts': experts } }) as RooflineHardware;
+
+  test("stated equal to the linear ones, or not stated, they change nothing", () => {
+    const plain = board();
+    const same = board({ compute: plain.efficiency.linear.compute, memory: plain.efficiency.linear.memory });
+    assert.equal(modules(same, moe, prefill).totalMs, modules(plain, moe, prefill).totalMs);
+  });
+
+  test('a lower expert compute efficiency slows a mixture of experts and leaves a dense model as it was', () => {
+    const plain = board();
+    const slower = board({ compute: plain.efficiency.linear.compute / 2 });
+    const [before, after] = [modules(plain, moe, prefill), modules(slower, moe, prefill)];
+    assert.ok(after.busy('COMPUTE') > before.busy('COMPUTE'), `${before.busy('COMPUTE')} → ${after.busy('COMPUTE')} ms`);
+    // Only the routed experts' compute doubles: the step takes less than twice its compute time longer.
+    assert.ok(after.busy('COMPUTE') < 2 * before.busy('COMPUTE'));
+    assert.equal(after.busy('MEMORY'), before.busy('MEMORY'));
+    assert.equal(modules(slower, tiny, prefill).totalMs, modules(plain, tiny, prefill).totalMs);
+  });
+
+  test("a stack's expert efficiencies reach a board that states none, the rest staying the linear ones", () => {
+    const hw = withStack('h100-sxm', 'tensorrt-llm');
+    const stack = loadStack('tensorrt-llm');
+    assert.equal(hw.efficiency.experts?.compute, stack.efficiency!.experts!.compute);
+    assert.equal(hw.efficiency.experts?.memory, undefined);
+  });
+});
 
 describe('software stacks', () => {
   test('every shipped stack loads and names the measurements it describes', () => {
