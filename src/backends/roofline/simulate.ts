@@ -146,20 +146,22 @@ export function simulateRoofline(ir: Ir, hw: RooflineHardware, options: Roofline
 
 /** Compute, memory, launch, widening and host time of a kernel, ms (in ROOFLINE_MODULES order). */
 function times(kernel: Kernel, hw: RooflineHardware): number[] {
-  const efficiency = efficiencyOf(kernel, hw);
-  const computeMs = computeTimeMs(kernel, hw, efficiency.compute * gemmUtilisation(kernel.gemm, hw));
-  const memoryMs = (kernel.bytes / (hw.memory.bandwidthGBps * 1e9 * efficiency.memory)) * MS_PER_SECOND;
+  const computeMs = computeTimeMs(kernel, hw, computeEfficiency(kernel, hw) * gemmUtilisation(kernel.gemm, hw));
+  const memoryMs = (kernel.bytes / (hw.memory.bandwidthGBps * 1e9 * memoryEfficiency(kernel, hw))) * MS_PER_SECOND;
   const launchMs = kernel.batched === undefined ? hw.kernelLaunchUs * 1e-3 : 0;
   return [computeMs, memoryMs, launchMs, widenMs(kernel, hw), hostMs(kernel, hw)];
 }
 
-/** The fractions of the peaks a kernel sustains: its class's, a routed expert's where the board states them apart. */
-function efficiencyOf(kernel: Kernel, hw: RooflineHardware): { compute: number; memory: number } {
+/* The fractions of the peaks a kernel sustains: its class's, a routed expert's where the board states them apart (no object per kernel: this runs for every kernel of every step). */
+function computeEfficiency(kernel: Kernel, hw: RooflineHardware): number {
   const own = hw.efficiency[kernel.class];
   const compute = 'compute' in own ? own.compute : 1;
-  if (kernel.routedExpert !== true) return { compute, memory: own.memory };
-  const experts = hw.efficiency.experts;
-  return { compute: experts?.compute ?? compute, memory: experts?.memory ?? own.memory };
+  return kernel.routedExpert === true ? (hw.efficiency.experts?.compute ?? compute) : compute;
+}
+
+function memoryEfficiency(kernel: Kernel, hw: RooflineHardware): number {
+  const memory = hw.efficiency[kernel.class].memory;
+  return kernel.routedExpert === true ? (hw.efficiency.experts?.memory ?? memory) : memory;
 }
 
 /** A kernel's operations at the peak for its type times `share` (efficiency and utilisation), ms. */
