@@ -30,8 +30,8 @@ export const FIT_RULES: readonly SplitRule[] = [
     picks: (row) => row.group === 'argonne' && row.hardware === 'a100-40gb-sxm' && row.model === 'llama2-70b' && row.batch === 16 && (row.input_len === 512 || row.input_len === 2048),
   },
   {
-    description: 'Argonne latency, vLLM 0.6.1 ROCm on the MI250 and MI300X: LLaMA-2-7B at 1024/1024, batch 1 to 64 (the vllm-0.6-rocm stack); 128/128, 2048/2048 and the one-output-token runs are held out',
-    picks: (row) => row.group === 'argonne' && row.software === 'vllm' && row.software_version.startsWith('0.6.1 (ROCm') && row.metric === 'e2e_latency_s' && row.model === 'llama2-7b' && row.input_len === 1024 && row.output_len === 1024,
+    description: 'Argonne latency, vLLM 0.6.1 ROCm on the MI250 and MI300X: LLaMA-2-7B at 1024/1024, batch 1 to 64, and its batch-16 run with one output token (the vllm-0.6-rocm stacks); 128/128 and 2048/2048 are held out',
+    picks: (row) => row.group === 'argonne' && row.software === 'vllm' && row.software_version.startsWith('0.6.1 (ROCm') && row.metric === 'e2e_latency_s' && row.model === 'llama2-7b' && row.input_len === 1024 && (row.output_len === 1024 || row.output_len === 1),
   },
   {
     description: "Argonne, vLLM power: batch 1 and 64 of both models (the A100's and H100's energy per byte and per MAC); batch 16 and 32 are held out",
