@@ -4,6 +4,7 @@ export { planValidation, MAX_SIMULATED_REQUESTS, type ValidationCase, type CaseL
 export { simulateCases, runCaseSteps, type ValidationPoint, type RefusedCase, type RunOptions } from './run.js';
 export { FIT_RULES, splitOf, type SplitRule } from './split.js';
 export { summarise, errorSummary, type ErrorSummary, type ValidationSummary } from './summary.js';
+export { contradictions, type Contradiction } from './consistency.js';
 export { paritySpec } from './figures.js';
 export { loadBaseline, compareWithBaseline, baselineOf, BaselineSchema, type Baseline } from './baseline.js';
 export { fitStack, fitPower, mergedSteps, type StackFit, type StackFitOptions, type PowerFit, type PowerFitOptions } from './fit.js';

@@ -1,6 +1,7 @@
 import { loadHardware, loadStack, shippedHardwareNames, shippedStackNames } from '../backends/index.js';
 import { shippedModelNames } from '../model/index.js';
 import type { ContentCache } from '../util/cache.js';
+import { contradictions, type Contradiction } from './consistency.js';
 import { loadMeasurements } from './measurements.js';
 import { planValidation, type Available, type SkippedRow } from './plan.js';
 import { simulateCases, type RefusedCase, type ValidationPoint } from './run.js';
@@ -32,6 +33,8 @@ export interface ValidationReport {
   readonly summary: ValidationSummary;
   /** The rules that chose the fitted rows. */
   readonly fitRules: readonly string[];
+  /** Pairs of planned rows whose measured times fall as their work grows (src/validate/consistency.ts). */
+  readonly contradictions: readonly Contradiction[];
 }
 
 export function validate(options: ValidationOptions): ValidationReport {
@@ -39,7 +42,7 @@ export function validate(options: ValidationOptions): ValidationReport {
   const available = availableHere(options.cache);
   const { cases, skipped } = planValidation(rows, available, splitOf);
   const { points, refused } = simulateCases(cases, { cache: options.cache, onCase: options.onCase });
-  return { points, skipped, refused, summary: summarise(points, (board) => available.gpuBoards.has(board)), fitRules: FIT_RULES.map((rule) => rule.description) };
+  return { points, skipped, refused, summary: summarise(points, (board) => available.gpuBoards.has(board)), fitRules: FIT_RULES.map((rule) => rule.description), contradictions: contradictions(cases) };
 }
 
 /** The shipped boards (telling GPUs and ASICs apart), models and stacks. */

@@ -66,6 +66,7 @@ function jsonOf(report: ValidationReport, problems: readonly string[]): unknown 
     fitRules: report.fitRules,
     points: report.points.map((p) => ({ id: p.case.row.id, group: p.case.row.group, board: p.case.board, stack: p.case.stack ?? null, model: p.case.model, metric: p.case.row.metric, unit: p.case.row.unit, measured: p.measured, simulated: p.simulated, error: p.error, bound: p.bound ?? null, beyondBound: p.beyondBound, fit: p.case.fit, assumptions: p.case.assumptions })),
     skipped: [...report.skipped.map((s) => ({ id: s.row.id, file: s.row.file, line: s.row.line, reason: s.reason })), ...report.refused.map((r) => ({ id: r.case.row.id, file: r.case.row.file, line: r.case.row.line, reason: `the simulator refuses it: ${r.reason}` }))],
+    contradictions: report.contradictions.map((c) => ({ more: c.more.row.id, less: c.less.row.id, measuredMore: c.more.row.value, measuredLess: c.less.row.value, unit: c.more.row.unit, floorAbsError: c.floorAbsError })),
     baseline: problems,
   };
 }
@@ -88,6 +89,7 @@ function tables(report: ValidationReport, problems: readonly string[]): string {
     `GPU boards: ${s.gpuBoards.join(', ')}.`,
     `Fitted rows (all others are held out):\n${report.fitRules.map((rule) => `  - ${rule}`).join('\n')}`,
     beyondBoundList(report),
+    contradictionList(report),
     skippedList(report),
     ...problems.map((problem) => `validate: worse than the baseline: ${problem}.`),
   ];
@@ -104,6 +106,13 @@ function beyondBoundList(report: ValidationReport): string {
   if (beyond.length === 0) return '';
   const entries = beyond.map((p) => `  ${p.case.row.id}: measured ${figure(p.measured)} ${p.case.row.unit}, bound ${figure(p.bound!)} (${percent((p.measured - p.bound!) / p.bound!)} beyond)`);
   return `Measured beyond the physical bound of the simulated schedule (each step at its bytes over peak bandwidth or operations over peak compute; no simulation within the board's data-sheet peaks can reach them; counted in the errors above):\n${entries.join('\n')}`;
+}
+
+/** Pairs of rows where more work was measured faster: at least one of each pair cannot be matched. */
+function contradictionList(report: ValidationReport): string {
+  if (report.contradictions.length === 0) return '';
+  const entries = report.contradictions.map((c) => `  ${c.more.row.id} (${figure(c.more.row.value)} ${c.more.row.unit}) is measured faster than ${c.less.row.id} (${figure(c.less.row.value)} ${c.less.row.unit}) with as much work or more: one of the two is at least ${plain(c.floorAbsError)} off`);
+  return `Measurements that contradict each other (more requests, or longer prompts or outputs, on the same setup, measured faster; no simulator whose time never falls as work grows matches both; counted in the errors above):\n${entries.join('\n')}`;
 }
 
 /** Skipped rows by reason: how many, and which. */
