@@ -58,6 +58,10 @@ export const FIT_RULES: readonly SplitRule[] = [
     picks: (row) => row.group === 'trtllm-0.17' && row.hardware === 'h100-sxm' && row.model === 'llama3.1-70b' && row.cards === 1,
   },
   {
+    description: "TensorRT-LLM 0.17's Llama-3.1-70B FP8 on one H200, whose large batches make the FP8 GEMMs the bound (the stack's FP8 compute efficiency); its two- to eight-card rows, the 405B, the other boards and the 8B are held out",
+    picks: (row) => row.group === 'trtllm-0.17' && row.hardware === 'h200-sxm' && row.model === 'llama3.1-70b' && row.cards === 1,
+  },
+  {
     description: "TensorRT-LLM 0.17's Mixtral-8x7B FP8 on the H100, every length and layout (the stack's expert compute efficiency); the other boards, Mixtral-8x22B and the 0.14 rows are held out",
     picks: (row) => row.group === 'trtllm-0.17' && row.hardware === 'h100-sxm' && row.model === 'mixtral-8x7b',
   },

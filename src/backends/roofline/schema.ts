@@ -91,8 +91,12 @@ export const RooflineHardwareSchema = z.strictObject({
   /** KV-cache element types the stack stores. */
   kvCacheDtypes: z.array(Dtype).min(1),
   efficiency: z.strictObject({
-    /** Projections: fraction of the bandwidth and of the compute peak a kernel sustains. */
-    linear: z.strictObject({ memory: fraction, compute: fraction }),
+    /**
+     * Projections: fraction of the bandwidth and of the compute peak a
+     * kernel sustains; `fp8Compute`, of the FP8 peak where FP8 GEMMs sustain
+     * another fraction of theirs than the others do (absent: `compute`).
+     */
+    linear: z.strictObject({ memory: fraction, compute: fraction, fp8Compute: fraction.optional() }),
     /** Fused attention (scores kept on chip). */
     attention: z.strictObject({ memory: fraction, compute: fraction }),
     /** Norms, element-wise kernels, the KV-cache append: memory-bound. */

@@ -37,7 +37,7 @@ export const StackFileSchema = z.strictObject({
   /** The stack's kernels where they sustain other fractions of the peaks than the board's defaults. */
   efficiency: z
     .strictObject({
-      linear: z.strictObject({ memory: fraction.optional(), compute: fraction.optional() }).optional(),
+      linear: z.strictObject({ memory: fraction.optional(), compute: fraction.optional(), fp8Compute: fraction.optional() }).optional(),
       attention: z.strictObject({ memory: fraction.optional(), compute: fraction.optional() }).optional(),
       vector: z.strictObject({ memory: fraction.optional() }).optional(),
       experts: z.strictObject({ memory: fraction.optional(), compute: fraction.optional() }).optional(),

@@ -55,6 +55,29 @@ describe("routed experts' efficiencies", () => {
   });
 });
 
+describe("FP8 projections' own compute efficiency", () => {
+  const prefill = { sequences: [{ newTokens: 512, context: 0 }] };
+  const board = (fp8Compute?: number) => loadHardware('h100-sxm', { cache: testCache(), overrides: fp8Compute === undefined ? {} : { 'efficiency.linear.fp8Compute': fp8Compute } }) as RooflineHardware;
+
+  test('stated equal to the linear one, or not stated, it changes nothing', () => {
+    const plain = board();
+    const fp8 = at(tinyModel(), 'FP8');
+    assert.equal(modules(board(plain.efficiency.linear.compute), fp8, prefill).totalMs, modules(plain, fp8, prefill).totalMs);
+  });
+
+  test('a lower one slows an FP8 prefill by at most its ratio and leaves FP16 as it was', () => {
+    const plain = board();
+    const slower = board(plain.efficiency.linear.compute / 2);
+    const fp8 = at(tinyModel(), 'FP8');
+    const [before, after] = [modules(plain, fp8, prefill), modules(slower, fp8, prefill)];
+    assert.ok(after.busy('COMPUTE') > before.busy('COMPUTE'), `${before.busy('COMPUTE')} → ${after.busy('COMPUTE')} ms`);
+    // Only the projections' compute doubles, not attention's: less than twice the compute time.
+    assert.ok(after.busy('COMPUTE') < 2 * before.busy('COMPUTE'));
+    assert.equal(after.busy('MEMORY'), before.busy('MEMORY'));
+    assert.equal(modules(slower, tiny, prefill).totalMs, modules(plain, tiny, prefill).totalMs);
+  });
+});
+
 describe('software stacks', () => {
   test('every shipped stack loads and names the measurements it describes', () => {
     for (const name of shippedStackNames()) assert.ok(loadStack(name).measurements.software.length > 0, name);
