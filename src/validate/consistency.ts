@@ -34,7 +34,12 @@ export interface Contradiction {
 /** The pairs of cases whose measured times fall as their work grows, largest contradiction first. */
 export function contradictions(cases: readonly ValidationCase[]): Contradiction[] {
   const bySetup = new Map<string, ValidationCase[]>();
-  for (const c of cases.filter(comparable)) bySetup.set(setupOf(c), [...(bySetup.get(setupOf(c)) ?? []), c]);
+  for (const c of cases.filter(comparable)) {
+    const key = setupOf(c);
+    const group = bySetup.get(key);
+    if (group === undefined) bySetup.set(key, [c]);
+    else group.push(c);
+  }
   const found: Contradiction[] = [];
   for (const group of bySetup.values()) {
     for (const more of group) {

@@ -155,7 +155,8 @@ function times(kernel: Kernel, hw: RooflineHardware): number[] {
 /* The fractions of the peaks a kernel sustains: its class's (an FP8 projection's own where the board states it), a routed expert's where the board states them apart (no object per kernel: this runs for every kernel of every step). */
 function computeEfficiency(kernel: Kernel, hw: RooflineHardware): number {
   const own = hw.efficiency[kernel.class];
-  const compute = !('compute' in own) ? 1 : kernel.dtype === 'fp8' && 'fp8Compute' in own && own.fp8Compute !== undefined ? own.fp8Compute : own.compute;
+  if (!('compute' in own)) return 1;
+  const compute = kernel.dtype === 'fp8' && 'fp8Compute' in own ? (own.fp8Compute ?? own.compute) : own.compute;
   return kernel.routedExpert === true ? (hw.efficiency.experts?.compute ?? compute) : compute;
 }
 
