@@ -78,14 +78,14 @@ export function calibrate(options: CalibrationOptions): Calibration {
   if (options.observations.length < 2) throw new UserError({ what: `one measurement (${options.observations[0]!.label}) is too few to fit ${parameters.length} parameters`, detail: 'give at least two: more result files (a vLLM result at concurrency 1 gives its TTFT and TPOT), or GPU profile rows.' });
   const boards = options.observations.map((o) => o.on ?? { hardware: options.hardware, model: options.model });
   const parts = new PartKernels();
-  const kernels = options.observations.map((o, index) => o.terms.map((term) => ({ weight: term.weight, floorMs: term.floorMs ?? 0, kernels: parts.step(boards[index]!, term.batch) })));
+  const kernels = options.observations.map((o, index) => o.terms.map((term) => ({ weight: term.weight, floorMs: term.floorMs ?? 0, fixedMs: term.fixedMs ?? 0, kernels: parts.step(boards[index]!, term.batch) })));
   const predictAt = (values: readonly number[]) => {
     const boardsAt = new Map<RooflineHardware, RooflineHardware>();
     const at = (hw: RooflineHardware) => boardsAt.get(hw) ?? boardsAt.set(hw, withValues(hw, parameters, values)).get(hw)!;
     return (index: number) => {
       const hw = at(boards[index]!.hardware);
-      // A step at the board's power limit takes that long whatever its kernels would (src/energy).
-      return kernels[index]!.reduce((sum, term) => sum + term.weight * Math.max(term.floorMs, term.kernels.reduce((ms, k) => ms + k.count * kernelsMs([k.kernel], hw), 0)), 0);
+      // A step at the board's power limit takes that long whatever its kernels would (src/energy); the links' time comes on top.
+      return kernels[index]!.reduce((sum, term) => sum + term.weight * (Math.max(term.floorMs, term.kernels.reduce((ms, k) => ms + k.count * kernelsMs([k.kernel], hw), 0)) + term.fixedMs), 0);
     };
   };
   const start = parameters.map((p) => valueAt(options.hardware, p.key));
@@ -142,7 +142,7 @@ function chosen(keys: readonly string[] | undefined): FitParameter[] {
  * the group costs that in sum).
  */
 class PartKernels {
-  /** By board, model and precision (what a kernel's bytes and operations depend on), then by part. */
+  /** By board, model, precision and shape (what a kernel's bytes and operations depend on), then by part. */
   private readonly lowered = new Map<string, Map<string, readonly Kernel[]>>();
 
   step(board: { hardware: RooflineHardware; model: Model }, batch: BatchShape): Array<{ kernel: Kernel; count: number }> {
@@ -168,7 +168,8 @@ class PartKernels {
   }
 
   private part(board: { hardware: RooflineHardware; model: Model }, key: string, batch: BatchShape, parts: LoweringParts): readonly Kernel[] {
-    const on = JSON.stringify([board.hardware.name, board.model.name, board.model.mapping.precision]);
+    // The architecture too: a tensor-parallel card's share keeps the model's name.
+    const on = JSON.stringify([board.hardware.name, board.model.name, board.model.mapping.precision, board.model.architecture]);
     const byKey = this.lowered.get(on) ?? this.lowered.set(on, new Map()).get(on)!;
     let kernels = byKey.get(key);
     if (kernels === undefined) {

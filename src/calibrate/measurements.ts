@@ -30,9 +30,11 @@ export interface Observation {
    * The steps, each group of alike steps once with its count. `floorMs`: the
    * least time one of them may take at the board's power limit
    * (src/energy, powerLimitedMs), which no efficiency moves; none where
-   * the board has no limit or the steps are not compute-bound.
+   * the board has no limit or the steps are not compute-bound. `fixedMs`:
+   * time each of them takes beside its kernels that no fitted parameter
+   * moves (the collectives between tensor-parallel cards), added to them.
    */
-  readonly terms: ReadonlyArray<{ readonly weight: number; readonly batch: BatchShape; readonly floorMs?: number | undefined }>;
+  readonly terms: ReadonlyArray<{ readonly weight: number; readonly batch: BatchShape; readonly floorMs?: number | undefined; readonly fixedMs?: number | undefined }>;
   /** The board and model the steps run on, where not the calibration's own (a fit over several boards). */
   readonly on?: { readonly hardware: RooflineHardware; readonly model: Model } | undefined;
 }

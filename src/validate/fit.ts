@@ -2,6 +2,7 @@ import type { BatchShape } from '../batch.js';
 import type { RooflineHardware } from '../backends/index.js';
 import { levenbergMarquardt } from 'ml-levenberg-marquardt';
 import { powerLimitedMs } from '../energy/index.js';
+import { LINK_MODULE, parallelLayout, shardModel } from '../parallel/index.js';
 import { calibrate, type Calibration, type Observation } from '../calibrate/index.js';
 import { UsageError } from '../errors.js';
 import type { StepRecord } from '../serving/index.js';
@@ -37,9 +38,10 @@ export interface StackFit {
   /** The fitted rows' ids, in the calibration's order. */
   readonly ids: readonly string[];
   /**
-   * Fitted rows that ran on more than one card, left out: the fit recomputes
-   * one card's kernels, not the collectives between cards, so it cannot say
-   * what such a row would take (`validate` reports their error).
+   * Fitted rows that ran in pipeline stages, left out: the fit recomputes one
+   * card's kernels with the collectives of a tensor-parallel group beside
+   * them, not a pipeline's schedule of micro-batches, so it cannot say what
+   * such a row would take (`validate` reports their error).
    */
   readonly leftOut: readonly string[];
 }
@@ -48,9 +50,9 @@ export function fitStack(options: StackFitOptions): StackFit {
   const rows = options.files.flatMap((file) => loadMeasurements(file));
   const { cases } = planValidation(rows, availableHere(options.cache), splitOf);
   const timed = cases.filter((c) => c.stack === options.stack && c.fit && TIMED.has(c.figure));
-  const fitted = timed.filter((c) => c.layout.cards === 1);
-  const leftOut = timed.filter((c) => c.layout.cards > 1).map((c) => c.row.id);
-  if (fitted.length === 0) throw new UsageError({ what: `no fitted row of a timed metric runs on one card on the stack ${options.stack}`, detail: 'split.ts says which rows are fitted.' });
+  const fitted = timed.filter((c) => c.layout.pipelineParallelSize === 1);
+  const leftOut = timed.filter((c) => c.layout.pipelineParallelSize > 1).map((c) => c.row.id);
+  if (fitted.length === 0) throw new UsageError({ what: `no fitted row of a timed metric runs without pipeline stages on the stack ${options.stack}`, detail: 'split.ts says which rows are fitted.' });
   const observations = fitted.map((c) => observationOf(c, options.cache));
   const first = observations[0]!.on!;
   return { calibration: calibrate({ hardware: first.hardware, model: first.model, observations, keys: options.keys }), ids: fitted.map((c) => c.row.id), leftOut };
@@ -59,8 +61,16 @@ export function fitStack(options: StackFitOptions): StackFit {
 /** Figures that are a time, or a count over a time, of steps run back to back. */
 const TIMED = new Set<ValidationCase['figure']>(['e2e_s', 'e2e_ms', 'ttft_ms', 'tokens_per_s', 'decode_tokens_per_s', 'output_tokens_per_s', 'output_tokens_per_s_per_gpu']);
 
+/**
+ * A case as the steps its simulation ran, on the card they ran on: on a
+ * tensor-parallel group, one card's share of the model, its steps' kernels
+ * refitted and their collectives kept as they were (no fitted parameter
+ * moves the links), the power limit applying to each card's own energy.
+ */
 function observationOf(c: ValidationCase, cache: ContentCache | undefined): Observation {
-  const { hardware, model, steps, outputTokens } = runCaseSteps(c, cache);
+  const { hardware, model: whole, steps, outputTokens } = runCaseSteps(c, cache);
+  const cards = c.layout.tensorParallelSize;
+  const model = cards === 1 ? whole : shardModel(whole, parallelLayout({ tensorParallelSize: cards }), { shardVocabulary: c.layout.shardVocabulary })[0]!.model;
   if (hardware.kind !== 'roofline') throw new UsageError({ what: `${c.row.id} runs on ${hardware.name}, which is not a GPU or ASIC` });
   const v = c.row.value;
   const timed: Record<string, { ms: number; steps: readonly StepRecord[] }> = {
@@ -73,27 +83,30 @@ function observationOf(c: ValidationCase, cache: ContentCache | undefined): Obse
     output_tokens_per_s_per_gpu: { ms: (outputTokens / v) * 1000, steps },
   };
   const { ms, steps: counted } = timed[c.figure]!;
-  const floors = counted.map((s) => powerLimitedMs(hardware, s.cost.dynamicJ, s.cost.bound.limit));
-  return { label: c.row.id, measuredMs: ms, terms: mergedSteps(counted.map((s) => s.batch), floors), on: { hardware: hardware as RooflineHardware, model } };
+  const floors = counted.map((s) => powerLimitedMs(hardware, s.cost.dynamicJ / cards, s.cost.bound.limit));
+  const links = counted.map((s) => s.cost.modules[LINK_MODULE] ?? 0);
+  return { label: c.row.id, measuredMs: ms, terms: mergedSteps(counted.map((s) => s.batch), floors, links), on: { hardware: hardware as RooflineHardware, model } };
 }
 
 /**
  * Steps of one shape (the same new tokens per sequence) merged into one at
  * the mean contexts, weighted by their count; with each step's time at the
- * board's power limit (`floorsMs`, by index), the group's mean of them.
+ * board's power limit (`floorsMs`, by index) and its links' time
+ * (`fixedMs`), the group's mean of each.
  */
-export function mergedSteps(batches: readonly BatchShape[], floorsMs?: readonly number[]): Array<{ weight: number; batch: BatchShape; floorMs: number }> {
-  const groups = new Map<string, { count: number; contexts: number[]; newTokens: number[]; floorMs: number }>();
+export function mergedSteps(batches: readonly BatchShape[], floorsMs?: readonly number[], fixedMs?: readonly number[]): Array<{ weight: number; batch: BatchShape; floorMs: number; fixedMs: number }> {
+  const groups = new Map<string, { count: number; contexts: number[]; newTokens: number[]; floorMs: number; fixedMs: number }>();
   for (const [stepIndex, batch] of batches.entries()) {
     const sequences = [...batch.sequences].sort((a, b) => a.newTokens - b.newTokens || a.context - b.context);
     const key = sequences.map((s) => s.newTokens).join(',');
-    const group = groups.get(key) ?? { count: 0, contexts: sequences.map(() => 0), newTokens: sequences.map((s) => s.newTokens), floorMs: 0 };
+    const group = groups.get(key) ?? { count: 0, contexts: sequences.map(() => 0), newTokens: sequences.map((s) => s.newTokens), floorMs: 0, fixedMs: 0 };
     sequences.forEach((s, index) => (group.contexts[index]! += s.context));
     group.floorMs += floorsMs?.[stepIndex] ?? 0;
+    group.fixedMs += fixedMs?.[stepIndex] ?? 0;
     group.count++;
     groups.set(key, group);
   }
-  return [...groups.values()].map((g) => ({ weight: g.count, floorMs: g.floorMs / g.count, batch: { sequences: g.newTokens.map((newTokens, index) => ({ newTokens, context: Math.round(g.contexts[index]! / g.count) })) } }));
+  return [...groups.values()].map((g) => ({ weight: g.count, floorMs: g.floorMs / g.count, fixedMs: g.fixedMs / g.count, batch: { sequences: g.newTokens.map((newTokens, index) => ({ newTokens, context: Math.round(g.contexts[index]! / g.count) })) } }));
 }
 
 export interface PowerFitOptions {

@@ -56,6 +56,23 @@ describe('calibrate', () => {
     assert.ok(Math.abs(held.observations[1]!.beforeMs - 3 * kernelMs[1]!) < 1e-9 * kernelMs[1]!);
   });
 
+  test("a step's fixed time (its links) comes on top of its kernels, and the fit recovers the efficiencies beneath it", () => {
+    const truth = board({ 'efficiency.linear.memory': 0.55, kernelLaunchUs: 4 });
+    const shapes = [128, 1024].flatMap((prompt) => [
+      { label: `prefill ${prompt}`, measuredMs: 0, terms: [{ weight: 2, batch: { sequences: [{ newTokens: prompt, context: 0 }] } }] },
+      { label: `decode at ${prompt}`, measuredMs: 0, terms: [{ weight: 5, batch: { sequences: [{ newTokens: 1, context: prompt }] } }] },
+    ]);
+    const fixedMs = 0.3;
+    // Measured: the truth's kernels plus the fixed time of every step.
+    const rows = measured(truth, shapes).map((o) => ({ ...o, measuredMs: o.measuredMs + o.terms.reduce((sum, t) => sum + t.weight * fixedMs, 0), terms: o.terms.map((t) => ({ ...t, fixedMs })) }));
+    const result = calibrate({ hardware: board(), model: tiny, observations: rows, keys: ['efficiency.linear.memory', 'kernelLaunchUs'] });
+    assert.ok(Math.abs(result.values['efficiency.linear.memory']! - 0.55) < 0.01, JSON.stringify(result.values));
+    assert.ok(Math.abs(result.values['kernelLaunchUs']! - 4) < 0.1, JSON.stringify(result.values));
+    // At the truth's values the prediction is its kernels plus the fixed time: every step takes at least its fixed time.
+    for (const o of result.observations) assert.ok(o.afterMs >= rows.find((r) => r.label === o.label)!.terms.reduce((sum, t) => sum + t.weight * fixedMs, 0));
+    assert.ok(result.rmsAfter < 1e-3);
+  });
+
   test('refuses a key it cannot fit, and a board that is not a roofline board', async () => {
     assert.throws(() => calibrate({ hardware: board(), model: tiny, observations: [], keys: ['hbm.nonsense'] }), /cannot fit "hbm.nonsense"/);
     const result = await runMain(['calibrate', '--hardware', 'u280', '--gpu', join(ROOT, 'compiler_output/gpu_profile/a100-vllm.csv'), '--out', join(work, 'x.yaml')]);

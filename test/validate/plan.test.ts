@@ -45,6 +45,10 @@ describe('planning the published rows', () => {
     assert.deepEqual(trt.layout, { cards: 4, tensorParallelSize: 4, pipelineParallelSize: 1, shardVocabulary: true });
     assert.ok(trt.assumptions.some((a) => /4 cards in one tensor-parallel group/.test(a)), trt.assumptions.join('; '));
     assert.equal(planned('argonne-h100-vllm-l2-7b-tp1-b1-1024-1024-e2e')!.layout.cards, 1);
+    // Argonne's one MI250 is a module, two GCDs under vLLM's --tensor-parallel-size 2, stated in the notes (not assumed).
+    const mi250 = planned('argonne-mi250-vllm-l2-7b-tp2-b1-1024-1024-e2e')!;
+    assert.deepEqual(mi250.layout, { cards: 2, tensorParallelSize: 2, pipelineParallelSize: 1, shardVocabulary: true });
+    assert.ok(!mi250.assumptions.some((a) => /cards in one tensor-parallel group/.test(a)), mi250.assumptions.join('; '));
   });
 
   test('one published cell quoted by both files is simulated once, the second naming the first', () => {
@@ -83,7 +87,7 @@ describe('planning the published rows', () => {
   });
 
   test("a stack that names boards describes only their rows: vLLM 0.6.1's ROCm build has one stack per AMD architecture", () => {
-    assert.deepEqual([planned('argonne-mi250-vllm-l2-7b-tp1-b16-1024-1024-e2e')!.board, planned('argonne-mi250-vllm-l2-7b-tp1-b16-1024-1024-e2e')!.stack], ['mi250-gcd', 'vllm-0.6-rocm-cdna2']);
+    assert.deepEqual([planned('argonne-mi250-vllm-l2-7b-tp2-b16-1024-1024-e2e')!.board, planned('argonne-mi250-vllm-l2-7b-tp2-b16-1024-1024-e2e')!.stack], ['mi250-gcd', 'vllm-0.6-rocm-cdna2']);
     assert.deepEqual([planned('argonne-mi300x-vllm-l2-7b-tp1-b16-1024-1024-e2e')!.board, planned('argonne-mi300x-vllm-l2-7b-tp1-b16-1024-1024-e2e')!.stack], ['mi300x', 'vllm-0.6-rocm-cdna3']);
     const onAnother = { ...rows.find((r) => r.id === 'argonne-mi300x-vllm-l2-7b-tp1-b16-1024-1024-e2e')!, id: 'x', hardware: 'h100-sxm' } satisfies Measurement;
     assert.match(planValidation([onAnother], available, splitOf).skipped[0]!.reason, /no software stack describes vllm 0.6.1 \(ROCm build\)/);

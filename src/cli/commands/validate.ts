@@ -132,7 +132,7 @@ function printStackFit(options: ValidateOptions, io: CliIo): number {
   const started = performance.now();
   const { calibration, leftOut } = fitStack({ files: options.measurements, stack: options.fitStack!, keys: options.fit.split(',').map((key) => key.trim()), cache: cliCache(options.cache, io) });
   io.stderr.write(`fpga-llm-sim: fitted ${Object.keys(calibration.values).length} parameters to ${calibration.observations.length} rows in ${((performance.now() - started) / 1000).toFixed(1)} s (${calibration.iterations} iterations)\n`);
-  if (leftOut.length > 0) io.stderr.write(`fpga-llm-sim: ${leftOut.length} fitted rows on several cards left out (the fit costs one card's kernels, not its collectives): ${leftOut.join(', ')}\n`);
+  if (leftOut.length > 0) io.stderr.write(`fpga-llm-sim: ${leftOut.length} fitted rows in pipeline stages left out (the fit costs a tensor-parallel card's kernels and collectives, not a pipeline's schedule): ${leftOut.join(', ')}\n`);
   const table = new Table({ head: ['row', 'measured ms', 'before ms', 'fitted ms', 'error'], style: { head: [], border: [], compact: true } });
   for (const o of calibration.observations) table.push([o.label, o.measuredMs.toFixed(1), o.beforeMs.toFixed(1), o.afterMs.toFixed(1), percent(o.relativeError)]);
   const values = Object.entries(calibration.values).map(([key, value]) => `  ${key}: ${value.toPrecision(4)}`);
