@@ -25,6 +25,7 @@ export interface FitParameter {
 export const FIT_PARAMETERS: readonly FitParameter[] = [
   { key: 'efficiency.linear.memory', min: 0.05, max: 1 },
   { key: 'efficiency.linear.compute', min: 0.05, max: 1 },
+  { key: 'efficiency.linear.fp8Compute', min: 0.05, max: 1 },
   { key: 'efficiency.attention.memory', min: 0.05, max: 1 },
   { key: 'efficiency.attention.compute', min: 0.05, max: 1 },
   { key: 'efficiency.vector.memory', min: 0.05, max: 1 },
