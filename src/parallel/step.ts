@@ -3,7 +3,7 @@ import type { KvCapacity } from '../compiler/index.js';
 import { createStepCostModel, type ExactStepCost, type StepCost, type StepCostModel, type StepCostOptions } from '../cost/index.js';
 import { ModelError, UserError, type Issue } from '../errors.js';
 import type { Hardware } from '../backends/index.js';
-import type { Model } from '../model/index.js';
+import { modelDims, summarizeRouting, type ExpertStepSummary, type Model } from '../model/index.js';
 import { handoff, mergeTallies, stageCollectives, tallyMs, type CollectiveTally, type CommunicationContext } from './communication.js';
 import { parallelStepEnergy } from './energy.js';
 import { assertLayout, describeLayout, isMultiCard, replicaCards, type ParallelLayout } from './layout.js';
@@ -147,11 +147,18 @@ class ParallelStepCosts implements ParallelStepCostModel {
       modules: { ...sumModules(busiest), [LINK_MODULE]: figures.communicationMs },
       engines: busiest[0]!.engines,
       rows: batchRows(batch),
+      experts: this.routing(batchRows(batch)),
       dynamicJ: cards.flat().reduce((sum, c) => sum + c.card.dynamicJ, 0) * this.layout.tensorParallelSize,
       energy: parallelStepEnergy(this.hardware, { totalMs: schedule.totalMs, tensorParallelSize: this.layout.tensorParallelSize, stages: cards.map((row) => row.map((c) => c.card)), linkJoules: figures.linkJoules }),
       parallel: figures,
     };
     return { cost: stepCost, parts: cards.flat().map((c) => c.card) };
+  }
+
+  /** The whole model's routing over the step's tokens (cards split or place the experts; which run is the model's). */
+  private routing(rows: number): ExpertStepSummary | undefined {
+    const experts = modelDims(this.model).experts;
+    return experts === undefined ? undefined : summarizeRouting(experts, rows);
   }
 
   private microBatchCount(batch: BatchShape): number {

@@ -176,6 +176,19 @@ describe('a mixture of experts over several cards', () => {
     assert.equal(modelDims(split!.model).experts!.intermediate, TINY_MOE_ARCHITECTURE.moe_intermediate_size / 2);
   });
 
+  test("a step on several cards reports the whole model's routing, as one card does: the same experts active over the same tokens", () => {
+    const single = one.fast(batch).experts!;
+    for (const enableExpertParallel of [false, true]) {
+      const two = createParallelStepCostModel({ hardware, model: moe, layout: parallelLayout({ tensorParallelSize: 2, enableExpertParallel }) });
+      for (const cost of [two.fast(batch), two.exact(batch)]) {
+        const experts = cost.experts;
+        assert.ok(experts !== undefined, `expert parallel ${enableExpertParallel}: the step names its experts`);
+        assert.deepEqual([experts.routedExperts, experts.expertsPerToken, experts.tokens, experts.activeExperts], [single.routedExperts, single.expertsPerToken, 16, single.activeExperts]);
+        assert.ok(experts.activeExperts > 0 && experts.activeExperts <= experts.routedExperts);
+      }
+    }
+  });
+
   test('expert parallelism over more cards than a token picks experts is refused, naming top-k', () => {
     const error = thrown(UserError, () => createParallelStepCostModel({ hardware, model: moe, layout: parallelLayout({ tensorParallelSize: 4, enableExpertParallel: true }) }));
     assert.match(error.message, /4 cards do not divide the 2 experts each token picks \(top-k\)/);
