@@ -3,7 +3,7 @@ import type { KvCapacity } from '../compiler/index.js';
 import { createStepCostModel, type ExactStepCost, type StepCost, type StepCostModel, type StepCostOptions } from '../cost/index.js';
 import { ModelError, UserError, type Issue } from '../errors.js';
 import type { Hardware } from '../backends/index.js';
-import { modelDims, summarizeRouting, type ExpertStepSummary, type Model } from '../model/index.js';
+import { modelDims, summarizeRouting, type ExpertDims, type ExpertStepSummary, type Model } from '../model/index.js';
 import { handoff, mergeTallies, stageCollectives, tallyMs, type CollectiveTally, type CommunicationContext } from './communication.js';
 import { parallelStepEnergy } from './energy.js';
 import { assertLayout, describeLayout, isMultiCard, replicaCards, type ParallelLayout } from './layout.js';
@@ -99,6 +99,8 @@ class ParallelStepCosts implements ParallelStepCostModel {
   readonly maxTokensOwner: string;
   readonly capacity: KvCapacity;
   private readonly communication: CommunicationContext;
+  /** The whole model's experts, found once: every step reports their routing. */
+  private readonly experts: ExpertDims | undefined;
 
   constructor(private readonly options: ParallelStepCostOptions) {
     this.hardware = options.hardware;
@@ -111,6 +113,7 @@ class ParallelStepCosts implements ParallelStepCostModel {
     this.maxTokensOwner = shortest.maxTokensOwner;
     // Every card holds the KV cache of the same tokens: the card with the fewest blocks limits them all.
     this.capacity = this.stages.map((s) => s.costs.capacity).reduce((a, b) => (b.blocks < a.blocks ? b : a));
+    this.experts = modelDims(options.model).experts;
     this.communication = { link: options.hardware.interconnect!, model: options.model, tensorParallelSize: options.layout.tensorParallelSize, shardVocabulary: options.shardVocabulary ?? true };
   }
 
@@ -157,8 +160,7 @@ class ParallelStepCosts implements ParallelStepCostModel {
 
   /** The whole model's routing over the step's tokens (cards split or place the experts; which run is the model's). */
   private routing(rows: number): ExpertStepSummary | undefined {
-    const experts = modelDims(this.model).experts;
-    return experts === undefined ? undefined : summarizeRouting(experts, rows);
+    return this.experts === undefined ? undefined : summarizeRouting(this.experts, rows);
   }
 
   private microBatchCount(batch: BatchShape): number {
