@@ -15,9 +15,11 @@ const nonNegative = z.number().nonnegative();
  * `switch`: every card reaches every other at its full rate through a
  * switch (NVSwitch, a PCIe switch or root complex); `ring`: each card is
  * cabled to two neighbours (board-to-board links such as QSFP28), half of
- * its rate to each.
+ * its rate to each; `mesh`: each card has a link of its own to every other
+ * of the `maxCards` (AMD's eight-MI300X platform), its rate split evenly
+ * over those maxCards − 1 links, so a group of n cards uses n − 1 of them.
  */
-export const TOPOLOGIES = ['switch', 'ring'] as const;
+export const TOPOLOGIES = ['switch', 'ring', 'mesh'] as const;
 export type Topology = (typeof TOPOLOGIES)[number];
 
 /** Ring: every card sends a share to its neighbour in turn (bandwidth-optimal); tree: a double binary tree (fewer steps, more bytes per card). */

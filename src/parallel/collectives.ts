@@ -6,7 +6,10 @@ import type { CollectiveAlgorithm, Interconnect } from '../backends/index.js';
  * over its links at their rate. `bandwidthGBps` is what a card sends while
  * it receives as much; on a `ring` topology half of it goes to each
  * neighbour, so a collective that uses both directions of the ring keeps
- * the full rate, and a transfer to one neighbour has half of it.
+ * the full rate, and a transfer to one neighbour has half of it. On a
+ * `mesh` each of a card's maxCards − 1 links carries an even share of it:
+ * a collective among n cards runs over the n − 1 links between them (rings
+ * laid over distinct links, as RCCL does), a transfer to one card over one.
  *
  *   all-reduce, ring: 2 (n − 1) steps, each card sends 2 (n − 1) / n of the
  *     tensor (reduce-scatter then all-gather; the bandwidth-optimal one);
@@ -70,7 +73,7 @@ interface Traffic {
 
 function trafficOf(link: Interconnect, r: CollectiveRequest): Traffic {
   const n = r.cards;
-  const full = link.bandwidthGBps;
+  const full = link.topology === 'mesh' ? meshRateGBps(link, n - 1) : link.bandwidthGBps;
   switch (r.collective) {
     case 'all-reduce':
       return (r.algorithm ?? link.algorithm) === 'tree' ? { steps: 2 * Math.ceil(Math.log2(n)), bytesPerCard: 2 * r.bytes, rateGBps: full, sendingCards: n } : { steps: 2 * (n - 1), bytesPerCard: (2 * (n - 1) * r.bytes) / n, rateGBps: full, sendingCards: n };
@@ -80,8 +83,13 @@ function trafficOf(link: Interconnect, r: CollectiveRequest): Traffic {
     case 'all-to-all':
       return { steps: n - 1, bytesPerCard: (r.bytes / n) * (link.topology === 'ring' ? ringHops(n) : n - 1), rateGBps: full, sendingCards: n };
     case 'send-recv':
-      return { steps: 1, bytesPerCard: r.bytes, rateGBps: link.topology === 'ring' ? full / 2 : full, sendingCards: 1 };
+      return { steps: 1, bytesPerCard: r.bytes, rateGBps: link.topology === 'ring' ? full / 2 : link.topology === 'mesh' ? meshRateGBps(link, 1) : full, sendingCards: 1 };
   }
+}
+
+/** What `links` of a mesh card's maxCards − 1 links carry together, GB/s. */
+function meshRateGBps(link: Interconnect, links: number): number {
+  return (link.bandwidthGBps * Math.min(links, link.maxCards - 1)) / (link.maxCards - 1);
 }
 
 /** Hops all of a card's shares travel on a bidirectional ring: each goes the shorter way. */

@@ -32,7 +32,7 @@ function leastBytesPerCard(collective: Collective, bytes: number, n: number): nu
 }
 
 describe('communication never takes less than its bytes over the link bandwidth', () => {
-  for (const topology of ['switch', 'ring'] as const) {
+  for (const topology of ['switch', 'ring', 'mesh'] as const) {
     for (const algorithm of topology === 'ring' ? (['ring'] as const) : (['ring', 'tree'] as const)) {
       test(`${topology} topology, ${algorithm} all-reduce: every collective, 2 to 8 cards, 1 KB to 1 GB`, () => {
         const l = link({ topology, algorithm });
@@ -67,6 +67,23 @@ describe('communication never takes less than its bytes over the link bandwidth'
   test('the links carry every card’s bytes: an all-reduce of B over n cards moves 2 (n − 1) B in all', () => {
     const cost = collectiveCost(link(), { collective: 'all-reduce', bytes: 1e6, cards: 8 });
     assert.ok(Math.abs(cost.linkBytes - 2 * 7 * 1e6) < 1e-6);
+  });
+
+  test('on a mesh of 8, n cards talk over the n − 1 links between them, each 1/7 of a card’s rate', () => {
+    // A card's rate is spread over its 7 links; a group of n reaches its n − 1
+    // peers over n − 1 of them, and one peer over one.
+    const quiet = { collectiveLatencyUs: 0, hopLatencyUs: 0 };
+    const perLinkGBps = 100 / 7;
+    for (const n of [2, 4, 8]) {
+      const cost = collectiveCost(link({ ...quiet, topology: 'mesh' }), { collective: 'all-reduce', bytes: 1e9, cards: n });
+      const expectedMs = ((2 * (n - 1)) / n) * 1e9 / ((n - 1) * perLinkGBps * 1e9) * 1000;
+      assert.ok(Math.abs(cost.ms - expectedMs) < 1e-9, `${n} cards: ${cost.ms} ms, expected ${expectedMs}`);
+    }
+    const sent = collectiveCost(link({ ...quiet, topology: 'mesh' }), { collective: 'send-recv', bytes: 1e9, cards: 2 });
+    assert.ok(Math.abs(sent.ms - (1e9 / (perLinkGBps * 1e9)) * 1000) < 1e-9);
+    const whole = collectiveCost(link({ ...quiet, topology: 'mesh' }), { collective: 'all-reduce', bytes: 1e9, cards: 8 });
+    const switched = collectiveCost(link(quiet), { collective: 'all-reduce', bytes: 1e9, cards: 8 });
+    assert.ok(Math.abs(whole.ms - switched.ms) < 1e-9, 'all eight cards of the mesh use every link: the switch’s rate');
   });
 });
 
