@@ -73,7 +73,7 @@ interface Traffic {
 
 function trafficOf(link: Interconnect, r: CollectiveRequest): Traffic {
   const n = r.cards;
-  const full = link.topology === 'mesh' ? meshRateGBps(link, n - 1) : link.bandwidthGBps;
+  const full = groupRateGBps(link, n);
   switch (r.collective) {
     case 'all-reduce':
       return (r.algorithm ?? link.algorithm) === 'tree' ? { steps: 2 * Math.ceil(Math.log2(n)), bytesPerCard: 2 * r.bytes, rateGBps: full, sendingCards: n } : { steps: 2 * (n - 1), bytesPerCard: (2 * (n - 1) * r.bytes) / n, rateGBps: full, sendingCards: n };
@@ -83,13 +83,30 @@ function trafficOf(link: Interconnect, r: CollectiveRequest): Traffic {
     case 'all-to-all':
       return { steps: n - 1, bytesPerCard: (r.bytes / n) * (link.topology === 'ring' ? ringHops(n) : n - 1), rateGBps: full, sendingCards: n };
     case 'send-recv':
-      return { steps: 1, bytesPerCard: r.bytes, rateGBps: link.topology === 'ring' ? full / 2 : link.topology === 'mesh' ? meshRateGBps(link, 1) : full, sendingCards: 1 };
+      return { steps: 1, bytesPerCard: r.bytes, rateGBps: peerRateGBps(link), sendingCards: 1 };
   }
 }
 
-/** What `links` of a mesh card's maxCards − 1 links carry together, GB/s. */
-function meshRateGBps(link: Interconnect, links: number): number {
-  return (link.bandwidthGBps * Math.min(links, link.maxCards - 1)) / (link.maxCards - 1);
+/** What a card of a group of n sends at, over the links that reach the group's others, GB/s. */
+function groupRateGBps(link: Interconnect, n: number): number {
+  return link.topology === 'mesh' ? meshLinkGBps(link) * Math.min(n - 1, link.maxCards - 1) : link.bandwidthGBps;
+}
+
+/** What a card sends to one peer at, GB/s: one neighbour's half on a ring, one link on a mesh. */
+function peerRateGBps(link: Interconnect): number {
+  switch (link.topology) {
+    case 'switch':
+      return link.bandwidthGBps;
+    case 'ring':
+      return link.bandwidthGBps / 2;
+    case 'mesh':
+      return meshLinkGBps(link);
+  }
+}
+
+/** One of a mesh card's maxCards − 1 links, GB/s. */
+function meshLinkGBps(link: Interconnect): number {
+  return link.bandwidthGBps / (link.maxCards - 1);
 }
 
 /** Hops all of a card's shares travel on a bidirectional ring: each goes the shorter way. */

@@ -142,6 +142,7 @@ class ParallelStepCosts implements ParallelStepCostModel {
     const bound = this.boundOf(batch, micro, cards.map((row) => row.map((c) => c.card)));
     const figures = this.figures({ cards: cards.map((row) => row.map((c) => ({ card: c.card, communicationMs: tallyMs(c.collectives) }))), collectives, bubbleMs: schedule.bubbleMs, microBatches: micro.length });
     const busiest = cards[schedule.busiestStage]!.map((c) => c.card);
+    const rows = batchRows(batch);
     const stepCost: ParallelStepCost = {
       path: busiest[0]!.path,
       totalMs: schedule.totalMs,
@@ -149,8 +150,8 @@ class ParallelStepCosts implements ParallelStepCostModel {
       bound: bound.bound,
       modules: { ...sumModules(busiest), [LINK_MODULE]: figures.communicationMs },
       engines: busiest[0]!.engines,
-      rows: batchRows(batch),
-      experts: this.routing(batchRows(batch)),
+      rows,
+      experts: this.routing(rows),
       dynamicJ: cards.flat().reduce((sum, c) => sum + c.card.dynamicJ, 0) * this.layout.tensorParallelSize,
       energy: parallelStepEnergy(this.hardware, { totalMs: schedule.totalMs, tensorParallelSize: this.layout.tensorParallelSize, stages: cards.map((row) => row.map((c) => c.card)), linkJoules: figures.linkJoules }),
       parallel: figures,
